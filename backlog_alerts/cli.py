@@ -1,0 +1,104 @@
+"""Command line: `backlog-alerts run | emulator | lab`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+
+from backlog_alerts import __version__, aws, emulator
+from backlog_alerts.demo import seed_demo
+from backlog_alerts.params import ParamsError
+from backlog_alerts.runner import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NOTEBOOK_FAILED,
+    EXIT_OK,
+    find_notebooks_dir,
+    run_pipeline,
+    summary_lines,
+)
+from backlog_alerts.sources import SourceError
+
+DEFAULT_PARAMS = "params/local.yaml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backlog-alerts", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the three notebooks in order with papermill")
+    run.add_argument("--params", default=DEFAULT_PARAMS, help="params YAML (default: %(default)s)")
+    run.add_argument("--output-dir", help="where run folders go (default: the params' output_dir)")
+    run.add_argument("--notebooks", help="folder holding the notebooks (default: ./notebooks)")
+
+    emu = commands.add_parser("emulator", help="serve the embedded AWS emulator, seeded with demo data")
+    emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+
+    lab = commands.add_parser("lab", help="JupyterLab on the notebooks, against the emulator")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        result = run_pipeline(args.params, args.output_dir, args.notebooks)
+    except (ParamsError, SourceError, aws.TargetError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: the run was stopped before it finished", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    failed = result.failed
+    if failed:
+        print(
+            f"error: {failed.notebook} {failed.status}: {failed.error} (executed copy: {failed.output})",
+            file=sys.stderr,
+        )
+        return EXIT_NOTEBOOK_FAILED
+    print("\n".join(summary_lines(result)))
+    return EXIT_OK
+
+
+def _seeded_endpoint(endpoint: str) -> dict[str, str]:
+    """Environment for the emulator at `endpoint`, with the demo files in place."""
+    env = emulator.emulator_environ(endpoint)
+    with emulator.patched_environ(env):
+        seed_demo(aws.client("s3"))
+    return env
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    with emulator.moto_server(args.port) as endpoint:
+        env = _seeded_endpoint(endpoint)
+        print(f"moto server on {endpoint}, seeded with the demo data. In another shell:")
+        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            print(f"  export {name}={env[name]}")
+        print("Ctrl-C stops it.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return EXIT_OK
+
+
+def _lab(args: argparse.Namespace) -> int:
+    with emulator.local_aws() as (endpoint, _started):
+        env = _seeded_endpoint(endpoint)
+        notebooks = find_notebooks_dir()
+        print(f"JupyterLab on {notebooks}, AWS emulator at {endpoint}", flush=True)
+        command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}", *args.jupyter_args]
+        try:
+            return subprocess.call(command, env=env)
+        except KeyboardInterrupt:
+            return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and of `python -m backlog_alerts`."""
+    args = _parser().parse_args(argv)
+    handlers = {"run": _run, "emulator": _emulator, "lab": _lab}
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    return handlers[args.command](args)

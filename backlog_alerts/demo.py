@@ -1,0 +1,47 @@
+"""The demo data the local emulator is seeded with, so a fresh clone has something to alert on."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+DEMO_CONTACTS_URI = "s3://backlog-alerts-demo-contacts/contacts.csv"
+DEMO_REPORT_URI = "s3://backlog-alerts-demo-reports/2019/feb/final_report.csv"
+DEMO_FILES = {
+    DEMO_CONTACTS_URI: "contacts.csv",
+    DEMO_REPORT_URI: "final_report.csv",
+}
+
+
+def demo_bytes(file_name: str) -> bytes:
+    """A demo file as shipped inside the package."""
+    return files("backlog_alerts").joinpath("demo_data", file_name).read_bytes()
+
+
+def _exists(call: Any, **kwargs: Any) -> bool:
+    try:
+        call(**kwargs)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchBucket"):
+            return False
+        raise
+    return True
+
+
+def seed_demo(s3: Any) -> list[str]:
+    """Put the demo files in place; create buckets only if missing, never overwrite an object."""
+    written = []
+    for uri, file_name in DEMO_FILES.items():
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        if not _exists(s3.head_bucket, Bucket=bucket):
+            region = s3.meta.region_name
+            extra = (
+                {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            )
+            s3.create_bucket(Bucket=bucket, **extra)
+        if not _exists(s3.head_object, Bucket=bucket, Key=key):
+            s3.put_object(Bucket=bucket, Key=key, Body=demo_bytes(file_name))
+            written.append(uri)
+    return written

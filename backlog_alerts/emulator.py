@@ -1,0 +1,82 @@
+"""The embedded AWS: a moto server on 127.0.0.1, reached by boto3 over HTTP like real AWS."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Only for the emulator: it accepts any key, and these never reach real AWS.
+EMULATOR_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+DEFAULT_REGION = "us-east-1"
+
+
+@contextmanager
+def moto_server(port: int = 0) -> Iterator[str]:
+    """Run a moto server on loopback, on a free port by default (moto's own default binds 0.0.0.0)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def emulator_environ(endpoint: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of the environment that points boto3 at `endpoint` with dummy credentials."""
+    env = dict(os.environ if environ is None else environ)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        env.pop(name, None)
+    env.update(EMULATOR_ENV, AWS_ENDPOINT_URL=endpoint)
+    env.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+    return env
+
+
+@contextmanager
+def local_aws() -> Iterator[tuple[str, bool]]:
+    """Use AWS_ENDPOINT_URL if it is set, else start our own emulator; yields (endpoint, started)."""
+    existing = os.environ.get("AWS_ENDPOINT_URL")
+    if existing:
+        yield existing, False
+        return
+    with moto_server() as endpoint:
+        yield endpoint, True
+
+
+@contextmanager
+def patched_environ(env: dict[str, str]) -> Iterator[None]:
+    """Make `env` this process's environment for a while (boto3 and child processes read it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def published_messages(endpoint: str) -> list[dict[str, str]]:
+    """Every message moto recorded as published to a topic, from its `/moto-api/data.json`."""
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=30) as response:
+        data = json.load(response)
+    seen: dict[str, dict[str, str]] = {}
+    for topic in data.get("sns", {}).get("Topic", []):
+        for message_id, message, subject, *_ in topic.get("sent_notifications", []):
+            seen[message_id] = {
+                "topic": topic["name"],
+                "message_id": message_id,
+                "subject": subject or "",
+                "message": message,
+            }
+    return list(seen.values())

@@ -1,0 +1,61 @@
+"""The params file: one YAML mapping, split among the notebooks that declare each key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import papermill
+import yaml
+
+# Keys the runner itself uses; every other key must be a parameter of some notebook.
+RUNNER_DEFAULTS: dict[str, Any] = {
+    "output_dir": "outputs",
+    "execution_timeout": 300,  # seconds one cell may take
+    "notebook_timeout": 900,  # seconds one whole notebook may take, kernel start-up included
+}
+
+
+class ParamsError(ValueError):
+    """A params file that cannot drive a run; the message names the file and the key."""
+
+
+def load_params(path: str | Path) -> dict[str, Any]:
+    """Read a params file, which must be a YAML mapping of names to values."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ParamsError(f"{path}: cannot read params file: {err.strerror or err}") from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: must be a mapping of parameter names to values")
+    return data
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """The names in the notebook's `parameters` cell, as papermill itself reads them."""
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def split_params(
+    params: dict[str, Any], declared: dict[Path, set[str]], source: str | Path
+) -> dict[Path, dict[str, Any]]:
+    """Give each notebook only its own parameters; a key nobody declares is an error."""
+    known = set(RUNNER_DEFAULTS).union(*declared.values())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ParamsError(
+            f"{source}: unknown parameter(s) {', '.join(unknown)}: no notebook declares them "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return {nb: {k: v for k, v in params.items() if k in names} for nb, names in declared.items()}
+
+
+def runner_setting(params: dict[str, Any], key: str) -> Any:
+    """A runner key from the params file, or its default."""
+    return params.get(key, RUNNER_DEFAULTS[key])

@@ -1,0 +1,229 @@
+"""`backlog-alerts run`: the three notebooks in order under papermill, one run folder per run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from backlog_alerts import aws, emulator
+from backlog_alerts.demo import seed_demo
+from backlog_alerts.facts import first_error, read_facts
+from backlog_alerts.params import (
+    ParamsError,
+    declared_parameters,
+    load_params,
+    runner_setting,
+    split_params,
+)
+from backlog_alerts.paths import project_root, resolve_local
+from backlog_alerts.runs import create_run_folder
+
+NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
+
+EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class NotebookResult:
+    """How one notebook of the run ended."""
+
+    notebook: str
+    output: Path
+    status: str  # succeeded | failed | timed out
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    """The run as a whole: its folder, its notebooks, and the AWS endpoint it used."""
+
+    run_id: str
+    folder: Path
+    endpoint: str
+    notebooks: list[NotebookResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> NotebookResult | None:
+        return next((n for n in self.notebooks if n.status != "succeeded"), None)
+
+
+def find_notebooks_dir(explicit: str | Path | None = None) -> Path:
+    """The notebooks to run: given explicitly, else those of the project we are in."""
+    if explicit:
+        return resolve_local(explicit)
+    root = project_root() or project_root(Path(__file__).parent)
+    if root is None:
+        raise ParamsError("cannot find the notebooks/ folder: run from the project or pass --notebooks")
+    return root / "notebooks"
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop papermill and the kernel it started, which share its process group."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def execute_notebook(
+    notebook: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    *,
+    execution_timeout: int,
+    notebook_timeout: int,
+    env: dict[str, str],
+) -> tuple[str, str]:
+    """Run one notebook with papermill in its own process group; returns (status, error line).
+
+    The outer timeout exists because papermill can hang after the last cell; the kernel's cwd is
+    the notebooks folder, as in Jupyter and nbval.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(output),
+        "--parameters_yaml",
+        yaml.safe_dump(parameters, sort_keys=False),
+        "--cwd",
+        str(notebook.parent),
+        "--execution-timeout",
+        str(execution_timeout),
+        "--progress-bar" if sys.stderr.isatty() else "--no-progress-bar",
+        "--log-level",
+        "WARNING",
+    ]
+    process = subprocess.Popen(command, env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+    try:
+        code = process.wait(timeout=notebook_timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return "timed out", f"notebook did not finish within {notebook_timeout} s"
+    except BaseException:
+        _kill_group(process)
+        raise
+    if code == 0:
+        return "succeeded", ""
+    error = first_error(output) if output.exists() else None
+    return "failed", error or f"papermill exited with code {code}"
+
+
+def run_pipeline(
+    params_path: str | Path,
+    output_dir: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+    say: Callable[[str], None] = print,
+) -> RunResult:
+    """Validate the params, bring up AWS (emulator or real), then run the notebooks in order."""
+    params_path = resolve_local(params_path)
+    params = load_params(params_path)
+    folder_of_notebooks = find_notebooks_dir(notebooks_dir)
+    paths = [folder_of_notebooks / name for name in NOTEBOOKS]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
+    per_notebook = split_params(params, {p: declared_parameters(p) for p in paths}, params_path)
+    target = params.get("target", "local")
+    if target not in aws.TARGETS:
+        raise ParamsError(f"{params_path}: target must be one of {', '.join(aws.TARGETS)}, not {target!r}")
+    out = resolve_local(output_dir or runner_setting(params, "output_dir"))
+    run_id, folder = create_run_folder(out)
+    say(f"run {run_id}: params {params_path}, output {folder}")
+
+    real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
+    with emulator.local_aws() if target == "local" else real_aws as (endpoint, started):
+        env = emulator.emulator_environ(endpoint) if target == "local" else dict(os.environ)
+        if target == "local":
+            say(f"AWS: {'embedded moto server' if started else 'emulator'} at {endpoint}")
+            with emulator.patched_environ(env):
+                for uri in seed_demo(aws.client("s3", params.get("region"))):
+                    say(f"seeded demo file {uri}")
+        else:
+            say("AWS: real AWS through the standard credential chain")
+        result = RunResult(run_id, folder, endpoint)
+        for path in paths:
+            result.notebooks.append(_run_one(path, folder, per_notebook[path], run_id, params, env, say))
+            if result.failed:
+                break
+        if target == "local" and not result.failed:
+            _show_published(endpoint, result, say)
+    return result
+
+
+def _run_one(
+    notebook: Path,
+    folder: Path,
+    parameters: dict[str, Any],
+    run_id: str,
+    params: dict[str, Any],
+    env: dict[str, str],
+    say: Callable[[str], None],
+) -> NotebookResult:
+    output = folder / notebook.name
+    say(f"[{notebook.stem}] running")
+    started = time.monotonic()
+    status, error = execute_notebook(
+        notebook,
+        output,
+        {**parameters, "run_id": run_id},
+        execution_timeout=int(runner_setting(params, "execution_timeout")),
+        notebook_timeout=int(runner_setting(params, "notebook_timeout")),
+        env=env,
+    )
+    seconds = time.monotonic() - started
+    say(f"[{notebook.stem}] {status} in {seconds:.1f} s")
+    return NotebookResult(notebook.name, output, status, seconds, error)
+
+
+def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]) -> None:
+    """What the emulator delivered to each topic in this run: what the directors would have read."""
+    ids = {a["message_id"] for a in summary_facts(result).get("alerts", []) if a["message_id"]}
+    try:
+        messages = [m for m in emulator.published_messages(endpoint) if m["message_id"] in ids]
+    except OSError:
+        return  # an endpoint that is not moto has no /moto-api; nothing to show
+    for message in messages:
+        say(f"published to {message['topic']}: [{message['subject']}] {message['message']}")
+
+
+def summary_facts(result: RunResult) -> dict[str, Any]:
+    """The facts all notebooks of the run recorded, merged (later notebooks win on clashes)."""
+    merged: dict[str, Any] = {}
+    for notebook in result.notebooks:
+        if notebook.output.exists():
+            merged.update(read_facts(notebook.output))
+    return merged
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    """A few lines a person reads at the end of a run."""
+    facts = summary_facts(result)
+    topics = facts.get("topics", [])
+    subs = facts.get("subscriptions", [])
+    alerts = facts.get("alerts", [])
+    made = sum(1 for s in subs if s["status"] == "subscribed")
+    sent = [a for a in alerts if a["message_id"]]
+    lines = [
+        f"run folder: {result.folder}",
+        f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
+        f"subscriptions: {made} made, {len(subs) - made} already in place",
+        f"alerts: {len(sent)} published of {len(alerts)} rules checked",
+    ]
+    lines += [
+        f"  {a['rule']}: {a['service_name']} {a['count']} > {a['threshold']} "
+        f"-> {a['department']} (MessageId {a['message_id']})"
+        for a in sent
+    ]
+    return lines

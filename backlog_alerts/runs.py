@@ -1,0 +1,24 @@
+"""Run ids and run folders: one sortable, unique id shared by the three notebooks of a run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A UTC timestamp to the microsecond (`20261128T110200.123456Z`) that sorts by start time."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def create_run_folder(output_dir: Path) -> tuple[str, Path]:
+    """Claim a fresh run folder; an exclusive mkdir keeps two runs in the same instant apart."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        run_id = new_run_id()
+        folder = output_dir / run_id
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return run_id, folder

@@ -1,0 +1,105 @@
+"""Reading input files (contacts, reports) from s3://, https:// or a local path, as text."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pandas as pd
+import requests
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backlog_alerts import aws
+from backlog_alerts.paths import resolve_local
+
+
+class SourceError(ValueError):
+    """An input that cannot be read or is not the CSV we expect; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """The text of one input file and what identifies that exact version of it."""
+
+    uri: str
+    text: str
+    etag: str
+    sha256: str
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    if not parsed.netloc or not parsed.path.lstrip("/"):
+        raise SourceError(f"{uri}: an S3 URI must look like s3://bucket/key")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
+    """Fetch raw bytes and the server's ETag (empty for local files)."""
+    scheme = urlparse(uri).scheme.lower()
+    if scheme == "s3":
+        bucket, key = _split_s3(uri)
+        try:
+            obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
+            return obj["Body"].read(), obj.get("ETag", "").strip('"')
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            reason = "no such object" if code in ("NoSuchKey", "404") else code or str(err)
+            if code == "NoSuchBucket":
+                reason = f"no such bucket {bucket!r}"
+            raise SourceError(f"{uri}: cannot read: {reason}") from err
+        except BotoCoreError as err:
+            raise SourceError(f"{uri}: cannot read: {err}") from err
+    if scheme in ("http", "https"):
+        try:
+            response = requests.get(uri, timeout=30)
+            response.raise_for_status()
+        except requests.RequestException as err:
+            raise SourceError(f"{uri}: cannot read: {err}") from err
+        return response.content, response.headers.get("ETag", "").strip('"')
+    if scheme in ("", "file"):
+        path = resolve_local(urlparse(uri).path if scheme == "file" else uri)
+        try:
+            return path.read_bytes(), ""
+        except OSError as err:
+            raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
+    raise SourceError(f"{uri}: unsupported location (use s3://, https:// or a local path)")
+
+
+def read_source(uri: str, region: str | None = None) -> Source:
+    """Read a UTF-8 text file (BOM or not) and fingerprint it, so a run can say what it saw."""
+    data, etag = _read_bytes(uri, region)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SourceError(f"{uri}: not UTF-8 text (byte {err.start})") from err
+    return Source(uri=uri, text=text, etag=etag, sha256=hashlib.sha256(data).hexdigest())
+
+
+def read_csv_text(source: Source) -> pd.DataFrame:
+    """Parse CSV with every column as text: `+16195550100` must stay a string, not a number."""
+    if not source.text.strip():
+        raise SourceError(f"{source.uri}: the file is empty")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(source.text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise SourceError(f"{source.uri}: not a readable CSV file ({err})") from err
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame.apply(lambda column: column.str.strip())
+
+
+def find_columns(frame: pd.DataFrame, wanted: list[str], uri: str) -> dict[str, str]:
+    """Map each wanted column to the file's header, matched case-insensitively; name what is missing."""
+    by_folded = {column.casefold(): column for column in frame.columns}
+    missing = [name for name in wanted if name.casefold() not in by_folded]
+    if missing:
+        found = ", ".join(repr(c) for c in frame.columns) or "none"
+        raise SourceError(f"{uri}: missing column(s) {', '.join(missing)} (found: {found})")
+    return {name: by_folded[name.casefold()] for name in wanted}

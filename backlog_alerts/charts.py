@@ -12,7 +12,7 @@ from backlog_alerts.alerts import Decision
 
 def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
     """Bars for counts (red when the rule fired), a tick for each threshold."""
-    figure, axes = plt.subplots(figsize=(7, 0.6 + 0.7 * max(len(decisions), 1)))
+    figure, axes = plt.subplots(figsize=(7, 1.6 + 0.8 * max(len(decisions), 1)))
     labels = [f"{d.service_name}\n({d.rule})" for d in decisions]
     positions = range(len(decisions))
     axes.barh(
@@ -32,7 +32,7 @@ def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
     axes.set_yticks(list(positions), labels)
     axes.invert_yaxis()
     axes.set_xlabel("open service requests in the report")
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
     axes.set_title("Counts against alert thresholds (red: alert fired)")
     figure.tight_layout()
     plt.close(figure)  # shown by returning it, not twice by the inline backend

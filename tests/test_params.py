@@ -1,0 +1,58 @@
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backlog_alerts.params import ParamsError, declared_parameters, load_params, split_params
+from backlog_alerts.runner import NOTEBOOKS
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_PATHS = [ROOT / "notebooks" / name for name in NOTEBOOKS]
+
+
+def declared():
+    return {p: declared_parameters(p) for p in NOTEBOOK_PATHS}
+
+
+def test_each_notebook_gets_only_what_it_declares():
+    params = load_params(ROOT / "params" / "local.yaml")
+    split = split_params(params, declared(), "params/local.yaml")
+    topic_setup, sync, alert = (split[p] for p in NOTEBOOK_PATHS)
+    assert "rules" in alert and "rules" not in topic_setup and "rules" not in sync
+    assert "contacts_uri" in sync and "contacts_uri" not in alert
+    assert all("output_dir" not in p for p in split.values())
+
+
+def test_unknown_key_names_key_and_file():
+    with pytest.raises(ParamsError, match=r"params/x.yaml: unknown parameter\(s\) treshold"):
+        split_params({"treshold": 3, "region": "us-east-1"}, declared(), "params/x.yaml")
+
+
+@pytest.mark.parametrize("name", ["local.yaml", "production.example.yaml"])
+def test_shipped_params_files_use_only_known_keys(name):
+    path = ROOT / "params" / name
+    split_params(load_params(path), declared(), path)
+
+
+def test_local_params_match_the_notebook_defaults():
+    """The notebooks run the local demo on their own, so their defaults must equal params/local.yaml."""
+    import papermill
+
+    params = load_params(ROOT / "params" / "local.yaml")
+    for path in NOTEBOOK_PATHS:
+        for name, spec in papermill.inspect_notebook(str(path)).items():
+            if name != "run_id":
+                assert ast.literal_eval(spec["default"]) == params[name], f"{path.name}: {name}"
+
+
+def test_params_file_must_be_a_mapping(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(["a", "b"]))
+    with pytest.raises(ParamsError, match="p.yaml: must be a mapping"):
+        load_params(path)
+
+
+def test_unreadable_params_file_is_named(tmp_path):
+    with pytest.raises(ParamsError, match="nope.yaml: cannot read params file"):
+        load_params(tmp_path / "nope.yaml")

@@ -1,0 +1,62 @@
+import pytest
+from conftest import text_source
+
+from backlog_alerts.report import count_for, parse_counts
+from backlog_alerts.sources import SourceError, read_source
+
+
+def test_counts_are_read_per_service_with_names_trimmed():
+    counts = parse_counts(text_source("service_name, count\n Pothole , 163\nIllegal Dumping,47\n"))
+    assert counts == {"Pothole": 163, "Illegal Dumping": 47}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Pothole,12.5\n", r"row 2, count: '12.5' is not a whole number"),
+        ("Pothole,-3\n", r"row 2, count: '-3' is not a whole number"),
+        ("Pothole,\n", r"row 2, count: '' is not a whole number"),
+        ("Pothole,1\nPothole,2\n", r"row 3, service_name: 'Pothole' listed twice"),
+        (",4\n", r"row 2, service_name: empty"),
+    ],
+)
+def test_bad_rows_are_named(body, expected):
+    with pytest.raises(SourceError, match=expected):
+        parse_counts(text_source("service_name,count\n" + body, "r.csv"))
+
+
+def test_header_only_report_has_no_rows():
+    with pytest.raises(SourceError, match="no rows"):
+        parse_counts(text_source("service_name,count\n"))
+
+
+def test_missing_service_suggests_near_misses():
+    with pytest.raises(SourceError, match=r"'Potholes' is not in the report \(did you mean 'Pothole'\?\)"):
+        count_for({"Pothole": 3}, "Potholes", "r.csv")
+
+
+def test_real_aggregate_with_other_count_column_is_refused(real_file):
+    path = real_file("gid_agg/agg_service_backlog__AlanBuildsAI.csv")
+    with pytest.raises(SourceError, match=r"missing column\(s\) count \(found: 'service_name'"):
+        parse_counts(read_source(str(path)))
+
+
+def test_real_aggregate_reads_with_its_own_count_column(real_file):
+    path = real_file("gid_agg/agg_service_backlog__AlanBuildsAI.csv")
+    counts = parse_counts(read_source(str(path)), count_column="active_records")
+    # Figures from the file's provenance notes, not from the code under test.
+    assert counts["Pothole"] == 332 and counts["Illegal Dumping"] == 768
+    assert len(counts) == 40
+
+
+def test_real_nyc_report_repeats_services_and_is_refused(real_file):
+    path = real_file("other_cities/nyc_311-complaints__somaiyahhafeez.csv")
+    with pytest.raises(SourceError, match="listed twice"):
+        parse_counts(read_source(str(path)), service_column="Complaint Type")
+
+
+def test_real_file_with_bom_has_clean_header(real_file):
+    path = real_file("gid_meta/get_it_done_requests_dictionary_datasd__melissamonroe.csv")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with pytest.raises(SourceError, match=r"missing column\(s\) service_name, count \(found: 'field',"):
+        parse_counts(read_source(str(path)))

@@ -1,0 +1,29 @@
+from datetime import UTC, datetime
+
+from backlog_alerts.paths import project_root, resolve_local
+from backlog_alerts.runs import create_run_folder, new_run_id
+from conftest import ROOT
+
+
+def test_run_id_is_a_sortable_utc_timestamp():
+    run_id = new_run_id(datetime(2026, 2, 3, 4, 5, 6, 7, tzinfo=UTC))
+    assert run_id == "20260203T040506.000007Z"
+    assert new_run_id(datetime(2026, 2, 3, 4, 5, 6, 8, tzinfo=UTC)) > run_id
+
+
+def test_run_folders_are_unique_and_in_start_order_even_within_a_second(tmp_path):
+    ids = [create_run_folder(tmp_path)[0] for _ in range(200)]
+    assert len(set(ids)) == 200
+    assert ids == sorted(ids)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ids
+
+
+def test_relative_paths_mean_the_same_file_from_root_and_from_notebooks():
+    from_root = resolve_local("params/local.yaml", ROOT)
+    from_notebooks = resolve_local("params/local.yaml", ROOT / "notebooks")
+    assert from_root == from_notebooks == ROOT / "params" / "local.yaml"
+    assert project_root(ROOT / "notebooks") == ROOT
+
+
+def test_absolute_paths_are_left_alone(tmp_path):
+    assert resolve_local(tmp_path / "x.csv", ROOT) == tmp_path / "x.csv"

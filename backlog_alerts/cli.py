@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
 
     lab = commands.add_parser("lab", help="JupyterLab on the notebooks, against the emulator")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
     return parser
 
 
@@ -89,7 +89,8 @@ def _lab(args: argparse.Namespace) -> int:
         env = _seeded_endpoint(endpoint)
         notebooks = find_notebooks_dir()
         print(f"JupyterLab on {notebooks}, AWS emulator at {endpoint}", flush=True)
-        command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}", *args.jupyter_args]
+        extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
+        command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}", *extra]
         try:
             return subprocess.call(command, env=env)
         except KeyboardInterrupt:

@@ -5,10 +5,10 @@ import tomllib
 import nbformat
 import pytest
 import yaml
+from conftest import ROOT
 from packaging.requirements import Requirement
 
 from backlog_alerts.runner import NOTEBOOKS
-from conftest import ROOT
 
 
 def requirement(spec: str) -> tuple[str, str]:

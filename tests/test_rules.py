@@ -4,8 +4,13 @@ from backlog_alerts.alerts import decide
 from backlog_alerts.rules import Rule, RuleError, alert_message, parse_rules
 from backlog_alerts.sources import SourceError
 
-POTHOLE = {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100,
-           "subject": "Streets Alert"}
+POTHOLE = {
+    "name": "potholes",
+    "service_name": "Pothole",
+    "department": "streets",
+    "threshold": 100,
+    "subject": "Streets Alert",
+}
 
 
 def test_rule_fires_only_strictly_above_threshold():
@@ -41,8 +46,9 @@ def test_message_says_service_count_and_threshold():
 
 
 def test_decide_checks_every_rule_before_any_verdict():
-    rules = parse_rules([POTHOLE, {**POTHOLE, "name": "dumping", "service_name": "Illegal Dumping"}],
-                        ["streets"])
+    rules = parse_rules(
+        [POTHOLE, {**POTHOLE, "name": "dumping", "service_name": "Illegal Dumping"}], ["streets"]
+    )
     with pytest.raises(SourceError, match="'Illegal Dumping' is not in the report"):
         decide(rules, {"Pothole": 500}, "r.csv")
     (decision, other) = decide(rules, {"Pothole": 500, "Illegal Dumping": 3}, "r.csv")

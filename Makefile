@@ -1,0 +1,44 @@
+# Every target creates .venv when it is missing and installs what it needs; only Python 3.11+ is required.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PARAMS ?= params/local.yaml
+
+.PHONY: run test lint lab emulator clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "backlog-alerts needs Python 3.11 or newer: make ... PYTHON=python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+## run: the main job (three notebooks) on the embedded AWS emulator, or on what PARAMS says
+run: $(VENV)/.installed
+	$(BIN)/backlog-alerts run --params $(PARAMS)
+
+## test: lint, unit and integration tests, then every notebook executed by nbval
+test: $(VENV)/.installed-test lint
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## lab: JupyterLab on notebooks/, with the emulator started and seeded
+lab: $(VENV)/.installed
+	$(BIN)/backlog-alerts lab
+
+## emulator: only the seeded emulator, for papermill or Jupyter started by hand
+emulator: $(VENV)/.installed
+	$(BIN)/backlog-alerts emulator
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,230 @@
+"""`backlog-alerts run` end to end, as a user runs it, checked through the emulator's real state."""
+
+import csv
+import io
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import pytest
+import yaml
+from conftest import ROOT, clean_env
+from test_aws import subscribe_queue
+
+from backlog_alerts.demo import demo_bytes
+from backlog_alerts.emulator import emulator_environ
+from backlog_alerts.facts import read_facts
+from backlog_alerts.runner import NOTEBOOKS
+from backlog_alerts.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+CLI = [str(Path(sys.executable).parent / "backlog-alerts")]
+
+
+def run_cli(args, env, cwd=ROOT):
+    return subprocess.run(
+        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
+
+
+def demo_rows(name):
+    return list(csv.DictReader(io.StringIO(demo_bytes(name).decode())))
+
+
+def all_subscriptions(sns):
+    pages = sns.get_paginator("list_subscriptions").paginate()
+    return [s for page in pages for s in page["Subscriptions"]]
+
+
+def params_file(tmp_path, **changes):
+    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+    params.update(changes)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def only_run_folder(output_dir: Path) -> Path:
+    (folder,) = output_dir.iterdir()
+    return folder
+
+
+def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint, sns, sqs, tmp_path):
+    env = emulator_environ(aws_endpoint, clean_env())
+    # The test's own queues listen on the department topics, as a director's inbox would.
+    topics = {t.department: t.arn for t in ensure_topics(sns, {"trash": "", "streets": ""})}
+    queues = {d: subscribe_queue(sqs, sns, arn, f"inbox-{d}") for d, arn in topics.items()}
+
+    first = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
+    assert first.returncode == 0, first.stderr
+    assert "subscriptions: 10 made, 0 already in place" in first.stdout
+
+    names = sorted(t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"])
+    assert names == ["streets_notifications", "trash_notifications"]
+    people = [s for s in all_subscriptions(sns) if s["Protocol"] in ("email", "sms")]
+    expected = sorted(
+        (topics[row["Department"]], protocol, row[column])
+        for row in demo_rows("contacts.csv")
+        for protocol, column in (("email", "Email"), ("sms", "Phone"))
+    )
+    assert sorted((s["TopicArn"], s["Protocol"], s["Endpoint"]) for s in people) == expected
+
+    counts = {row["service_name"]: int(row["count"]) for row in demo_rows("final_report.csv")}
+    for department, subject, service, threshold in (
+        ("streets", "Streets Alert", "Pothole", 100),
+        ("trash", "Trash Alert", "Illegal Dumping", 30),
+    ):
+        assert counts[service] > threshold, "the demo report must make both default rules fire"
+        (message,) = sqs.receive_message(QueueUrl=queues[department], MaxNumberOfMessages=10)["Messages"]
+        body = json.loads(message["Body"])
+        assert body["Subject"] == subject
+        assert f"{service}: {counts[service]}" in body["Message"]
+        assert f"threshold of {threshold}" in body["Message"]
+
+    folder = only_run_folder(tmp_path / "out")
+    for name in NOTEBOOKS:
+        notebook = nbformat.read(str(folder / name), as_version=4)
+        injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and f'run_id = "{folder.name}"' in injected[0].source
+    alerts = read_facts(folder / "03_alert_check.ipynb")["alerts"]
+    assert [(a["rule"], a["fired"], bool(a["message_id"])) for a in alerts] == [
+        ("potholes", True, True),
+        ("illegal_dumping", True, True),
+    ]
+
+    second = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
+    assert second.returncode == 0, second.stderr
+    assert "topics: 2 (0 created)" in second.stdout
+    assert "subscriptions: 0 made, 10 already in place" in second.stdout
+    assert len(sns.list_topics()["Topics"]) == 2
+    assert sorted(s["SubscriptionArn"] for s in all_subscriptions(sns) if s["Protocol"] != "sqs") == sorted(
+        s["SubscriptionArn"] for s in people
+    )
+
+
+def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, tmp_path):
+    env = emulator_environ(aws_endpoint, clean_env())
+    missing = "s3://backlog-alerts-demo-reports/2019/mar/final_report.csv"
+    params = params_file(tmp_path, report_uri=missing, output_dir=str(tmp_path / "out"))
+    result = run_cli(["run", "--params", str(params)], env)
+    assert result.returncode == 1
+    folder = only_run_folder(tmp_path / "out")
+    failed_copy = folder / "03_alert_check.ipynb"
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("error: 03_alert_check.ipynb failed: SourceError: " + missing)
+    assert str(failed_copy) in line
+    notebook = nbformat.read(str(failed_copy), as_version=4)
+    assert any(o.output_type == "error" for c in notebook.cells for o in c.get("outputs", []))
+
+
+def test_failure_in_an_early_notebook_runs_no_later_one(aws_endpoint, tmp_path):
+    env = emulator_environ(aws_endpoint, clean_env())
+    params = params_file(tmp_path, contacts_uri="s3://backlog-alerts-demo-contacts/gone.csv")
+    result = run_cli(["run", "--params", str(params), "--output-dir", str(tmp_path / "out")], env)
+    assert result.returncode == 1
+    assert "02_subscription_sync.ipynb failed" in result.stderr
+    folder = only_run_folder(tmp_path / "out")
+    assert sorted(p.name for p in folder.iterdir()) == ["01_topic_setup.ipynb", "02_subscription_sync.ipynb"]
+
+
+def test_unknown_params_key_is_refused_before_anything_runs(tmp_path):
+    params = params_file(tmp_path, treshold=5)
+    result = run_cli(["run", "--params", str(params), "--output-dir", str(tmp_path / "out")], clean_env())
+    assert result.returncode == 2
+    assert f"{params}: unknown parameter(s) treshold" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_without_aws_endpoint_the_run_brings_its_own_emulator(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "backlog_alerts", "run", "--output-dir", str(tmp_path / "out")],
+        env=clean_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    endpoint = next(line for line in result.stdout.splitlines() if "embedded moto server at" in line)
+    url = urlparse(endpoint.rsplit(" ", 1)[1])
+    assert url.hostname == "127.0.0.1"
+    assert "published to streets_notifications: [Streets Alert] Pothole: 163" in result.stdout
+    assert "published to trash_notifications: [Trash Alert] Illegal Dumping: 47" in result.stdout
+    with pytest.raises(OSError), socket.create_connection((url.hostname, url.port), timeout=2):
+        pass  # the emulator is gone with the run
+
+
+def test_papermill_runs_a_notebook_alone_with_overrides(aws_endpoint, sns, tmp_path):
+    ensure_topics(sns, {"trash": "", "streets": ""})
+    report = ROOT / "outputs" / f"quiet-report-{tmp_path.name}.csv"
+    report.write_text("service_name,count\nPothole,100\nIllegal Dumping,3\n")
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                "notebooks/03_alert_check.ipynb",
+                str(tmp_path / "out.ipynb"),
+                "-p",
+                "report_uri",
+                f"outputs/{report.name}",
+                "--no-progress-bar",
+            ],
+            env=emulator_environ(aws_endpoint, clean_env()),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        report.unlink()
+    assert result.returncode == 0, result.stderr
+    alerts = read_facts(tmp_path / "out.ipynb")["alerts"]
+    assert [(a["count"], a["fired"], a["message_id"]) for a in alerts] == [(100, False, ""), (3, False, "")]
+
+
+def test_emulator_command_serves_seeded_demo_until_interrupted():
+    import signal
+
+    import boto3
+
+    process = subprocess.Popen(
+        [*CLI, "emulator"],
+        env=clean_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        exports = {}
+        for line in process.stdout:
+            if line.strip().startswith("export "):
+                name, value = line.strip().removeprefix("export ").split("=", 1)
+                exports[name] = value
+            if line.startswith("Ctrl-C"):
+                break
+        assert urlparse(exports["AWS_ENDPOINT_URL"]).hostname == "127.0.0.1"
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=exports["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+        )
+        body = s3.get_object(Bucket="backlog-alerts-demo-contacts", Key="contacts.csv")["Body"].read()
+        assert body == demo_bytes("contacts.csv")
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+
+
+def test_lab_starts_jupyter_with_the_emulator_seeded():
+    result = run_cli(["lab", "--", "--version"], clean_env())
+    assert result.returncode == 0, result.stderr
+    assert "AWS emulator at http://127.0.0.1:" in result.stdout

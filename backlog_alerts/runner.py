@@ -117,6 +117,8 @@ def execute_notebook(
     if code == 0:
         return "succeeded", ""
     error = first_error(output) if output.exists() else None
+    if error and error.startswith("KeyboardInterrupt"):  # how nbclient stops a cell that overran
+        return "timed out", f"a cell did not finish within {execution_timeout} s (execution_timeout)"
     return "failed", error or f"papermill exited with code {code}"
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -32,3 +35,43 @@ def client(service: str, region: str | None = None, max_attempts: int = 5) -> An
     """A boto3 client using botocore's standard retry mode; endpoint comes from AWS_ENDPOINT_URL."""
     config = Config(retries={"mode": "standard", "max_attempts": max_attempts})
     return boto3.session.Session().client(service, region_name=region or None, config=config)
+
+
+# SNS's documented per-account rates (transactions per second) for the calls the sync makes.
+SNS_RATES = {"Subscribe": 100, "Unsubscribe": 100, "ListSubscriptionsByTopic": 30}
+
+
+class _Pacer:
+    """Spaces calls at least 1/rate apart, across threads, so we stay under a documented rate."""
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second
+        self.lock = threading.Lock()
+        self.next_at = 0.0
+
+    def __call__(self, **_: Any) -> None:
+        with self.lock:
+            now = time.monotonic()
+            wait = self.next_at - now
+            self.next_at = max(now, self.next_at) + self.interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+def pace(client: Any, rates: dict[str, float]) -> Any:
+    """Hold each named operation of `client` to its rate; throttling beyond that is botocore's retry."""
+    service = client.meta.service_model.service_id.hyphenize()
+    for operation, per_second in rates.items():
+        client.meta.events.register(f"before-call.{service}.{operation}", _Pacer(per_second))
+    return client
+
+
+def count_calls(client: Any) -> Counter[str]:
+    """A live count of API calls by operation (one per call, retries not counted)."""
+    counts: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        counts[model.name] += 1
+
+    client.meta.events.register("before-call", count)
+    return counts

@@ -1,8 +1,12 @@
-"""The contacts file: who should hear about which department, validated before anything changes."""
+"""The contacts file: who should hear about which department, each row checked before any change.
+
+An invalid email or phone drops only that endpoint; a row without a name, with an unknown
+department or with no valid endpoint left is rejected whole. Every problem names its row and column.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -11,15 +15,33 @@ from backlog_alerts.masking import mask_email, mask_phone
 from backlog_alerts.sources import Source, SourceError, find_columns, read_csv_text
 
 COLUMNS = ["Name", "Email", "Phone", "Department"]
+ON_INVALID_ROW = ("skip", "fail")
 
 
 class ContactsError(SourceError):
-    """Rows of the contacts file that cannot be used; each problem names its row and column."""
+    """Problems that stop the sync (with `on_invalid_row: fail`); each names its row and column."""
 
-    def __init__(self, uri: str, problems: list[str]):
+    def __init__(self, uri: str, problems: list[Problem]):
         self.problems = problems
-        listed = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        super().__init__(f"{uri}: {len(problems)} problem(s): {listed}")
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        super().__init__(f"{uri}: {len(problems)} problem(s): {shown}{more}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one row; `value` is already masked."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+    effect: str  # "endpoint dropped" | "row rejected"
+    department: str = ""
+
+    def __str__(self) -> str:
+        value = f" {self.value!r}" if self.value else ""
+        return f"row {self.row}, {self.column}:{value} {self.reason} ({self.effect})"
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,19 @@ class Contact:
     department: str
 
 
+@dataclass
+class ContactsFile:
+    """What a contacts file yields: usable contacts, the problems found, columns not used."""
+
+    contacts: list[Contact] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems if p.effect == "row rejected"})
+
+
 def normalize_email(value: str) -> str:
     """A syntactically valid address with its domain lower-cased; no DNS look-up."""
     return validate_email(value, check_deliverability=False).normalized
@@ -40,50 +75,71 @@ def normalize_email(value: str) -> str:
 
 def normalize_phone(value: str, default_region: str) -> str:
     """E.164 (`+16195550100`); numbers without `+country` are read in `default_region`."""
-    number = phonenumbers.parse(value, default_region)
+    if any(ch.isalpha() for ch in value):
+        raise ValueError("contains letters")
+    try:
+        number = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException as err:
+        raise ValueError(str(err).split(") ", 1)[-1].rstrip(".").lower()) from err
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number for its region")
+        raise ValueError(f"is not a valid number for its region ({default_region} if none given)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def parse_contacts(source: Source, departments: list[str], default_region: str = "US") -> list[Contact]:
-    """Every row checked; any problem fails the whole file so that nothing is half-applied."""
+def _check_row(
+    row: int, values: dict[str, str], known: dict[str, str], default_region: str
+) -> tuple[Contact | None, list[Problem]]:
+    """Validate one row: endpoints are dropped one by one, the row only when nothing usable is left."""
+    name, email, phone, department = (values[c] for c in COLUMNS)
+    dept = known.get(department.casefold(), "")
+    problems: list[Problem] = []
+
+    def problem(column: str, value: str, reason: str, effect: str) -> None:
+        problems.append(Problem(row, column, value, reason, effect, dept))
+
+    if email:
+        try:
+            email = normalize_email(email)
+        except EmailNotValidError as err:
+            problem("Email", mask_email(email), f"is not a valid address: {err}", "endpoint dropped")
+            email = ""
+    if phone:
+        try:
+            phone = normalize_phone(phone, default_region)
+        except ValueError as err:
+            problem("Phone", mask_phone(phone), str(err), "endpoint dropped")
+            phone = ""
+    if not name:
+        problem("Name", "", "is empty", "row rejected")
+    if not dept:
+        problem("Department", department, f"is not one of {', '.join(known.values())}", "row rejected")
+    if not email and not phone and name and dept:
+        problem("Email/Phone", "", "no valid email or phone left", "row rejected")
+    if any(p.effect == "row rejected" for p in problems):
+        return None, problems
+    return Contact(row, name, email, phone, dept), problems
+
+
+def parse_contacts(
+    source: Source, departments: list[str], default_region: str = "US", on_invalid_row: str = "skip"
+) -> ContactsFile:
+    """Validate every row; with `on_invalid_row: fail` any problem stops the sync before any change."""
+    if on_invalid_row not in ON_INVALID_ROW:
+        raise ValueError(f"on_invalid_row must be one of {', '.join(ON_INVALID_ROW)}, not {on_invalid_row!r}")
     frame = read_csv_text(source)
     columns = find_columns(frame, COLUMNS, source.uri)
+    result = ContactsFile(ignored_columns=[c for c in frame.columns if c not in columns.values()])
+    if frame.empty:
+        raise SourceError(f"{source.uri}: no contacts in the file (only a header)")
     known = {d.casefold(): d for d in departments}
-    contacts: list[Contact] = []
-    problems: list[str] = []
-    for index, raw in enumerate(frame.to_dict("records")):
-        row = index + 2  # the header is row 1, as a spreadsheet shows it
-        name, email, phone, department = (raw[columns[c]] for c in COLUMNS)
-        row_problems = []
-        if not name:
-            row_problems.append(f"row {row}, Name: empty")
-        if department.casefold() not in known:
-            row_problems.append(
-                f"row {row}, Department: {department!r} is not one of {', '.join(departments)}"
-            )
-        if not email and not phone:
-            row_problems.append(f"row {row}: neither Email nor Phone given")
-        if email:
-            try:
-                email = normalize_email(email)
-            except EmailNotValidError as err:
-                row_problems.append(f"row {row}, Email: {mask_email(email)} is invalid ({err})")
-        if phone:
-            try:
-                phone = normalize_phone(phone, default_region)
-            except (phonenumbers.NumberParseException, ValueError) as err:
-                row_problems.append(f"row {row}, Phone: {mask_phone(phone)} is invalid ({err})")
-        if row_problems:
-            problems.extend(row_problems)
-            continue
-        contacts.append(Contact(row, name, email, phone, known[department.casefold()]))
-    if problems:
-        raise ContactsError(source.uri, problems)
-    if not contacts:
-        raise SourceError(f"{source.uri}: no contacts in the file")
-    return contacts
+    for row, raw in frame.to_dict("index").items():
+        contact, problems = _check_row(row, {c: raw[columns[c]] for c in COLUMNS}, known, default_region)
+        result.problems.extend(problems)
+        if contact:
+            result.contacts.append(contact)
+    if result.problems and on_invalid_row == "fail":
+        raise ContactsError(source.uri, result.problems)
+    return result
 
 
 def masked_rows(contacts: list[Contact]) -> list[dict[str, str | int]]:

@@ -14,8 +14,7 @@ def parse_counts(
     frame = read_csv_text(source)
     columns = find_columns(frame, [service_column, count_column], source.uri)
     counts: dict[str, int] = {}
-    for index, raw in enumerate(frame.to_dict("records")):
-        row = index + 2
+    for row, raw in frame.to_dict("index").items():
         service, value = raw[columns[service_column]], raw[columns[count_column]]
         if not service:
             raise SourceError(f"{source.uri}: row {row}, {service_column}: empty")

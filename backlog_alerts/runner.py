@@ -191,7 +191,8 @@ def _run_one(
 
 def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]) -> None:
     """What the emulator delivered to each topic in this run: what the directors would have read."""
-    ids = {a["message_id"] for a in summary_facts(result).get("alerts", []) if a["message_id"]}
+    alerts = notebook_facts(result).get("03_alert_check", {}).get("alerts", [])
+    ids = {a["message_id"] for a in alerts if a["message_id"]}
     try:
         messages = [m for m in emulator.published_messages(endpoint) if m["message_id"] in ids]
     except OSError:
@@ -200,27 +201,28 @@ def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]
         say(f"published to {message['topic']}: [{message['subject']}] {message['message']}")
 
 
-def summary_facts(result: RunResult) -> dict[str, Any]:
-    """The facts all notebooks of the run recorded, merged (later notebooks win on clashes)."""
-    merged: dict[str, Any] = {}
-    for notebook in result.notebooks:
-        if notebook.output.exists():
-            merged.update(read_facts(notebook.output))
-    return merged
+def notebook_facts(result: RunResult) -> dict[str, dict[str, Any]]:
+    """The facts each executed notebook of the run recorded, by notebook name without `.ipynb`."""
+    return {Path(n.notebook).stem: read_facts(n.output) for n in result.notebooks if n.output.exists()}
 
 
 def summary_lines(result: RunResult) -> list[str]:
     """A few lines a person reads at the end of a run."""
-    facts = summary_facts(result)
-    topics = facts.get("topics", [])
-    subs = facts.get("subscriptions", [])
-    alerts = facts.get("alerts", [])
-    made = sum(1 for s in subs if s["status"] == "subscribed")
+    facts = notebook_facts(result)
+    topics = facts.get("01_topic_setup", {}).get("topics", [])
+    sync_facts = facts.get("02_subscription_sync", {})
+    sync = sync_facts.get("sync_outcome", [])
+    alerts = facts.get("03_alert_check", {}).get("alerts", [])
     sent = [a for a in alerts if a["message_id"]]
+    totals = {
+        k: sum(row[k] for row in sync) for k in ("add", "remove", "unchanged", "pending", "rejected_rows")
+    }
+    dry = " (dry run: planned, not applied)" if sync_facts.get("run", {}).get("dry_run") else ""
     lines = [
         f"run folder: {result.folder}",
         f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
-        f"subscriptions: {made} made, {len(subs) - made} already in place",
+        f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['unchanged']} unchanged, "
+        f"{totals['pending']} pending, {totals['rejected_rows']} rows rejected{dry}",
         f"alerts: {len(sent)} published of {len(alerts)} rules checked",
     ]
     lines += [

@@ -79,7 +79,11 @@ def read_source(uri: str, region: str | None = None) -> Source:
 
 
 def read_csv_text(source: Source) -> pd.DataFrame:
-    """Parse CSV with every column as text: `+16195550100` must stay a string, not a number."""
+    """Parse CSV with every column as text: `+16195550100` must stay a string, not a number.
+
+    The index is each row's line number in the file (header = 1), so problems can point at it;
+    blank lines are dropped after numbering.
+    """
     if not source.text.strip():
         raise SourceError(f"{source.uri}: the file is empty")
     try:
@@ -88,11 +92,14 @@ def read_csv_text(source: Source) -> pd.DataFrame:
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
+            skip_blank_lines=False,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise SourceError(f"{source.uri}: not a readable CSV file ({err})") from err
     frame.columns = [str(column).strip() for column in frame.columns]
-    return frame.apply(lambda column: column.str.strip())
+    frame.index = range(2, len(frame) + 2)
+    frame = frame.apply(lambda column: column.str.strip())
+    return frame[(frame != "").any(axis=1)]
 
 
 def find_columns(frame: pd.DataFrame, wanted: list[str], uri: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Subscribing contacts' endpoints to their department's topic without ever doubling one."""
+"""Subscriptions as the contacts file wants them and as SNS lists them."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from backlog_alerts.contacts import Contact
-from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.topics import Topic
+
+MANAGED_PROTOCOLS = ("email", "sms")  # the only protocols this tool subscribes, and so may remove
+PENDING = "PendingConfirmation"  # SNS's SubscriptionArn for an email not yet confirmed
 
 
 @dataclass(frozen=True)
@@ -23,15 +25,24 @@ class Wanted:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What happened to one wanted subscription; `endpoint` is already masked."""
+class Existing:
+    """One subscription as ListSubscriptionsByTopic shows it."""
 
-    department: str
-    name: str
     protocol: str
     endpoint: str
-    status: str
     subscription_arn: str
+
+    @property
+    def pending(self) -> bool:
+        return self.subscription_arn == PENDING
+
+
+def endpoint_key(protocol: str, endpoint: str) -> tuple[str, str]:
+    """Match key: emails compare with the domain lower-cased (as the contacts file normalizes them)."""
+    if protocol in ("email", "email-json"):
+        local, _, domain = endpoint.strip().rpartition("@")
+        return protocol, f"{local}@{domain.lower()}"
+    return protocol, endpoint.strip()
 
 
 def wanted_subscriptions(contacts: Iterable[Contact], topics: dict[str, Topic]) -> list[Wanted]:
@@ -42,47 +53,17 @@ def wanted_subscriptions(contacts: Iterable[Contact], topics: dict[str, Topic]) 
         for protocol, endpoint in (("email", contact.email), ("sms", contact.phone)):
             if endpoint:
                 wanted.setdefault(
-                    (arn, protocol, endpoint),
+                    (arn, *endpoint_key(protocol, endpoint)),
                     Wanted(contact.department, arn, protocol, endpoint, contact.name),
                 )
     return list(wanted.values())
 
 
-def existing_subscriptions(sns: Any, topic_arn: str) -> dict[tuple[str, str], str]:
-    """(protocol, endpoint) -> SubscriptionArn over all pages; pending ones count as existing."""
-    found: dict[tuple[str, str], str] = {}
+def list_subscriptions(sns: Any, topic_arn: str) -> list[Existing]:
+    """Every subscription on a topic, over all pages (100 a page)."""
     paginator = sns.get_paginator("list_subscriptions_by_topic")
-    for page in paginator.paginate(TopicArn=topic_arn):
-        for sub in page.get("Subscriptions", []):
-            found[(sub["Protocol"], sub["Endpoint"])] = sub["SubscriptionArn"]
-    return found
-
-
-def subscribe_missing(sns: Any, wanted: list[Wanted]) -> list[Outcome]:
-    """Subscribe only what the topic lacks, so a re-run makes no call that changes anything."""
-    existing: dict[str, dict[tuple[str, str], str]] = {}
-    outcomes = []
-    for item in wanted:
-        on_topic = existing.setdefault(item.topic_arn, existing_subscriptions(sns, item.topic_arn))
-        arn = on_topic.get((item.protocol, item.endpoint))
-        status = "already subscribed"
-        if arn is None:
-            arn = sns.subscribe(
-                TopicArn=item.topic_arn,
-                Protocol=item.protocol,
-                Endpoint=item.endpoint,
-                ReturnSubscriptionArn=True,
-            )["SubscriptionArn"]
-            on_topic[(item.protocol, item.endpoint)] = arn
-            status = "subscribed"
-        outcomes.append(
-            Outcome(
-                item.department,
-                item.name,
-                item.protocol,
-                mask_endpoint(item.protocol, item.endpoint),
-                status,
-                arn,
-            )
-        )
-    return outcomes
+    return [
+        Existing(sub["Protocol"], sub["Endpoint"], sub["SubscriptionArn"])
+        for page in paginator.paginate(TopicArn=topic_arn)
+        for sub in page.get("Subscriptions", [])
+    ]

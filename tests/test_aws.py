@@ -13,7 +13,8 @@ from backlog_alerts.contacts import Contact
 from backlog_alerts.demo import DEMO_CONTACTS_URI, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.rules import parse_rules
 from backlog_alerts.sources import SourceError, read_source
-from backlog_alerts.subscriptions import subscribe_missing, wanted_subscriptions
+from backlog_alerts.subscriptions import list_subscriptions, wanted_subscriptions
+from backlog_alerts.sync import apply_plan, plan_sync
 from backlog_alerts.topics import TopicError, ensure_topics, find_topics
 
 pytestmark = pytest.mark.integration
@@ -48,21 +49,32 @@ def test_finding_topics_never_creates_them(sns):
     assert sns.list_topics()["Topics"] == []
 
 
-def test_subscriptions_are_made_once_across_pages(sns):
+def test_sync_applies_once_and_reads_every_page(sns):
     topics = {t.department: t for t in ensure_topics(sns, {"trash": ""})}
     contacts = [
         Contact(i + 2, f"Director {i}", f"d{i}@example.gov", f"+1619555{i:04d}", "trash") for i in range(60)
     ]
     wanted = wanted_subscriptions(contacts, topics)
-    first = subscribe_missing(sns, wanted)
-    assert {o.status for o in first} == {"subscribed"}
-    # 120 subscriptions: ListSubscriptionsByTopic pages at 100, so the second run must read both pages.
-    second = subscribe_missing(sns, wanted)
-    assert {o.status for o in second} == {"already subscribed"}
-    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topics["trash"].arn)
-    listed = [s for page in pages for s in page["Subscriptions"]]
+    first = apply_plan(sns, plan_sync(topics, wanted, {"trash": []}))
+    assert {c.result for c in first} == {"added"}
+    # 120 subscriptions: ListSubscriptionsByTopic pages at 100, so the re-plan must read both pages.
+    listed = list_subscriptions(sns, topics["trash"].arn)
     assert len(listed) == 120
-    assert all("@example.gov" not in o.endpoint or "*****@" in o.endpoint for o in second)
+    again = plan_sync(topics, wanted, {"trash": listed})
+    assert {c.action for c in again} == {"unchanged"}
+    assert sorted(c.subscription_arn for c in again) == sorted(c.subscription_arn for c in first)
+
+
+def test_pacing_holds_an_operation_to_its_rate(sns):
+    import time
+
+    paced = aws.pace(aws.client("sns", "us-east-1"), {"ListTopics": 20})
+    calls = aws.count_calls(paced)
+    started = time.monotonic()
+    for _ in range(11):
+        paced.list_topics()
+    assert time.monotonic() - started >= 0.5  # 10 gaps of 1/20 s
+    assert calls == {"ListTopics": 11}
 
 
 def test_s3_source_has_etag_and_missing_objects_are_named(s3):

@@ -61,7 +61,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
 
     first = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
     assert first.returncode == 0, first.stderr
-    assert "subscriptions: 10 made, 0 already in place" in first.stdout
+    assert "subscriptions: 10 added, 0 removed, 0 unchanged, 0 pending, 0 rows rejected" in first.stdout
 
     names = sorted(t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"])
     assert names == ["streets_notifications", "trash_notifications"]
@@ -99,7 +99,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     second = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
     assert second.returncode == 0, second.stderr
     assert "topics: 2 (0 created)" in second.stdout
-    assert "subscriptions: 0 made, 10 already in place" in second.stdout
+    assert "subscriptions: 0 added, 0 removed, 10 unchanged, 0 pending" in second.stdout
     assert len(sns.list_topics()["Topics"]) == 2
     assert sorted(s["SubscriptionArn"] for s in all_subscriptions(sns) if s["Protocol"] != "sqs") == sorted(
         s["SubscriptionArn"] for s in people

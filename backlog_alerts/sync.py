@@ -1,0 +1,183 @@
+"""Subscription sync as plan, guard, apply: the contacts file is the source of truth for each topic.
+
+The planner is a pure function of what is wanted and what SNS lists, so it is tested without AWS;
+only `apply_plan` changes anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backlog_alerts.contacts import Problem
+from backlog_alerts.masking import mask_endpoint
+from backlog_alerts.subscriptions import MANAGED_PROTOCOLS, Existing, Wanted, endpoint_key
+from backlog_alerts.topics import Topic
+
+ADD, REMOVE, UNCHANGED, PENDING, UNMANAGED = "add", "remove", "unchanged", "pending", "unmanaged"
+ACTIONS = (ADD, REMOVE, UNCHANGED, PENDING, UNMANAGED)
+
+
+class SyncGuardError(RuntimeError):
+    """The plan would remove too much at once; nothing was changed."""
+
+
+class SyncApplyError(RuntimeError):
+    """Some Subscribe/Unsubscribe calls failed after botocore's retries; the rest were applied."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of the plan; `result` is filled in when it is applied."""
+
+    department: str
+    topic_arn: str
+    action: str
+    protocol: str
+    endpoint: str
+    name: str = ""
+    subscription_arn: str = ""
+    note: str = ""
+    result: str = ""
+
+    def masked(self) -> dict[str, str]:
+        """The row as shown and recorded: endpoint masked, no topic ARN repeated on every line."""
+        return {
+            "department": self.department,
+            "action": self.action,
+            "protocol": self.protocol,
+            "endpoint": mask_endpoint(self.protocol, self.endpoint),
+            "name": self.name,
+            "subscription_arn": self.subscription_arn,
+            "note": self.note,
+            "result": self.result,
+        }
+
+
+def plan_topic(topic: Topic, wanted: list[Wanted], existing: list[Existing]) -> list[Change]:
+    """Compare one topic's wanted and listed subscriptions on (protocol, normalized endpoint)."""
+    wanted_by_key = {endpoint_key(w.protocol, w.endpoint): w for w in wanted}
+    seen: set[tuple[str, str]] = set()
+    plan: list[Change] = []
+    for sub in existing:
+        key = endpoint_key(sub.protocol, sub.endpoint)
+        want = wanted_by_key.get(key)
+        base = Change(
+            topic.department, topic.arn, "", sub.protocol, sub.endpoint, subscription_arn=sub.subscription_arn
+        )
+        if sub.protocol not in MANAGED_PROTOCOLS:
+            plan.append(replace(base, action=UNMANAGED, note="not email/sms: left alone"))
+        elif key in seen:
+            plan.append(replace(base, action=REMOVE, note="duplicate of another subscription"))
+        elif sub.pending:
+            note = "awaiting confirmation" if want else "not in the file; expires unconfirmed after 48 h"
+            plan.append(replace(base, action=PENDING, name=want.name if want else "", note=note))
+        elif want:
+            plan.append(replace(base, action=UNCHANGED, name=want.name))
+        else:
+            plan.append(replace(base, action=REMOVE, note="no longer in the contacts file"))
+        seen.add(key)
+    plan += [
+        Change(topic.department, topic.arn, ADD, w.protocol, w.endpoint, w.name)
+        for key, w in wanted_by_key.items()
+        if key not in seen
+    ]
+    return plan
+
+
+def plan_sync(
+    topics: dict[str, Topic], wanted: list[Wanted], existing: dict[str, list[Existing]]
+) -> list[Change]:
+    """The plan for every managed topic: what to add, remove, leave, wait for, and not touch."""
+    return [
+        change
+        for department, topic in topics.items()
+        for change in plan_topic(
+            topic, [w for w in wanted if w.department == department], existing.get(department, [])
+        )
+    ]
+
+
+def check_removal_guard(plan: list[Change], max_removal_share: float, allow_mass_removal: bool) -> None:
+    """Refuse a plan that would unsubscribe more than `max_removal_share` of a topic's managed list.
+
+    A truncated or wrong contacts file must never silently unsubscribe a department.
+    """
+    if allow_mass_removal:
+        return
+    managed = Counter(c.department for c in plan if c.action in (UNCHANGED, REMOVE))
+    removing = Counter(c.department for c in plan if c.action == REMOVE)
+    too_many = [
+        f"{dept}: {removing[dept]} of {managed[dept]}"
+        for dept in sorted(removing)
+        if removing[dept] / managed[dept] > max_removal_share
+    ]
+    if too_many:
+        raise SyncGuardError(
+            f"the plan would remove more than {max_removal_share:.0%} of the subscriptions on "
+            f"{'; '.join(too_many)}. Nothing was changed. If the contacts file is right, "
+            "run again with allow_mass_removal: true"
+        )
+
+
+def _apply_one(sns: Any, change: Change) -> Change:
+    try:
+        if change.action == ADD:
+            arn = sns.subscribe(
+                TopicArn=change.topic_arn,
+                Protocol=change.protocol,
+                Endpoint=change.endpoint,
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
+            return replace(change, subscription_arn=arn, result="added")
+        sns.unsubscribe(SubscriptionArn=change.subscription_arn)
+        return replace(change, result="removed")
+    except (ClientError, BotoCoreError) as err:
+        code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
+        return replace(change, result=f"failed: {code or err}")
+
+
+def apply_plan(sns: Any, plan: list[Change], workers: int = 8) -> list[Change]:
+    """Make the adds and removals, a few at a time; other rows come back as they were planned."""
+    todo = [c for c in plan if c.action in (ADD, REMOVE)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = dict(zip(map(id, todo), pool.map(lambda c: _apply_one(sns, c), todo), strict=True))
+    return [done.get(id(c), c) for c in plan]
+
+
+def raise_for_failures(outcome: Iterable[Change]) -> None:
+    """After recording the outcome: a sync with failed calls must not pass for a finished one."""
+    failed = [c for c in outcome if c.result.startswith("failed")]
+    if failed:
+        first = failed[0]
+        raise SyncApplyError(
+            f"{len(failed)} subscription change(s) failed, e.g. {first.action} {first.protocol} "
+            f"{mask_endpoint(first.protocol, first.endpoint)} on {first.department}: {first.result}. "
+            "The next run retries them."
+        )
+
+
+def summarize(
+    plan: list[Change], problems: list[Problem], departments: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Per topic: added, removed, unchanged, pending, unmanaged, and rows rejected from the file."""
+    rows = []
+    for dept in departments:
+        mine = [c for c in plan if c.department == dept]
+        counts = Counter(c.action for c in mine)
+        rows.append(
+            {
+                "department": dept,
+                **{action: counts[action] for action in ACTIONS},
+                "rejected_rows": len(
+                    {p.row for p in problems if p.effect == "row rejected" and p.department == dept}
+                ),
+                "failed": sum(1 for c in mine if c.result.startswith("failed")),
+            }
+        )
+    return rows

@@ -1,0 +1,141 @@
+"""The sync notebook against a moto server: it converges on the contacts file, and refuses to gut a topic."""
+
+import csv
+import io
+
+import papermill
+import pytest
+from conftest import ROOT
+from test_aws import subscribe_queue
+
+from backlog_alerts.demo import demo_bytes
+from backlog_alerts.facts import read_facts
+from backlog_alerts.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+DEMO = list(csv.DictReader(io.StringIO(demo_bytes("contacts.csv").decode())))
+
+
+def contacts_csv(rows):
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["Name", "Email", "Phone", "Department"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def run_sync(tmp_path, rows, **params):
+    """Execute notebooks/02 with papermill on a contacts file; returns (error or None, facts)."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(contacts_csv(rows))
+    output = tmp_path / "sync.ipynb"
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "02_subscription_sync.ipynb"),
+            str(output),
+            parameters={"contacts_uri": str(contacts), **params},
+            cwd=str(ROOT / "notebooks"),
+            progress_bar=False,
+        )
+    except papermill.PapermillExecutionError as err:
+        error = err
+    return error, read_facts(output)
+
+
+def state(sns):
+    """(topic name, protocol, endpoint) -> SubscriptionArn for every subscription in the emulator."""
+    pages = sns.get_paginator("list_subscriptions").paginate()
+    return {
+        (s["TopicArn"].rsplit(":", 1)[1], s["Protocol"], s["Endpoint"]): s["SubscriptionArn"]
+        for page in pages
+        for s in page["Subscriptions"]
+    }
+
+
+def expected(rows):
+    return sorted(
+        (f"{r['Department']}_notifications", protocol, r[column])
+        for r in rows
+        for protocol, column in (("email", "Email"), ("sms", "Phone"))
+    )
+
+
+@pytest.fixture
+def synced(sns, sqs, tmp_path):
+    """Topics, a foreign SQS subscriber on trash, and the demo contacts already synced once."""
+    topics = {t.department: t.arn for t in ensure_topics(sns, {"trash": "", "streets": ""})}
+    subscribe_queue(sqs, sns, topics["trash"], "someone-elses-queue")
+    error, _ = run_sync(tmp_path, DEMO)
+    assert error is None
+    return state(sns)
+
+
+def people(subscriptions):
+    return sorted(k for k in subscriptions if k[1] in ("email", "sms"))
+
+
+def test_unchanged_file_makes_no_subscribe_or_unsubscribe_call(sns, synced, tmp_path):
+    assert people(synced) == expected(DEMO)
+    error, facts = run_sync(tmp_path, DEMO)
+    assert error is None
+    assert state(sns) == synced  # same subscriptions, same ARNs, the foreign queue included
+    assert facts["api_calls"] == {"ListTopics": 1, "ListSubscriptionsByTopic": 2}
+    assert [(r["department"], r["unchanged"], r["unmanaged"]) for r in facts["sync_outcome"]] == [
+        ("trash", 4, 1),
+        ("streets", 6, 0),
+    ]
+
+
+def test_edited_file_adds_removes_and_moves(sns, synced, tmp_path):
+    gone, moved = DEMO[1], DEMO[3]
+    assert (gone["Department"], moved["Department"]) == ("trash", "streets")
+    newcomer = {
+        "Name": "Rosa Diaz",
+        "Email": "rosa.diaz@example.gov",
+        "Phone": "+16195550199",
+        "Department": "streets",
+    }
+    rows = [r for r in DEMO if r is not gone and r is not moved] + [
+        {**moved, "Department": "trash"},
+        newcomer,
+    ]
+    error, facts = run_sync(tmp_path, rows)
+    assert error is None
+    after = state(sns)
+    assert people(after) == expected(rows)
+    assert ("sqs" in {k[1] for k in after}) and len([k for k in after if k[1] == "sqs"]) == 1
+    unchanged = [k for k in people(synced) if k in after]
+    assert all(after[k] == synced[k] for k in unchanged), "kept subscriptions keep their ARN"
+    assert facts["api_calls"]["Subscribe"] == 4 and facts["api_calls"]["Unsubscribe"] == 4
+    changes = {(c["action"], c["department"], c["protocol"], c["endpoint"]) for c in facts["changes"]}
+    assert ("add", "streets", "email", "r*****@example.gov") in changes
+    assert all("rosa.diaz" not in c["endpoint"] for c in facts["changes"])
+
+
+def test_a_truncated_file_is_refused_and_changes_nothing(sns, synced, tmp_path):
+    error, facts = run_sync(tmp_path, DEMO[:1])  # 80% of the rows gone
+    assert error is not None and error.ename == "SyncGuardError"
+    assert "streets: 6 of 6" in error.evalue and "allow_mass_removal" in error.evalue
+    assert state(sns) == synced
+    assert "sync_outcome" not in facts and facts["sync_plan"][1]["remove"] == 6
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(sns, synced, tmp_path):
+    newcomer = {"Name": "Rosa", "Email": "rosa@example.gov", "Phone": "", "Department": "trash"}
+    error, facts = run_sync(tmp_path, [*DEMO, newcomer], dry_run=True)
+    assert error is None
+    assert state(sns) == synced
+    assert facts["sync_outcome"][0]["add"] == 1
+    assert "Subscribe" not in facts["api_calls"]
+
+
+def test_invalid_rows_are_listed_and_the_valid_ones_still_sync(sns, synced, tmp_path):
+    bad = {"Name": "", "Email": "x@example.gov", "Phone": "", "Department": "trash"}
+    half = {**DEMO[0], "Email": "not-an-address"}
+    error, facts = run_sync(tmp_path, [half, *DEMO[1:], bad])
+    assert error is None
+    problems = {(p["row"], p["column"], p["effect"]) for p in facts["problems"]}
+    assert problems == {(2, "Email", "endpoint dropped"), (7, "Name", "row rejected")}
+    assert (f"{DEMO[0]['Department']}_notifications", "email", DEMO[0]["Email"]) not in state(sns)
+    assert (f"{DEMO[0]['Department']}_notifications", "sms", DEMO[0]["Phone"]) in state(sns)

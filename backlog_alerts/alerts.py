@@ -1,61 +1,150 @@
-"""Evaluating rules against a report's counts and publishing the alerts that fire."""
+"""Publishing planned alerts: one digest per department and severity, state saved after each success."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
-from backlog_alerts.report import count_for
-from backlog_alerts.rules import Rule, alert_message
+from backlog_alerts.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
+from backlog_alerts.messages import Message, render
+from backlog_alerts.rules import SEVERITIES
+from backlog_alerts.state import AlertState, RuleState, save_state
 from backlog_alerts.topics import Topic
 
 
-@dataclass(frozen=True)
-class Decision:
-    """One rule's verdict on one report, and the MessageId if it was published."""
-
-    rule: str
-    service_name: str
-    department: str
-    count: int
-    threshold: int
-    fired: bool
-    message_id: str = ""
-
-
-def decide(rules: list[Rule], counts: dict[str, int], report_uri: str) -> list[Decision]:
-    """Compare each rule's count with its threshold; nothing is sent here.
-
-    Every rule's service is looked up before any verdict, so a missing one stops the whole check.
-    """
-    looked_up = {r.name: count_for(counts, r.service_name, report_uri) for r in rules}
+def build_messages(
+    decisions: list[Decision],
+    templates: Mapping[str, str],
+    display_names: Mapping[str, str],
+    *,
+    report_uri: str,
+    period: str,
+    run_id: str,
+) -> list[Message]:
+    """Group what is to be sent: fired rules by (department, severity), resolved ones by department."""
+    groups: dict[tuple[str, str], list[Decision]] = {}
+    for d in decisions:
+        if d.action == PUBLISH:
+            groups.setdefault((d.department, d.severity), []).append(d)
+        elif d.action == RESOLVED:
+            groups.setdefault((d.department, "resolved"), []).append(d)
+    order = {s: i for i, s in enumerate(reversed(SEVERITIES))} | {"resolved": len(SEVERITIES)}
     return [
-        Decision(
-            r.name,
-            r.service_name,
-            r.department,
-            looked_up[r.name],
-            r.threshold,
-            r.fires(looked_up[r.name]),
+        render(
+            group,
+            kind,
+            templates,
+            display_name=display_names.get(dept, ""),
+            report_uri=report_uri,
+            period=period,
+            run_id=run_id,
         )
-        for r in rules
+        for (dept, kind), group in sorted(groups.items(), key=lambda item: (item[0][0], order[item[0][1]]))
     ]
 
 
-def publish_fired(
-    sns: Any, rules: list[Rule], decisions: list[Decision], topics: dict[str, Topic], report_uri: str
+def message_attributes(message: Message) -> dict[str, Any]:
+    """Attributes subscription filter policies route on (e.g. a critical-only director)."""
+    return {
+        "severity": {"DataType": "String", "StringValue": message.severity},
+        "department": {"DataType": "String", "StringValue": message.department},
+        "service": {"DataType": "String.Array", "StringValue": json.dumps(message.services)},
+    }
+
+
+def publish(sns: Any, topic_arn: str, message: Message) -> str:
+    """One publish with a text per channel (`default` serves every other protocol)."""
+    body = {"default": message.email, "email": message.email, "sms": message.sms}
+    return sns.publish(
+        TopicArn=topic_arn,
+        Subject=message.subject,
+        Message=json.dumps(body),
+        MessageStructure="json",
+        MessageAttributes=message_attributes(message),
+    )["MessageId"]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def publish_and_record(
+    sns: Any,
+    messages: list[Message],
+    decisions: list[Decision],
+    topics: Mapping[str, Topic],
+    state: AlertState,
+    *,
+    state_uri: str,
+    report_key: str,
+    run_id: str,
+    region: str | None = None,
 ) -> list[Decision]:
-    """Publish one message per fired rule to its department's topic, keeping the MessageId."""
-    by_name = {r.name: r for r in rules}
-    published = []
-    for decision in decisions:
-        if decision.fired:
-            rule = by_name[decision.rule]
-            response = sns.publish(
-                TopicArn=topics[rule.department].arn,
-                Subject=rule.subject,
-                Message=alert_message(rule, decision.count, report_uri),
+    """Publish each message, then save the state at once: a crash in between repeats at most one alert.
+
+    Rules that change state without a message (cleared, superseded by a higher tier) are saved last.
+    """
+    sent: dict[str, str] = {}
+    for message in messages:
+        message_id = publish(sns, topics[message.department].arn, message)
+        for d in message.decisions:
+            sent[d.rule] = message_id
+            state.rules[d.rule] = RuleState(
+                status=d.state_after,
+                count=d.count,
+                report_key=report_key,
+                message_id=message_id,
+                sent_at=_now(),
+                run_id=run_id,
             )
-            decision = replace(decision, message_id=response["MessageId"])
-        published.append(decision)
-    return published
+        save_state(state_uri, state, region)
+    winner_ids = {(d.service_name, d.department): sent[d.rule] for d in decisions if d.rule in sent}
+    for d in decisions:
+        if d.action == CLEARED:
+            state.rules[d.rule] = replace(state.rules[d.rule], status="ok", count=d.count, run_id=run_id)
+        elif d.action == SUPERSEDED:
+            state.rules[d.rule] = RuleState(
+                status="firing",
+                count=d.count,
+                report_key=report_key,
+                message_id=winner_ids.get((d.service_name, d.department), ""),
+                sent_at=_now(),
+                run_id=run_id,
+            )
+    save_state(state_uri, state, region)
+    return [replace(d, message_id=sent.get(d.rule, d.message_id)) for d in decisions]
+
+
+def report_problem_notice(
+    sns: Any,
+    ops_topic: Topic | None,
+    state: AlertState,
+    *,
+    kind: str,
+    period: str,
+    text: str,
+    state_uri: str,
+    run_id: str,
+    dry_run: bool,
+    region: str | None = None,
+) -> dict[str, str]:
+    """Tell the data engineer once per period that the report is missing or late; never the directors."""
+    already = state.notices.get(f"report_{kind}", {}).get(period)
+    if ops_topic is None:
+        return {"action": "none", "note": "no ops_topic configured: nobody was told", "message_id": ""}
+    if already:
+        return {"action": "suppressed", "note": f"already sent {already}", "message_id": already}
+    if dry_run:
+        return {"action": "dry run", "note": "would notify the ops topic", "message_id": ""}
+    message_id = sns.publish(
+        TopicArn=ops_topic.arn,
+        Subject=f"[OPS] backlog-alerts: report {kind} for {period}"[:99],
+        Message=f"{text}\nDirectors were not alerted. Run: {run_id}",
+        MessageAttributes={"severity": {"DataType": "String", "StringValue": "ops"}},
+    )["MessageId"]
+    state.notices.setdefault(f"report_{kind}", {})[period] = message_id
+    save_state(state_uri, state, region)
+    return {"action": "published", "note": text, "message_id": message_id}

@@ -1,4 +1,4 @@
-"""The one picture the alert check shows: each watched count against its threshold."""
+"""The one picture the alert check shows: each watched service's count against its thresholds."""
 
 from __future__ import annotations
 
@@ -7,33 +7,37 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from backlog_alerts.alerts import Decision
+from backlog_alerts.evaluation import Decision
+
+TIER_COLOURS = {"warning": "#e67e22", "critical": "#c0392b"}
 
 
 def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
-    """Bars for counts (red when the rule fired), a tick for each threshold."""
-    figure, axes = plt.subplots(figsize=(7, 1.6 + 0.8 * max(len(decisions), 1)))
-    labels = [f"{d.service_name}\n({d.rule})" for d in decisions]
-    positions = range(len(decisions))
-    axes.barh(
-        positions,
-        [d.count for d in decisions],
-        color=["#c0392b" if d.fired else "#7f8c8d" for d in decisions],
-    )
-    axes.scatter(
-        [d.threshold for d in decisions],
-        positions,
-        marker="|",
-        s=900,
-        color="black",
-        label="threshold",
-        zorder=3,
-    )
-    axes.set_yticks(list(positions), labels)
+    """A bar per watched service (red or orange when a tier fired), a tick per rule's threshold."""
+    services: dict[tuple[str, str], list[Decision]] = {}
+    for d in decisions:
+        if d.count is not None:
+            services.setdefault((d.service_name, d.department), []).append(d)
+    figure, axes = plt.subplots(figsize=(7.5, 1.8 + 0.8 * max(len(services), 1)))
+    for position, tiers in enumerate(services.values()):
+        fired = [d for d in tiers if d.fired]
+        top = max(fired, key=lambda d: (d.severity == "critical", d.threshold), default=None)
+        colour = TIER_COLOURS[top.severity] if top else "#95a5a6"
+        axes.barh(position, tiers[0].count, color=colour)
+        axes.annotate(f" {tiers[0].count}", (tiers[0].count, position), va="center")
+        for d in tiers:
+            axes.plot([d.threshold] * 2, [position - 0.4, position + 0.4], color="black", linewidth=2)
+            axes.annotate(
+                f"{d.severity} {d.comparison} {d.threshold}",
+                (d.threshold, position + 0.42),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    axes.set_yticks(range(len(services)), [f"{s}\n({dept})" for s, dept in services])
     axes.invert_yaxis()
     axes.set_xlabel("open service requests in the report")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
-    axes.set_title("Counts against alert thresholds (red: alert fired)")
+    axes.set_title("Counts against thresholds (orange: warning fired, red: critical fired, grey: ok)")
     figure.tight_layout()
-    plt.close(figure)  # shown by returning it, not twice by the inline backend
+    plt.close(figure)  # shown once, by returning it
     return figure

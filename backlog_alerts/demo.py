@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 DEMO_CONTACTS_URI = "s3://backlog-alerts-demo-contacts/contacts.csv"
 DEMO_REPORT_URI = "s3://backlog-alerts-demo-reports/2019/feb/final_report.csv"
+DEMO_STATE_URI = "s3://backlog-alerts-demo-state/alert_state.json"  # created empty: the run writes it
 DEMO_FILES = {
     DEMO_CONTACTS_URI: "contacts.csv",
     DEMO_REPORT_URI: "final_report.csv",
@@ -33,7 +34,7 @@ def _exists(call: Any, **kwargs: Any) -> bool:
 def seed_demo(s3: Any) -> list[str]:
     """Put the demo files in place; create buckets only if missing, never overwrite an object."""
     written = []
-    for uri, file_name in DEMO_FILES.items():
+    for uri, file_name in [*DEMO_FILES.items(), (DEMO_STATE_URI, "")]:
         bucket, key = uri.removeprefix("s3://").split("/", 1)
         if not _exists(s3.head_bucket, Bucket=bucket):
             region = s3.meta.region_name
@@ -41,7 +42,7 @@ def seed_demo(s3: Any) -> list[str]:
                 {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             )
             s3.create_bucket(Bucket=bucket, **extra)
-        if not _exists(s3.head_object, Bucket=bucket, Key=key):
+        if file_name and not _exists(s3.head_object, Bucket=bucket, Key=key):
             s3.put_object(Bucket=bucket, Key=key, Body=demo_bytes(file_name))
             written.append(uri)
     return written

@@ -80,3 +80,16 @@ def published_messages(endpoint: str) -> list[dict[str, str]]:
                 "message": message,
             }
     return list(seen.values())
+
+
+def channel_texts(message: str) -> dict[str, str]:
+    """The per-channel texts of a MessageStructure=json publish (or the one plain text)."""
+    try:
+        structured = json.loads(message)
+    except ValueError:
+        return {"text": message}
+    if not isinstance(structured, dict):
+        return {"text": message}
+    return {channel: structured[channel] for channel in ("sms", "email") if channel in structured} or {
+        "text": structured.get("default", message)
+    }

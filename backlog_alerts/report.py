@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import re
+from dataclasses import dataclass, field, replace
 
-from backlog_alerts.sources import Source, SourceError, find_columns, read_csv_text
+from backlog_alerts.sources import (
+    Source,
+    SourceError,
+    SourceMissing,
+    find_columns,
+    read_csv_text,
+    read_source,
+)
+
+MISSING_SERVICE_MODES = ("error", "zero", "skip")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_PERIOD_IN_PATH = re.compile(r"(?<!\d)(\d{4})[/_-](" + "|".join(MONTHS) + r"|0?[1-9]|1[0-2])(?![\d])", re.I)
 
 
 def parse_counts(
@@ -30,11 +43,90 @@ def parse_counts(
     return counts
 
 
-def count_for(counts: dict[str, int], service: str, uri: str) -> int:
-    """The count of one service, or an error that names the report and suggests near-misses."""
+def check_missing_service(mode: str) -> str:
+    """Validate the `missing_service` param at start-up."""
+    if mode not in MISSING_SERVICE_MODES:
+        raise SourceError(f"missing_service must be one of {', '.join(MISSING_SERVICE_MODES)}, not {mode!r}")
+    return mode
+
+
+def report_period(uri: str, explicit: str = "") -> str:
+    """`YYYY-MM` from a param, else from the key (`2019/feb/final_report.csv`); empty if neither says."""
+    if explicit:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", explicit):
+            raise SourceError(f"report_period {explicit!r} is not YYYY-MM")
+        return explicit
+    matches = _PERIOD_IN_PATH.findall(uri)
+    if not matches:
+        return ""
+    year, month = matches[-1]
+    number = MONTHS.index(month.lower()) + 1 if month.isalpha() else int(month)
+    return f"{year}-{number:02d}"
+
+
+def count_for(counts: dict[str, int], service: str, uri: str, missing_service: str = "error") -> int | None:
+    """The count of one service; if absent, an error with near-misses, 0, or None (skip the rule)."""
     if service in counts:
         return counts[service]
+    if missing_service == "zero":
+        return 0
+    if missing_service == "skip":
+        return None
     folded = {name.casefold(): name for name in counts}
     close = difflib.get_close_matches(service.casefold(), list(folded), n=3, cutoff=0.8)
     hint = f" (did you mean {', '.join(repr(folded[c]) for c in close)}?)" if close else ""
     raise SourceError(f"{uri}: service {service!r} is not in the report{hint}")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report as the alert check sees it: ok with counts, or missing / late (nobody is alerted)."""
+
+    uri: str
+    status: str  # ok | missing | late
+    period: str
+    counts: dict[str, int] = field(default_factory=dict)
+    etag: str = ""
+    sha256: str = ""
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        """What 'the same report' means for alert state: its period, else its content."""
+        return self.period or f"sha256:{self.sha256[:16]}"
+
+    def identity(self) -> dict[str, str]:
+        return {
+            "uri": self.uri,
+            "status": self.status,
+            "period": self.period,
+            "etag": self.etag,
+            "sha256": self.sha256,
+            "note": self.note,
+            "services": str(len(self.counts)),
+        }
+
+
+def load_report(
+    uri: str,
+    region: str | None = None,
+    *,
+    period: str = "",
+    expected_period: str = "",
+    service_column: str = "service_name",
+    count_column: str = "count",
+) -> Report:
+    """Read and check the report; a missing or out-of-date one is a state, any other problem an error."""
+    found_period = report_period(uri, period)
+    if expected_period:
+        report_period("", expected_period)  # validates the format
+    try:
+        source = read_source(uri, region)
+    except SourceMissing as err:
+        return Report(uri, "missing", found_period or expected_period, note=str(err))
+    counts = parse_counts(source, service_column, count_column)
+    report = Report(uri, "ok", found_period, counts, source.etag, source.sha256)
+    if expected_period and found_period and found_period < expected_period:
+        note = f"{uri} covers {found_period}, but {expected_period} is expected"
+        return replace(report, status="late", note=note)
+    return report

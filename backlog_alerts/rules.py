@@ -1,4 +1,4 @@
-"""Alert rules: which service's count, above which threshold, alerts which department."""
+"""Alert rules from params: which service's count, above which threshold, alerts which department."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-RULE_FIELDS = ("name", "service_name", "department", "threshold", "subject")
+SEVERITIES = ("warning", "critical")  # in rising order: a later one outranks an earlier one
+REQUIRED = ("name", "service_name", "department", "threshold")
+OPTIONAL = {"severity": "warning", "at_least": False}
 
 
 class RuleError(ValueError):
@@ -15,46 +17,58 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    """Fires when the service's count is strictly greater than the threshold."""
+    """Fires when the count exceeds the threshold (strictly, unless `at_least`)."""
 
     name: str
     service_name: str
     department: str
     threshold: int
-    subject: str
+    severity: str = "warning"
+    at_least: bool = False
 
     def fires(self, count: int) -> bool:
-        return count > self.threshold
+        return count >= self.threshold if self.at_least else count > self.threshold
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Order of tiers on one service: severity first, then the higher threshold."""
+        return SEVERITIES.index(self.severity), self.threshold
+
+    @property
+    def comparison(self) -> str:
+        return ">=" if self.at_least else ">"
 
 
 def parse_rules(raw_rules: Iterable[Mapping[str, Any]], departments: Iterable[str]) -> list[Rule]:
     """Validate every rule before any report is read or anything is published."""
     known = set(departments)
     rules: list[Rule] = []
+    if isinstance(raw_rules, Mapping | str) or not isinstance(raw_rules, Iterable):
+        raise RuleError("rules must be a list of rules")
     for position, raw in enumerate(raw_rules, start=1):
+        if not isinstance(raw, Mapping):
+            raise RuleError(f"rule {position}: must be a mapping of fields, not {raw!r}")
         label = f"rule {raw.get('name') or position}"
-        missing = [f for f in RULE_FIELDS if raw.get(f) in (None, "")]
-        unknown = sorted(set(raw) - set(RULE_FIELDS))
+        missing = [f for f in REQUIRED if raw.get(f) in (None, "")]
+        unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
         if missing:
             raise RuleError(f"{label}: missing field(s) {', '.join(missing)}")
         if unknown:
             raise RuleError(f"{label}: unknown field(s) {', '.join(unknown)}")
-        threshold = raw["threshold"]
-        if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
-            raise RuleError(f"{label}, threshold: {threshold!r} is not a whole number >= 0")
-        if raw["department"] not in known:
+        rule = Rule(**{**OPTIONAL, **raw})
+        if isinstance(rule.threshold, bool) or not isinstance(rule.threshold, int) or rule.threshold < 0:
+            raise RuleError(f"{label}, threshold: {rule.threshold!r} is not a whole number >= 0")
+        if rule.department not in known:
             raise RuleError(
-                f"{label}, department: {raw['department']!r} is not one of {', '.join(sorted(known))}"
+                f"{label}, department: {rule.department!r} is not one of {', '.join(sorted(known))}"
             )
-        if any(r.name == raw["name"] for r in rules):
+        if rule.severity not in SEVERITIES:
+            raise RuleError(f"{label}, severity: {rule.severity!r} is not one of {', '.join(SEVERITIES)}")
+        if not isinstance(rule.at_least, bool):
+            raise RuleError(f"{label}, at_least: {rule.at_least!r} is not true or false")
+        if any(r.name == rule.name for r in rules):
             raise RuleError(f"{label}, name: used by another rule")
-        rules.append(Rule(**{f: raw[f] for f in RULE_FIELDS}))
+        rules.append(rule)
+    if not rules:
+        raise RuleError("no rules: give at least one")
     return rules
-
-
-def alert_message(rule: Rule, count: int, report_uri: str) -> str:
-    """The text directors read, by email and SMS alike: service, count, threshold, source."""
-    return (
-        f"{rule.service_name}: {count} open service requests, above the alert threshold of "
-        f"{rule.threshold}. Please review the {rule.department} backlog. (Report: {report_uri})"
-    )

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
@@ -142,6 +143,10 @@ def run_pipeline(
         raise ParamsError(f"{params_path}: target must be one of {', '.join(aws.TARGETS)}, not {target!r}")
     out = resolve_local(output_dir or runner_setting(params, "output_dir"))
     run_id, folder = create_run_folder(out)
+    if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
+        for values in per_notebook.values():
+            if "state_uri" in values:
+                values["state_uri"] = str(out / "alert_state.json")
     say(f"run {run_id}: params {params_path}, output {folder}")
 
     real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
@@ -198,7 +203,9 @@ def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]
     except OSError:
         return  # an endpoint that is not moto has no /moto-api; nothing to show
     for message in messages:
-        say(f"published to {message['topic']}: [{message['subject']}] {message['message']}")
+        say(f"published to {message['topic']}: Subject {message['subject']!r}")
+        for channel, text in emulator.channel_texts(message["message"]).items():
+            say(f"  {channel}: " + text.replace("\n", "\n    "))
 
 
 def notebook_facts(result: RunResult) -> dict[str, dict[str, Any]]:
@@ -212,22 +219,32 @@ def summary_lines(result: RunResult) -> list[str]:
     topics = facts.get("01_topic_setup", {}).get("topics", [])
     sync_facts = facts.get("02_subscription_sync", {})
     sync = sync_facts.get("sync_outcome", [])
-    alerts = facts.get("03_alert_check", {}).get("alerts", [])
-    sent = [a for a in alerts if a["message_id"]]
-    totals = {
-        k: sum(row[k] for row in sync) for k in ("add", "remove", "unchanged", "pending", "rejected_rows")
-    }
+    alert_facts = facts.get("03_alert_check", {})
+    alerts = alert_facts.get("alerts", [])
+    report = alert_facts.get("report", {})
+    keys = ("add", "remove", "unchanged", "pending", "rejected_rows")
+    totals = {k: sum(row[k] for row in sync) for k in keys}
     dry = " (dry run: planned, not applied)" if sync_facts.get("run", {}).get("dry_run") else ""
+    sent = [a for a in alerts if a["message_id"] and a["action"] in ("publish", "resolved")]
+    actions = Counter(a["action"] for a in alerts)
     lines = [
         f"run folder: {result.folder}",
         f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
         f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['unchanged']} unchanged, "
         f"{totals['pending']} pending, {totals['rejected_rows']} rows rejected{dry}",
-        f"alerts: {len(sent)} published of {len(alerts)} rules checked",
+        f"report: {report.get('status', '?')}, period {report.get('period') or 'unknown'} "
+        f"({report.get('uri', '')})",
+        f"alerts: {len({a['message_id'] for a in sent})} message(s) published; rules: "
+        + (", ".join(f"{n} {action}" for action, n in sorted(actions.items())) or "none checked"),
     ]
     lines += [
-        f"  {a['rule']}: {a['service_name']} {a['count']} > {a['threshold']} "
-        f"-> {a['department']} (MessageId {a['message_id']})"
+        f"  {a['rule']}: {a['service_name']} {a['count']} {a['comparison']} {a['threshold']} "
+        f"({a['severity']}) -> {a['department']}, {a['action']} (MessageId {a['message_id']})"
         for a in sent
     ]
+    notice = alert_facts.get("report_notice")
+    if notice:
+        lines.append(
+            f"  report {notice['status']}: ops notice {notice['action']} {notice['message_id']}".rstrip()
+        )
     return lines

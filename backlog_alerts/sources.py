@@ -19,6 +19,10 @@ class SourceError(ValueError):
     """An input that cannot be read or is not the CSV we expect; the message names the file."""
 
 
+class SourceMissing(SourceError):
+    """The input does not exist (yet): for a report, a state of its own rather than a crash."""
+
+
 @dataclass(frozen=True)
 class Source:
     """The text of one input file and what identifies that exact version of it."""
@@ -46,15 +50,18 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
             return obj["Body"].read(), obj.get("ETag", "").strip('"')
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "")
-            reason = "no such object" if code in ("NoSuchKey", "404") else code or str(err)
+            if code in ("NoSuchKey", "404"):
+                raise SourceMissing(f"{uri}: cannot read: no such object") from err
             if code == "NoSuchBucket":
-                reason = f"no such bucket {bucket!r}"
-            raise SourceError(f"{uri}: cannot read: {reason}") from err
+                raise SourceMissing(f"{uri}: cannot read: no such bucket {bucket!r}") from err
+            raise SourceError(f"{uri}: cannot read: {code or err}") from err
         except BotoCoreError as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
     if scheme in ("http", "https"):
         try:
             response = requests.get(uri, timeout=30)
+            if response.status_code == 404:
+                raise SourceMissing(f"{uri}: cannot read: 404 not found")
             response.raise_for_status()
         except requests.RequestException as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
@@ -63,6 +70,8 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
         path = resolve_local(urlparse(uri).path if scheme == "file" else uri)
         try:
             return path.read_bytes(), ""
+        except FileNotFoundError as err:
+            raise SourceMissing(f"{uri}: cannot read: no such file") from err
         except OSError as err:
             raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
     raise SourceError(f"{uri}: unsupported location (use s3://, https:// or a local path)")

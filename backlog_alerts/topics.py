@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 TOPIC_SUFFIX = "_notifications"
+OPS = "ops"  # the key of the data engineer's topic among the department topics
 
 
 class TopicError(RuntimeError):
@@ -22,12 +23,18 @@ class Topic:
     created: bool = False
 
 
-def topic_name(department: str) -> str:
-    """`trash` -> `trash_notifications`; SNS allows letters, digits, `-` and `_` only."""
-    name = f"{department}{TOPIC_SUFFIX}"
-    if not department or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name):
-        raise TopicError(f"department {department!r} cannot name an SNS topic (use a-z, 0-9, -, _)")
+def check_topic_name(name: str) -> str:
+    """SNS topic names: 1-256 ASCII letters, digits, `-` and `_`."""
+    if not name or len(name) > 256 or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name):
+        raise TopicError(f"{name!r} cannot name an SNS topic (use a-z, 0-9, -, _)")
     return name
+
+
+def topic_name(department: str) -> str:
+    """`trash` -> `trash_notifications`."""
+    if not department or department == OPS:
+        raise TopicError(f"department {department!r} cannot be used (empty, or reserved for the ops topic)")
+    return check_topic_name(f"{department}{TOPIC_SUFFIX}")
 
 
 def existing_topic_arns(sns: Any) -> dict[str, str]:
@@ -39,16 +46,22 @@ def existing_topic_arns(sns: Any) -> dict[str, str]:
     return arns
 
 
-def ensure_topics(sns: Any, departments: dict[str, str], tags: dict[str, str] | None = None) -> list[Topic]:
+def ensure_topics(
+    sns: Any, departments: dict[str, str], tags: dict[str, str] | None = None, ops_topic: str = ""
+) -> list[Topic]:
     """Create missing topics by name only, then set DisplayName and tags in separate calls.
 
     Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one,
-    so attributes never travel with CreateTopic and a re-run returns the same ARNs.
+    so attributes never travel with CreateTopic and a re-run returns the same ARNs. The optional
+    ops topic (the data engineer's) is listed with department `ops`.
     """
     before = existing_topic_arns(sns)
+    wanted = [(d, topic_name(d), display) for d, display in departments.items()]
+    if ops_topic:
+        check_topic_name(ops_topic)
+        wanted.append((OPS, ops_topic, "Ops"))
     topics = []
-    for department, display_name in departments.items():
-        name = topic_name(department)
+    for department, name, display_name in wanted:
         arn = sns.create_topic(Name=name)["TopicArn"]
         if display_name:
             sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue=display_name)
@@ -58,12 +71,13 @@ def ensure_topics(sns: Any, departments: dict[str, str], tags: dict[str, str] | 
     return topics
 
 
-def find_topics(sns: Any, departments: list[str]) -> dict[str, Topic]:
-    """Resolve each department's topic ARN by name without creating anything."""
+def find_topics(sns: Any, departments: list[str], ops_topic: str = "") -> dict[str, Topic]:
+    """Resolve each department's topic ARN (and the ops topic's, as `ops`) by name, creating nothing."""
     arns = existing_topic_arns(sns)
-    missing = [topic_name(d) for d in departments if topic_name(d) not in arns]
+    names = {d: topic_name(d) for d in departments} | ({OPS: ops_topic} if ops_topic else {})
+    missing = [name for name in names.values() if name not in arns]
     if missing:
         raise TopicError(
             f"SNS topic(s) {', '.join(missing)} not found: run notebooks/01_topic_setup.ipynb first"
         )
-    return {d: Topic(d, topic_name(d), arns[topic_name(d)]) for d in departments}
+    return {d: Topic(d, name, arns[name]) for d, name in names.items()}

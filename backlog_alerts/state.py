@@ -1,0 +1,114 @@
+"""Alert state: what was sent for which rule and report, so a re-run never repeats an alert.
+
+Kept as one JSON document at `state_uri` (a local path or an s3:// object), rewritten whole after each
+successful publish: a crash between a publish and the write costs at most one repeat, never a loss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from backlog_alerts import aws
+from backlog_alerts.paths import resolve_local
+
+VERSION = 1
+
+
+class StateError(RuntimeError):
+    """The state document cannot be read or written; the message names where it lives."""
+
+
+@dataclass
+class RuleState:
+    """The last thing that happened to one rule."""
+
+    status: str = "ok"  # ok | firing
+    count: int | None = None
+    report_key: str = ""  # the report period, or its content hash when no period is known
+    message_id: str = ""
+    sent_at: str = ""
+    run_id: str = ""
+
+
+@dataclass
+class AlertState:
+    """Every rule's state, and the operator notices already sent (by kind, then period)."""
+
+    rules: dict[str, RuleState] = field(default_factory=dict)
+    notices: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"version": VERSION, **asdict(self)}, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, where: str) -> AlertState:
+        try:
+            data = json.loads(text)
+            return cls(
+                rules={name: RuleState(**value) for name, value in data.get("rules", {}).items()},
+                notices=data.get("notices", {}),
+            )
+        except (ValueError, TypeError, AttributeError) as err:
+            raise StateError(f"{where}: not an alert state document ({err})") from err
+
+
+def _s3_location(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def load_state(uri: str, region: str | None = None) -> AlertState:
+    """The saved state, or an empty one when nothing was saved yet."""
+    if uri.startswith("s3://"):
+        bucket, key = _s3_location(uri)
+        try:
+            body = aws.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return AlertState()
+            raise StateError(f"{uri}: cannot read alert state: {err}") from err
+        return AlertState.from_json(body.decode("utf-8"), uri)
+    path = resolve_local(uri)
+    if not path.exists():
+        return AlertState()
+    return AlertState.from_json(path.read_text(encoding="utf-8"), str(path))
+
+
+def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
+    """Replace the state in one step: an S3 PUT, or a temporary file renamed over the old one."""
+    text = state.to_json()
+    if uri.startswith("s3://"):
+        bucket, key = _s3_location(uri)
+        try:
+            aws.client("s3", region).put_object(
+                Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json"
+            )
+        except ClientError as err:
+            raise StateError(f"{uri}: cannot write alert state: {err}") from err
+        return
+    path = resolve_local(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def as_rows(state: AlertState) -> list[dict[str, Any]]:
+    """The state as table rows, for showing it in the notebook."""
+    return [{"rule": name, **asdict(value)} for name, value in sorted(state.rules.items())]
+
+
+def state_path_hint(uri: str) -> str:
+    """Where the state lives, for messages: the resolved local path or the S3 URI."""
+    return uri if uri.startswith("s3://") else str(Path(resolve_local(uri)))

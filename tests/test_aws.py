@@ -3,16 +3,20 @@
 import http.server
 import json
 import threading
+from datetime import date
 from functools import partial
 
 import pytest
 
 from backlog_alerts import aws
-from backlog_alerts.alerts import decide, publish_fired
+from backlog_alerts.alerts import build_messages, publish_and_record
 from backlog_alerts.contacts import Contact
 from backlog_alerts.demo import DEMO_CONTACTS_URI, DEMO_REPORT_URI, demo_bytes, seed_demo
+from backlog_alerts.evaluation import evaluate, plan_actions
+from backlog_alerts.messages import check_templates
 from backlog_alerts.rules import parse_rules
 from backlog_alerts.sources import SourceError, read_source
+from backlog_alerts.state import AlertState, load_state, save_state
 from backlog_alerts.subscriptions import list_subscriptions, wanted_subscriptions
 from backlog_alerts.sync import apply_plan, plan_sync
 from backlog_alerts.topics import TopicError, ensure_topics, find_topics
@@ -116,33 +120,106 @@ def test_seeding_creates_what_is_missing_and_never_overwrites(s3):
     assert seed_demo(s3) == []
 
 
-def test_fired_rules_are_delivered_with_subject_and_text(sns, sqs):
-    topics = {t.department: t for t in ensure_topics(sns, DEPARTMENTS)}
-    queues = {d: subscribe_queue(sqs, sns, t.arn, f"q-{d}") for d, t in topics.items()}
-    rules = parse_rules(
-        [
-            {
-                "name": "potholes",
-                "service_name": "Pothole",
-                "department": "streets",
-                "threshold": 100,
-                "subject": "Streets Alert",
-            },
-            {
-                "name": "dumping",
-                "service_name": "Illegal Dumping",
-                "department": "trash",
-                "threshold": 30,
-                "subject": "Trash Alert",
-            },
-        ],
-        DEPARTMENTS,
+RULES = [
+    {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
+    {
+        "name": "pothole_crit",
+        "service_name": "Pothole",
+        "department": "streets",
+        "threshold": 200,
+        "severity": "critical",
+    },
+    {"name": "graffiti", "service_name": "Graffiti", "department": "streets", "threshold": 10},
+    {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30},
+]
+
+
+def run_check(sns, topics, state, state_uri, counts, period):
+    """The alert notebook's steps, in process: evaluate, plan, render, publish, record."""
+    rules = parse_rules(RULES, DEPARTMENTS)
+    decisions = plan_actions(
+        evaluate(rules, counts, "r.csv", "error"), state, period, notify_resolved=True, today=date(2019, 3, 1)
     )
-    decisions = decide(rules, {"Pothole": 101, "Illegal Dumping": 30}, "r.csv")
-    sent = publish_fired(aws.client("sns", "us-east-1"), rules, decisions, topics, "r.csv")
-    assert [bool(d.message_id) for d in sent] == [True, False]
-    (message,) = sqs.receive_message(QueueUrl=queues["streets"], MaxNumberOfMessages=10)["Messages"]
-    body = json.loads(message["Body"])
-    assert body["Subject"] == "Streets Alert" and body["MessageId"] == sent[0].message_id
-    assert "Pothole: 101" in body["Message"] and "threshold of 100" in body["Message"]
-    assert "Messages" not in sqs.receive_message(QueueUrl=queues["trash"], WaitTimeSeconds=0)
+    messages = build_messages(
+        decisions, check_templates({}), DEPARTMENTS, report_uri="r.csv", period=period, run_id="RUN"
+    )
+    return publish_and_record(
+        sns, messages, decisions, topics, state, state_uri=state_uri, report_key=period, run_id="RUN"
+    )
+
+
+def drain(sqs, url):
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for m in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sns, sqs, s3, tmp_path):
+    topics = {t.department: t for t in ensure_topics(sns, DEPARTMENTS)}
+    everything = subscribe_queue(sqs, sns, topics["streets"].arn, "streets-all")
+    critical_only = subscribe_queue(sqs, sns, topics["streets"].arn, "streets-critical")
+    (sub,) = [
+        s
+        for s in sns.list_subscriptions_by_topic(TopicArn=topics["streets"].arn)["Subscriptions"]
+        if s["Endpoint"].endswith(":streets-critical")
+    ]
+    sns.set_subscription_attributes(
+        SubscriptionArn=sub["SubscriptionArn"],
+        AttributeName="FilterPolicy",
+        AttributeValue=json.dumps({"severity": ["critical"]}),
+    )
+    s3.create_bucket(Bucket="state-bucket")
+    state_uri = "s3://state-bucket/alert_state.json"
+    state = load_state(state_uri)
+
+    # Feb: Pothole warning and Graffiti warning fire on streets -> one digest; nothing critical.
+    alerts = run_check(
+        sns, topics, state, state_uri, {"Pothole": 150, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02"
+    )
+    (digest,) = drain(sqs, everything)
+    assert digest["Subject"] == "[WARNING] 2 streets backlogs: Pothole 150 > 100; Graffiti 20 > 10"
+    assert (
+        "Pothole: 150 open requests" in digest["Message"]
+        and "Graffiti: 20 open requests" in digest["Message"]
+    )
+    assert digest["MessageAttributes"]["severity"]["Value"] == "warning"
+    assert json.loads(digest["MessageAttributes"]["service"]["Value"]) == ["Pothole", "Graffiti"]
+    assert drain(sqs, critical_only) == []
+    assert {a.rule: bool(a.message_id) for a in alerts} == {
+        "pothole_warn": True,
+        "pothole_crit": False,
+        "graffiti": True,
+        "dumping": False,
+    }
+
+    # The saved state stops a repeat of the same period, read back from S3 as the next run would.
+    state = load_state(state_uri)
+    assert state.rules["pothole_warn"].message_id == digest["MessageId"]
+    run_check(
+        sns, topics, state, state_uri, {"Pothole": 150, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02"
+    )
+    assert drain(sqs, everything) == []
+
+    # Same period, Pothole now critical: the higher tier goes out at once, to both subscribers.
+    run_check(
+        sns,
+        topics,
+        load_state(state_uri),
+        state_uri,
+        {"Pothole": 250, "Graffiti": 20, "Illegal Dumping": 3},
+        "2019-02",
+    )
+    (critical,) = drain(sqs, critical_only)
+    assert critical["Subject"] == "[CRITICAL] Pothole backlog 250 > 200"
+    assert [m["Subject"] for m in drain(sqs, everything)] == [critical["Subject"]]
+
+
+def test_local_state_is_replaced_whole(tmp_path):
+    state_uri = str(tmp_path / "deep" / "alert_state.json")
+    assert load_state(state_uri).rules == {}
+    state = AlertState()
+    state.notices["report_missing"] = {"2019-03": "m-9"}
+    save_state(state_uri, state)
+    assert load_state(state_uri).notices == {"report_missing": {"2019-03": "m-9"}}
+    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["alert_state.json"]

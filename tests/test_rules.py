@@ -1,22 +1,19 @@
 import pytest
 
-from backlog_alerts.alerts import decide
-from backlog_alerts.rules import Rule, RuleError, alert_message, parse_rules
-from backlog_alerts.sources import SourceError
+from backlog_alerts.rules import RuleError, parse_rules
 
-POTHOLE = {
-    "name": "potholes",
-    "service_name": "Pothole",
-    "department": "streets",
-    "threshold": 100,
-    "subject": "Streets Alert",
-}
+POTHOLE = {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100}
 
 
-def test_rule_fires_only_strictly_above_threshold():
+def test_defaults_are_strictly_greater_and_warning():
     (rule,) = parse_rules([POTHOLE], ["streets"])
-    assert not rule.fires(100)
-    assert rule.fires(101)
+    assert (rule.severity, rule.at_least) == ("warning", False)
+    assert not rule.fires(100) and rule.fires(101)
+
+
+def test_at_least_fires_on_the_threshold_itself():
+    (rule,) = parse_rules([{**POTHOLE, "at_least": True}], ["streets"])
+    assert rule.fires(100) and not rule.fires(99)
 
 
 @pytest.mark.parametrize(
@@ -24,9 +21,12 @@ def test_rule_fires_only_strictly_above_threshold():
     [
         ({"threshold": -1}, r"rule potholes, threshold: -1"),
         ({"threshold": "100"}, r"rule potholes, threshold: '100'"),
+        ({"threshold": True}, r"rule potholes, threshold: True"),
         ({"department": "parks"}, r"rule potholes, department: 'parks'"),
-        ({"subject": ""}, r"rule potholes: missing field\(s\) subject"),
-        ({"severity": "loud"}, r"rule potholes: unknown field\(s\) severity"),
+        ({"severity": "loud"}, r"rule potholes, severity: 'loud' is not one of warning, critical"),
+        ({"at_least": "yes"}, r"rule potholes, at_least: 'yes'"),
+        ({"service_name": ""}, r"rule potholes: missing field\(s\) service_name"),
+        ({"subject": "x"}, r"rule potholes: unknown field\(s\) subject"),
     ],
 )
 def test_bad_rules_are_named_by_rule_and_field(change, expected):
@@ -39,17 +39,7 @@ def test_duplicate_rule_names_are_refused():
         parse_rules([POTHOLE, POTHOLE], ["streets"])
 
 
-def test_message_says_service_count_and_threshold():
-    rule = Rule("potholes", "Pothole", "streets", 100, "Streets Alert")
-    text = alert_message(rule, 163, "s3://r/2019/feb/final_report.csv")
-    assert "Pothole" in text and "163" in text and "threshold of 100" in text
-
-
-def test_decide_checks_every_rule_before_any_verdict():
-    rules = parse_rules(
-        [POTHOLE, {**POTHOLE, "name": "dumping", "service_name": "Illegal Dumping"}], ["streets"]
-    )
-    with pytest.raises(SourceError, match="'Illegal Dumping' is not in the report"):
-        decide(rules, {"Pothole": 500}, "r.csv")
-    (decision, other) = decide(rules, {"Pothole": 500, "Illegal Dumping": 3}, "r.csv")
-    assert (decision.fired, decision.count, other.fired) == (True, 500, False)
+@pytest.mark.parametrize("bad", [[], {"a": 1}, "rules", [3]])
+def test_rules_must_be_a_non_empty_list_of_mappings(bad):
+    with pytest.raises(RuleError):
+        parse_rules(bad, ["streets"])

@@ -64,7 +64,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     assert "subscriptions: 10 added, 0 removed, 0 unchanged, 0 pending, 0 rows rejected" in first.stdout
 
     names = sorted(t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"])
-    assert names == ["streets_notifications", "trash_notifications"]
+    assert names == ["backlog_alerts_ops", "streets_notifications", "trash_notifications"]
     people = [s for s in all_subscriptions(sns) if s["Protocol"] in ("email", "sms")]
     expected = sorted(
         (topics[row["Department"]], protocol, row[column])
@@ -74,16 +74,12 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     assert sorted((s["TopicArn"], s["Protocol"], s["Endpoint"]) for s in people) == expected
 
     counts = {row["service_name"]: int(row["count"]) for row in demo_rows("final_report.csv")}
-    for department, subject, service, threshold in (
-        ("streets", "Streets Alert", "Pothole", 100),
-        ("trash", "Trash Alert", "Illegal Dumping", 30),
-    ):
+    for department, service, threshold in (("streets", "Pothole", 100), ("trash", "Illegal Dumping", 30)):
         assert counts[service] > threshold, "the demo report must make both default rules fire"
         (message,) = sqs.receive_message(QueueUrl=queues[department], MaxNumberOfMessages=10)["Messages"]
         body = json.loads(message["Body"])
-        assert body["Subject"] == subject
-        assert f"{service}: {counts[service]}" in body["Message"]
-        assert f"threshold of {threshold}" in body["Message"]
+        assert body["Subject"] == f"[WARNING] {service} backlog {counts[service]} > {threshold}"
+        assert f"{service}: {counts[service]} open requests, threshold > {threshold}" in body["Message"]
 
     folder = only_run_folder(tmp_path / "out")
     for name in NOTEBOOKS:
@@ -98,9 +94,11 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
 
     second = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
     assert second.returncode == 0, second.stderr
-    assert "topics: 2 (0 created)" in second.stdout
+    assert "topics: 3 (0 created)" in second.stdout
+    assert "alerts: 0 message(s) published; rules: 2 suppressed" in second.stdout
+    assert all("Messages" not in sqs.receive_message(QueueUrl=q) for q in queues.values())
     assert "subscriptions: 0 added, 0 removed, 10 unchanged, 0 pending" in second.stdout
-    assert len(sns.list_topics()["Topics"]) == 2
+    assert len(sns.list_topics()["Topics"]) == 3
     assert sorted(s["SubscriptionArn"] for s in all_subscriptions(sns) if s["Protocol"] != "sqs") == sorted(
         s["SubscriptionArn"] for s in people
     )
@@ -108,14 +106,15 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
 
 def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, tmp_path):
     env = emulator_environ(aws_endpoint, clean_env())
-    missing = "s3://backlog-alerts-demo-reports/2019/mar/final_report.csv"
-    params = params_file(tmp_path, report_uri=missing, output_dir=str(tmp_path / "out"))
+    report = tmp_path / "report.csv"
+    report.write_text("service_name,count\nPothole,lots\nIllegal Dumping,40\n")
+    params = params_file(tmp_path, report_uri=str(report), output_dir=str(tmp_path / "out"))
     result = run_cli(["run", "--params", str(params)], env)
     assert result.returncode == 1
     folder = only_run_folder(tmp_path / "out")
     failed_copy = folder / "03_alert_check.ipynb"
     (line,) = result.stderr.strip().splitlines()[-1:]
-    assert line.startswith("error: 03_alert_check.ipynb failed: SourceError: " + missing)
+    assert line.startswith(f"error: 03_alert_check.ipynb failed: SourceError: {report}: row 2, count: 'lots'")
     assert str(failed_copy) in line
     notebook = nbformat.read(str(failed_copy), as_version=4)
     assert any(o.output_type == "error" for c in notebook.cells for o in c.get("outputs", []))
@@ -152,14 +151,15 @@ def test_without_aws_endpoint_the_run_brings_its_own_emulator(tmp_path):
     endpoint = next(line for line in result.stdout.splitlines() if "embedded moto server at" in line)
     url = urlparse(endpoint.rsplit(" ", 1)[1])
     assert url.hostname == "127.0.0.1"
-    assert "published to streets_notifications: [Streets Alert] Pothole: 163" in result.stdout
-    assert "published to trash_notifications: [Trash Alert] Illegal Dumping: 47" in result.stdout
+    assert "published to streets_notifications: Subject '[WARNING] Pothole backlog 163 > 100'" in result.stdout
+    assert "published to trash_notifications: Subject '[WARNING] Illegal Dumping backlog 47 > 30'" in result.stdout
+    assert "  sms: WARNING: Pothole backlog 163 > 100. Details by email." in result.stdout
     with pytest.raises(OSError), socket.create_connection((url.hostname, url.port), timeout=2):
         pass  # the emulator is gone with the run
 
 
 def test_papermill_runs_a_notebook_alone_with_overrides(aws_endpoint, sns, tmp_path):
-    ensure_topics(sns, {"trash": "", "streets": ""})
+    ensure_topics(sns, {"trash": "", "streets": ""}, ops_topic="backlog_alerts_ops")
     report = ROOT / "outputs" / f"quiet-report-{tmp_path.name}.csv"
     report.write_text("service_name,count\nPothole,100\nIllegal Dumping,3\n")
     try:
@@ -173,6 +173,9 @@ def test_papermill_runs_a_notebook_alone_with_overrides(aws_endpoint, sns, tmp_p
                 "-p",
                 "report_uri",
                 f"outputs/{report.name}",
+                "-p",
+                "state_uri",
+                str(tmp_path / "state.json"),
                 "--no-progress-bar",
             ],
             env=emulator_environ(aws_endpoint, clean_env()),
@@ -185,7 +188,10 @@ def test_papermill_runs_a_notebook_alone_with_overrides(aws_endpoint, sns, tmp_p
         report.unlink()
     assert result.returncode == 0, result.stderr
     alerts = read_facts(tmp_path / "out.ipynb")["alerts"]
-    assert [(a["count"], a["fired"], a["message_id"]) for a in alerts] == [(100, False, ""), (3, False, "")]
+    assert [(a["count"], a["fired"], a["action"], a["message_id"]) for a in alerts] == [
+        (100, False, "quiet", ""),
+        (3, False, "quiet", ""),
+    ]
 
 
 def test_emulator_command_serves_seeded_demo_until_interrupted():

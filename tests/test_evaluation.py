@@ -1,0 +1,146 @@
+"""Decisions: tiers, missing services, and the state transitions as a table of cases."""
+
+from datetime import date
+
+import pytest
+
+from backlog_alerts.evaluation import (
+    CLEARED,
+    MUTED,
+    PUBLISH,
+    QUIET,
+    RESOLVED,
+    SKIPPED,
+    SUPERSEDED,
+    SUPPRESSED,
+    MuteError,
+    evaluate,
+    parse_mutes,
+    plan_actions,
+)
+from backlog_alerts.rules import parse_rules
+from backlog_alerts.sources import SourceError
+from backlog_alerts.state import AlertState, RuleState
+
+RULES = parse_rules(
+    [
+        {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
+        {
+            "name": "pothole_crit",
+            "service_name": "Pothole",
+            "department": "streets",
+            "threshold": 200,
+            "severity": "critical",
+        },
+        {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30},
+    ],
+    ["streets", "trash"],
+)
+TODAY = date(2019, 3, 10)
+
+
+def by_rule(decisions):
+    return {d.rule: d for d in decisions}
+
+
+def test_only_the_highest_tier_that_fires_is_sent():
+    decisions = by_rule(evaluate(RULES, {"Pothole": 214, "Illegal Dumping": 3}, "r.csv", "error"))
+    assert decisions["pothole_crit"].fired and decisions["pothole_crit"].action == QUIET
+    assert (
+        decisions["pothole_warn"].action == SUPERSEDED
+        and "pothole_crit outranks it" in decisions["pothole_warn"].note
+    )
+    assert not decisions["dumping"].fired
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("zero", (0, False, QUIET)), ("skip", (None, False, SKIPPED))],
+)
+def test_missing_service_modes(mode, expected):
+    (decision,) = [d for d in evaluate(RULES, {"Pothole": 1}, "r.csv", mode) if d.rule == "dumping"]
+    assert (decision.count, decision.fired, decision.action) == expected
+
+
+def test_missing_service_error_names_service_report_and_near_miss():
+    with pytest.raises(
+        SourceError, match=r"r.csv: service 'Illegal Dumping' is not in the report \(did you mean"
+    ):
+        evaluate(RULES, {"Pothole": 1, "illegal dumping": 3}, "r.csv", "error")
+
+
+def state_of(**rules):
+    return AlertState(rules={name: RuleState(**value) for name, value in rules.items()})
+
+
+FIRING_FEB = {"status": "firing", "report_key": "2019-02", "message_id": "m-1", "sent_at": "2019-02-03"}
+
+# (case, state before, Pothole count, report period, notify_resolved, expected action of pothole_warn)
+CASES = [
+    ("ok -> firing publishes", {}, 150, "2019-02", False, PUBLISH),
+    ("same report again is suppressed", {"pothole_warn": FIRING_FEB}, 150, "2019-02", False, SUPPRESSED),
+    ("new period still over publishes again", {"pothole_warn": FIRING_FEB}, 150, "2019-03", False, PUBLISH),
+    ("firing -> ok with notify_resolved", {"pothole_warn": FIRING_FEB}, 50, "2019-03", True, RESOLVED),
+    ("firing -> ok without notify_resolved", {"pothole_warn": FIRING_FEB}, 50, "2019-03", False, CLEARED),
+    ("ok stays ok quietly", {}, 50, "2019-03", True, QUIET),
+    (
+        "higher tier is superseding the warning",
+        {"pothole_warn": FIRING_FEB},
+        250,
+        "2019-02",
+        False,
+        SUPERSEDED,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "before", "count", "period", "notify", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_state_transitions(case, before, count, period, notify, expected):
+    decisions = evaluate(RULES, {"Pothole": count, "Illegal Dumping": 0}, "r.csv", "error")
+    planned = by_rule(
+        plan_actions(decisions, state_of(**before), period, notify_resolved=notify, today=TODAY)
+    )
+    assert planned["pothole_warn"].action == expected
+    if expected == SUPPRESSED:
+        assert planned["pothole_warn"].note == "already sent m-1 at 2019-02-03"
+    if expected == SUPERSEDED:
+        assert planned["pothole_crit"].action == PUBLISH, "a higher tier than last time publishes at once"
+
+
+def test_mutes_hold_back_and_say_why_until_their_end_date():
+    mutes = parse_mutes(
+        [{"department": "streets", "until": "2019-03-31", "reason": "resurfacing contract"}],
+        ["streets", "trash"],
+        RULES,
+    )
+    decisions = evaluate(RULES, {"Pothole": 150, "Illegal Dumping": 40}, "r.csv", "error")
+    held = by_rule(
+        plan_actions(decisions, AlertState(), "2019-03", notify_resolved=False, mutes=mutes, today=TODAY)
+    )
+    assert held["pothole_warn"].action == MUTED
+    assert held["pothole_warn"].note == "muted until 2019-03-31: resurfacing contract"
+    assert held["pothole_warn"].state_after == "ok", "a muted alert is not marked as sent"
+    assert held["dumping"].action == PUBLISH
+    later = by_rule(
+        plan_actions(
+            decisions, AlertState(), "2019-03", notify_resolved=False, mutes=mutes, today=date(2019, 4, 1)
+        )
+    )
+    assert later["pothole_warn"].action == PUBLISH
+
+
+@pytest.mark.parametrize(
+    ("mute", "expected"),
+    [
+        ({"department": "parks", "until": "2019-01-01", "reason": "x"}, "mute 1, department: 'parks'"),
+        ({"rule": "nope", "until": "2019-01-01", "reason": "x"}, "mute 1, rule: 'nope'"),
+        ({"rule": "dumping", "until": "soon", "reason": "x"}, "mute 1, until: 'soon'"),
+        ({"rule": "dumping", "until": "2019-01-01"}, "mute 1, reason"),
+        ({"rule": "dumping", "department": "trash", "until": "2019-01-01", "reason": "x"}, "exactly one"),
+    ],
+)
+def test_bad_mutes_are_named(mute, expected):
+    with pytest.raises(MuteError, match=expected):
+        parse_mutes([mute], ["streets", "trash"], RULES)

@@ -151,8 +151,13 @@ def test_without_aws_endpoint_the_run_brings_its_own_emulator(tmp_path):
     endpoint = next(line for line in result.stdout.splitlines() if "embedded moto server at" in line)
     url = urlparse(endpoint.rsplit(" ", 1)[1])
     assert url.hostname == "127.0.0.1"
-    assert "published to streets_notifications: Subject '[WARNING] Pothole backlog 163 > 100'" in result.stdout
-    assert "published to trash_notifications: Subject '[WARNING] Illegal Dumping backlog 47 > 30'" in result.stdout
+    assert (
+        "published to streets_notifications: Subject '[WARNING] Pothole backlog 163 > 100'" in result.stdout
+    )
+    assert (
+        "published to trash_notifications: Subject '[WARNING] Illegal Dumping backlog 47 > 30'"
+        in result.stdout
+    )
     assert "  sms: WARNING: Pothole backlog 163 > 100. Details by email." in result.stdout
     with pytest.raises(OSError), socket.create_connection((url.hostname, url.port), timeout=2):
         pass  # the emulator is gone with the run

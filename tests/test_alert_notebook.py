@@ -1,0 +1,113 @@
+"""The alert notebook against a moto server, month by month, observed through SQS inboxes."""
+
+import papermill
+import pytest
+from conftest import ROOT
+from test_aws import drain, subscribe_queue
+
+from backlog_alerts.facts import read_facts
+from backlog_alerts.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}
+
+
+@pytest.fixture
+def inboxes(sns, sqs):
+    """A queue on each department topic and on the ops topic, as the directors' and engineer's inboxes."""
+    topics = {t.department: t.arn for t in ensure_topics(sns, DEPARTMENTS, ops_topic="ops_alerts")}
+    return {d: subscribe_queue(sqs, sns, arn, f"inbox-{d}") for d, arn in topics.items()}
+
+
+@pytest.fixture
+def check(tmp_path):
+    """Run notebooks/03 on a report for a month (None: the month's report is missing)."""
+    runs = iter(range(100))
+
+    def run(month, counts, **params):
+        uri = tmp_path / "reports" / "2019" / month / "final_report.csv"
+        if counts is not None:
+            uri.parent.mkdir(parents=True, exist_ok=True)
+            uri.write_text("service_name,count\n" + "".join(f"{s},{c}\n" for s, c in counts.items()))
+        output = tmp_path / f"check-{next(runs)}.ipynb"
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "03_alert_check.ipynb"), str(output),
+            parameters={"report_uri": str(uri), "state_uri": str(tmp_path / "state.json"),
+                        "ops_topic": "ops_alerts", "departments": DEPARTMENTS, **params},
+            cwd=str(ROOT / "notebooks"), progress_bar=False,
+        )
+        return read_facts(output)
+
+    return run
+
+
+def subjects(sqs, url):
+    return [m["Subject"] for m in drain(sqs, url)]
+
+
+def test_month_by_month_no_repeats_and_a_resolved_notice(sqs, inboxes, check):
+    feb = {"Pothole": 163, "Illegal Dumping": 12}
+    check("feb", feb)
+    assert subjects(sqs, inboxes["streets"]) == ["[WARNING] Pothole backlog 163 > 100"]
+    assert subjects(sqs, inboxes["trash"]) == []
+
+    facts = check("feb", feb)  # a daily schedule on the same monthly report
+    assert subjects(sqs, inboxes["streets"]) == []
+    (pothole,) = [d for d in facts["decisions"] if d["rule"] == "potholes"]
+    assert pothole["action"] == "suppressed" and pothole["note"].startswith("already sent ")
+
+    check("mar", {"Pothole": 140, "Illegal Dumping": 12})  # a new period, still over
+    assert subjects(sqs, inboxes["streets"]) == ["[WARNING] Pothole backlog 140 > 100"]
+
+    facts = check("apr", {"Pothole": 90, "Illegal Dumping": 12}, notify_resolved=True)
+    (resolved,) = drain(sqs, inboxes["streets"])
+    assert resolved["Subject"] == "[RESOLVED] Pothole backlog 90 > 100"
+    assert "Back under threshold" in resolved["Message"]
+    assert {row["rule"]: row["status"] for row in facts["state"]} == {"potholes": "ok"}
+    assert all(subjects(sqs, q) == [] for q in inboxes.values())
+
+
+def test_missing_report_tells_ops_once_and_directors_nothing(sqs, inboxes, check):
+    facts = check("mar", None, expected_period="2019-03")
+    assert facts["report"]["status"] == "missing" and facts["decisions"] == []
+    (notice,) = drain(sqs, inboxes["ops"])
+    assert notice["Subject"] == "[OPS] backlog-alerts: report missing for 2019-03"
+    assert "2019/mar/final_report.csv" in notice["Message"] and "Directors were not alerted" in notice["Message"]
+    check("mar", None, expected_period="2019-03")
+    assert all(subjects(sqs, q) == [] for q in inboxes.values()), "once per period"
+
+
+def test_late_report_is_not_all_clear(sqs, inboxes, check):
+    facts = check("feb", {"Pothole": 500, "Illegal Dumping": 500}, expected_period="2019-03")
+    assert facts["report"]["status"] == "late"
+    assert subjects(sqs, inboxes["ops"]) == ["[OPS] backlog-alerts: report late for 2019-02"]
+    assert subjects(sqs, inboxes["streets"]) == [] and subjects(sqs, inboxes["trash"]) == []
+
+
+def test_mute_holds_back_and_records_why(sqs, inboxes, check):
+    mutes = [{"department": "trash", "until": "2999-01-01", "reason": "new contractor"}]
+    facts = check("feb", {"Pothole": 163, "Illegal Dumping": 47}, mutes=mutes)
+    assert subjects(sqs, inboxes["trash"]) == []
+    assert subjects(sqs, inboxes["streets"]) == ["[WARNING] Pothole backlog 163 > 100"]
+    (dumping,) = [d for d in facts["decisions"] if d["rule"] == "illegal_dumping"]
+    assert (dumping["action"], dumping["note"]) == ("muted", "muted until 2999-01-01: new contractor")
+
+
+def test_dry_run_shows_messages_sends_nothing_and_keeps_state(sqs, inboxes, check, tmp_path):
+    facts = check("feb", {"Pothole": 163, "Illegal Dumping": 47}, dry_run=True)
+    assert [m["subject"] for m in facts["messages"]] == [
+        "[WARNING] Pothole backlog 163 > 100",
+        "[WARNING] Illegal Dumping backlog 47 > 30",
+    ]
+    assert all(subjects(sqs, q) == [] for q in inboxes.values())
+    assert not (tmp_path / "state.json").exists()
+    check("feb", {"Pothole": 163, "Illegal Dumping": 47})
+    assert len(subjects(sqs, inboxes["streets"])) == 1, "a dry run must not count as sent"
+
+
+def test_bad_rule_stops_before_anything_is_read_or_sent(sqs, inboxes, check):
+    bad = [{"name": "p", "service_name": "Pothole", "department": "streets", "threshold": -5}]
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        check("feb", {"Pothole": 163}, rules=bad)
+    assert caught.value.ename == "RuleError" and "rule p, threshold: -5" in caught.value.evalue
+    assert all(subjects(sqs, q) == [] for q in inboxes.values())

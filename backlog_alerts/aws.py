@@ -38,7 +38,13 @@ def client(service: str, region: str | None = None, max_attempts: int = 5) -> An
 
 
 # SNS's documented per-account rates (transactions per second) for the calls the sync makes.
-SNS_RATES = {"Subscribe": 100, "Unsubscribe": 100, "ListSubscriptionsByTopic": 30}
+SNS_RATES = {
+    "Subscribe": 100,
+    "Unsubscribe": 100,
+    "ListSubscriptionsByTopic": 30,
+    "GetSubscriptionAttributes": 100,
+    "SetSubscriptionAttributes": 100,
+}
 
 
 class _Pacer:

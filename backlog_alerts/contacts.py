@@ -15,6 +15,8 @@ from backlog_alerts.masking import mask_email, mask_phone
 from backlog_alerts.sources import Source, SourceError, find_columns, read_csv_text
 
 COLUMNS = ["Name", "Email", "Phone", "Department"]
+ALERTS_COLUMN = "Alerts"  # optional: "all" (default) or "critical", which severities a director wants
+ALERT_CHOICES = ("all", "critical")
 ON_INVALID_ROW = ("skip", "fail")
 
 
@@ -53,6 +55,7 @@ class Contact:
     email: str
     phone: str
     department: str
+    alerts: str = "all"
 
 
 @dataclass
@@ -62,6 +65,7 @@ class ContactsFile:
     contacts: list[Contact] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    has_alerts_column: bool = False
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -92,6 +96,7 @@ def _check_row(
     """Validate one row: endpoints are dropped one by one, the row only when nothing usable is left."""
     name, email, phone, department = (values[c] for c in COLUMNS)
     dept = known.get(department.casefold(), "")
+    alerts = values.get(ALERTS_COLUMN, "").casefold() or "all"
     problems: list[Problem] = []
 
     def problem(column: str, value: str, reason: str, effect: str) -> None:
@@ -109,6 +114,9 @@ def _check_row(
         except ValueError as err:
             problem("Phone", mask_phone(phone), str(err), "endpoint dropped")
             phone = ""
+    if alerts not in ALERT_CHOICES:
+        problem(ALERTS_COLUMN, alerts, f"is not one of {', '.join(ALERT_CHOICES)}", "used 'all'")
+        alerts = "all"
     if not name:
         problem("Name", "", "is empty", "row rejected")
     if not dept:
@@ -117,7 +125,7 @@ def _check_row(
         problem("Email/Phone", "", "no valid email or phone left", "row rejected")
     if any(p.effect == "row rejected" for p in problems):
         return None, problems
-    return Contact(row, name, email, phone, dept), problems
+    return Contact(row, name, email, phone, dept, alerts), problems
 
 
 def parse_contacts(
@@ -128,12 +136,20 @@ def parse_contacts(
         raise ValueError(f"on_invalid_row must be one of {', '.join(ON_INVALID_ROW)}, not {on_invalid_row!r}")
     frame = read_csv_text(source)
     columns = find_columns(frame, COLUMNS, source.uri)
-    result = ContactsFile(ignored_columns=[c for c in frame.columns if c not in columns.values()])
+    alerts_column = next((c for c in frame.columns if c.casefold() == ALERTS_COLUMN.casefold()), None)
+    if alerts_column:
+        columns[ALERTS_COLUMN] = alerts_column
+    result = ContactsFile(
+        ignored_columns=[c for c in frame.columns if c not in columns.values()],
+        has_alerts_column=alerts_column is not None,
+    )
     if frame.empty:
         raise SourceError(f"{source.uri}: no contacts in the file (only a header)")
     known = {d.casefold(): d for d in departments}
     for row, raw in frame.to_dict("index").items():
-        contact, problems = _check_row(row, {c: raw[columns[c]] for c in COLUMNS}, known, default_region)
+        contact, problems = _check_row(
+            row, {c: raw[col] for c, col in columns.items()}, known, default_region
+        )
         result.problems.extend(problems)
         if contact:
             result.contacts.append(contact)
@@ -151,6 +167,7 @@ def masked_rows(contacts: list[Contact]) -> list[dict[str, str | int]]:
             "department": c.department,
             "email": mask_email(c.email) if c.email else "",
             "phone": mask_phone(c.phone) if c.phone else "",
+            "alerts": c.alerts,
         }
         for c in contacts
     ]

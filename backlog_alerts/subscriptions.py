@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backlog_alerts.contacts import Contact
@@ -11,6 +12,8 @@ from backlog_alerts.topics import Topic
 
 MANAGED_PROTOCOLS = ("email", "sms")  # the only protocols this tool subscribes, and so may remove
 PENDING = "PendingConfirmation"  # SNS's SubscriptionArn for an email not yet confirmed
+NO_FILTER = "{}"  # SNS removes a subscription's filter policy when it is set to an empty object
+FILTER_POLICIES = {"all": NO_FILTER, "critical": json.dumps({"severity": ["critical"]})}
 
 
 @dataclass(frozen=True)
@@ -22,15 +25,17 @@ class Wanted:
     protocol: str
     endpoint: str
     name: str
+    filter_policy: str = NO_FILTER
 
 
 @dataclass(frozen=True)
 class Existing:
-    """One subscription as ListSubscriptionsByTopic shows it."""
+    """One subscription as ListSubscriptionsByTopic shows it (filter policy only when fetched)."""
 
     protocol: str
     endpoint: str
     subscription_arn: str
+    filter_policy: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -54,7 +59,14 @@ def wanted_subscriptions(contacts: Iterable[Contact], topics: dict[str, Topic]) 
             if endpoint:
                 wanted.setdefault(
                     (arn, *endpoint_key(protocol, endpoint)),
-                    Wanted(contact.department, arn, protocol, endpoint, contact.name),
+                    Wanted(
+                        contact.department,
+                        arn,
+                        protocol,
+                        endpoint,
+                        contact.name,
+                        FILTER_POLICIES[contact.alerts],
+                    ),
                 )
     return list(wanted.values())
 
@@ -67,3 +79,22 @@ def list_subscriptions(sns: Any, topic_arn: str) -> list[Existing]:
         for page in paginator.paginate(TopicArn=topic_arn)
         for sub in page.get("Subscriptions", [])
     ]
+
+
+def same_filter(a: str | None, b: str) -> bool:
+    """Compare filter policies as JSON; none at all equals the empty object."""
+    return json.loads(a or NO_FILTER) == json.loads(b or NO_FILTER)
+
+
+def with_filter_policies(sns: Any, existing: list[Existing]) -> list[Existing]:
+    """Fetch the FilterPolicy of each confirmed email/SMS subscription (one call each).
+
+    Only needed when the contacts file has an Alerts column; otherwise the sync never reads them.
+    """
+    fetched = []
+    for sub in existing:
+        if sub.protocol in MANAGED_PROTOCOLS and not sub.pending:
+            attributes = sns.get_subscription_attributes(SubscriptionArn=sub.subscription_arn)["Attributes"]
+            sub = replace(sub, filter_policy=attributes.get("FilterPolicy", NO_FILTER))
+        fetched.append(sub)
+    return fetched

@@ -13,14 +13,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from backlog_alerts.contacts import Problem
 from backlog_alerts.masking import mask_endpoint
-from backlog_alerts.subscriptions import MANAGED_PROTOCOLS, Existing, Wanted, endpoint_key
+from backlog_alerts.subscriptions import (
+    MANAGED_PROTOCOLS,
+    NO_FILTER,
+    Existing,
+    Wanted,
+    endpoint_key,
+    same_filter,
+)
 from backlog_alerts.topics import Topic
 
-ADD, REMOVE, UNCHANGED, PENDING, UNMANAGED = "add", "remove", "unchanged", "pending", "unmanaged"
-ACTIONS = (ADD, REMOVE, UNCHANGED, PENDING, UNMANAGED)
+ADD, REMOVE, UPDATE = "add", "remove", "update"
+UNCHANGED, PENDING, UNMANAGED = "unchanged", "pending", "unmanaged"
+ACTIONS = (ADD, REMOVE, UPDATE, UNCHANGED, PENDING, UNMANAGED)
 
 
 class SyncGuardError(RuntimeError):
@@ -44,6 +53,7 @@ class Change:
     subscription_arn: str = ""
     note: str = ""
     result: str = ""
+    filter_policy: str = NO_FILTER
 
     def masked(self) -> dict[str, str]:
         """The row as shown and recorded: endpoint masked, no topic ARN repeated on every line."""
@@ -55,6 +65,7 @@ class Change:
             "name": self.name,
             "subscription_arn": self.subscription_arn,
             "note": self.note,
+            "filter_policy": self.filter_policy,
             "result": self.result,
         }
 
@@ -77,13 +88,22 @@ def plan_topic(topic: Topic, wanted: list[Wanted], existing: list[Existing]) -> 
         elif sub.pending:
             note = "awaiting confirmation" if want else "not in the file; expires unconfirmed after 48 h"
             plan.append(replace(base, action=PENDING, name=want.name if want else "", note=note))
+        elif (
+            want and sub.filter_policy is not None and not same_filter(sub.filter_policy, want.filter_policy)
+        ):
+            note = f"filter policy {sub.filter_policy or NO_FILTER} -> {want.filter_policy}"
+            plan.append(
+                replace(base, action=UPDATE, name=want.name, filter_policy=want.filter_policy, note=note)
+            )
         elif want:
-            plan.append(replace(base, action=UNCHANGED, name=want.name))
+            plan.append(replace(base, action=UNCHANGED, name=want.name, filter_policy=want.filter_policy))
         else:
             plan.append(replace(base, action=REMOVE, note="no longer in the contacts file"))
         seen.add(key)
     plan += [
-        Change(topic.department, topic.arn, ADD, w.protocol, w.endpoint, w.name)
+        Change(
+            topic.department, topic.arn, ADD, w.protocol, w.endpoint, w.name, filter_policy=w.filter_policy
+        )
         for key, w in wanted_by_key.items()
         if key not in seen
     ]
@@ -110,7 +130,7 @@ def check_removal_guard(plan: list[Change], max_removal_share: float, allow_mass
     """
     if allow_mass_removal:
         return
-    managed = Counter(c.department for c in plan if c.action in (UNCHANGED, REMOVE))
+    managed = Counter(c.department for c in plan if c.action in (UNCHANGED, UPDATE, REMOVE))
     removing = Counter(c.department for c in plan if c.action == REMOVE)
     too_many = [
         f"{dept}: {removing[dept]} of {managed[dept]}"
@@ -128,23 +148,36 @@ def check_removal_guard(plan: list[Change], max_removal_share: float, allow_mass
 def _apply_one(sns: Any, change: Change) -> Change:
     try:
         if change.action == ADD:
+            filtered = (
+                {"Attributes": {"FilterPolicy": change.filter_policy}}
+                if change.filter_policy != NO_FILTER
+                else {}
+            )
             arn = sns.subscribe(
                 TopicArn=change.topic_arn,
                 Protocol=change.protocol,
                 Endpoint=change.endpoint,
                 ReturnSubscriptionArn=True,
+                **filtered,
             )["SubscriptionArn"]
             return replace(change, subscription_arn=arn, result="added")
+        if change.action == UPDATE:
+            sns.set_subscription_attributes(
+                SubscriptionArn=change.subscription_arn,
+                AttributeName="FilterPolicy",
+                AttributeValue=change.filter_policy,
+            )
+            return replace(change, result="updated")
         sns.unsubscribe(SubscriptionArn=change.subscription_arn)
         return replace(change, result="removed")
-    except (ClientError, BotoCoreError) as err:
+    except (ClientError, BotoCoreError, ResponseParserError) as err:  # recorded; the next run retries it
         code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
         return replace(change, result=f"failed: {code or err}")
 
 
 def apply_plan(sns: Any, plan: list[Change], workers: int = 8) -> list[Change]:
     """Make the adds and removals, a few at a time; other rows come back as they were planned."""
-    todo = [c for c in plan if c.action in (ADD, REMOVE)]
+    todo = [c for c in plan if c.action in (ADD, REMOVE, UPDATE)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = dict(zip(map(id, todo), pool.map(lambda c: _apply_one(sns, c), todo), strict=True))
     return [done.get(id(c), c) for c in plan]

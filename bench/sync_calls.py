@@ -52,9 +52,16 @@ def naive(sns: object, topics: dict[str, Topic], people: list[Contact]) -> None:
 
 
 def synced(sns: object, topics: dict[str, Topic], people: list[Contact]) -> None:
-    """What notebooks/02 does: list every page, plan, apply only the difference."""
+    """What notebooks/02 does: list every page, plan, apply only the difference.
+
+    One worker, not the notebook's eight: moto's SNS backend is not thread-safe, and concurrent
+    Subscribe calls on a topic with thousands of subscriptions make it fail with HTTP 500.
+    """
     existing = {d: list_subscriptions(sns, t.arn) for d, t in topics.items()}
-    apply_plan(sns, plan_sync(topics, wanted_subscriptions(people, topics), existing))
+    outcome = apply_plan(sns, plan_sync(topics, wanted_subscriptions(people, topics), existing), workers=1)
+    failed = [c for c in outcome if c.result.startswith("failed")]
+    if failed:
+        raise SystemExit(f"{len(failed)} changes failed, e.g. {failed[0].result}")
 
 
 def measure(endpoint: str, approach: Callable, n: int) -> list[tuple[str, Counter[str], float]]:

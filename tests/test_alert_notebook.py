@@ -31,10 +31,17 @@ def check(tmp_path):
             uri.write_text("service_name,count\n" + "".join(f"{s},{c}\n" for s, c in counts.items()))
         output = tmp_path / f"check-{next(runs)}.ipynb"
         papermill.execute_notebook(
-            str(ROOT / "notebooks" / "03_alert_check.ipynb"), str(output),
-            parameters={"report_uri": str(uri), "state_uri": str(tmp_path / "state.json"),
-                        "ops_topic": "ops_alerts", "departments": DEPARTMENTS, **params},
-            cwd=str(ROOT / "notebooks"), progress_bar=False,
+            str(ROOT / "notebooks" / "03_alert_check.ipynb"),
+            str(output),
+            parameters={
+                "report_uri": str(uri),
+                "state_uri": str(tmp_path / "state.json"),
+                "ops_topic": "ops_alerts",
+                "departments": DEPARTMENTS,
+                **params,
+            },
+            cwd=str(ROOT / "notebooks"),
+            progress_bar=False,
         )
         return read_facts(output)
 
@@ -72,7 +79,9 @@ def test_missing_report_tells_ops_once_and_directors_nothing(sqs, inboxes, check
     assert facts["report"]["status"] == "missing" and facts["decisions"] == []
     (notice,) = drain(sqs, inboxes["ops"])
     assert notice["Subject"] == "[OPS] backlog-alerts: report missing for 2019-03"
-    assert "2019/mar/final_report.csv" in notice["Message"] and "Directors were not alerted" in notice["Message"]
+    assert (
+        "2019/mar/final_report.csv" in notice["Message"] and "Directors were not alerted" in notice["Message"]
+    )
     check("mar", None, expected_period="2019-03")
     assert all(subjects(sqs, q) == [] for q in inboxes.values()), "once per period"
 

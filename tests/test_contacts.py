@@ -127,3 +127,14 @@ def test_same_person_twice_wants_each_endpoint_once():
         ("email", "a@example.gov"),
         ("sms", "+16195550100"),
     ]
+
+
+def test_optional_alerts_column_chooses_severities_and_a_bad_value_falls_back_to_all():
+    text = "Name,Email,Phone,Department,alerts\nA,a@example.gov,,trash,Critical\nB,b@example.gov,,trash,\nC,c@example.gov,,trash,sometimes\n"
+    result = parse(text)
+    assert result.has_alerts_column and result.ignored_columns == []
+    assert [c.alerts for c in result.contacts] == ["critical", "all", "all"]
+    assert [str(p) for p in result.problems] == [
+        "row 4, Alerts: 'sometimes' is not one of all, critical (used 'all')"
+    ]
+    assert not parse(HEADER + "A,a@example.gov,,trash\n").has_alerts_column

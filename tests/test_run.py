@@ -61,7 +61,10 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
 
     first = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
     assert first.returncode == 0, first.stderr
-    assert "subscriptions: 10 added, 0 removed, 0 unchanged, 0 pending, 0 rows rejected" in first.stdout
+    assert (
+        "subscriptions: 10 added, 0 removed, 0 filter updates, 0 unchanged, 0 pending, 0 rows rejected"
+        in first.stdout
+    )
 
     names = sorted(t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"])
     assert names == ["backlog_alerts_ops", "streets_notifications", "trash_notifications"]
@@ -97,7 +100,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     assert "topics: 3 (0 created)" in second.stdout
     assert "alerts: 0 message(s) published; rules: 2 suppressed" in second.stdout
     assert all("Messages" not in sqs.receive_message(QueueUrl=q) for q in queues.values())
-    assert "subscriptions: 0 added, 0 removed, 10 unchanged, 0 pending" in second.stdout
+    assert "subscriptions: 0 added, 0 removed, 0 filter updates, 10 unchanged, 0 pending" in second.stdout
     assert len(sns.list_topics()["Topics"]) == 3
     assert sorted(s["SubscriptionArn"] for s in all_subscriptions(sns) if s["Protocol"] != "sqs") == sorted(
         s["SubscriptionArn"] for s in people

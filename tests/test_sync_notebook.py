@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import papermill
 import pytest
@@ -18,7 +19,7 @@ DEMO = list(csv.DictReader(io.StringIO(demo_bytes("contacts.csv").decode())))
 
 def contacts_csv(rows):
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["Name", "Email", "Phone", "Department"], lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -139,3 +140,35 @@ def test_invalid_rows_are_listed_and_the_valid_ones_still_sync(sns, synced, tmp_
     assert problems == {(2, "Email", "endpoint dropped"), (7, "Name", "row rejected")}
     assert (f"{DEMO[0]['Department']}_notifications", "email", DEMO[0]["Email"]) not in state(sns)
     assert (f"{DEMO[0]['Department']}_notifications", "sms", DEMO[0]["Phone"]) in state(sns)
+
+
+def filter_policies(sns):
+    pages = sns.get_paginator("list_subscriptions").paginate()
+    return {
+        (s["Protocol"], s["Endpoint"]): sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])[
+            "Attributes"
+        ].get("FilterPolicy", "")
+        for page in pages
+        for s in page["Subscriptions"]
+        if s["Protocol"] in ("email", "sms")
+    }
+
+
+def test_critical_only_directors_get_a_filter_policy_and_can_change_their_mind(sns, synced, tmp_path):
+    chooser = DEMO[2]
+    rows = [{**r, "Alerts": "critical" if r is chooser else ""} for r in DEMO]
+    error, facts = run_sync(tmp_path, rows)
+    assert error is None
+    policies = filter_policies(sns)
+    assert json.loads(policies[("sms", chooser["Phone"])]) == {"severity": ["critical"]}
+    assert json.loads(policies[("email", chooser["Email"])]) == {"severity": ["critical"]}
+    assert all(
+        not p or json.loads(p) == {}
+        for k, p in policies.items()
+        if chooser["Phone"] != k[1] != chooser["Email"]
+    )
+    assert facts["sync_outcome"][1]["update"] == 2 and "Subscribe" not in facts["api_calls"]
+
+    error, facts = run_sync(tmp_path, [{**r, "Alerts": "all"} for r in DEMO])
+    assert error is None
+    assert json.loads(filter_policies(sns)[("sms", chooser["Phone"])]) == {}

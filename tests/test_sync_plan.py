@@ -3,7 +3,7 @@
 import pytest
 
 from backlog_alerts.contacts import Problem
-from backlog_alerts.subscriptions import Existing, Wanted
+from backlog_alerts.subscriptions import FILTER_POLICIES, Existing, Wanted
 from backlog_alerts.sync import SyncGuardError, check_removal_guard, plan_sync, summarize
 from backlog_alerts.topics import Topic
 
@@ -100,6 +100,7 @@ def test_summary_counts_per_topic_with_rejected_rows():
             "department": "trash",
             "add": 0,
             "remove": 2,
+            "update": 0,
             "unchanged": 1,
             "pending": 0,
             "unmanaged": 1,
@@ -110,6 +111,7 @@ def test_summary_counts_per_topic_with_rejected_rows():
             "department": "streets",
             "add": 1,
             "remove": 0,
+            "update": 0,
             "unchanged": 0,
             "pending": 0,
             "unmanaged": 0,
@@ -117,3 +119,26 @@ def test_summary_counts_per_topic_with_rejected_rows():
             "failed": 0,
         },
     ]
+
+
+CRITICAL = FILTER_POLICIES["critical"]
+
+
+@pytest.mark.parametrize(
+    ("listed", "wanted", "expected"),
+    [
+        (None, CRITICAL, "unchanged"),  # not fetched (no Alerts column): never compared
+        ("{}", "{}", "unchanged"),
+        ("", "{}", "unchanged"),
+        ('{"severity":["critical"]}', CRITICAL, "unchanged"),  # same JSON, other spacing
+        ("{}", CRITICAL, "update"),
+        (CRITICAL, "{}", "update"),
+    ],
+)
+def test_filter_policy_changes_are_planned_as_updates(listed, wanted, expected):
+    existing = {"trash": [Existing("sms", "+16195550100", "arn:1", listed)]}
+    w = Wanted("trash", "arn:t", "sms", "+16195550100", "N", wanted)
+    (change,) = plan_sync(TOPICS, [w], existing)
+    assert change.action == expected
+    if expected == "update":
+        assert change.filter_policy == wanted and change.subscription_arn == "arn:1"

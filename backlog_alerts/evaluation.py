@@ -91,14 +91,18 @@ def evaluate(
             key = (d.service_name, d.department)
             if key not in winners or by_name[d.rule].rank > winners[key].rank:
                 winners[key] = by_name[d.rule]
-    return [
-        replace(d, action=SUPERSEDED, note=f"{winners[(d.service_name, d.department)].name} outranks it")
-        if d.fired and winners[(d.service_name, d.department)].name != d.rule
-        else replace(d, action=SKIPPED, note="service not in the report")
-        if d.count is None
-        else d
-        for d in decisions
-    ]
+    planned = []
+    for d in decisions:
+        if d.fired and winners[(d.service_name, d.department)].name != d.rule:
+            d = replace(
+                d, action=SUPERSEDED, note=f"{winners[(d.service_name, d.department)].name} outranks it"
+            )
+        elif d.count is None:
+            d = replace(d, action=SKIPPED, note="service not in the report (missing_service: skip)")
+        elif d.service_name not in counts:
+            d = replace(d, note="service not in the report, counted as 0 (missing_service: zero)")
+        planned.append(d)
+    return planned
 
 
 def plan_actions(

@@ -60,6 +60,7 @@ def test_only_the_highest_tier_that_fires_is_sent():
 def test_missing_service_modes(mode, expected):
     (decision,) = [d for d in evaluate(RULES, {"Pothole": 1}, "r.csv", mode) if d.rule == "dumping"]
     assert (decision.count, decision.fired, decision.action) == expected
+    assert f"missing_service: {mode}" in decision.note, "the choice is shown"
 
 
 def test_missing_service_error_names_service_report_and_near_miss():

@@ -18,7 +18,7 @@ def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
     for d in decisions:
         if d.count is not None:
             services.setdefault((d.service_name, d.department), []).append(d)
-    figure, axes = plt.subplots(figsize=(7.5, 1.8 + 0.8 * max(len(services), 1)))
+    figure, axes = plt.subplots(figsize=(8, 1.8 + 1.0 * max(len(services), 1)))
     for position, tiers in enumerate(services.values()):
         fired = [d for d in tiers if d.fired]
         top = max(fired, key=lambda d: (d.severity == "critical", d.threshold), default=None)
@@ -29,7 +29,7 @@ def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
             axes.plot([d.threshold] * 2, [position - 0.4, position + 0.4], color="black", linewidth=2)
             axes.annotate(
                 f"{d.severity} {d.comparison} {d.threshold}",
-                (d.threshold, position + 0.42),
+                (d.threshold, position - 0.42),
                 ha="center",
                 va="bottom",
                 fontsize=8,
@@ -37,7 +37,7 @@ def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
     axes.set_yticks(range(len(services)), [f"{s}\n({dept})" for s, dept in services])
     axes.invert_yaxis()
     axes.set_xlabel("open service requests in the report")
-    axes.set_title("Counts against thresholds (orange: warning fired, red: critical fired, grey: ok)")
+    axes.set_title("Counts against thresholds (orange: warning fired, red: critical, grey: ok)")
     figure.tight_layout()
     plt.close(figure)  # shown once, by returning it
     return figure

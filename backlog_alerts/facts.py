@@ -14,6 +14,8 @@ from typing import Any
 import nbformat
 import pandas as pd
 
+from backlog_alerts import trail
+
 FACTS_MIME = "application/vnd.backlog-alerts.facts+json"
 
 
@@ -42,9 +44,14 @@ def record(key: str, value: Any) -> pd.DataFrame | None:
     return None
 
 
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """An executed notebook from a local path or an s3:// URI."""
+    return nbformat.reads(trail.read_text(str(path)), as_version=4)
+
+
 def read_facts(path: str | Path) -> dict[str, Any]:
     """All facts recorded in an executed notebook, later records of a key winning."""
-    notebook = nbformat.read(str(path), as_version=4)
+    notebook = read_notebook(path)
     found: dict[str, Any] = {}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -56,7 +63,7 @@ def read_facts(path: str | Path) -> dict[str, Any]:
 
 def first_error(path: str | Path) -> str | None:
     """`ExceptionName: message` of the first failing cell, for a one-line failure reason."""
-    notebook = nbformat.read(str(path), as_version=4)
+    notebook = read_notebook(path)
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":

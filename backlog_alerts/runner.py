@@ -16,9 +16,19 @@ from typing import Any
 
 import yaml
 
-from backlog_alerts import aws, emulator
+from backlog_alerts import aws, emulator, trail
 from backlog_alerts.demo import seed_demo
 from backlog_alerts.facts import first_error, read_facts
+from backlog_alerts.manifest import (
+    FAILED,
+    INTERRUPTED,
+    SUCCEEDED,
+    Manifest,
+    NotebookEntry,
+    file_sha256,
+    git_commit,
+    now,
+)
 from backlog_alerts.params import (
     ParamsError,
     declared_parameters,
@@ -27,6 +37,7 @@ from backlog_alerts.params import (
     split_params,
 )
 from backlog_alerts.paths import project_root, resolve_local
+from backlog_alerts.retention import apply_retention
 from backlog_alerts.runs import create_run_folder
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
@@ -36,10 +47,10 @@ EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 @dataclass
 class NotebookResult:
-    """How one notebook of the run ended."""
+    """How one notebook of the run ended; `output` is a local path or an s3:// URI."""
 
     notebook: str
-    output: Path
+    output: str
     status: str  # succeeded | failed | timed out
     seconds: float
     error: str = ""
@@ -50,7 +61,7 @@ class RunResult:
     """The run as a whole: its folder, its notebooks, and the AWS endpoint it used."""
 
     run_id: str
-    folder: Path
+    folder: str
     endpoint: str
     notebooks: list[NotebookResult] = field(default_factory=list)
 
@@ -78,7 +89,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 def execute_notebook(
     notebook: Path,
-    output: Path,
+    output: str | Path,
     parameters: dict[str, Any],
     *,
     execution_timeout: int,
@@ -117,10 +128,18 @@ def execute_notebook(
         raise
     if code == 0:
         return "succeeded", ""
-    error = first_error(output) if output.exists() else None
+    error = first_error(str(output)) if trail.exists(str(output)) else None
     if error and error.startswith("KeyboardInterrupt"):  # how nbclient stops a cell that overran
         return "timed out", f"a cell did not finish within {execution_timeout} s (execution_timeout)"
     return "failed", error or f"papermill exited with code {code}"
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job) handled like Ctrl-C: stop, record, exit."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(f"signal {signum}")
 
 
 def run_pipeline(
@@ -141,44 +160,95 @@ def run_pipeline(
     target = params.get("target", "local")
     if target not in aws.TARGETS:
         raise ParamsError(f"{params_path}: target must be one of {', '.join(aws.TARGETS)}, not {target!r}")
-    out = resolve_local(output_dir or runner_setting(params, "output_dir"))
-    run_id, folder = create_run_folder(out)
+    location = trail.normalize(output_dir or runner_setting(params, "output_dir"))
     if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
         for values in per_notebook.values():
             if "state_uri" in values:
-                values["state_uri"] = str(out / "alert_state.json")
-    say(f"run {run_id}: params {params_path}, output {folder}")
+                values["state_uri"] = trail.join(location, "alert_state.json")
 
     real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
     with emulator.local_aws() if target == "local" else real_aws as (endpoint, started):
         env = emulator.emulator_environ(endpoint) if target == "local" else dict(os.environ)
-        if target == "local":
-            say(f"AWS: {'embedded moto server' if started else 'emulator'} at {endpoint}")
-            with emulator.patched_environ(env):
+        with emulator.patched_environ(env):
+            if target == "local":
                 for uri in seed_demo(aws.client("s3", params.get("region"))):
                     say(f"seeded demo file {uri}")
-        else:
-            say("AWS: real AWS through the standard credential chain")
-        result = RunResult(run_id, folder, endpoint)
-        for path in paths:
-            result.notebooks.append(_run_one(path, folder, per_notebook[path], run_id, params, env, say))
+            run_id, folder = create_run_folder(location)
+            manifest = Manifest(
+                run_id,
+                folder,
+                str(params_path),
+                file_sha256(params_path),
+                git_commit=git_commit(project_root(folder_of_notebooks)),
+                notebooks=[NotebookEntry(p.name) for p in paths],
+            )
+            say(f"run {run_id}: params {params_path}, output {folder}")
+            say(f"AWS: {'embedded moto server at ' if started else ''}{endpoint}")
+            result = RunResult(run_id, folder, endpoint)
+            previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+            try:
+                _run_notebooks(paths, per_notebook, result, manifest, params, env, say)
+            except KeyboardInterrupt:
+                _finish(manifest, INTERRUPTED, "", "the run was stopped before it finished")
+                raise
+            finally:
+                signal.signal(signal.SIGTERM, previous)
             if result.failed:
-                break
-        if target == "local" and not result.failed:
-            _show_published(endpoint, result, say)
+                _finish(manifest, FAILED, result.failed.notebook, result.failed.error)
+            else:
+                _finish(manifest, SUCCEEDED)
+                if target == "local":
+                    _show_published(endpoint, result, say)
+                for removed in apply_retention(location, params):
+                    say(f"retention: removed run {removed}")
     return result
+
+
+def _run_notebooks(
+    paths: list[Path],
+    per_notebook: dict[Path, dict[str, Any]],
+    result: RunResult,
+    manifest: Manifest,
+    params: dict[str, Any],
+    env: dict[str, str],
+    say: Callable[[str], None],
+) -> None:
+    """Each notebook in turn, the manifest rewritten as each starts and ends."""
+    for path, entry in zip(paths, manifest.notebooks, strict=True):
+        entry.status, entry.started_at = "running", now()
+        write_manifest(manifest)
+        try:
+            outcome = _run_one(path, result.folder, per_notebook[path], result.run_id, params, env, say)
+        except KeyboardInterrupt:
+            entry.status, entry.ended_at = INTERRUPTED, now()
+            raise
+        entry.status, entry.ended_at = outcome.status, now()
+        entry.seconds, entry.error = round(outcome.seconds, 2), outcome.error
+        result.notebooks.append(outcome)
+        if result.failed:
+            return
+
+
+def write_manifest(manifest: Manifest) -> None:
+    trail.write_json(trail.join(manifest.output_location, "manifest.json"), manifest.to_dict())
+
+
+def _finish(manifest: Manifest, status: str, failed_notebook: str = "", error: str = "") -> None:
+    manifest.status, manifest.ended_at = status, now()
+    manifest.failed_notebook, manifest.error = failed_notebook, error
+    write_manifest(manifest)
 
 
 def _run_one(
     notebook: Path,
-    folder: Path,
+    folder: str,
     parameters: dict[str, Any],
     run_id: str,
     params: dict[str, Any],
     env: dict[str, str],
     say: Callable[[str], None],
 ) -> NotebookResult:
-    output = folder / notebook.name
+    output = trail.join(folder, notebook.name)
     say(f"[{notebook.stem}] running")
     started = time.monotonic()
     status, error = execute_notebook(
@@ -210,7 +280,7 @@ def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]
 
 def notebook_facts(result: RunResult) -> dict[str, dict[str, Any]]:
     """The facts each executed notebook of the run recorded, by notebook name without `.ipynb`."""
-    return {Path(n.notebook).stem: read_facts(n.output) for n in result.notebooks if n.output.exists()}
+    return {Path(n.notebook).stem: read_facts(n.output) for n in result.notebooks if trail.exists(n.output)}
 
 
 def summary_lines(result: RunResult) -> list[str]:

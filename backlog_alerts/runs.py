@@ -5,20 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backlog_alerts import trail
+
 
 def new_run_id(now: datetime | None = None) -> str:
     """A UTC timestamp to the microsecond (`20261128T110200.123456Z`) that sorts by start time."""
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def create_run_folder(output_dir: Path) -> tuple[str, Path]:
-    """Claim a fresh run folder; an exclusive mkdir keeps two runs in the same instant apart."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+def create_run_folder(location: str) -> tuple[str, str]:
+    """Claim a fresh run folder; locally an exclusive mkdir keeps two runs in the same instant apart."""
+    if trail.is_s3(location):
+        while True:
+            run_id = new_run_id()
+            folder = trail.join(location, run_id)
+            if not trail.exists(folder):
+                return run_id, folder
+    Path(location).mkdir(parents=True, exist_ok=True)
     while True:
         run_id = new_run_id()
-        folder = output_dir / run_id
+        folder = Path(location, run_id)
         try:
             folder.mkdir()
         except FileExistsError:
             continue
-        return run_id, folder
+        return run_id, str(folder)

@@ -130,7 +130,11 @@ def test_failure_in_an_early_notebook_runs_no_later_one(aws_endpoint, tmp_path):
     assert result.returncode == 1
     assert "02_subscription_sync.ipynb failed" in result.stderr
     folder = only_run_folder(tmp_path / "out")
-    assert sorted(p.name for p in folder.iterdir()) == ["01_topic_setup.ipynb", "02_subscription_sync.ipynb"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "01_topic_setup.ipynb",
+        "02_subscription_sync.ipynb",
+        "manifest.json",
+    ]
 
 
 def test_unknown_params_key_is_refused_before_anything_runs(tmp_path):

@@ -1,0 +1,111 @@
+"""The run manifest: one small JSON per run folder saying what ran, with what, and how it ended."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backlog_alerts import __version__
+
+RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def git_commit(root: Path | None) -> str:
+    """The commit the code came from (with `-dirty` if changed), or empty outside a git checkout."""
+    if root is None:
+        return ""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{commit}-dirty" if dirty else commit
+
+
+@dataclass
+class NotebookEntry:
+    notebook: str
+    status: str = "pending"  # pending | running | succeeded | failed | timed out | interrupted
+    started_at: str = ""
+    ended_at: str = ""
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class Manifest:
+    run_id: str
+    output_location: str
+    params_file: str
+    params_sha256: str
+    started_at: str = field(default_factory=now)
+    ended_at: str = ""
+    status: str = RUNNING
+    failed_notebook: str = ""
+    error: str = ""
+    package_version: str = __version__
+    git_commit: str = ""
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    notebooks: list[NotebookEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def effective_status(manifest: dict[str, Any]) -> str:
+    """A manifest left at `running` by a process that no longer exists was interrupted (e.g. SIGKILL)."""
+    if manifest.get("status") != RUNNING:
+        return manifest.get("status", "?")
+    if manifest.get("host") == socket.gethostname() and not _alive(int(manifest.get("pid", 0))):
+        return INTERRUPTED
+    return RUNNING
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status_text(manifest: dict[str, Any]) -> str:
+    """`succeeded`, `failed at notebook 2 (02_subscription_sync)`, `interrupted`, `running`."""
+    status = effective_status(manifest)
+    if status == FAILED and manifest.get("failed_notebook"):
+        names = [n["notebook"] for n in manifest.get("notebooks", [])]
+        failed = manifest["failed_notebook"]
+        position = names.index(failed) + 1 if failed in names else "?"
+        return f"failed at notebook {position} ({Path(failed).stem})"
+    return status

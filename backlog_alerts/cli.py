@@ -1,4 +1,4 @@
-"""Command line: `backlog-alerts run | emulator | lab`."""
+"""Command line: `backlog-alerts run | audit | report | emulator | lab`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import date
 
-from backlog_alerts import __version__, aws, emulator
+from backlog_alerts import __version__, aws, emulator, trail
+from backlog_alerts.audit import FORMATS, collect, load_run, render, render_run
 from backlog_alerts.demo import seed_demo
+from backlog_alerts.html_report import render_trail
 from backlog_alerts.params import ParamsError
+from backlog_alerts.paths import resolve_local
 from backlog_alerts.runner import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -39,6 +43,22 @@ def _parser() -> argparse.ArgumentParser:
     emu = commands.add_parser("emulator", help="serve the embedded AWS emulator, seeded with demo data")
     emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
 
+    audit = commands.add_parser("audit", help="list runs from the trail: status, counts, alerts, changes")
+    audit.add_argument(
+        "--output-dir", default="outputs", help="local folder or s3:// prefix (default: %(default)s)"
+    )
+    audit.add_argument("--since", type=date.fromisoformat, help="only runs started on or after YYYY-MM-DD")
+    audit.add_argument("--run", help="show one run in full")
+    audit.add_argument("--format", choices=FORMATS, default="table")
+
+    report = commands.add_parser("report", help="render the trail to static HTML (nbconvert)")
+    report.add_argument(
+        "--output-dir", default="outputs", help="local folder or s3:// prefix (default: %(default)s)"
+    )
+    report.add_argument(
+        "--to", default="outputs/html", help="folder for the HTML pages (default: %(default)s)"
+    )
+
     lab = commands.add_parser("lab", help="JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
     return parser
@@ -61,6 +81,24 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_NOTEBOOK_FAILED
     print("\n".join(summary_lines(result)))
+    return EXIT_OK
+
+
+def _audit(args: argparse.Namespace) -> int:
+    location = trail.normalize(args.output_dir)
+    if args.run:
+        if args.run not in trail.run_ids(location):
+            print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(render_run(load_run(location, args.run), args.format))
+    else:
+        print(render(collect(location, args.since), args.format))
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    index = render_trail(trail.normalize(args.output_dir), resolve_local(args.to))
+    print(f"wrote {index}")
     return EXIT_OK
 
 
@@ -100,6 +138,6 @@ def _lab(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and of `python -m backlog_alerts`."""
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "emulator": _emulator, "lab": _lab}
+    handlers = {"run": _run, "audit": _audit, "report": _report, "emulator": _emulator, "lab": _lab}
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     return handlers[args.command](args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -43,6 +44,7 @@ from backlog_alerts.runs import create_run_folder
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
 
 EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 @dataclass
@@ -78,6 +80,15 @@ def find_notebooks_dir(explicit: str | Path | None = None) -> Path:
     if root is None:
         raise ParamsError("cannot find the notebooks/ folder: run from the project or pass --notebooks")
     return root / "notebooks"
+
+
+def _die_with_parent() -> None:
+    """In the papermill child (Linux): be killed if the runner dies, even by SIGKILL.
+
+    The kernel papermill starts watches its own parent and exits with it.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -117,7 +128,9 @@ def execute_notebook(
         "--log-level",
         "WARNING",
     ]
-    process = subprocess.Popen(command, env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+    )
     try:
         code = process.wait(timeout=notebook_timeout)
     except subprocess.TimeoutExpired:

@@ -24,11 +24,16 @@ def moto_endpoint() -> Iterator[str]:
         yield endpoint
 
 
+def reset_emulator(endpoint: str) -> None:
+    """Forget every bucket, topic and subscription: each test starts from an empty AWS."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+
+
 @pytest.fixture
 def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A freshly reset emulator, with this process's boto3 pointed at it."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=30).close()
+    reset_emulator(moto_endpoint)
     for name, value in emulator.emulator_environ(moto_endpoint, {}).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

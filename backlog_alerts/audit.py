@@ -1,0 +1,164 @@
+"""`backlog-alerts audit`: what each run saw, changed and sent, read from the trail alone.
+
+Nothing is executed: the manifest, papermill's metadata and the facts each notebook recorded are read
+back from the executed copies, wherever the trail lives (local folder or s3:// prefix).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+from backlog_alerts import trail
+from backlog_alerts.facts import FACTS_MIME, read_notebook
+from backlog_alerts.manifest import effective_status, status_text
+
+FORMATS = ("table", "csv", "json")
+COLUMNS = (
+    "run_id",
+    "started_at",
+    "status",
+    "params_file",
+    "params_sha256",
+    "git_commit",
+    "report_period",
+    "report_status",
+    "counts",
+    "published",
+    "message_ids",
+    "suppressed",
+    "resolved",
+    "muted",
+    "subs_added",
+    "subs_removed",
+    "subs_pending",
+    "rows_rejected",
+    "failed_notebook",
+    "error",
+)
+
+
+def load_run(location: str, run_id: str) -> dict[str, Any]:
+    """The manifest and, per executed notebook, its recorded facts, parameters and cell timings."""
+    folder = trail.join(location, run_id)
+    manifest = trail.read_json(trail.join(folder, "manifest.json"))
+    notebooks = {}
+    for entry in manifest.get("notebooks", []):
+        uri = trail.join(folder, entry["notebook"])
+        if entry["status"] == "pending" or not trail.exists(uri):
+            continue
+        notebook = read_notebook(uri)
+        facts: dict[str, Any] = {}
+        cells = []
+        for index, cell in enumerate(notebook.cells):
+            meta = cell.metadata.get("papermill", {})
+            if cell.cell_type == "code":
+                cells.append({"cell": index, "status": meta.get("status"), "duration": meta.get("duration")})
+            for output in cell.get("outputs", []):
+                payload = output.get("data", {}).get(FACTS_MIME)
+                if payload:
+                    facts[payload["key"]] = payload["value"]
+        notebooks[entry["notebook"].removesuffix(".ipynb")] = {
+            "parameters": notebook.metadata.get("papermill", {}).get("parameters", {}),
+            "facts": facts,
+            "cells": cells,
+        }
+    return {"manifest": manifest, "notebooks": notebooks}
+
+
+def summary(run: dict[str, Any]) -> dict[str, Any]:
+    """One row per run: status, what the report said, what was sent, what the sync changed."""
+    manifest = run["manifest"]
+    facts = {name: nb["facts"] for name, nb in run["notebooks"].items()}
+    sync = facts.get("02_subscription_sync", {}).get("sync_outcome", [])
+    alert_facts = facts.get("03_alert_check", {})
+    decisions = alert_facts.get("alerts") or alert_facts.get("decisions", [])
+    report = alert_facts.get("report", {})
+    sent = [d for d in decisions if d.get("message_id") and d["action"] in ("publish", "resolved")]
+    return {
+        "run_id": manifest["run_id"],
+        "started_at": manifest["started_at"],
+        "status": status_text(manifest),
+        "params_file": manifest["params_file"].rsplit("/", 1)[-1],
+        "params_sha256": manifest["params_sha256"][:12],
+        "git_commit": manifest.get("git_commit", "")[:12],
+        "report_period": report.get("period", ""),
+        "report_status": report.get("status", ""),
+        "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
+        "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
+        "message_ids": "; ".join(sorted({d["message_id"] for d in sent})),
+        "suppressed": sum(d["action"] == "suppressed" for d in decisions),
+        "resolved": sum(d["action"] == "resolved" for d in decisions),
+        "muted": sum(d["action"] == "muted" for d in decisions),
+        "subs_added": sum(row["add"] for row in sync),
+        "subs_removed": sum(row["remove"] for row in sync),
+        "subs_pending": sum(row["pending"] for row in sync),
+        "rows_rejected": sum(row["rejected_rows"] for row in sync),
+        "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
+        "error": manifest.get("error", "") if effective_status(manifest) != "succeeded" else "",
+    }
+
+
+def collect(location: str, since: date | None = None) -> list[dict[str, Any]]:
+    """Summaries of every run in the trail, oldest first, optionally from a date on."""
+    rows = []
+    for run_id in trail.run_ids(location):
+        if since and run_id[:8] < since.strftime("%Y%m%d"):
+            continue
+        rows.append(summary(load_run(location, run_id)))
+    return rows
+
+
+def render(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=1)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+    shown = (
+        "run_id",
+        "status",
+        "report_period",
+        "counts",
+        "published",
+        "suppressed",
+        "resolved",
+        "subs_added",
+        "subs_removed",
+        "subs_pending",
+        "rows_rejected",
+        "error",
+    )
+    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in shown}
+    lines = ["  ".join(c.ljust(widths[c]) for c in shown)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in shown) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_run(run: dict[str, Any], fmt: str) -> str:
+    """One run in full: manifest, then per notebook its parameters, facts and cell timings."""
+    if fmt == "json":
+        return json.dumps(run, indent=1, default=str)
+    if fmt == "csv":
+        return render([summary(run)], "csv")
+    lines = [f"run {run['manifest']['run_id']}: {status_text(run['manifest'])}"]
+    lines += [f"  {k}: {v}" for k, v in run["manifest"].items() if k not in ("notebooks", "run_id")]
+    for entry in run["manifest"].get("notebooks", []):
+        lines.append(
+            f"\n{entry['notebook']}: {entry['status']} in {entry['seconds']} s {entry['error']}".rstrip()
+        )
+        notebook = run["notebooks"].get(entry["notebook"].removesuffix(".ipynb"))
+        if not notebook:
+            continue
+        lines.append(f"  parameters: {json.dumps(notebook['parameters'], sort_keys=True)}")
+        for key, value in notebook["facts"].items():
+            lines.append(f"  {key}:")
+            for item in value if isinstance(value, list) else [value]:
+                lines.append(f"    {json.dumps(item, sort_keys=True)}")
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""The audit trail: three real runs (one failing), read back as table, CSV, JSON and HTML, PII-free."""
+
+import csv
+import io
+import json
+import re
+import signal
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, clean_env, reset_emulator
+from test_run import CLI, demo_rows, run_cli
+
+from backlog_alerts import emulator, trail
+from backlog_alerts.audit import collect
+
+pytestmark = pytest.mark.integration
+AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+FAKE_KEY_ID, FAKE_SECRET = "AKIAZZZZZZZZZZZZZZZZ", "fakeSecretKeyThatMustNeverAppear0123456789"
+
+
+def write_params(tmp_path, name, **changes):
+    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+    params.update(changes)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trail_runs(moto_endpoint, tmp_path_factory):
+    """Three runs into one trail: alerts sent, the same report again (suppressed), a broken report."""
+    reset_emulator(moto_endpoint)
+    tmp_path = tmp_path_factory.mktemp("trail")
+    out = tmp_path / "out"
+    # Credentials in the caller's environment must never reach the trail.
+    env = {**emulator.emulator_environ(moto_endpoint, clean_env())}
+    env_with_keys = {**env, "AWS_ACCESS_KEY_ID": FAKE_KEY_ID, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET}
+    broken = tmp_path / "broken.csv"
+    broken.write_text("service_name,count\nPothole,12.5\n")
+    results = [
+        run_cli(["run", "--output-dir", str(out)], env_with_keys),
+        run_cli(["run", "--output-dir", str(out)], env),
+        run_cli(
+            [
+                "run",
+                "--output-dir",
+                str(out),
+                "--params",
+                str(write_params(tmp_path, "broken.yaml", report_uri=str(broken))),
+            ],
+            env,
+        ),
+    ]
+    assert [r.returncode for r in results] == [0, 0, 1], [r.stderr[-2000:] for r in results]
+    return out, sorted(p.name for p in out.iterdir() if p.is_dir())
+
+
+def test_audit_table_csv_and_json_match_what_happened(trail_runs):
+    out, run_ids = trail_runs
+    counts = {r["service_name"]: int(r["count"]) for r in demo_rows("final_report.csv")}
+    contacts = demo_rows("contacts.csv")
+    as_json = json.loads(run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout)
+    as_csv = list(
+        csv.DictReader(
+            io.StringIO(run_cli(["audit", "--output-dir", str(out), "--format", "csv"], clean_env()).stdout)
+        )
+    )
+    table = run_cli(["audit", "--output-dir", str(out)], clean_env()).stdout.splitlines()
+
+    first, second, third = as_json
+    assert [r["run_id"] for r in as_json] == run_ids
+    expected_counts = f"potholes={counts['Pothole']}; illegal_dumping={counts['Illegal Dumping']}"
+    assert (first["status"], first["counts"], first["published"]) == (
+        "succeeded",
+        expected_counts,
+        "potholes:publish; illegal_dumping:publish",
+    )
+    assert len(first["message_ids"].split("; ")) == 2
+    assert (first["subs_added"], first["subs_removed"], first["rows_rejected"]) == (2 * len(contacts), 0, 0)
+    assert (second["status"], second["published"], second["suppressed"], second["subs_added"]) == (
+        "succeeded",
+        "",
+        2,
+        0,
+    )
+    assert third["status"] == "failed at notebook 3 (03_alert_check)"
+    assert third["error"].startswith("SourceError: ") and "row 2, count: '12.5'" in third["error"]
+    assert third["params_file"] == "broken.yaml" and third["params_sha256"] != first["params_sha256"]
+
+    for row_json, row_csv in zip(as_json, as_csv, strict=True):
+        assert {k: str(v) for k, v in row_json.items()} == row_csv
+    assert len(table) == 4 and table[1].startswith(run_ids[0]) and "failed at notebook 3" in table[3]
+
+
+def test_one_run_in_full_and_since_filter(trail_runs):
+    out, run_ids = trail_runs
+    full = json.loads(
+        run_cli(
+            ["audit", "--output-dir", str(out), "--run", run_ids[0], "--format", "json"], clean_env()
+        ).stdout
+    )
+    assert full["manifest"]["status"] == "succeeded" and len(full["manifest"]["notebooks"]) == 3
+    alert = full["notebooks"]["03_alert_check"]
+    assert alert["parameters"]["run_id"] == run_ids[0]
+    assert all(c["status"] == "completed" and c["duration"] is not None for c in alert["cells"])
+    assert alert["facts"]["report"]["period"] == "2019-02"
+    text = run_cli(["audit", "--output-dir", str(out), "--run", run_ids[2]], clean_env()).stdout
+    assert text.startswith(f"run {run_ids[2]}: failed at notebook 3 (03_alert_check)")
+    assert (
+        run_cli(["audit", "--output-dir", str(out), "--since", "2999-01-01"], clean_env()).stdout.count("\n")
+        == 1
+    )
+    missing = run_cli(["audit", "--output-dir", str(out), "--run", "nope"], clean_env())
+    assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.rows, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links.append(dict(attrs)["href"])
+        if tag == "tr":
+            self.rows.append(dict(attrs).get("class"))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_static_html_report_lists_runs_newest_first_with_working_links(trail_runs, tmp_path):
+    out, run_ids = trail_runs
+    result = run_cli(["report", "--output-dir", str(out), "--to", str(tmp_path / "html")], clean_env())
+    assert result.returncode == 0, result.stderr
+    index = tmp_path / "html" / "index.html"
+    parser = Links()
+    parser.feed(index.read_text())
+    assert parser.rows[1:] == ["failed", "succeeded", "succeeded"]  # newest first; row 0 is the header
+    text = "".join(parser.text)
+    assert text.index(run_ids[2]) < text.index(run_ids[1]) < text.index(run_ids[0])
+    assert len(parser.links) == 3 + 3 + 3
+    for link in parser.links:
+        assert (tmp_path / "html" / link).exists()
+    page = (tmp_path / "html" / run_ids[0] / "03_alert_check.html").read_text()
+    assert "Alert check" in page and "[WARNING] Pothole backlog" in page and "<img" in page
+
+
+def test_nothing_in_the_trail_holds_personal_data_or_keys(trail_runs, tmp_path):
+    out, _ = trail_runs
+    run_cli(["report", "--output-dir", str(out), "--to", str(out / "html")], clean_env())
+    secrets = {FAKE_KEY_ID, FAKE_SECRET}
+    secrets |= {row[column] for row in demo_rows("contacts.csv") for column in ("Email", "Phone")}
+    secrets |= {row["Phone"][1:] for row in demo_rows("contacts.csv")}  # also without the +
+    scanned = 0
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            scanned += 1
+            assert not [s for s in secrets if s in text], path
+            assert not AWS_KEY_ID.search(text), path
+    assert scanned >= 3 * 3 + 3 + 9  # notebooks, manifests, HTML pages
+
+
+def test_audit_reads_a_trail_on_s3_like_a_local_one(moto_endpoint, tmp_path):
+    env = emulator.emulator_environ(moto_endpoint, clean_env())
+    with emulator.patched_environ(env):
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="audit-trail")
+    result = run_cli(["run", "--output-dir", "s3://audit-trail/backlog/runs"], env)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(
+        run_cli(["audit", "--output-dir", "s3://audit-trail/backlog/runs", "--format", "json"], env).stdout
+    )
+    assert len(rows) == 1 and rows[0]["status"] == "succeeded" and rows[0]["counts"].startswith("potholes=")
+    with emulator.patched_environ(env):
+        (run_id,) = trail.run_ids("s3://audit-trail/backlog/runs")
+        assert collect("s3://audit-trail/backlog/runs") == rows
+        assert trail.exists(f"s3://audit-trail/backlog/runs/{run_id}/03_alert_check.ipynb")
+
+
+def wait_for_notebook_2(manifest: Path, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if manifest.exists():
+            entries = json.loads(manifest.read_text())["notebooks"]
+            if entries[1]["status"] == "running":
+                return
+        time.sleep(0.2)
+    raise AssertionError("notebook 2 never started")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_run_stopped_during_notebook_2_is_shown_as_interrupted(moto_endpoint, tmp_path, how):
+    env = emulator.emulator_environ(moto_endpoint, clean_env())
+    process = subprocess.Popen(
+        [*CLI, "run", "--output-dir", str(tmp_path / "out")],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "out").glob("*/manifest.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (manifest,) = (tmp_path / "out").glob("*/manifest.json")
+        wait_for_notebook_2(manifest)
+        process.send_signal(how)
+        code = process.wait(timeout=60)
+    finally:
+        process.kill()
+    (row,) = json.loads(
+        run_cli(["audit", "--output-dir", str(tmp_path / "out"), "--format", "json"], clean_env()).stdout
+    )
+    assert row["status"] == "interrupted"
+    assert not (manifest.parent / "03_alert_check.ipynb").exists()
+    if how == signal.SIGTERM:
+        assert code == 130
+        saved = json.loads(manifest.read_text())
+        assert saved["status"] == "interrupted" and saved["notebooks"][1]["status"] == "interrupted"

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from backlog_alerts import trail
-from backlog_alerts.facts import FACTS_MIME, read_notebook
+from backlog_alerts.executed import read_notebook
+from backlog_alerts.facts import FACTS_MIME
 from backlog_alerts.manifest import effective_status, status_text
 
 FORMATS = ("table", "csv", "json")

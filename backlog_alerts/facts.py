@@ -1,20 +1,16 @@
-"""Key facts of a run, stored as JSON outputs of the executed notebook and read back with nbformat.
+"""Key facts of a run, stored as JSON outputs of the executed notebook (read back by `executed`).
 
 An executed notebook is the audit trail; these outputs let a reader (or the runner's summary)
-get the numbers without executing or scraping anything.
+get the numbers without executing or scraping anything. Kept light: every kernel imports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
-
-from backlog_alerts import trail
 
 FACTS_MIME = "application/vnd.backlog-alerts.facts+json"
 
@@ -41,31 +37,4 @@ def record(key: str, value: Any) -> pd.DataFrame | None:
         return pd.DataFrame(plain)
     if isinstance(plain, dict):
         return pd.DataFrame([plain])
-    return None
-
-
-def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """An executed notebook from a local path or an s3:// URI."""
-    return nbformat.reads(trail.read_text(str(path)), as_version=4)
-
-
-def read_facts(path: str | Path) -> dict[str, Any]:
-    """All facts recorded in an executed notebook, later records of a key winning."""
-    notebook = read_notebook(path)
-    found: dict[str, Any] = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get(FACTS_MIME)
-            if payload:
-                found[payload["key"]] = payload["value"]
-    return found
-
-
-def first_error(path: str | Path) -> str | None:
-    """`ExceptionName: message` of the first failing cell, for a one-line failure reason."""
-    notebook = read_notebook(path)
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                return f"{output.get('ename')}: {output.get('evalue')}".strip()
     return None

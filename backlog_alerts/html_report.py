@@ -9,7 +9,7 @@ from nbconvert import HTMLExporter
 
 from backlog_alerts import trail
 from backlog_alerts.audit import load_run, summary
-from backlog_alerts.facts import read_notebook
+from backlog_alerts.executed import read_notebook
 
 INDEX_COLUMNS = (
     "status",

@@ -19,7 +19,7 @@ import yaml
 
 from backlog_alerts import aws, emulator, trail
 from backlog_alerts.demo import seed_demo
-from backlog_alerts.facts import first_error, read_facts
+from backlog_alerts.executed import first_error, read_facts
 from backlog_alerts.manifest import (
     FAILED,
     INTERRUPTED,

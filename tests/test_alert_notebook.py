@@ -5,7 +5,7 @@ import pytest
 from conftest import ROOT
 from test_aws import drain, subscribe_queue
 
-from backlog_alerts.facts import read_facts
+from backlog_alerts.executed import read_facts
 from backlog_alerts.topics import ensure_topics
 
 pytestmark = pytest.mark.integration

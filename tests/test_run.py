@@ -17,7 +17,7 @@ from test_aws import subscribe_queue
 
 from backlog_alerts.demo import demo_bytes
 from backlog_alerts.emulator import emulator_environ
-from backlog_alerts.facts import read_facts
+from backlog_alerts.executed import read_facts
 from backlog_alerts.runner import NOTEBOOKS
 from backlog_alerts.topics import ensure_topics
 

@@ -13,7 +13,7 @@ def test_run_id_is_a_sortable_utc_timestamp():
 
 
 def test_run_folders_are_unique_and_in_start_order_even_within_a_second(tmp_path):
-    ids = [create_run_folder(tmp_path)[0] for _ in range(200)]
+    ids = [create_run_folder(str(tmp_path))[0] for _ in range(200)]
     assert len(set(ids)) == 200
     assert ids == sorted(ids)
     assert sorted(p.name for p in tmp_path.iterdir()) == ids

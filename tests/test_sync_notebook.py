@@ -10,7 +10,7 @@ from conftest import ROOT
 from test_aws import subscribe_queue
 
 from backlog_alerts.demo import demo_bytes
-from backlog_alerts.facts import read_facts
+from backlog_alerts.executed import read_facts
 from backlog_alerts.topics import ensure_topics
 
 pytestmark = pytest.mark.integration

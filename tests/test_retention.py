@@ -32,3 +32,15 @@ def test_keep_days_removes_everything_older_failed_or_not():
 
 def test_both_limits():
     assert runs_to_remove(RUNS, 1, 5, NOW) == ["r3", "r2", "r1"]  # r4 failed 3 days ago: kept
+
+
+def test_apply_retention_deletes_run_folders_on_disk(tmp_path):
+    import json
+
+    from backlog_alerts.retention import apply_retention
+
+    for run in RUNS:
+        (tmp_path / run["run_id"]).mkdir()
+        (tmp_path / run["run_id"] / "manifest.json").write_text(json.dumps(run))
+    assert apply_retention(str(tmp_path), {"keep_runs": 2}) == ["r3", "r1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r2", "r4", "r5"]

@@ -18,6 +18,20 @@ from backlog_alerts.facts import FACTS_MIME
 from backlog_alerts.manifest import effective_status, status_text
 
 FORMATS = ("table", "csv", "json")
+# What a reviewer scans first, in the table and in the HTML index alike.
+HEADLINE = (
+    "status",
+    "report_period",
+    "counts",
+    "published",
+    "suppressed",
+    "resolved",
+    "subs_added",
+    "subs_removed",
+    "subs_pending",
+    "rows_rejected",
+    "error",
+)
 COLUMNS = (
     "run_id",
     "started_at",
@@ -122,20 +136,7 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
-    shown = (
-        "run_id",
-        "status",
-        "report_period",
-        "counts",
-        "published",
-        "suppressed",
-        "resolved",
-        "subs_added",
-        "subs_removed",
-        "subs_pending",
-        "rows_rejected",
-        "error",
-    )
+    shown = ("run_id", *HEADLINE)
     widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in shown}
     lines = ["  ".join(c.ljust(widths[c]) for c in shown)]
     lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in shown) for r in rows]

@@ -8,21 +8,8 @@ from pathlib import Path
 from nbconvert import HTMLExporter
 
 from backlog_alerts import trail
-from backlog_alerts.audit import load_run, summary
+from backlog_alerts.audit import HEADLINE, load_run, summary
 from backlog_alerts.executed import read_notebook
-
-INDEX_COLUMNS = (
-    "status",
-    "report_period",
-    "counts",
-    "published",
-    "suppressed",
-    "resolved",
-    "subs_added",
-    "subs_removed",
-    "rows_rejected",
-    "error",
-)
 
 
 def render_trail(location: str, destination: Path) -> Path:
@@ -49,13 +36,11 @@ def render_trail(location: str, destination: Path) -> Path:
 
 
 def _index_html(rows: list[tuple[dict[str, object], list[str]]], location: str) -> str:
-    head = "".join(
-        f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in ("run", *INDEX_COLUMNS, "notebooks")
-    )
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in ("run", *HEADLINE, "notebooks"))
     body = []
     for row, pages in rows:
         links = " ".join(f'<a href="{html.escape(p)}">{html.escape(Path(p).stem)}</a>' for p in pages)
-        cells = "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in INDEX_COLUMNS)
+        cells = "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in HEADLINE)
         status_class = html.escape(str(row["status"]).split()[0])
         run_id = html.escape(str(row["run_id"]))
         body.append(f'<tr class="{status_class}"><td>{run_id}</td>{cells}<td>{links}</td></tr>')

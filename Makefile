@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 
 ## test: lint, unit and integration tests, then every notebook executed by nbval
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n auto tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
 
 lint: $(VENV)/.installed-test

@@ -33,7 +33,7 @@ class Source:
     sha256: str
 
 
-def _split_s3(uri: str) -> tuple[str, str]:
+def split_s3_uri(uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     if not parsed.netloc or not parsed.path.lstrip("/"):
         raise SourceError(f"{uri}: an S3 URI must look like s3://bucket/key")
@@ -44,7 +44,7 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
     """Fetch raw bytes and the server's ETag (empty for local files)."""
     scheme = urlparse(uri).scheme.lower()
     if scheme == "s3":
-        bucket, key = _split_s3(uri)
+        bucket, key = split_s3_uri(uri)
         try:
             obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
             return obj["Body"].read(), obj.get("ETag", "").strip('"')

@@ -10,14 +10,13 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
 from backlog_alerts import aws
 from backlog_alerts.paths import resolve_local
+from backlog_alerts.sources import split_s3_uri
 
 VERSION = 1
 
@@ -60,15 +59,10 @@ class AlertState:
             raise StateError(f"{where}: not an alert state document ({err})") from err
 
 
-def _s3_location(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
 def load_state(uri: str, region: str | None = None) -> AlertState:
     """The saved state, or an empty one when nothing was saved yet."""
     if uri.startswith("s3://"):
-        bucket, key = _s3_location(uri)
+        bucket, key = split_s3_uri(uri)
         try:
             body = aws.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as err:
@@ -86,7 +80,7 @@ def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
     """Replace the state in one step: an S3 PUT, or a temporary file renamed over the old one."""
     text = state.to_json()
     if uri.startswith("s3://"):
-        bucket, key = _s3_location(uri)
+        bucket, key = split_s3_uri(uri)
         try:
             aws.client("s3", region).put_object(
                 Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json"
@@ -107,8 +101,3 @@ def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
 def as_rows(state: AlertState) -> list[dict[str, Any]]:
     """The state as table rows, for showing it in the notebook."""
     return [{"rule": name, **asdict(value)} for name, value in sorted(state.rules.items())]
-
-
-def state_path_hint(uri: str) -> str:
-    """Where the state lives, for messages: the resolved local path or the S3 URI."""
-    return uri if uri.startswith("s3://") else str(Path(resolve_local(uri)))

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,11 @@ class RunResult:
     @property
     def failed(self) -> NotebookResult | None:
         return next((n for n in self.notebooks if n.status != "succeeded"), None)
+
+    @cached_property
+    def facts(self) -> dict[str, dict[str, Any]]:
+        """What each executed notebook recorded, by name without `.ipynb`; read once, after the run."""
+        return {Path(n.notebook).stem: read_facts(n.output) for n in self.notebooks if trail.exists(n.output)}
 
 
 def find_notebooks_dir(explicit: str | Path | None = None) -> Path:
@@ -279,7 +285,7 @@ def _run_one(
 
 def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]) -> None:
     """What the emulator delivered to each topic in this run: what the directors would have read."""
-    alerts = notebook_facts(result).get("03_alert_check", {}).get("alerts", [])
+    alerts = result.facts.get("03_alert_check", {}).get("alerts", [])
     ids = {a["message_id"] for a in alerts if a["message_id"]}
     try:
         messages = [m for m in emulator.published_messages(endpoint) if m["message_id"] in ids]
@@ -291,14 +297,9 @@ def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]
             say(f"  {channel}: " + text.replace("\n", "\n    "))
 
 
-def notebook_facts(result: RunResult) -> dict[str, dict[str, Any]]:
-    """The facts each executed notebook of the run recorded, by notebook name without `.ipynb`."""
-    return {Path(n.notebook).stem: read_facts(n.output) for n in result.notebooks if trail.exists(n.output)}
-
-
 def summary_lines(result: RunResult) -> list[str]:
     """A few lines a person reads at the end of a run."""
-    facts = notebook_facts(result)
+    facts = result.facts
     topics = facts.get("01_topic_setup", {}).get("topics", [])
     sync_facts = facts.get("02_subscription_sync", {})
     sync = sync_facts.get("sync_outcome", [])

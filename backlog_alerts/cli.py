@@ -14,11 +14,13 @@ from backlog_alerts import __version__, aws, emulator, trail
 from backlog_alerts.audit import FORMATS, collect, load_run, render, render_run
 from backlog_alerts.demo import seed_demo
 from backlog_alerts.html_report import render_trail
+from backlog_alerts.lock import RunLockBusy
 from backlog_alerts.params import ParamsError
 from backlog_alerts.paths import resolve_local
 from backlog_alerts.runner import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
+    EXIT_LOCKED,
     EXIT_NOTEBOOK_FAILED,
     EXIT_OK,
     find_notebooks_dir,
@@ -70,6 +72,9 @@ def _run(args: argparse.Namespace) -> int:
     except (ParamsError, SourceError, aws.TargetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RunLockBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_LOCKED
     except KeyboardInterrupt:
         print("interrupted: the run was stopped before it finished", file=sys.stderr)
         return EXIT_INTERRUPTED

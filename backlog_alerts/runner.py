@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext, suppress
+from contextlib import ExitStack, nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +21,7 @@ import yaml
 from backlog_alerts import aws, emulator, trail
 from backlog_alerts.demo import seed_demo
 from backlog_alerts.executed import first_error, read_facts
+from backlog_alerts.lock import run_lock
 from backlog_alerts.manifest import (
     FAILED,
     INTERRUPTED,
@@ -44,7 +45,7 @@ from backlog_alerts.runs import create_run_folder
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
 
-EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
@@ -185,41 +186,44 @@ def run_pipeline(
             if "state_uri" in values:
                 values["state_uri"] = trail.join(location, "alert_state.json")
 
-    real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
-    with emulator.local_aws() if target == "local" else real_aws as (endpoint, started):
+    with ExitStack() as stack:
+        real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
+        endpoint, started = stack.enter_context(emulator.local_aws() if target == "local" else real_aws)
         env = emulator.emulator_environ(endpoint) if target == "local" else dict(os.environ)
-        with emulator.patched_environ(env):
+        stack.enter_context(emulator.patched_environ(env))
+        if target == "local":
+            for uri in seed_demo(aws.client("s3", params.get("region"))):
+                say(f"seeded demo file {uri}")
+        lock = stack.enter_context(run_lock(location, wait=float(runner_setting(params, "lock_wait"))))
+        run_id, folder = create_run_folder(location)
+        lock.claim(run_id)
+        manifest = Manifest(
+            run_id,
+            folder,
+            str(params_path),
+            file_sha256(params_path),
+            git_commit=git_commit(project_root(folder_of_notebooks)),
+            notebooks=[NotebookEntry(p.name) for p in paths],
+        )
+        say(f"run {run_id}: params {params_path}, output {folder}")
+        say(f"AWS: {'embedded moto server at ' if started else ''}{endpoint}")
+        result = RunResult(run_id, folder, endpoint)
+        previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+        try:
+            _run_notebooks(paths, per_notebook, result, manifest, params, env, say)
+        except KeyboardInterrupt:
+            _finish(manifest, INTERRUPTED, "", "the run was stopped before it finished")
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if result.failed:
+            _finish(manifest, FAILED, result.failed.notebook, result.failed.error)
+        else:
+            _finish(manifest, SUCCEEDED)
             if target == "local":
-                for uri in seed_demo(aws.client("s3", params.get("region"))):
-                    say(f"seeded demo file {uri}")
-            run_id, folder = create_run_folder(location)
-            manifest = Manifest(
-                run_id,
-                folder,
-                str(params_path),
-                file_sha256(params_path),
-                git_commit=git_commit(project_root(folder_of_notebooks)),
-                notebooks=[NotebookEntry(p.name) for p in paths],
-            )
-            say(f"run {run_id}: params {params_path}, output {folder}")
-            say(f"AWS: {'embedded moto server at ' if started else ''}{endpoint}")
-            result = RunResult(run_id, folder, endpoint)
-            previous = signal.signal(signal.SIGTERM, _raise_interrupted)
-            try:
-                _run_notebooks(paths, per_notebook, result, manifest, params, env, say)
-            except KeyboardInterrupt:
-                _finish(manifest, INTERRUPTED, "", "the run was stopped before it finished")
-                raise
-            finally:
-                signal.signal(signal.SIGTERM, previous)
-            if result.failed:
-                _finish(manifest, FAILED, result.failed.notebook, result.failed.error)
-            else:
-                _finish(manifest, SUCCEEDED)
-                if target == "local":
-                    _show_published(endpoint, result, say)
-                for removed in apply_retention(location, params):
-                    say(f"retention: removed run {removed}")
+                _show_published(endpoint, result, say)
+            for removed in apply_retention(location, params):
+                say(f"retention: removed run {removed}")
     return result
 
 

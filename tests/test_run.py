@@ -49,7 +49,7 @@ def params_file(tmp_path, **changes):
 
 
 def only_run_folder(output_dir: Path) -> Path:
-    (folder,) = output_dir.iterdir()
+    (folder,) = [p for p in output_dir.iterdir() if p.is_dir()]  # beside it: the run lock
     return folder
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts import aws, emulator, trail
 from backlog_alerts.demo import seed_demo
@@ -42,6 +43,7 @@ from backlog_alerts.params import (
 from backlog_alerts.paths import project_root, resolve_local
 from backlog_alerts.retention import apply_retention
 from backlog_alerts.runs import create_run_folder
+from backlog_alerts.topics import existing_topic_arns
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
 
@@ -218,6 +220,7 @@ def run_pipeline(
             signal.signal(signal.SIGTERM, previous)
         if result.failed:
             _finish(manifest, FAILED, result.failed.notebook, result.failed.error)
+            say(notify_ops_of_failure(params, result))
         else:
             _finish(manifest, SUCCEEDED)
             if target == "local":
@@ -285,6 +288,31 @@ def _run_one(
     seconds = time.monotonic() - started
     say(f"[{notebook.stem}] {status} in {seconds:.1f} s")
     return NotebookResult(notebook.name, output, status, seconds, error)
+
+
+def notify_ops_of_failure(params: dict[str, Any], result: RunResult) -> str:
+    """A scheduled job must not fail silently: one short notice to the ops topic, if there is one."""
+    failed = result.failed
+    name = params.get("ops_topic", "")
+    if not name or failed is None:
+        return "ops: no ops_topic configured, nobody was notified of the failure"
+    try:
+        sns = aws.client("sns", params.get("region"))
+        arn = existing_topic_arns(sns).get(name)
+        if arn is None:
+            return f"ops: topic {name} does not exist, nobody was notified of the failure"
+        message_id = sns.publish(
+            TopicArn=arn,
+            Subject=f"[OPS] backlog-alerts run failed at {Path(failed.notebook).stem}"[:99],
+            Message=(
+                f"Run {result.run_id}: {failed.notebook} {failed.status}.\n"
+                f"Error: {failed.error}\nExecuted copy: {failed.output}"
+            ),
+            MessageAttributes={"severity": {"DataType": "String", "StringValue": "ops"}},
+        )["MessageId"]
+    except (ClientError, BotoCoreError) as err:
+        return f"ops: could not notify {name}: {err}"
+    return f"ops: failure notice sent to {name} (MessageId {message_id})"
 
 
 def _show_published(endpoint: str, result: RunResult, say: Callable[[str], None]) -> None:

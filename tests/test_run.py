@@ -107,8 +107,10 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     )
 
 
-def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, tmp_path):
+def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, sns, sqs, tmp_path):
     env = emulator_environ(aws_endpoint, clean_env())
+    (ops,) = ensure_topics(sns, {}, ops_topic="backlog_alerts_ops")
+    ops_inbox = subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
     report = tmp_path / "report.csv"
     report.write_text("service_name,count\nPothole,lots\nIllegal Dumping,40\n")
     params = params_file(tmp_path, report_uri=str(report), output_dir=str(tmp_path / "out"))
@@ -121,6 +123,10 @@ def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, tmp_pat
     assert str(failed_copy) in line
     notebook = nbformat.read(str(failed_copy), as_version=4)
     assert any(o.output_type == "error" for c in notebook.cells for o in c.get("outputs", []))
+    (notice,) = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=ops_inbox)["Messages"]]
+    assert notice["Subject"] == "[OPS] backlog-alerts run failed at 03_alert_check"
+    assert folder.name in notice["Message"] and "row 2, count: 'lots'" in notice["Message"]
+    assert str(failed_copy) in notice["Message"]
 
 
 def test_failure_in_an_early_notebook_runs_no_later_one(aws_endpoint, tmp_path):

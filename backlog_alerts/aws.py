@@ -31,10 +31,27 @@ def check_target(target: str) -> str:
     return endpoint or "AWS (standard endpoints)"
 
 
-def client(service: str, region: str | None = None, max_attempts: int = 5) -> Any:
-    """A boto3 client using botocore's standard retry mode; endpoint comes from AWS_ENDPOINT_URL."""
-    config = Config(retries={"mode": "standard", "max_attempts": max_attempts})
-    return boto3.session.Session().client(service, region_name=region or None, config=config)
+RETRY_MODES = ("standard", "adaptive")
+DEFAULT_RETRIES = {"mode": "standard", "total_max_attempts": 5}  # 5 attempts: the first and 4 retries
+
+
+def retry_environ(mode: str, max_attempts: int) -> dict[str, str]:
+    """botocore's own variables for its retry mode, checked, for the runner to hand to every notebook."""
+    if mode not in RETRY_MODES:
+        raise ValueError(f"aws_retry_mode must be one of {', '.join(RETRY_MODES)}, not {mode!r}")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ValueError(f"aws_max_attempts must be a whole number >= 1, not {max_attempts!r}")
+    return {"AWS_RETRY_MODE": mode, "AWS_MAX_ATTEMPTS": str(max_attempts)}
+
+
+def client(service: str, region: str | None = None) -> Any:
+    """A boto3 client with botocore's retry mode (standard unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS say
+    otherwise); the endpoint comes from AWS_ENDPOINT_URL, credentials from the standard chain."""
+    retries = {
+        "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_RETRIES["mode"]),
+        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_RETRIES["total_max_attempts"])),
+    }
+    return boto3.session.Session().client(service, region_name=region or None, config=Config(retries=retries))
 
 
 # SNS's documented per-account rates (transactions per second) for the calls the sync makes.

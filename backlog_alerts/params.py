@@ -14,6 +14,8 @@ RUNNER_DEFAULTS: dict[str, Any] = {
     "execution_timeout": 300,  # seconds one cell may take
     "notebook_timeout": 900,  # seconds one whole notebook may take, kernel start-up included
     "lock_wait": 60,  # seconds a run waits for another run on the same output location to finish
+    "aws_retry_mode": "standard",  # botocore retry mode for every AWS client: standard or adaptive
+    "aws_max_attempts": 5,  # attempts per AWS call, the first included
     "keep_runs": None,  # retention: keep the newest N run folders (failed ones are kept)
     "keep_days": None,  # retention: remove run folders older than this many days
 }

@@ -182,6 +182,12 @@ def run_pipeline(
     target = params.get("target", "local")
     if target not in aws.TARGETS:
         raise ParamsError(f"{params_path}: target must be one of {', '.join(aws.TARGETS)}, not {target!r}")
+    try:
+        retry_settings = aws.retry_environ(
+            runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
+        )
+    except ValueError as err:
+        raise ParamsError(f"{params_path}: {err}") from err
     location = trail.normalize(output_dir or runner_setting(params, "output_dir"))
     if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
         for values in per_notebook.values():
@@ -192,6 +198,7 @@ def run_pipeline(
         real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
         endpoint, started = stack.enter_context(emulator.local_aws() if target == "local" else real_aws)
         env = emulator.emulator_environ(endpoint) if target == "local" else dict(os.environ)
+        env.update(retry_settings)
         stack.enter_context(emulator.patched_environ(env))
         if target == "local":
             for uri in seed_demo(aws.client("s3", params.get("region"))):

@@ -252,3 +252,11 @@ def test_lab_starts_jupyter_with_the_emulator_seeded():
     result = run_cli(["lab", "--", "--version"], clean_env())
     assert result.returncode == 0, result.stderr
     assert "AWS emulator at http://127.0.0.1:" in result.stdout
+
+
+def test_bad_retry_settings_are_refused_before_anything_runs(tmp_path):
+    params = params_file(tmp_path, aws_retry_mode="eager")
+    result = run_cli(["run", "--params", str(params), "--output-dir", str(tmp_path / "out")], clean_env())
+    assert result.returncode == 2
+    assert f"{params}: aws_retry_mode must be one of standard, adaptive, not 'eager'" in result.stderr
+    assert not (tmp_path / "out").exists()

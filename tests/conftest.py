@@ -69,6 +69,19 @@ def real_file():
     return find
 
 
+# Two tiers on one service, as several tests need them: warning above 100, critical above 200.
+POTHOLE_TIERS = [
+    {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
+    {
+        "name": "pothole_crit",
+        "service_name": "Pothole",
+        "department": "streets",
+        "threshold": 200,
+        "severity": "critical",
+    },
+]
+
+
 def text_source(text: str, uri: str = "test.csv") -> Source:
     """An in-memory input file, decoded the way read_source decodes real ones."""
     data = text.encode("utf-8")

@@ -7,6 +7,7 @@ from datetime import date
 from functools import partial
 
 import pytest
+from conftest import POTHOLE_TIERS
 
 from backlog_alerts import aws
 from backlog_alerts.alerts import build_messages, publish_and_record
@@ -121,14 +122,7 @@ def test_seeding_creates_what_is_missing_and_never_overwrites(s3):
 
 
 RULES = [
-    {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
-    {
-        "name": "pothole_crit",
-        "service_name": "Pothole",
-        "department": "streets",
-        "threshold": 200,
-        "severity": "critical",
-    },
+    *POTHOLE_TIERS,
     {"name": "graffiti", "service_name": "Graffiti", "department": "streets", "threshold": 10},
     {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30},
 ]

@@ -1,3 +1,4 @@
+from conftest import POTHOLE_TIERS
 from matplotlib.colors import to_hex
 
 from backlog_alerts.charts import TIER_COLOURS, counts_vs_thresholds
@@ -8,14 +9,7 @@ from backlog_alerts.rules import parse_rules
 def test_one_bar_per_service_coloured_by_the_tier_that_fired():
     rules = parse_rules(
         [
-            {"name": "pw", "service_name": "Pothole", "department": "streets", "threshold": 100},
-            {
-                "name": "pc",
-                "service_name": "Pothole",
-                "department": "streets",
-                "threshold": 200,
-                "severity": "critical",
-            },
+            *POTHOLE_TIERS,
             {"name": "g", "service_name": "Graffiti", "department": "streets", "threshold": 100},
         ],
         ["streets"],

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from conftest import POTHOLE_TIERS
 
 from backlog_alerts.evaluation import (
     CLEARED,
@@ -24,14 +25,7 @@ from backlog_alerts.state import AlertState, RuleState
 
 RULES = parse_rules(
     [
-        {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
-        {
-            "name": "pothole_crit",
-            "service_name": "Pothole",
-            "department": "streets",
-            "threshold": 200,
-            "severity": "critical",
-        },
+        *POTHOLE_TIERS,
         {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30},
     ],
     ["streets", "trash"],

@@ -25,16 +25,31 @@ class ParamsError(ValueError):
     """A params file that cannot drive a run; the message names the file and the key."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml's safe loader, except that a key given twice is an error rather than the last one winning."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def load_params(path: str | Path) -> dict[str, Any]:
-    """Read a params file, which must be a YAML mapping of names to values."""
+    """Read a params file, which must be a YAML mapping of names to values (safe loader: no tags)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise ParamsError(f"{path}: cannot read params file: {err.strerror or err}") from err
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
-        raise ParamsError(f"{path}: not valid YAML: {err}") from err
+        raise ParamsError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from err
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -64,3 +79,12 @@ def split_params(
 def runner_setting(params: dict[str, Any], key: str) -> Any:
     """A runner key from the params file, or its default."""
     return params.get(key, RUNNER_DEFAULTS[key])
+
+
+def check_params(params: dict[str, Any], source: str | Path) -> None:
+    """Every value checked against the schema before the run touches AWS; all problems in one error."""
+    from backlog_alerts.schema import validation_errors  # pydantic: only a run needs it
+
+    errors = validation_errors(params)
+    if errors:
+        raise ParamsError(f"{source}: " + "; ".join(errors))

@@ -56,3 +56,29 @@ def test_params_file_must_be_a_mapping(tmp_path):
 def test_unreadable_params_file_is_named(tmp_path):
     with pytest.raises(ParamsError, match="nope.yaml: cannot read params file"):
         load_params(tmp_path / "nope.yaml")
+
+
+def test_the_schema_knows_exactly_the_keys_the_notebooks_and_runner_use():
+    from backlog_alerts.params import RUNNER_DEFAULTS
+    from backlog_alerts.schema import Params
+
+    declared_keys = set(RUNNER_DEFAULTS).union(*declared().values())
+    assert set(Params.model_fields) == declared_keys
+
+
+@pytest.mark.parametrize("name", ["local.yaml", "production.example.yaml"])
+def test_shipped_params_files_pass_the_schema(name):
+    from backlog_alerts.params import check_params
+
+    check_params(load_params(ROOT / "params" / name), name)
+
+
+def test_several_problems_are_reported_together_each_naming_its_key():
+    from backlog_alerts.params import check_params
+
+    with pytest.raises(ParamsError) as caught:
+        check_params({"dry_run": "no", "lock_wait": -1, "departments": {"trash": "Trash"}}, "p.yaml")
+    assert str(caught.value) == (
+        "p.yaml: dry_run: Input should be a valid boolean (got 'no'); "
+        "lock_wait: Input should be greater than or equal to 0 (got -1)"
+    )

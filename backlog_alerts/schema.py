@@ -1,0 +1,144 @@
+"""The params schema: every key's type checked before anything runs, each error naming its key."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from backlog_alerts.evaluation import MuteError, parse_mutes
+from backlog_alerts.messages import MessageError, check_templates
+from backlog_alerts.rules import RuleError, parse_rules
+from backlog_alerts.topics import TopicError, check_topic_name, topic_name
+
+
+def _location(value: str) -> str:
+    """s3://bucket/key, http(s):// or a local path; a bucket without a key is a common slip."""
+    parsed = urlparse(value)
+    if parsed.scheme == "s3" and (not parsed.netloc or not parsed.path.lstrip("/")):
+        raise ValueError(f"{value!r} names no object: an S3 URI must look like s3://bucket/key")
+    if parsed.scheme not in ("", "s3", "http", "https", "file"):
+        raise ValueError(f"{value!r}: unsupported location (use s3://, https:// or a local path)")
+    return value
+
+
+def _period(value: str) -> str:
+    if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise ValueError(f"{value!r} is not YYYY-MM (or empty)")
+    return value
+
+
+def _region(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", value):
+        raise ValueError(f"{value!r} is not an AWS region name such as us-east-1")
+    return value
+
+
+def _topic(value: str) -> str:
+    try:
+        return check_topic_name(value) if value else value
+    except TopicError as err:
+        raise ValueError(str(err)) from err
+
+
+Location = Annotated[str, AfterValidator(_location)]
+OptionalLocation = Annotated[str, AfterValidator(lambda v: _location(v) if v else v)]
+Period = Annotated[str, AfterValidator(_period)]
+Seconds = Annotated[int, Field(gt=0)]
+
+
+class Params(BaseModel):
+    """Every key a params file may hold: the runner's and each notebook's parameters."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    # Shared by the notebooks.
+    target: Literal["local", "aws"] = "local"
+    region: Annotated[str, AfterValidator(_region)] = "us-east-1"
+    departments: Annotated[dict[str, str], Field(min_length=1)] = {"trash": "Trash", "streets": "Streets"}
+    run_id: str = ""
+    ops_topic: Annotated[str, AfterValidator(_topic)] = ""
+    dry_run: bool = False
+    # 01 topic setup
+    topic_tags: dict[str, str] = {}
+    kms_master_key_id: str = ""
+    # 02 subscription sync
+    contacts_uri: Location = "contacts.csv"
+    default_phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
+    on_invalid_row: Literal["skip", "fail"] = "skip"
+    max_contacts: Annotated[int, Field(gt=0)] = 5000
+    max_removal_share: Annotated[float, Field(ge=0, le=1)] = 0.5
+    allow_mass_removal: bool = False
+    # 03 alert check
+    report_uri: Location = "final_report.csv"
+    report_period: Period = ""
+    expected_period: Period = ""
+    service_column: Annotated[str, Field(min_length=1)] = "service_name"
+    count_column: Annotated[str, Field(min_length=1)] = "count"
+    missing_service: Literal["error", "zero", "skip"] = "error"
+    rules: list[dict[str, Any]] = []
+    notify_resolved: bool = False
+    mutes: list[dict[str, Any]] = []
+    message_templates: dict[str, str] = {}
+    state_uri: OptionalLocation = ""
+    # The runner's own keys (see params.RUNNER_DEFAULTS).
+    output_dir: str = "outputs"
+    execution_timeout: Seconds = 300
+    notebook_timeout: Seconds = 900
+    lock_wait: Annotated[float, Field(ge=0)] = 60
+    aws_retry_mode: Literal["standard", "adaptive"] = "standard"
+    aws_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    keep_runs: Annotated[int, Field(gt=0)] | None = None
+    keep_days: Annotated[int, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Params:
+        """Rules, mutes and templates are checked against the departments, as the alert check will."""
+        key = "departments"
+        try:
+            for department in self.departments:
+                topic_name(department)
+            key = "rules"
+            rules = parse_rules(self.rules, self.departments) if "rules" in self.model_fields_set else []
+            key = "mutes"
+            parse_mutes(self.mutes, self.departments, rules)
+            key = "message_templates"
+            check_templates(self.message_templates)
+        except (TopicError, RuleError, MuteError, MessageError) as err:
+            message = str(err)
+            raise ValueError(message if message.startswith(key) else f"{key}: {message}") from err
+        return self
+
+
+def _where(location: tuple[int | str, ...]) -> str:
+    """('rules', 0, 'threshold') -> rules[0].threshold"""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def validation_errors(params: dict[str, Any]) -> list[str]:
+    """One line per problem, each starting with the key at fault; empty when the params are valid."""
+    try:
+        Params.model_validate(params)
+    except ValidationError as err:
+        lines = []
+        for error in err.errors(include_url=False):
+            where = _where(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            shown = "" if error["type"] == "value_error" else f" (got {error['input']!r})"
+            lines.append(f"{where}: {message}{shown}" if where else message)
+        return lines
+    return []

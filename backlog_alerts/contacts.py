@@ -18,6 +18,7 @@ COLUMNS = ["Name", "Email", "Phone", "Department"]
 ALERTS_COLUMN = "Alerts"  # optional: "all" (default) or "critical", which severities a director wants
 ALERT_CHOICES = ("all", "critical")
 ON_INVALID_ROW = ("skip", "fail")
+MAX_NAME = 100  # characters; a longer "name" is a pasted paragraph, not a director
 
 
 class ContactsError(SourceError):
@@ -90,6 +91,17 @@ def normalize_phone(value: str, default_region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _looks_like_formula(column: str, value: str) -> bool:
+    """`=HYPERLINK(...)`, `@SUM(...)`: a cell a spreadsheet would run; `+1 619...` is a phone number."""
+    if column == "Phone" and value[:1] in "+-":
+        return False
+    return value[:1] in ("=", "@", "+", "-", "\t", "\r") if value else False
+
+
+def _mask(column: str, value: str) -> str:
+    return mask_email(value) if column == "Email" else mask_phone(value) if column == "Phone" else value
+
+
 def _check_row(
     row: int, values: dict[str, str], known: dict[str, str], default_region: str
 ) -> tuple[Contact | None, list[Problem]]:
@@ -102,6 +114,14 @@ def _check_row(
     def problem(column: str, value: str, reason: str, effect: str) -> None:
         problems.append(Problem(row, column, value, reason, effect, dept))
 
+    for column in COLUMNS:
+        if _looks_like_formula(column, values[column]):
+            shown = "" if column == "Name" else _mask(column, values[column])
+            problem(column, shown, "looks like a spreadsheet formula", "row rejected")
+    if len(name) > MAX_NAME:
+        problem("Name", "", f"is longer than {MAX_NAME} characters", "row rejected")
+    if any(p.effect == "row rejected" for p in problems):
+        return None, problems
     if email:
         try:
             email = normalize_email(email)
@@ -129,9 +149,16 @@ def _check_row(
 
 
 def parse_contacts(
-    source: Source, departments: list[str], default_region: str = "US", on_invalid_row: str = "skip"
+    source: Source,
+    departments: list[str],
+    default_region: str = "US",
+    on_invalid_row: str = "skip",
+    max_contacts: int = 5000,
 ) -> ContactsFile:
-    """Validate every row; with `on_invalid_row: fail` any problem stops the sync before any change."""
+    """Validate every row; with `on_invalid_row: fail` any problem stops the sync before any change.
+
+    A file longer than `max_contacts` is refused whole: it is most likely the wrong file.
+    """
     if on_invalid_row not in ON_INVALID_ROW:
         raise ValueError(f"on_invalid_row must be one of {', '.join(ON_INVALID_ROW)}, not {on_invalid_row!r}")
     frame = read_csv_text(source)
@@ -145,6 +172,11 @@ def parse_contacts(
     )
     if frame.empty:
         raise SourceError(f"{source.uri}: no contacts in the file (only a header)")
+    if len(frame) > max_contacts:
+        raise SourceError(
+            f"{source.uri}: {len(frame)} rows, more than max_contacts ({max_contacts}): "
+            "is this the contacts file? Raise max_contacts if it is"
+        )
     known = {d.casefold(): d for d in departments}
     for row, raw in frame.to_dict("index").items():
         contact, problems = _check_row(

@@ -16,6 +16,7 @@ from backlog_alerts.sources import (
 )
 
 MISSING_SERVICE_MODES = ("error", "zero", "skip")
+MAX_COUNT = 10**9  # open requests for one service; more is an ID or a sum pasted into the column
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _PERIOD_IN_PATH = re.compile(r"(?<!\d)(\d{4})[/_-](" + "|".join(MONTHS) + r"|0?[1-9]|1[0-2])(?![\d])", re.I)
 
@@ -31,12 +32,23 @@ def parse_counts(
         service, value = raw[columns[service_column]], raw[columns[count_column]]
         if not service:
             raise SourceError(f"{source.uri}: row {row}, {service_column}: empty")
-        if not value.isdigit():
+        if not re.fullmatch(r"[0-9]+", value):
             raise SourceError(
                 f"{source.uri}: row {row}, {count_column}: {value!r} is not a whole number >= 0"
             )
+        if int(value) > MAX_COUNT:
+            raise SourceError(
+                f"{source.uri}: row {row}, {count_column}: {value} is not a plausible count "
+                f"(over {MAX_COUNT:,}): is this the right column?"
+            )
         if service in counts:
             raise SourceError(f"{source.uri}: row {row}, {service_column}: {service!r} listed twice")
+        twin = next((s for s in counts if s.casefold() == service.casefold()), None)
+        if twin is not None:
+            raise SourceError(
+                f"{source.uri}: row {row}, {service_column}: {service!r} differs from {twin!r} "
+                "only by case: which one is meant?"
+            )
         counts[service] = int(value)
     if not counts:
         raise SourceError(f"{source.uri}: the report has no rows")

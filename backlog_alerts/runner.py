@@ -35,12 +35,14 @@ from backlog_alerts.manifest import (
 )
 from backlog_alerts.params import (
     ParamsError,
+    check_params,
     declared_parameters,
     load_params,
     runner_setting,
     split_params,
 )
 from backlog_alerts.paths import project_root, resolve_local
+from backlog_alerts.preflight import check_inputs, effective_parameters
 from backlog_alerts.retention import apply_retention
 from backlog_alerts.runs import create_run_folder
 from backlog_alerts.topics import existing_topic_arns
@@ -179,15 +181,11 @@ def run_pipeline(
     if missing:
         raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
     per_notebook = split_params(params, {p: declared_parameters(p) for p in paths}, params_path)
+    check_params(params, params_path)
     target = params.get("target", "local")
-    if target not in aws.TARGETS:
-        raise ParamsError(f"{params_path}: target must be one of {', '.join(aws.TARGETS)}, not {target!r}")
-    try:
-        retry_settings = aws.retry_environ(
-            runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
-        )
-    except ValueError as err:
-        raise ParamsError(f"{params_path}: {err}") from err
+    retry_settings = aws.retry_environ(
+        runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
+    )
     location = trail.normalize(output_dir or runner_setting(params, "output_dir"))
     if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
         for values in per_notebook.values():
@@ -203,6 +201,9 @@ def run_pipeline(
         if target == "local":
             for uri in seed_demo(aws.client("s3", params.get("region"))):
                 say(f"seeded demo file {uri}")
+        sync, alert = (effective_parameters(p, per_notebook[p]) for p in paths[1:])
+        for line in check_inputs(sync, alert):
+            say(line)
         lock = stack.enter_context(run_lock(location, wait=float(runner_setting(params, "lock_wait"))))
         run_id, folder = create_run_folder(location)
         lock.claim(run_id)

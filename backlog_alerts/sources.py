@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -80,11 +83,40 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
 def read_source(uri: str, region: str | None = None) -> Source:
     """Read a UTF-8 text file (BOM or not) and fingerprint it, so a run can say what it saw."""
     data, etag = _read_bytes(uri, region)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SourceError(f"{uri}: UTF-16 text (Excel's 'Unicode Text'); save it as CSV UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise SourceError(f"{uri}: not UTF-8 text (byte {err.start})") from err
     return Source(uri=uri, text=text, etag=etag, sha256=hashlib.sha256(data).hexdigest())
+
+
+def check_looks_like_csv(source: Source) -> None:
+    """Refuse what is plainly not our CSV, with the reason, before pandas guesses at it."""
+    text = source.text
+    if not text.strip():
+        raise SourceError(f"{source.uri}: the file is empty")
+    if "\x00" in text:
+        raise SourceError(f"{source.uri}: contains NUL bytes: a binary file, not CSV text")
+    start = text.lstrip()[:200].casefold()
+    if start.startswith(("<!doctype html", "<html", "<?xml", "<head", "<body")):
+        raise SourceError(f"{source.uri}: an HTML or XML page, not CSV (an error page served instead?)")
+    if start.startswith("sep="):
+        raise SourceError(f"{source.uri}: starts with Excel's 'sep=' line; remove it, the header goes first")
+    records = csv.reader(io.StringIO(text), skipinitialspace=True)
+    header = next(records, [])
+    seen: set[str] = set()
+    for name in (column.strip() for column in header):
+        if name and name.casefold() in seen:
+            raise SourceError(f"{source.uri}: column {name!r} appears twice in the header")
+        seen.add(name.casefold())
+    for row, record in enumerate(records, start=2):  # numbered as read_csv_text numbers rows
+        if any(value.strip() for value in record[len(header) :]):
+            raise SourceError(
+                f"{source.uri}: row {row} has {len(record)} values but the header has {len(header)} "
+                "columns (an unquoted comma inside a value?)"
+            )
 
 
 def read_csv_text(source: Source) -> pd.DataFrame:
@@ -93,18 +125,21 @@ def read_csv_text(source: Source) -> pd.DataFrame:
     The index is each row's line number in the file (header = 1), so problems can point at it;
     blank lines are dropped after numbering.
     """
-    if not source.text.strip():
-        raise SourceError(f"{source.uri}: the file is empty")
+    check_looks_like_csv(source)
     try:
-        frame = pd.read_csv(
-            io.StringIO(source.text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=False,
-        )
+        with warnings.catch_warnings():  # extra values were checked above: only empty ones remain
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(source.text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                skip_blank_lines=False,
+                index_col=False,  # a row with one value too many must not turn column 1 into an index
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise SourceError(f"{source.uri}: not a readable CSV file ({err})") from err
+        reason = " ".join(str(err).split())
+        raise SourceError(f"{source.uri}: not a readable CSV file ({reason})") from err
     frame.columns = [str(column).strip() for column in frame.columns]
     frame.index = range(2, len(frame) + 2)
     frame = frame.apply(lambda column: column.str.strip())
@@ -116,6 +151,9 @@ def find_columns(frame: pd.DataFrame, wanted: list[str], uri: str) -> dict[str, 
     by_folded = {column.casefold(): column for column in frame.columns}
     missing = [name for name in wanted if name.casefold() not in by_folded]
     if missing:
-        found = ", ".join(repr(c) for c in frame.columns) or "none"
-        raise SourceError(f"{uri}: missing column(s) {', '.join(missing)} (found: {found})")
+        shown = [repr(c) if len(c) <= 40 else repr(c[:40]) + "..." for c in frame.columns[:10]]
+        found = ", ".join(shown + (["..."] if len(frame.columns) > 10 else [])) or "none"
+        other = [d for d in ";\t|" if len(frame.columns) == 1 and d in frame.columns[0]]
+        hint = f"; the file looks {other[0]!r}-separated, but it must use commas" if other else ""
+        raise SourceError(f"{uri}: missing column(s) {', '.join(missing)} (found: {found}){hint}")
     return {name: by_folded[name.casefold()] for name in wanted}

@@ -13,7 +13,9 @@ import nbformat
 import pytest
 import yaml
 from conftest import ROOT, clean_env
-from test_aws import subscribe_queue
+from faults.aws_faults import spec
+from faults.trials import with_faults
+from test_aws import drain, subscribe_queue
 
 from backlog_alerts.demo import demo_bytes
 from backlog_alerts.emulator import emulator_environ
@@ -79,8 +81,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     counts = {row["service_name"]: int(row["count"]) for row in demo_rows("final_report.csv")}
     for department, service, threshold in (("streets", "Pothole", 100), ("trash", "Illegal Dumping", 30)):
         assert counts[service] > threshold, "the demo report must make both default rules fire"
-        (message,) = sqs.receive_message(QueueUrl=queues[department], MaxNumberOfMessages=10)["Messages"]
-        body = json.loads(message["Body"])
+        (body,) = drain(sqs, queues[department])  # deleted: a slow second run must not see it again
         assert body["Subject"] == f"[WARNING] {service} backlog {counts[service]} > {threshold}"
         assert f"{service}: {counts[service]} open requests, threshold > {threshold}" in body["Message"]
 
@@ -111,36 +112,66 @@ def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, sns, sq
     env = emulator_environ(aws_endpoint, clean_env())
     (ops,) = ensure_topics(sns, {}, ops_topic="backlog_alerts_ops")
     ops_inbox = subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
-    report = tmp_path / "report.csv"
-    report.write_text("service_name,count\nPothole,lots\nIllegal Dumping,40\n")
-    params = params_file(tmp_path, report_uri=str(report), output_dir=str(tmp_path / "out"))
-    result = run_cli(["run", "--params", str(params)], env)
+    refused = {"operation": "Publish", "match": "streets_notifications", "kind": "access_denied"}
+    params = params_file(tmp_path, output_dir=str(tmp_path / "out"))
+    result = run_cli(["run", "--params", str(params)], with_faults(env, spec(permanent=[refused])))
     assert result.returncode == 1
     folder = only_run_folder(tmp_path / "out")
     failed_copy = folder / "03_alert_check.ipynb"
     (line,) = result.stderr.strip().splitlines()[-1:]
-    assert line.startswith(f"error: 03_alert_check.ipynb failed: SourceError: {report}: row 2, count: 'lots'")
+    assert line.startswith(
+        "error: 03_alert_check.ipynb failed: PublishError: 1 alert(s) not sent, e.g. rule potholes"
+    )
     assert str(failed_copy) in line
     notebook = nbformat.read(str(failed_copy), as_version=4)
     assert any(o.output_type == "error" for c in notebook.cells for o in c.get("outputs", []))
     (notice,) = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=ops_inbox)["Messages"]]
     assert notice["Subject"] == "[OPS] backlog-alerts run failed at 03_alert_check"
-    assert folder.name in notice["Message"] and "row 2, count: 'lots'" in notice["Message"]
+    assert folder.name in notice["Message"] and "not sent: AuthorizationError" in notice["Message"]
     assert str(failed_copy) in notice["Message"]
 
 
 def test_failure_in_an_early_notebook_runs_no_later_one(aws_endpoint, tmp_path):
     env = emulator_environ(aws_endpoint, clean_env())
-    params = params_file(tmp_path, contacts_uri="s3://backlog-alerts-demo-contacts/gone.csv")
-    result = run_cli(["run", "--params", str(params), "--output-dir", str(tmp_path / "out")], env)
+    refused = {"operation": "Subscribe", "match": "", "kind": "access_denied"}
+    result = run_cli(
+        ["run", "--output-dir", str(tmp_path / "out")], with_faults(env, spec(permanent=[refused]))
+    )
     assert result.returncode == 1
-    assert "02_subscription_sync.ipynb failed" in result.stderr
+    assert (
+        "02_subscription_sync.ipynb failed: SyncApplyError: 10 subscription change(s) failed" in result.stderr
+    )
     folder = only_run_folder(tmp_path / "out")
     assert sorted(p.name for p in folder.iterdir()) == [
         "01_topic_setup.ipynb",
         "02_subscription_sync.ipynb",
         "manifest.json",
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"report_uri": "REPORT"}, "REPORT: row 2, count: 'lots' is not a whole number >= 0"),
+        (
+            {"contacts_uri": "s3://backlog-alerts-demo-contacts/gone.csv"},
+            "s3://backlog-alerts-demo-contacts/gone.csv: cannot read: no such object",
+        ),
+    ],
+)
+def test_a_bad_input_stops_the_run_before_any_change_to_aws(aws_endpoint, sns, tmp_path, change, expected):
+    report = tmp_path / "report.csv"
+    report.write_text("service_name,count\nPothole,lots\nIllegal Dumping,40\n")
+    change = {k: v.replace("REPORT", str(report)) for k, v in change.items()}
+    params = params_file(tmp_path, **change)
+    result = run_cli(
+        ["run", "--params", str(params), "--output-dir", str(tmp_path / "out")],
+        emulator_environ(aws_endpoint, clean_env()),
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {expected.replace('REPORT', str(report))}"]
+    assert sns.list_topics()["Topics"] == []  # not even the topics: the inputs are read first
+    assert not (tmp_path / "out").exists() or not any(p.is_dir() for p in (tmp_path / "out").iterdir())
 
 
 def test_unknown_params_key_is_refused_before_anything_runs(tmp_path):
@@ -258,5 +289,7 @@ def test_bad_retry_settings_are_refused_before_anything_runs(tmp_path):
     params = params_file(tmp_path, aws_retry_mode="eager")
     result = run_cli(["run", "--params", str(params), "--output-dir", str(tmp_path / "out")], clean_env())
     assert result.returncode == 2
-    assert f"{params}: aws_retry_mode must be one of standard, adaptive, not 'eager'" in result.stderr
+    assert (
+        f"{params}: aws_retry_mode: Input should be 'standard' or 'adaptive' (got 'eager')" in result.stderr
+    )
     assert not (tmp_path / "out").exists()

@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from backlog_alerts.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
 from backlog_alerts.messages import Message, render
 from backlog_alerts.rules import SEVERITIES
@@ -85,11 +87,19 @@ def publish_and_record(
 ) -> list[Decision]:
     """Publish each message, then save the state at once: a crash in between repeats at most one alert.
 
+    A message SNS refuses (after botocore's retries) is recorded as not sent and the rest still go.
+
     Rules that change state without a message (cleared, superseded by a higher tier) are saved last.
     """
     sent: dict[str, str] = {}
+    failed: dict[str, str] = {}
     for message in messages:
-        message_id = publish(sns, topics[message.department].arn, message)
+        try:
+            message_id = publish(sns, topics[message.department].arn, message)
+        except (ClientError, BotoCoreError) as err:  # the others still go; the state says this did not
+            code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
+            failed.update((d.rule, f"not sent: {code or err}") for d in message.decisions)
+            continue
         for d in message.decisions:
             sent[d.rule] = message_id
             state.rules[d.rule] = RuleState(
@@ -102,7 +112,10 @@ def publish_and_record(
             )
         save_state(state_uri, state, region)
     winner_ids = {(d.service_name, d.department): sent[d.rule] for d in decisions if d.rule in sent}
+    unsent = {(d.service_name, d.department) for d in decisions if d.rule in failed}
     for d in decisions:
+        if (d.service_name, d.department) in unsent:
+            continue  # its tier's message failed: leave the rule as it was, for the next run
         if d.action == CLEARED:
             state.rules[d.rule] = replace(state.rules[d.rule], status="ok", count=d.count, run_id=run_id)
         elif d.action == SUPERSEDED:
@@ -115,7 +128,24 @@ def publish_and_record(
                 run_id=run_id,
             )
     save_state(state_uri, state, region)
-    return [replace(d, message_id=sent.get(d.rule, d.message_id)) for d in decisions]
+    return [
+        replace(d, message_id=sent.get(d.rule, d.message_id), error=failed.get(d.rule, "")) for d in decisions
+    ]
+
+
+class PublishError(RuntimeError):
+    """Some alerts could not be published; they are recorded as not sent, and the next run sends them."""
+
+
+def raise_for_unsent(alerts: list[Decision]) -> None:
+    """After recording what went out: a run that could not send everything must not pass for done."""
+    unsent = [d for d in alerts if d.error]
+    if unsent:
+        first = unsent[0]
+        raise PublishError(
+            f"{len(unsent)} alert(s) not sent, e.g. rule {first.rule} to {first.department}: "
+            f"{first.error}. The state records them as unsent; the next run sends them."
+        )
 
 
 def report_problem_notice(

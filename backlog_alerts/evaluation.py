@@ -61,6 +61,7 @@ class Decision:
     action: str = QUIET
     note: str = ""
     message_id: str = ""
+    error: str = ""  # why a planned message was not sent (the next run sends it)
 
     @property
     def over_by(self) -> int:

@@ -47,9 +47,13 @@ def existing_topic_arns(sns: Any) -> dict[str, str]:
 
 
 def ensure_topics(
-    sns: Any, departments: dict[str, str], tags: dict[str, str] | None = None, ops_topic: str = ""
+    sns: Any,
+    departments: dict[str, str],
+    tags: dict[str, str] | None = None,
+    ops_topic: str = "",
+    kms_master_key_id: str = "",
 ) -> list[Topic]:
-    """Create missing topics by name only, then set DisplayName and tags in separate calls.
+    """Create missing topics by name only, then set DisplayName, the KMS key and tags in separate calls.
 
     Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one,
     so attributes never travel with CreateTopic and a re-run returns the same ARNs. The optional
@@ -63,8 +67,10 @@ def ensure_topics(
     topics = []
     for department, name, display_name in wanted:
         arn = sns.create_topic(Name=name)["TopicArn"]
-        if display_name:
-            sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue=display_name)
+        attributes = {"DisplayName": display_name, "KmsMasterKeyId": kms_master_key_id}
+        for attribute, value in attributes.items():
+            if value:  # server-side encryption at rest with this KMS key, when one is given
+                sns.set_topic_attributes(TopicArn=arn, AttributeName=attribute, AttributeValue=value)
         if tags:
             sns.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": str(v)} for k, v in tags.items()])
         topics.append(Topic(department, name, arn, created=name not in before))

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, clean_env, reset_emulator
+from faults.aws_faults import spec
+from faults.trials import with_faults
 from test_run import CLI, demo_rows, run_cli
 
 from backlog_alerts import emulator, trail
@@ -33,15 +35,15 @@ def write_params(tmp_path, name, **changes):
 
 @pytest.fixture(scope="module")
 def trail_runs(moto_endpoint, tmp_path_factory):
-    """Three runs into one trail: alerts sent, the same report again (suppressed), a broken report."""
+    """Three runs into one trail: alerts sent, the same report again (suppressed), then the next
+    period's report with SNS refusing every Publish to the streets topic (AuthorizationError)."""
     reset_emulator(moto_endpoint)
     tmp_path = tmp_path_factory.mktemp("trail")
     out = tmp_path / "out"
     # Credentials in the caller's environment must never reach the trail.
     env = {**emulator.emulator_environ(moto_endpoint, clean_env())}
     env_with_keys = {**env, "AWS_ACCESS_KEY_ID": FAKE_KEY_ID, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET}
-    broken = tmp_path / "broken.csv"
-    broken.write_text("service_name,count\nPothole,12.5\n")
+    refused = {"operation": "Publish", "match": "streets_notifications", "kind": "access_denied"}
     results = [
         run_cli(["run", "--output-dir", str(out)], env_with_keys),
         run_cli(["run", "--output-dir", str(out)], env),
@@ -51,9 +53,9 @@ def trail_runs(moto_endpoint, tmp_path_factory):
                 "--output-dir",
                 str(out),
                 "--params",
-                str(write_params(tmp_path, "broken.yaml", report_uri=str(broken))),
+                str(write_params(tmp_path, "broken.yaml", report_period="2019-03")),
             ],
-            env,
+            with_faults(env, spec(permanent=[refused])),
         ),
     ]
     assert [r.returncode for r in results] == [0, 0, 1], [r.stderr[-2000:] for r in results]
@@ -89,7 +91,7 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
         0,
     )
     assert third["status"] == "failed at notebook 3 (03_alert_check)"
-    assert third["error"].startswith("SourceError: ") and "row 2, count: '12.5'" in third["error"]
+    assert third["error"].startswith("PublishError: 1 alert(s) not sent, e.g. rule potholes to streets")
     assert third["params_file"] == "broken.yaml" and third["params_sha256"] != first["params_sha256"]
 
     for row_json, row_csv in zip(as_json, as_csv, strict=True):

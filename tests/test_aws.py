@@ -33,6 +33,16 @@ def subscribe_queue(sqs, sns, topic_arn: str, name: str) -> str:
     return url
 
 
+def test_topics_can_be_encrypted_with_a_kms_key_and_stay_encrypted_on_rerun(sns):
+    key = "alias/backlog-alerts"
+    for _ in range(2):
+        topics = ensure_topics(sns, DEPARTMENTS, kms_master_key_id=key, ops_topic="ops_alerts")
+    for topic in topics:
+        assert sns.get_topic_attributes(TopicArn=topic.arn)["Attributes"]["KmsMasterKeyId"] == key
+    plain = ensure_topics(sns, {"parks": "Parks"})[0]
+    assert "KmsMasterKeyId" not in sns.get_topic_attributes(TopicArn=plain.arn)["Attributes"]
+
+
 def test_topics_are_created_once_with_display_name_and_tags(sns):
     first = ensure_topics(sns, DEPARTMENTS, tags={"app": "backlog-alerts"})
     again = ensure_topics(sns, DEPARTMENTS, tags={"app": "backlog-alerts"})

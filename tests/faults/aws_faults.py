@@ -1,0 +1,160 @@
+"""Seeded, reproducible AWS faults between boto3 and the server, for tests only.
+
+A botocore `before-send` handler answers a share of chosen calls itself, before anything reaches the
+server: Throttling, a 500, a 503, or a dropped connection. These are faults where AWS did nothing,
+so a retried call must end exactly as a fault-free one. Permanent faults (AuthorizationError,
+endpoint down) fail every matching call. Whether attempt n of a given request fails depends only on
+the seed, the operation, the request and n, so thread scheduling cannot change the outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+ENV = "BACKLOG_ALERTS_FAULTS"  # JSON spec; set, it makes sitecustomize.py install the injector
+# Parts of a request that differ between runs of the same work: run ids, and the ids in ARNs.
+_VOLATILE = re.compile(r"\d{8}T\d{6}\.\d{6}Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+TRANSIENT = ("throttling", "internal_error", "unavailable", "dropped_connection")
+
+_SNS_ERROR = (
+    "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+    "<RequestId>injected-fault</RequestId></ErrorResponse>"
+)
+_S3_ERROR = "<Error><Code>{code}</Code><Message>{message}</Message><RequestId>injected</RequestId></Error>"
+# (status, SNS code, S3 code) of each answered fault.
+_ANSWERS = {
+    "throttling": (400, "Throttling", "SlowDown"),
+    "internal_error": (500, "InternalError", "InternalError"),
+    "unavailable": (503, "ServiceUnavailable", "ServiceUnavailable"),
+    "access_denied": (403, "AuthorizationError", "AccessDenied"),
+}
+
+
+class _Body:
+    """The `raw` of an AWSResponse: something with a stream() of bytes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def stream(self, **_: Any):
+        yield self.data
+
+
+def _roll(*parts: object) -> float:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@dataclass
+class FaultInjector:
+    """rate: share of attempts of `operations` that fail; permanent: [{operation, match, kind}]."""
+
+    rate: float = 0.0
+    seed: int = 0
+    operations: tuple[str, ...] = ()
+    permanent: list[dict[str, str]] = field(default_factory=list)
+    log: str = ""
+    injected: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
+    _attempts: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        service, operation = event_name.split(".")[1:3]
+        body = request.body if isinstance(request.body, bytes | str) else b""
+        body = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        where = urlsplit(request.url)  # not the host: the emulator's port differs between runs
+        call = f"{operation}|{where.path}?{where.query}|{_VOLATILE.sub('<id>', body)}"  # same call, any run
+        key = hashlib.sha256(call.encode()).hexdigest()[:16]
+        with self._lock:
+            self.calls[operation] += 1
+            self._attempts[key] += 1
+            attempt = self._attempts[key]
+        kind = self._permanent(operation, request.url, body)
+        if kind is None and operation in self.operations and _roll(self.seed, key, attempt) < self.rate:
+            kind = TRANSIENT[int(_roll(self.seed, key, attempt, "kind") * len(TRANSIENT))]
+        self._record(operation, kind or "", attempt, key)
+        if kind is None:
+            return None
+        if kind == "dropped_connection":
+            raise ConnectionClosedError(endpoint_url=request.url)
+        if kind == "endpoint_down":
+            raise EndpointConnectionError(endpoint_url=request.url)
+        status, sns_code, s3_code = _ANSWERS[kind]
+        message = f"injected {kind}"
+        text = (
+            _S3_ERROR.format(code=s3_code, message=message)
+            if service == "s3"
+            else _SNS_ERROR.format(
+                kind="Sender" if status < 500 else "Receiver", code=sns_code, message=message
+            )
+        )
+        return AWSResponse(request.url, status, {"Content-Type": "text/xml"}, _Body(text.encode()))
+
+    def _permanent(self, operation: str, url: str, body: str) -> str | None:
+        for fault in self.permanent:
+            if fault["operation"] == operation and fault.get("match", "") in f"{url} {body}":
+                return fault["kind"]
+        return None
+
+    def _record(self, operation: str, kind: str, attempt: int, key: str) -> None:
+        """Every attempt goes to the log; `kind` is empty when it went through untouched."""
+        if kind:
+            with self._lock:
+                self.injected[operation] += 1
+        if self.log:
+            line = json.dumps(
+                {"pid": os.getpid(), "operation": operation, "kind": kind, "attempt": attempt, "call": key}
+            )
+            with open(self.log, "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+
+    def install(self, client: Any) -> Any:
+        client.meta.events.register("before-send", self)
+        return client
+
+
+def spec(rate: float = 0.0, seed: int = 0, operations=(), permanent=(), log: str = "") -> str:
+    """The JSON that BACKLOG_ALERTS_FAULTS carries to every process of a run."""
+    return json.dumps(
+        {"rate": rate, "seed": seed, "operations": list(operations), "permanent": list(permanent), "log": log}
+    )
+
+
+def install_everywhere(raw: str) -> None:
+    """Give every botocore client this process creates the injector described by `raw`."""
+    import botocore.client
+
+    settings = json.loads(raw)
+    injector = FaultInjector(
+        rate=settings["rate"],
+        seed=settings["seed"],
+        operations=tuple(settings["operations"]),
+        permanent=settings["permanent"],
+        log=settings["log"],
+    )
+    create = botocore.client.ClientCreator.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return injector.install(create(self, *args, **kwargs))
+
+    botocore.client.ClientCreator.create_client = create_client
+
+
+def read_log(path: str) -> list[dict[str, Any]]:
+    """Every attempt every process of a run made, with the fault injected (`kind`, empty for none)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]

@@ -1,0 +1,110 @@
+"""AWS faults between boto3 and the emulator, and SIGKILL mid-run: runs converge, nothing lost or doubled.
+
+Every process of a run (runner, papermill, kernel) loads tests/faults/sitecustomize.py, which gives
+each botocore client the seeded fault injector in tests/faults/aws_faults.py. `make soak` runs the
+same trials many more times and prints the figures quoted in the README.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from conftest import clean_env
+from faults.aws_faults import read_log, spec
+from faults.trials import (
+    DEPARTED,
+    FLAKY_OPERATIONS,
+    crash_trial,
+    departed_director,
+    observe,
+    reset,
+    run,
+    with_faults,
+)
+
+from backlog_alerts.emulator import emulator_environ
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def clean(moto_endpoint, tmp_path_factory):
+    """What a fault-free run leaves behind, from an empty emulator."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in emulator_environ(moto_endpoint, {}).items():
+            patch.setenv(name, value)
+        reset(moto_endpoint)
+        departed_director()
+        result = run(
+            emulator_environ(moto_endpoint, clean_env()), "--output-dir", str(tmp_path_factory.mktemp("c"))
+        )
+        assert result.returncode == 0, result.stderr
+        outcome = observe(moto_endpoint)
+    assert (
+        len(outcome.deliveries) == 2 and len(outcome.subscriptions) == 10
+    )  # the demo: 2 alerts, 10 endpoints
+    assert not any(endpoint == DEPARTED for *_, endpoint in outcome.subscriptions)
+    return outcome
+
+
+def test_a_fifth_of_calls_failing_converges_to_the_fault_free_run(clean, aws_endpoint, tmp_path):
+    """Seed 71's faults hit all five operations with all four kinds; `make soak` runs twenty seeds."""
+    faults = []
+    for seed in (71,):
+        reset(aws_endpoint)
+        departed_director()
+        log = tmp_path / f"faults-{seed}.jsonl"
+        chaos = spec(rate=0.2, seed=seed, operations=FLAKY_OPERATIONS, log=str(log))
+        result = run(
+            with_faults(emulator_environ(aws_endpoint, clean_env()), chaos),
+            "--output-dir",
+            str(tmp_path / "out"),
+        )
+        assert result.returncode == 0, result.stderr  # botocore's retries absorbed every fault
+        assert observe(aws_endpoint) == clean  # same subscriptions, deliveries (each once) and alert state
+        faults += [f for f in read_log(str(log)) if f["kind"]]
+    assert {f["operation"] for f in faults} == set(FLAKY_OPERATIONS)
+    assert {f["kind"] for f in faults} == {
+        "throttling",
+        "internal_error",
+        "unavailable",
+        "dropped_connection",
+    }
+
+
+def test_a_permanent_publish_failure_is_recorded_and_the_next_run_sends_only_what_was_missing(
+    clean, aws_endpoint, tmp_path
+):
+    departed_director()
+    env = emulator_environ(aws_endpoint, clean_env())
+    refused = {"operation": "Publish", "match": "streets_notifications", "kind": "access_denied"}
+    out = tmp_path / "out"
+    first = run(with_faults(env, spec(permanent=[refused])), "--output-dir", str(out))
+    assert first.returncode == 1
+    assert (
+        "03_alert_check.ipynb failed: PublishError: 1 alert(s) not sent, e.g. rule potholes to streets: "
+        in first.stderr
+    )
+    assert "not sent: AuthorizationError" in first.stderr
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    failed = nbformat.read(str(folder / "03_alert_check.ipynb"), as_version=4)
+    assert any(o.output_type == "error" for c in failed.cells for o in c.get("outputs", []))
+    partial = observe(aws_endpoint)
+    # The other department got its alert, and the ops topic heard about the failure.
+    assert sorted(topic for topic, *_ in partial.deliveries) == ["backlog_alerts_ops", "trash_notifications"]
+    state = json.loads(partial.state)["rules"]
+    assert state["illegal_dumping"]["status"] == "firing" and "potholes" not in state
+
+    second = run(env, "--output-dir", str(out))
+    assert second.returncode == 0, second.stderr
+    assert observe(aws_endpoint).for_directors() == clean  # streets sent now, trash not sent again
+
+
+def test_a_run_killed_mid_notebook_is_finished_by_the_next_run(clean, aws_endpoint, tmp_path):
+    env = emulator_environ(aws_endpoint, clean_env())
+    trials = [crash_trial(seed, aws_endpoint, env, tmp_path, clean) for seed in (1, 2)]
+    for trial in trials:
+        assert trial.same_subscriptions and trial.missing == 0, trial
+    assert sum(t.duplicates for t in trials) <= len(trials)  # at most one per killed run

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PARAMS ?= params/local.yaml
 
-.PHONY: run test lint lab emulator clean
+.PHONY: run test soak lint lab emulator clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,6 +27,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -n auto tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
+
+## soak: 20 seeded fault trials (20% of calls failing) and 20 SIGKILL trials, with the README's figures
+soak: $(VENV)/.installed-test
+	$(BIN)/python tests/faults/soak.py --trials 20
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -92,6 +92,8 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     )
     assert third["status"] == "failed at notebook 3 (03_alert_check)"
     assert third["error"].startswith("PublishError: 1 alert(s) not sent, e.g. rule potholes to streets")
+    assert third["not_sent"] == "potholes:not sent: AuthorizationError"
+    assert third["published"] == "illegal_dumping:publish" and first["not_sent"] == ""
     assert third["params_file"] == "broken.yaml" and third["params_sha256"] != first["params_sha256"]
 
     for row_json, row_csv in zip(as_json, as_csv, strict=True):

@@ -2,9 +2,11 @@
 
 import http.server
 import json
+import socket
 import threading
 from datetime import date
 from functools import partial
+from urllib.parse import urlparse
 
 import pytest
 from conftest import POTHOLE_TIERS
@@ -238,3 +240,17 @@ def test_clients_take_botocores_retry_mode_from_the_runner(monkeypatch):
         aws.retry_environ("eager", 3)
     with pytest.raises(ValueError, match="aws_max_attempts must be a whole number >= 1, not 0"):
         aws.retry_environ("standard", 0)
+
+
+def test_the_emulator_listens_on_loopback_only(moto_endpoint):
+    """Reachable on 127.0.0.1, refused on the machine's own network address."""
+    port = urlparse(moto_endpoint).port
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+    address = probe.getsockname()[0]
+    probe.close()
+    if address.startswith("127."):
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    with pytest.raises(OSError):
+        socket.create_connection((address, port), timeout=5).close()

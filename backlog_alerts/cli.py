@@ -15,6 +15,7 @@ from backlog_alerts.audit import FORMATS, collect, load_run, render, render_run
 from backlog_alerts.demo import seed_demo
 from backlog_alerts.html_report import render_trail
 from backlog_alerts.lock import RunLockBusy
+from backlog_alerts.logs import LOG_FORMATS, RunLog
 from backlog_alerts.params import ParamsError
 from backlog_alerts.paths import resolve_local
 from backlog_alerts.runner import (
@@ -30,6 +31,12 @@ from backlog_alerts.runner import (
 from backlog_alerts.sources import SourceError
 
 DEFAULT_PARAMS = "params/local.yaml"
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    the run succeeded
+  {EXIT_NOTEBOOK_FAILED}    a notebook failed or timed out (its executed copy is kept; the ops topic is told)
+  {EXIT_BAD_INPUT}    bad params or inputs: nothing ran, nothing changed in AWS
+  {EXIT_LOCKED}    another run holds the lock on this output location
+  {EXIT_INTERRUPTED}  stopped by SIGTERM or Ctrl-C (recorded as interrupted)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,10 +44,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the three notebooks in order with papermill")
+    run = commands.add_parser(
+        "run",
+        help="run the three notebooks in order with papermill",
+        description="Run the three notebooks in order with papermill. It never asks for input.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("--params", default=DEFAULT_PARAMS, help="params YAML (default: %(default)s)")
     run.add_argument("--output-dir", help="where run folders go (default: the params' output_dir)")
     run.add_argument("--notebooks", help="folder holding the notebooks (default: ./notebooks)")
+    run.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text for people; json: one JSON object per line, for log collectors (default: %(default)s)",
+    )
 
     emu = commands.add_parser("emulator", help="serve the embedded AWS emulator, seeded with demo data")
     emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
@@ -67,25 +86,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    log = RunLog(args.log_format)
     try:
-        result = run_pipeline(args.params, args.output_dir, args.notebooks)
+        result = run_pipeline(
+            args.params,
+            args.output_dir,
+            args.notebooks,
+            say=log.info,
+            stderr_line=log.warning if args.log_format == "json" else None,
+        )
     except (ParamsError, SourceError, aws.TargetError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        log.error(str(err), exit_code=EXIT_BAD_INPUT)
         return EXIT_BAD_INPUT
     except RunLockBusy as err:
-        print(f"error: {err}", file=sys.stderr)
+        log.error(str(err), exit_code=EXIT_LOCKED)
         return EXIT_LOCKED
     except KeyboardInterrupt:
-        print("interrupted: the run was stopped before it finished", file=sys.stderr)
+        log.error("interrupted: the run was stopped before it finished", exit_code=EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     failed = result.failed
     if failed:
-        print(
-            f"error: {failed.notebook} {failed.status}: {failed.error} (executed copy: {failed.output})",
-            file=sys.stderr,
+        log.error(
+            f"{failed.notebook} {failed.status}: {failed.error} (executed copy: {failed.output})",
+            run_id=result.run_id,
+            notebook=failed.notebook,
+            executed_copy=failed.output,
+            exit_code=EXIT_NOTEBOOK_FAILED,
         )
         return EXIT_NOTEBOOK_FAILED
-    print("\n".join(summary_lines(result)))
+    for line in summary_lines(result):
+        log.info(line)
+    log.info("run succeeded", run_id=result.run_id, folder=result.folder, exit_code=EXIT_OK)
     return EXIT_OK
 
 

@@ -293,3 +293,20 @@ def test_bad_retry_settings_are_refused_before_anything_runs(tmp_path):
         f"{params}: aws_retry_mode: Input should be 'standard' or 'adaptive' (got 'eager')" in result.stderr
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_json_log_format_writes_one_json_object_per_line(aws_endpoint, tmp_path):
+    env = emulator_environ(aws_endpoint, clean_env())
+    result = run_cli(["run", "--output-dir", str(tmp_path / "out"), "--log-format", "json"], env)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    err = [json.loads(line) for line in result.stderr.splitlines()]  # the kernels' warnings too
+    assert {r["level"] for r in out} == {"info"} and {r["level"] for r in err} <= {"warning"}
+    assert out[-1]["message"] == "run succeeded" and out[-1]["exit_code"] == 0
+    assert out[-1]["run_id"] == only_run_folder(tmp_path / "out").name
+    assert any(r["message"].startswith("alerts: 2 message(s) published") for r in out)
+
+    bad = run_cli(["run", "--params", str(params_file(tmp_path, dry_run="no")), "--log-format", "json"], env)
+    (record,) = [json.loads(line) for line in bad.stderr.splitlines()]
+    assert bad.returncode == 2 and record["level"] == "error" and record["exit_code"] == 2
+    assert record["message"].endswith("dry_run: Input should be a valid boolean (got 'no')")

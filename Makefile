@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PARAMS ?= params/local.yaml
 
-.PHONY: run test soak lint lab emulator clean
+.PHONY: run test test-airflow soak lint lab emulator clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +28,19 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -n auto tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
 
+# Airflow pins many packages, so its test gets a venv of its own.
+AIRFLOW_VENV ?= .venv-airflow
+$(AIRFLOW_VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))'
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" \
+	  "apache-airflow>=3.0,<4" "apache-airflow-providers-papermill>=3.8"
+	touch $@
+
+## test-airflow: the Airflow DAG (deploy/airflow/) imported by DagBag and run by `airflow dags test` against moto
+test-airflow: $(AIRFLOW_VENV)/.installed
+	$(AIRFLOW_VENV)/bin/python -m pytest -p no:cacheprovider tests/with_airflow
+
 ## soak: 20 seeded fault trials (20% of calls failing) and 20 SIGKILL trials, with the README's figures
 soak: $(VENV)/.installed-test
 	$(BIN)/python tests/faults/soak.py --trials 20
@@ -45,4 +58,4 @@ emulator: $(VENV)/.installed
 	$(BIN)/backlog-alerts emulator
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) .pytest_cache .ruff_cache

@@ -108,27 +108,35 @@ def run_lock(location: str, wait: float = 0, stale_after: float = 6 * 3600) -> I
             Path(_holder_uri(location)).unlink(missing_ok=True)
             file_lock.release()
         return
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            _write_holder(location, lock.holder, exclusive=True)
-            break
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
-                raise
-        holder = _read_holder(location)
-        if _stale(holder, stale_after):
-            _delete_holder(location)
-            continue
-        if time.monotonic() >= deadline:
-            raise _busy(location, holder)
-        time.sleep(1)
+    acquire_s3(location, lock.holder, wait, stale_after)
     try:
         yield lock
     finally:
-        _delete_holder(location)
+        release_s3(location)
 
 
-def _delete_holder(location: str) -> None:
+def acquire_s3(location: str, holder: dict[str, Any], wait: float = 0, stale_after: float = 6 * 3600) -> None:
+    """Create the lock object only if absent (`If-None-Match: *`); wait, or take over a stale one.
+
+    Separate from `run_lock` so that an orchestrator can hold the lock across tasks on several machines.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            _write_holder(location, holder, exclusive=True)
+            return
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                raise
+        found = _read_holder(location)
+        if _stale(found, stale_after):
+            release_s3(location)
+            continue
+        if time.monotonic() >= deadline:
+            raise _busy(location, found)
+        time.sleep(1)
+
+
+def release_s3(location: str) -> None:
     bucket, key = _holder_uri(location).removeprefix("s3://").split("/", 1)
     aws.client("s3").delete_object(Bucket=bucket, Key=key)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -102,6 +103,11 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _forward(stream: Any, line_to: Callable[[str], None]) -> None:
+    for line in stream:
+        line_to(line.rstrip("\n"))
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Stop papermill and the kernel it started, which share its process group."""
     with suppress(ProcessLookupError):
@@ -117,11 +123,13 @@ def execute_notebook(
     execution_timeout: int,
     notebook_timeout: int,
     env: dict[str, str],
+    stderr_line: Callable[[str], None] | None = None,
 ) -> tuple[str, str]:
     """Run one notebook with papermill in its own process group; returns (status, error line).
 
     The outer timeout exists because papermill can hang after the last cell; the kernel's cwd is
-    the notebooks folder, as in Jupyter and nbval.
+    the notebooks folder, as in Jupyter and nbval. With `stderr_line`, what papermill and the kernel
+    print to stderr goes there line by line (for JSON logs) instead of straight to our stderr.
     """
     command = [
         sys.executable,
@@ -140,8 +148,16 @@ def execute_notebook(
         "WARNING",
     ]
     process = subprocess.Popen(
-        command, env=env, start_new_session=True, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        command,
+        env=env,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if stderr_line else None,
+        text=True,
+        preexec_fn=_die_with_parent,
     )
+    if stderr_line and process.stderr:
+        threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
     try:
         code = process.wait(timeout=notebook_timeout)
     except subprocess.TimeoutExpired:
@@ -166,31 +182,58 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(f"signal {signum}")
 
 
-def run_pipeline(
-    params_path: str | Path,
-    output_dir: str | Path | None = None,
-    notebooks_dir: str | Path | None = None,
-    say: Callable[[str], None] = print,
-) -> RunResult:
-    """Validate the params, bring up AWS (emulator or real), then run the notebooks in order."""
+@dataclass(frozen=True)
+class RunPlan:
+    """A checked params file, split among the notebooks, and where its run folders go."""
+
+    params_path: Path
+    params: dict[str, Any]
+    paths: list[Path]
+    per_notebook: dict[Path, dict[str, Any]]
+    location: str
+
+
+def plan_run(
+    params_path: str | Path, output_dir: str | Path | None = None, notebooks_dir: str | Path | None = None
+) -> RunPlan:
+    """Everything about a run that the params file decides, checked before anything starts."""
     params_path = resolve_local(params_path)
     params = load_params(params_path)
-    folder_of_notebooks = find_notebooks_dir(notebooks_dir)
-    paths = [folder_of_notebooks / name for name in NOTEBOOKS]
+    paths = [find_notebooks_dir(notebooks_dir) / name for name in NOTEBOOKS]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
     per_notebook = split_params(params, {p: declared_parameters(p) for p in paths}, params_path)
     check_params(params, params_path)
-    target = params.get("target", "local")
-    retry_settings = aws.retry_environ(
-        runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
-    )
     location = trail.normalize(output_dir or runner_setting(params, "output_dir"))
     if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
         for values in per_notebook.values():
             if "state_uri" in values:
                 values["state_uri"] = trail.join(location, "alert_state.json")
+    return RunPlan(params_path, params, paths, per_notebook, location)
+
+
+def check_plan_inputs(plan: RunPlan) -> list[str]:
+    """The contacts file and the report, read and checked as notebooks 2 and 3 will read them."""
+    sync, alert = (effective_parameters(p, plan.per_notebook[p]) for p in plan.paths[1:])
+    return check_inputs(sync, alert)
+
+
+def run_pipeline(
+    params_path: str | Path,
+    output_dir: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+    say: Callable[[str], None] = print,
+    stderr_line: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Validate the params, bring up AWS (emulator or real), then run the notebooks in order."""
+    plan = plan_run(params_path, output_dir, notebooks_dir)
+    params, params_path, paths, location = plan.params, plan.params_path, plan.paths, plan.location
+    per_notebook = plan.per_notebook
+    target = params.get("target", "local")
+    retry_settings = aws.retry_environ(
+        runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
+    )
 
     with ExitStack() as stack:
         real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
@@ -201,8 +244,7 @@ def run_pipeline(
         if target == "local":
             for uri in seed_demo(aws.client("s3", params.get("region"))):
                 say(f"seeded demo file {uri}")
-        sync, alert = (effective_parameters(p, per_notebook[p]) for p in paths[1:])
-        for line in check_inputs(sync, alert):
+        for line in check_plan_inputs(plan):
             say(line)
         lock = stack.enter_context(run_lock(location, wait=float(runner_setting(params, "lock_wait"))))
         run_id, folder = create_run_folder(location)
@@ -212,7 +254,7 @@ def run_pipeline(
             folder,
             str(params_path),
             file_sha256(params_path),
-            git_commit=git_commit(project_root(folder_of_notebooks)),
+            git_commit=git_commit(project_root(paths[0].parent)),
             notebooks=[NotebookEntry(p.name) for p in paths],
         )
         say(f"run {run_id}: params {params_path}, output {folder}")
@@ -220,7 +262,7 @@ def run_pipeline(
         result = RunResult(run_id, folder, endpoint)
         previous = signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
-            _run_notebooks(paths, per_notebook, result, manifest, params, env, say)
+            _run_notebooks(paths, per_notebook, result, manifest, params, env, say, stderr_line)
         except KeyboardInterrupt:
             _finish(manifest, INTERRUPTED, "", "the run was stopped before it finished")
             raise
@@ -246,13 +288,16 @@ def _run_notebooks(
     params: dict[str, Any],
     env: dict[str, str],
     say: Callable[[str], None],
+    stderr_line: Callable[[str], None] | None,
 ) -> None:
     """Each notebook in turn, the manifest rewritten as each starts and ends."""
     for path, entry in zip(paths, manifest.notebooks, strict=True):
         entry.status, entry.started_at = "running", now()
         write_manifest(manifest)
         try:
-            outcome = _run_one(path, result.folder, per_notebook[path], result.run_id, params, env, say)
+            outcome = _run_one(
+                path, result.folder, per_notebook[path], result.run_id, params, env, say, stderr_line
+            )
         except KeyboardInterrupt:
             entry.status, entry.ended_at = INTERRUPTED, now()
             raise
@@ -281,6 +326,7 @@ def _run_one(
     params: dict[str, Any],
     env: dict[str, str],
     say: Callable[[str], None],
+    stderr_line: Callable[[str], None] | None,
 ) -> NotebookResult:
     output = trail.join(folder, notebook.name)
     say(f"[{notebook.stem}] running")
@@ -292,6 +338,7 @@ def _run_one(
         execution_timeout=int(runner_setting(params, "execution_timeout")),
         notebook_timeout=int(runner_setting(params, "notebook_timeout")),
         env=env,
+        stderr_line=stderr_line,
     )
     seconds = time.monotonic() - started
     say(f"[{notebook.stem}] {status} in {seconds:.1f} s")

@@ -1,0 +1,119 @@
+"""Runs driven by an orchestrator (Airflow) instead of `backlog-alerts run`.
+
+The orchestrator runs the three notebooks as its own tasks; a first task (`begin`) and a last one
+(`finish`) give that run what `backlog-alerts run` gives its own: the checks before any change, the
+run lock (on S3, so that workers on several machines share it), a run folder with a manifest that
+`backlog-alerts audit` reads, retention, and one notice to the ops topic when a notebook failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from backlog_alerts import aws, trail
+from backlog_alerts.executed import first_error, read_notebook
+from backlog_alerts.lock import acquire_s3, release_s3
+from backlog_alerts.manifest import (
+    FAILED,
+    SUCCEEDED,
+    Manifest,
+    NotebookEntry,
+    file_sha256,
+    git_commit,
+    now,
+)
+from backlog_alerts.paths import project_root
+from backlog_alerts.retention import apply_retention
+from backlog_alerts.runner import (
+    NotebookResult,
+    RunPlan,
+    RunResult,
+    check_plan_inputs,
+    notify_ops_of_failure,
+    plan_run,
+    write_manifest,
+)
+
+
+def notebook_parameters(plan: RunPlan, run_id: str) -> dict[str, dict[str, Any]]:
+    """Each notebook's own parameters (by file name), with the run id shared by the three."""
+    return {path.name: {**values, "run_id": run_id} for path, values in plan.per_notebook.items()}
+
+
+def begin(params_path: str | Path, run_id: str, owner: str) -> str:
+    """Check params and inputs, take the lock, open the run folder; returns the folder.
+
+    `owner` (e.g. `airflow:<dag id>`) stands in for host and pid in the manifest and the lock: the
+    tasks of one run live in different processes, maybe on different machines.
+    """
+    plan = plan_run(params_path)
+    aws.check_target(plan.params.get("target", "local"))
+    check_plan_inputs(plan)
+    if trail.is_s3(plan.location):
+        holder = {"run_id": run_id, "started_at": now(), "host": owner, "pid": 0, "status": "running"}
+        acquire_s3(plan.location, holder, wait=float(plan.params.get("lock_wait", 60)))
+    folder = trail.join(plan.location, run_id)
+    if not trail.is_s3(folder):
+        Path(folder).mkdir(parents=True)
+    manifest = Manifest(
+        run_id,
+        folder,
+        str(plan.params_path),
+        file_sha256(plan.params_path),
+        git_commit=git_commit(project_root(plan.paths[0].parent)),
+        host=owner,
+        pid=0,
+        notebooks=[NotebookEntry(p.name, status="running") for p in plan.paths],
+    )
+    write_manifest(manifest)
+    return folder
+
+
+def _outcome(folder: str, notebook: str) -> tuple[NotebookEntry, NotebookResult | None]:
+    """How one notebook task ended, read from its executed copy (papermill's own timings included)."""
+    output = trail.join(folder, notebook)
+    if not trail.exists(output):
+        return NotebookEntry(notebook, status="not run"), None
+    timing = read_notebook(output).metadata.get("papermill", {})
+    error = first_error(output) or ""
+    status = FAILED if error else SUCCEEDED
+    entry = NotebookEntry(
+        notebook,
+        status=status,
+        started_at=timing.get("start_time") or "",
+        ended_at=timing.get("end_time") or "",
+        seconds=round(timing.get("duration") or 0.0, 2),
+        error=error,
+    )
+    return entry, NotebookResult(notebook, output, status, entry.seconds, error)
+
+
+def finish(params_path: str | Path, run_id: str) -> RunResult:
+    """Write the manifest from the executed copies, notify ops on failure, release the lock."""
+    plan = plan_run(params_path)
+    folder = trail.join(plan.location, run_id)
+    manifest_data = trail.read_json(trail.join(folder, "manifest.json"))
+    outcomes = [_outcome(folder, p.name) for p in plan.paths]
+    result = RunResult(run_id, folder, aws.check_target(plan.params.get("target", "local")))
+    result.notebooks = [r for _, r in outcomes if r is not None]
+    missing = next((entry.notebook for entry, r in outcomes if r is None), None)
+    if missing and result.failed is None:  # a task killed before papermill saved anything
+        gone = trail.join(folder, missing)
+        result.notebooks.append(NotebookResult(missing, gone, FAILED, 0.0, "the task left no executed copy"))
+    manifest = Manifest(**{**manifest_data, "notebooks": [entry for entry, _ in outcomes]})
+    failed = result.failed
+    manifest.ended_at = now()
+    try:
+        if failed:
+            manifest.status, manifest.failed_notebook, manifest.error = FAILED, failed.notebook, failed.error
+            write_manifest(manifest)
+            notify_ops_of_failure(plan.params, result)
+        else:
+            manifest.status = SUCCEEDED
+            write_manifest(manifest)
+            apply_retention(plan.location, plan.params)
+    finally:
+        if trail.is_s3(plan.location):
+            release_s3(plan.location)
+    return result

@@ -1,0 +1,75 @@
+"""Runs driven by an orchestrator: begin and finish around notebook tasks, as the Airflow DAG uses them."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+from conftest import ROOT
+from test_aws import drain, subscribe_queue
+
+from backlog_alerts import orchestrated, trail
+from backlog_alerts.audit import collect
+from backlog_alerts.demo import seed_demo
+from backlog_alerts.lock import RunLockBusy
+from backlog_alerts.runner import execute_notebook, plan_run
+from backlog_alerts.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+
+def params_file(tmp_path, **changes):
+    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+    params.update(changes)
+    path = tmp_path / "city.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def test_notebook_tasks_between_begin_and_finish_make_an_ordinary_audited_run(aws_endpoint, s3, tmp_path):
+    seed_demo(s3)
+    params = params_file(tmp_path, output_dir=str(tmp_path / "out"))
+    run_id = "20261128T070000.000000Z"
+    folder = orchestrated.begin(params, run_id, owner="airflow:test")
+    plan = plan_run(params)
+    for path in plan.paths:  # what the three PapermillOperator tasks do
+        status, error = execute_notebook(
+            path,
+            trail.join(folder, path.name),
+            orchestrated.notebook_parameters(plan, run_id)[path.name],
+            execution_timeout=300,
+            notebook_timeout=900,
+            env=dict(os.environ),
+        )
+        assert status == "succeeded", error
+    result = orchestrated.finish(params, run_id)
+    assert result.failed is None
+    (row,) = collect(str(tmp_path / "out"))
+    assert (row["run_id"], row["status"], row["published"]) == (
+        run_id,
+        "succeeded",
+        "potholes:publish; illegal_dumping:publish",
+    )
+
+
+def test_a_task_that_left_nothing_fails_the_run_tells_ops_and_frees_the_s3_lock(
+    aws_endpoint, s3, sns, sqs, tmp_path
+):
+    seed_demo(s3)
+    s3.create_bucket(Bucket="trail")
+    (ops,) = ensure_topics(sns, {}, ops_topic="backlog_alerts_ops")
+    inbox = subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
+    params = params_file(tmp_path, output_dir="s3://trail/runs", lock_wait=0)
+    orchestrated.begin(params, "20261128T070000.000000Z", owner="airflow:city")
+    with pytest.raises(RunLockBusy, match=r"run id 20261128T070000.000000Z, started at .* on airflow:city"):
+        orchestrated.begin(params, "20261128T070500.000000Z", owner="airflow:city")
+
+    result = orchestrated.finish(params, "20261128T070000.000000Z")  # no notebook task ran
+    assert result.failed.notebook == "01_topic_setup.ipynb"
+    assert result.failed.error == "the task left no executed copy"
+    (row,) = collect("s3://trail/runs")
+    assert row["status"] == "failed at notebook 1 (01_topic_setup)"
+    (notice,) = drain(sqs, inbox)
+    assert notice["Subject"] == "[OPS] backlog-alerts run failed at 01_topic_setup"
+    orchestrated.begin(params, "20261128T071000.000000Z", owner="airflow:city")  # the lock is free again

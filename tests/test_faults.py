@@ -108,3 +108,29 @@ def test_a_run_killed_mid_notebook_is_finished_by_the_next_run(clean, aws_endpoi
     for trial in trials:
         assert trial.same_subscriptions and trial.missing == 0, trial
     assert sum(t.duplicates for t in trials) <= len(trials)  # at most one per killed run
+
+
+def test_an_endpoint_that_is_down_fails_each_change_clearly_and_the_next_sync_finishes(aws_endpoint, sns):
+    """In-process: SNS unreachable for Subscribe (after botocore's retries) fails every add, named."""
+    from faults.aws_faults import FaultInjector
+
+    from backlog_alerts import aws
+    from backlog_alerts.contacts import Contact
+    from backlog_alerts.subscriptions import list_subscriptions, wanted_subscriptions
+    from backlog_alerts.sync import SyncApplyError, apply_plan, plan_sync, raise_for_failures
+    from backlog_alerts.topics import ensure_topics
+
+    topics = {t.department: t for t in ensure_topics(sns, {"trash": ""})}
+    wanted = wanted_subscriptions([Contact(2, "Dana", "dana@example.gov", "+16195550101", "trash")], topics)
+    down = aws.client("sns", "us-east-1")
+    FaultInjector(permanent=[{"operation": "Subscribe", "kind": "endpoint_down"}]).install(down)
+    outcome = apply_plan(down, plan_sync(topics, wanted, {"trash": []}))
+    assert {c.result.split(":")[0] for c in outcome} == {"failed"}
+    with pytest.raises(
+        SyncApplyError, match=r"2 subscription change\(s\) failed, e.g. add .* Could not connect"
+    ):
+        raise_for_failures(outcome)
+    assert list_subscriptions(sns, topics["trash"].arn) == []  # nothing half-made
+
+    healthy = apply_plan(sns, plan_sync(topics, wanted, {"trash": []}))
+    assert {c.result for c in healthy} == {"added"}

@@ -14,7 +14,7 @@ import papermill
 
 from backlog_alerts.contacts import parse_contacts
 from backlog_alerts.evaluation import evaluate
-from backlog_alerts.report import load_report
+from backlog_alerts.report import load_report, request_settings
 from backlog_alerts.rules import parse_rules
 from backlog_alerts.sources import read_source
 
@@ -45,6 +45,12 @@ def check_inputs(sync: dict[str, Any], alert: dict[str, Any]) -> list[str]:
         expected_period=alert["expected_period"],
         service_column=alert["service_column"],
         count_column=alert["count_column"],
+        requests=request_settings(
+            alert["report_kind"],
+            alert["closed_statuses"],
+            alert["min_age_days"],
+            alert["include_duplicate_requests"],
+        ),
     )
     if report.status == "ok":
         evaluate(

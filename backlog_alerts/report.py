@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from backlog_alerts.backlog import RequestSettings, open_backlog
 from backlog_alerts.sources import (
     Source,
     SourceError,
@@ -101,11 +103,18 @@ class Report:
     etag: str = ""
     sha256: str = ""
     note: str = ""
+    backlog: dict[str, Any] = field(default_factory=dict)  # raw records: what was counted and left out
 
     @property
     def key(self) -> str:
         """What 'the same report' means for alert state: its period, else its content."""
-        return self.period or f"sha256:{self.sha256[:16]}"
+        if self.period:
+            return self.period
+        if self.sha256:
+            return f"sha256:{self.sha256[:16]}"
+        if self.etag:
+            return f"etag:{self.etag}"
+        return f"file:{self.backlog.get('bytes', '')}:{self.backlog.get('modified', '')}"
 
     def identity(self) -> dict[str, str]:
         return {
@@ -119,6 +128,24 @@ class Report:
         }
 
 
+REPORT_KINDS = ("counts", "requests")
+
+
+def request_settings(
+    report_kind: str, closed_statuses: list[str], min_age_days: int, include_duplicate_requests: bool
+) -> RequestSettings | None:
+    """None for an aggregated counts report; for raw request records, how to count the open backlog."""
+    if report_kind not in REPORT_KINDS:
+        raise SourceError(f"report_kind must be one of {', '.join(REPORT_KINDS)}, not {report_kind!r}")
+    if report_kind == "counts":
+        return None
+    return RequestSettings(
+        closed_statuses=tuple(closed_statuses),
+        min_age_days=min_age_days,
+        include_duplicates=include_duplicate_requests,
+    )
+
+
 def load_report(
     uri: str,
     region: str | None = None,
@@ -127,17 +154,30 @@ def load_report(
     expected_period: str = "",
     service_column: str = "service_name",
     count_column: str = "count",
+    requests: RequestSettings | None = None,
 ) -> Report:
-    """Read and check the report; a missing or out-of-date one is a state, any other problem an error."""
+    """Read and check the report; a missing or out-of-date one is a state, any other problem an error.
+
+    With `requests` settings the file holds raw request records, and each count is the open backlog.
+    """
     found_period = report_period(uri, period)
     if expected_period:
         report_period("", expected_period)  # validates the format
     try:
-        source = read_source(uri, region)
+        if requests is None:
+            source = read_source(uri, region)
+        else:
+            backlog = open_backlog(uri, replace(requests, service_column=service_column), region)
     except SourceMissing as err:
         return Report(uri, "missing", found_period or expected_period, note=str(err))
-    counts = parse_counts(source, service_column, count_column)
-    report = Report(uri, "ok", found_period, counts, source.etag, source.sha256)
+    if requests is None:
+        counts = parse_counts(source, service_column, count_column)
+        report = Report(uri, "ok", found_period, counts, source.etag, source.sha256)
+    else:
+        version = backlog.version  # ETag (S3), or size and time (local): the file is not hashed again
+        etag, sha256 = version.get("etag", ""), version.get("sha256", "")
+        summary = {**backlog.summary(), **version}
+        report = Report(uri, "ok", found_period, backlog.per_service(), etag, sha256, backlog=summary)
     if expected_period and found_period and found_period < expected_period:
         note = f"{uri} covers {found_period}, but {expected_period} is expected"
         return replace(report, status="late", note=note)

@@ -84,6 +84,10 @@ class Params(BaseModel):
     expected_period: Period = ""
     service_column: Annotated[str, Field(min_length=1)] = "service_name"
     count_column: Annotated[str, Field(min_length=1)] = "count"
+    report_kind: Literal["counts", "requests"] = "counts"
+    closed_statuses: Annotated[list[str], Field(min_length=1)] = ["Closed", "Referred"]
+    min_age_days: Annotated[int, Field(ge=0)] = 0
+    include_duplicate_requests: bool = False
     missing_service: Literal["error", "zero", "skip"] = "error"
     rules: list[dict[str, Any]] = []
     notify_resolved: bool = False

@@ -15,15 +15,8 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts import aws
+from backlog_alerts.errors import SourceError, SourceMissing
 from backlog_alerts.paths import resolve_local
-
-
-class SourceError(ValueError):
-    """An input that cannot be read or is not the CSV we expect; the message names the file."""
-
-
-class SourceMissing(SourceError):
-    """The input does not exist (yet): for a report, a state of its own rather than a crash."""
 
 
 @dataclass(frozen=True)

@@ -100,17 +100,41 @@ def publish_and_record(
             code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
             failed.update((d.rule, f"not sent: {code or err}") for d in message.decisions)
             continue
-        for d in message.decisions:
-            sent[d.rule] = message_id
-            state.rules[d.rule] = RuleState(
-                status=d.state_after,
-                count=d.count,
-                report_key=report_key,
-                message_id=message_id,
-                sent_at=_now(),
-                run_id=run_id,
-            )
+        sent.update(mark_sent(state, message, message_id, report_key=report_key, run_id=run_id))
         save_state(state_uri, state, region)
+    settle(state, decisions, sent, failed, report_key=report_key, run_id=run_id)
+    save_state(state_uri, state, region)
+    return [
+        replace(d, message_id=sent.get(d.rule, d.message_id), error=failed.get(d.rule, "")) for d in decisions
+    ]
+
+
+def mark_sent(
+    state: AlertState, message: Message, message_id: str, *, report_key: str, run_id: str
+) -> dict[str, str]:
+    """The state after one message went out; the backtest replays history through the same code."""
+    for d in message.decisions:
+        state.rules[d.rule] = RuleState(
+            status=d.state_after,
+            count=d.count,
+            report_key=report_key,
+            message_id=message_id,
+            sent_at=_now(),
+            run_id=run_id,
+        )
+    return {d.rule: message_id for d in message.decisions}
+
+
+def settle(
+    state: AlertState,
+    decisions: list[Decision],
+    sent: Mapping[str, str],
+    failed: Mapping[str, str],
+    *,
+    report_key: str,
+    run_id: str,
+) -> None:
+    """Rules that change state without a message of their own: cleared, or outranked by a sent tier."""
     winner_ids = {(d.service_name, d.department): sent[d.rule] for d in decisions if d.rule in sent}
     unsent = {(d.service_name, d.department) for d in decisions if d.rule in failed}
     for d in decisions:
@@ -127,10 +151,6 @@ def publish_and_record(
                 sent_at=_now(),
                 run_id=run_id,
             )
-    save_state(state_uri, state, region)
-    return [
-        replace(d, message_id=sent.get(d.rule, d.message_id), error=failed.get(d.rule, "")) for d in decisions
-    ]
 
 
 class PublishError(RuntimeError):

@@ -1,4 +1,4 @@
-"""The one picture the alert check shows: each watched service's count against its thresholds."""
+"""The pictures: counts against thresholds (alert check), and counts over time (backtest)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from backlog_alerts.evaluation import Decision
+from backlog_alerts.rules import Rule
 
 TIER_COLOURS = {"warning": "#e67e22", "critical": "#c0392b"}
 
@@ -40,4 +41,27 @@ def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
     axes.set_title("Counts against thresholds (orange: warning fired, red: critical, grey: ok)")
     figure.tight_layout()
     plt.close(figure)  # shown once, by returning it
+    return figure
+
+
+def counts_over_time(counts: dict[str, dict[str, int | None]], rules: Sequence[Rule]) -> Figure:
+    """The backtest's picture: each watched service's count per period, with its rules' thresholds."""
+    services = sorted({r.service_name for r in rules})
+    periods = sorted(counts)
+    figure, panels = plt.subplots(len(services), 1, figsize=(8, 2.4 * len(services)), squeeze=False)
+    for axes, service in zip(panels[:, 0], services, strict=True):
+        axes.plot(periods, [counts[p].get(service) for p in periods], marker="o", color="#2c3e50")
+        for rule in (r for r in rules if r.service_name == service):
+            axes.axhline(rule.threshold, color=TIER_COLOURS[rule.severity], linestyle="--", linewidth=1)
+            axes.annotate(
+                f"{rule.name}: {rule.severity} {rule.comparison} {rule.threshold}",
+                (0, rule.threshold),
+                xycoords=("axes fraction", "data"),
+                va="bottom",
+                fontsize=8,
+            )
+        axes.set_title(service)
+        axes.set_ylabel("open requests")
+    figure.tight_layout()
+    plt.close(figure)
     return figure

@@ -1,4 +1,4 @@
-"""Command line: `backlog-alerts run | audit | report | emulator | lab`."""
+"""Command line: `backlog-alerts run | backtest | audit | report | emulator | lab`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import subprocess
 import sys
 import threading
 from datetime import date
+from pathlib import Path
+
+import yaml
 
 from backlog_alerts import __version__, aws, emulator, trail
 from backlog_alerts.audit import FORMATS, collect, load_run, render, render_run
+from backlog_alerts.backtest import backtest_lines
 from backlog_alerts.demo import seed_demo
 from backlog_alerts.html_report import render_trail
 from backlog_alerts.lock import RunLockBusy
@@ -25,6 +29,7 @@ from backlog_alerts.runner import (
     EXIT_NOTEBOOK_FAILED,
     EXIT_OK,
     find_notebooks_dir,
+    run_backtest,
     run_pipeline,
     summary_lines,
 )
@@ -60,6 +65,20 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text for people; json: one JSON object per line, for log collectors (default: %(default)s)",
     )
+
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay past reports through the rules (notebook 04): what would have been sent",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backtest.add_argument("--params", default=DEFAULT_PARAMS, help="params YAML (default: %(default)s)")
+    backtest.add_argument(
+        "--reports", help="s3:// prefix or local folder of past reports (default: reports_uri)"
+    )
+    backtest.add_argument("--rules", help="YAML file of proposed rules, compared with the params' rules")
+    backtest.add_argument("--output-dir", help="where run folders go (default: the params' output_dir)")
+    backtest.add_argument("--log-format", choices=LOG_FORMATS, default="text")
 
     emu = commands.add_parser("emulator", help="serve the embedded AWS emulator, seeded with demo data")
     emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
@@ -120,6 +139,50 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _proposed_rules(path: str | None) -> list[dict] | None:
+    """A rules file: a YAML list of rules, or a mapping with a `rules` list (a params file works)."""
+    if not path:
+        return None
+    try:
+        data = yaml.safe_load(resolve_local(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ParamsError(f"{path}: cannot read rules: {err}") from err
+    rules = data.get("rules") if isinstance(data, dict) else data
+    if not isinstance(rules, list):
+        raise ParamsError(f"{path}: must be a list of rules, or a mapping with a `rules` list")
+    return rules
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    log = RunLog(args.log_format)
+    try:
+        result = run_backtest(
+            args.params,
+            args.reports,
+            _proposed_rules(args.rules),
+            args.output_dir,
+            rules_source=args.rules or "",
+            say=log.info,
+            stderr_line=log.warning if args.log_format == "json" else None,
+        )
+    except (ParamsError, SourceError, aws.TargetError) as err:
+        log.error(str(err), exit_code=EXIT_BAD_INPUT)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        log.error("interrupted: the backtest was stopped before it finished", exit_code=EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    (notebook,) = result.notebooks
+    if result.failed:
+        log.error(
+            f"{notebook.notebook} {notebook.status}: {notebook.error} (executed copy: {notebook.output})"
+        )
+        return EXIT_NOTEBOOK_FAILED
+    for line in backtest_lines(result.facts[Path(notebook.notebook).stem]):
+        log.info(line)
+    log.info(f"executed copy: {notebook.output}", run_id=result.run_id, exit_code=EXIT_OK)
+    return EXIT_OK
+
+
 def _audit(args: argparse.Namespace) -> int:
     location = trail.normalize(args.output_dir)
     if args.run:
@@ -174,6 +237,13 @@ def _lab(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and of `python -m backlog_alerts`."""
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "audit": _audit, "report": _report, "emulator": _emulator, "lab": _lab}
+    handlers = {
+        "run": _run,
+        "backtest": _backtest,
+        "audit": _audit,
+        "report": _report,
+        "emulator": _emulator,
+        "lab": _lab,
+    }
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     return handlers[args.command](args)

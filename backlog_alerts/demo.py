@@ -10,9 +10,15 @@ from botocore.exceptions import ClientError
 DEMO_CONTACTS_URI = "s3://backlog-alerts-demo-contacts/contacts.csv"
 DEMO_REPORT_URI = "s3://backlog-alerts-demo-reports/2019/feb/final_report.csv"
 DEMO_STATE_URI = "s3://backlog-alerts-demo-state/alert_state.json"  # created empty: the run writes it
+DEMO_REPORTS_PREFIX = "s3://backlog-alerts-demo-reports/2019/"  # the months a backtest replays
 DEMO_FILES = {
     DEMO_CONTACTS_URI: "contacts.csv",
     DEMO_REPORT_URI: "final_report.csv",
+    # Other months of the same year, for the backtest notebook.
+    **{
+        f"{DEMO_REPORTS_PREFIX}{month}/final_report.csv": f"history/2019-{number}.csv"
+        for month, number in (("jan", "01"), ("mar", "03"), ("apr", "04"), ("may", "05"))
+    },
 }
 
 

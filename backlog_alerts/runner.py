@@ -49,6 +49,7 @@ from backlog_alerts.runs import create_run_folder
 from backlog_alerts.topics import existing_topic_arns
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
+BACKTEST = "04_backtest.ipynb"  # on demand (`backlog-alerts backtest`), never in the scheduled run
 
 EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
@@ -203,7 +204,10 @@ def plan_run(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
-    per_notebook = split_params(params, {p: declared_parameters(p) for p in paths}, params_path)
+    backtest = paths[0].parent / BACKTEST  # its keys may sit in the same params file
+    declared = {p: declared_parameters(p) for p in [*paths, backtest] if p.exists()}
+    per_notebook = split_params(params, declared, params_path)
+    per_notebook.pop(backtest, None)
     check_params(params, params_path)
     location = trail.normalize(output_dir or runner_setting(params, "output_dir"))
     if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
@@ -219,6 +223,72 @@ def check_plan_inputs(plan: RunPlan) -> list[str]:
     return check_inputs(sync, alert)
 
 
+def _enter_aws(
+    stack: ExitStack, params: dict[str, Any], say: Callable[[str], None]
+) -> tuple[str, bool, dict]:
+    """Real AWS, or the emulator (started if needed, seeded with the demo): its endpoint and environment."""
+    target = params.get("target", "local")
+    real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
+    endpoint, started = stack.enter_context(emulator.local_aws() if target == "local" else real_aws)
+    env = emulator.emulator_environ(endpoint) if target == "local" else dict(os.environ)
+    env.update(
+        aws.retry_environ(
+            runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
+        )
+    )
+    stack.enter_context(emulator.patched_environ(env))
+    if target == "local":
+        for uri in seed_demo(aws.client("s3", params.get("region"))):
+            say(f"seeded demo file {uri}")
+    return endpoint, started, env
+
+
+def run_backtest(
+    params_path: str | Path,
+    reports: str | None = None,
+    proposed_rules: list[dict[str, Any]] | None = None,
+    output_dir: str | Path | None = None,
+    rules_source: str = "",
+    say: Callable[[str], None] = print,
+    stderr_line: Callable[[str], None] | None = None,
+) -> RunResult:
+    """The backtest notebook under papermill in a run folder of its own, so a what-if is audited too.
+
+    It changes nothing in AWS and reads no alert state, so it takes no run lock.
+    """
+    plan = plan_run(params_path, output_dir)
+    notebook = plan.paths[0].parent / BACKTEST
+    overrides = {"reports_uri": reports} if reports else {}
+    if proposed_rules is not None:
+        overrides["proposed_rules"] = proposed_rules
+    params = {**plan.params, **overrides}
+    check_params(params, f"{plan.params_path} + {rules_source}" if rules_source else plan.params_path)
+    parameters = {k: v for k, v in params.items() if k in declared_parameters(notebook)}
+    with ExitStack() as stack:
+        endpoint, _, env = _enter_aws(stack, params, say)
+        run_id, folder = create_run_folder(plan.location)
+        manifest = Manifest(
+            run_id,
+            folder,
+            str(plan.params_path),
+            file_sha256(plan.params_path),
+            git_commit=git_commit(project_root(notebook.parent)),
+            notebooks=[NotebookEntry(BACKTEST)],
+        )
+        shown = parameters.get("reports_uri", "(the notebook's default)")
+        say(f"backtest {run_id}: reports {shown}, output {folder}")
+        result = RunResult(run_id, folder, endpoint)
+        _run_notebooks([notebook], {notebook: parameters}, result, manifest, params, env, say, stderr_line)
+        failed = result.failed
+        _finish(
+            manifest,
+            FAILED if failed else SUCCEEDED,
+            failed.notebook if failed else "",
+            failed.error if failed else "",
+        )
+    return result
+
+
 def run_pipeline(
     params_path: str | Path,
     output_dir: str | Path | None = None,
@@ -231,19 +301,9 @@ def run_pipeline(
     params, params_path, paths, location = plan.params, plan.params_path, plan.paths, plan.location
     per_notebook = plan.per_notebook
     target = params.get("target", "local")
-    retry_settings = aws.retry_environ(
-        runner_setting(params, "aws_retry_mode"), runner_setting(params, "aws_max_attempts")
-    )
 
     with ExitStack() as stack:
-        real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
-        endpoint, started = stack.enter_context(emulator.local_aws() if target == "local" else real_aws)
-        env = emulator.emulator_environ(endpoint) if target == "local" else dict(os.environ)
-        env.update(retry_settings)
-        stack.enter_context(emulator.patched_environ(env))
-        if target == "local":
-            for uri in seed_demo(aws.client("s3", params.get("region"))):
-                say(f"seeded demo file {uri}")
+        endpoint, started, env = _enter_aws(stack, params, say)
         for line in check_plan_inputs(plan):
             say(line)
         lock = stack.enter_context(run_lock(location, wait=float(runner_setting(params, "lock_wait"))))

@@ -91,6 +91,8 @@ class Params(BaseModel):
     missing_service: Literal["error", "zero", "skip"] = "error"
     rules: list[dict[str, Any]] = []
     notify_resolved: bool = False
+    reports_uri: str = ""  # 04 backtest: an s3:// prefix or a local folder
+    proposed_rules: list[dict[str, Any]] = []
     mutes: list[dict[str, Any]] = []
     message_templates: dict[str, str] = {}
     state_uri: OptionalLocation = ""
@@ -113,6 +115,9 @@ class Params(BaseModel):
                 topic_name(department)
             key = "rules"
             rules = parse_rules(self.rules, self.departments) if "rules" in self.model_fields_set else []
+            key = "proposed_rules"
+            if self.proposed_rules:
+                parse_rules(self.proposed_rules, self.departments)
             key = "mutes"
             parse_mutes(self.mutes, self.departments, rules)
             key = "message_templates"

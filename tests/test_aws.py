@@ -14,7 +14,7 @@ from conftest import POTHOLE_TIERS
 from backlog_alerts import aws
 from backlog_alerts.alerts import build_messages, publish_and_record
 from backlog_alerts.contacts import Contact
-from backlog_alerts.demo import DEMO_CONTACTS_URI, DEMO_REPORT_URI, demo_bytes, seed_demo
+from backlog_alerts.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.evaluation import evaluate, plan_actions
 from backlog_alerts.messages import check_templates
 from backlog_alerts.rules import parse_rules
@@ -127,7 +127,7 @@ def test_seeding_creates_what_is_missing_and_never_overwrites(s3):
     s3.create_bucket(Bucket="backlog-alerts-demo-contacts")
     bucket, key = DEMO_CONTACTS_URI.removeprefix("s3://").split("/", 1)
     s3.put_object(Bucket=bucket, Key=key, Body=b"Name,Email,Phone,Department\n")
-    assert seed_demo(s3) == [DEMO_REPORT_URI]
+    assert seed_demo(s3) == [uri for uri in DEMO_FILES if uri != DEMO_CONTACTS_URI]
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"Name,Email,Phone,Department\n"
     assert read_source(DEMO_REPORT_URI).text.encode() == demo_bytes("final_report.csv")
     assert seed_demo(s3) == []

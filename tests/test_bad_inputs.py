@@ -14,7 +14,7 @@ from backlog_alerts.contacts import ContactsError, parse_contacts
 from backlog_alerts.emulator import published_messages
 from backlog_alerts.params import ParamsError, check_params, declared_parameters, load_params, split_params
 from backlog_alerts.report import parse_counts
-from backlog_alerts.runner import NOTEBOOKS, run_pipeline
+from backlog_alerts.runner import BACKTEST, NOTEBOOKS, run_pipeline
 from backlog_alerts.sources import SourceError, read_source
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -61,7 +61,8 @@ def test_each_bad_report_gets_its_error(path, expected):
 
 @pytest.mark.parametrize(("path", "expected"), PARAMS, ids=ids(PARAMS))
 def test_each_bad_params_file_gets_its_error(path, expected):
-    declared = {ROOT / "notebooks" / n: declared_parameters(ROOT / "notebooks" / n) for n in NOTEBOOKS}
+    names = (*NOTEBOOKS, BACKTEST)
+    declared = {ROOT / "notebooks" / n: declared_parameters(ROOT / "notebooks" / n) for n in names}
     with pytest.raises(ParamsError) as caught:
         params = load_params(path)
         split_params(params, declared, path)

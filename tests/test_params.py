@@ -5,10 +5,10 @@ import pytest
 import yaml
 
 from backlog_alerts.params import ParamsError, declared_parameters, load_params, split_params
-from backlog_alerts.runner import NOTEBOOKS
+from backlog_alerts.runner import BACKTEST, NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_PATHS = [ROOT / "notebooks" / name for name in NOTEBOOKS]
+NOTEBOOK_PATHS = [ROOT / "notebooks" / name for name in (*NOTEBOOKS, BACKTEST)]
 
 
 def declared():
@@ -18,9 +18,10 @@ def declared():
 def test_each_notebook_gets_only_what_it_declares():
     params = load_params(ROOT / "params" / "local.yaml")
     split = split_params(params, declared(), "params/local.yaml")
-    topic_setup, sync, alert = (split[p] for p in NOTEBOOK_PATHS)
+    topic_setup, sync, alert, backtest = (split[p] for p in NOTEBOOK_PATHS)
     assert "rules" in alert and "rules" not in topic_setup and "rules" not in sync
     assert "contacts_uri" in sync and "contacts_uri" not in alert
+    assert "reports_uri" in backtest and "reports_uri" not in alert and "report_uri" not in backtest
     assert all("output_dir" not in p for p in split.values())
 
 

@@ -1,0 +1,209 @@
+"""What-if over past reports: which alerts a rule set would have sent, period by period.
+
+The replay uses the alert check's own code (evaluate, plan_actions, build_messages, mark_sent,
+settle) on a fresh in-memory state, so a backtest answers exactly as the scheduled job would have,
+yet it never publishes and never touches the real alert state.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+
+from backlog_alerts import aws
+from backlog_alerts.alerts import build_messages, mark_sent, settle
+from backlog_alerts.backlog import RequestSettings
+from backlog_alerts.contacts import Contact
+from backlog_alerts.evaluation import Decision, Mute, evaluate, plan_actions
+from backlog_alerts.messages import DEFAULT_TEMPLATES
+from backlog_alerts.paths import resolve_local
+from backlog_alerts.report import load_report, report_period
+from backlog_alerts.rules import Rule
+from backlog_alerts.sources import SourceError, split_s3_uri
+from backlog_alerts.state import AlertState
+
+SENT = ("publish", "resolved")
+
+
+@dataclass(frozen=True)
+class PastReport:
+    period: str
+    uri: str
+
+
+def list_reports(prefix: str, region: str | None = None) -> list[PastReport]:
+    """Every CSV under `prefix` (s3://bucket/2019/ or a local folder), oldest period first."""
+    if urlparse(prefix).scheme == "s3":
+        bucket, key = split_s3_uri(prefix)
+        pages = aws.client("s3", region).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
+        uris = [f"s3://{bucket}/{o['Key']}" for page in pages for o in page.get("Contents", [])]
+    else:
+        folder = resolve_local(prefix)
+        if not folder.is_dir():
+            raise SourceError(f"{prefix}: not a folder of reports")
+        uris = [str(p) for p in folder.rglob("*.csv")]
+    reports: dict[str, PastReport] = {}
+    for uri in sorted(u for u in uris if u.endswith(".csv")):
+        period = report_period(uri)
+        if not period:
+            raise SourceError(f"{uri}: no period in its name (e.g. 2019/feb/final_report.csv)")
+        if period in reports:
+            raise SourceError(f"{uri} and {reports[period].uri} both cover {period}")
+        reports[period] = PastReport(period, uri)
+    if not reports:
+        raise SourceError(f"{prefix}: no reports (*.csv) found")
+    return [reports[p] for p in sorted(reports)]
+
+
+def _period_end(period: str) -> date:
+    """Mute windows are judged on the last day of the replayed period."""
+    year, month = map(int, period.split("-"))
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class Replay:
+    """Per period and rule, what would have happened; and the messages, by period and department."""
+
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, str]] = field(default_factory=list)
+    counts: dict[str, dict[str, int | None]] = field(default_factory=dict)  # period -> service -> count
+
+
+def replay(
+    reports: list[PastReport],
+    rules: list[Rule],
+    departments: Mapping[str, str],
+    *,
+    mutes: list[Mute] | None = None,
+    notify_resolved: bool = False,
+    missing_service: str = "error",
+    service_column: str = "service_name",
+    count_column: str = "count",
+    requests: RequestSettings | None = None,
+    region: str | None = None,
+) -> Replay:
+    """Run the alert check over each report in order, on a fresh state that only this replay sees."""
+    state, result = AlertState(), Replay()
+    for past in reports:
+        report = load_report(
+            past.uri,
+            region,
+            period=past.period,
+            service_column=service_column,
+            count_column=count_column,
+            requests=requests,
+        )
+        evaluated = evaluate(rules, report.counts, report.uri, missing_service)
+        planned = plan_actions(
+            evaluated,
+            state,
+            report.key,
+            notify_resolved=notify_resolved,
+            mutes=mutes or [],
+            today=_period_end(past.period),
+        )
+        messages = build_messages(
+            planned,
+            DEFAULT_TEMPLATES,
+            departments,
+            report_uri=report.uri,
+            period=past.period,
+            run_id="backtest",
+        )
+        sent: dict[str, str] = {}
+        for number, message in enumerate(messages, start=1):
+            message_id = f"backtest-{past.period}-{number}"
+            sent.update(mark_sent(state, message, message_id, report_key=report.key, run_id="backtest"))
+            result.messages.append(
+                {"period": past.period, "department": message.department, "severity": message.severity}
+            )
+        settle(state, planned, sent, {}, report_key=report.key, run_id="backtest")
+        result.decisions += [_row(past.period, d) for d in planned]
+        result.counts[past.period] = {d.service_name: d.count for d in evaluated}
+    return result
+
+
+def _row(period: str, d: Decision) -> dict[str, Any]:
+    return {
+        "period": period,
+        "rule": d.rule,
+        "service_name": d.service_name,
+        "department": d.department,
+        "severity": d.severity,
+        "count": d.count,
+        "threshold": f"{d.comparison} {d.threshold}",
+        "action": d.action,
+    }
+
+
+def action_table(result: Replay) -> dict[str, dict[str, str]]:
+    """period -> rule -> action: the grid a director reads to see how often they would be paged."""
+    grid: dict[str, dict[str, str]] = {}
+    for row in result.decisions:
+        grid.setdefault(row["period"], {})[row["rule"]] = row["action"]
+    return grid
+
+
+def messages_per_director(result: Replay, contacts: list[Contact]) -> list[dict[str, Any]]:
+    """How many messages each director would have received (critical-only directors: critical only)."""
+    per_department = Counter(m["department"] for m in result.messages)
+    critical = Counter(m["department"] for m in result.messages if m["severity"] == "critical")
+    return [
+        {
+            "name": c.name,
+            "department": c.department,
+            "alerts": c.alerts,
+            "messages": critical[c.department] if c.alerts == "critical" else per_department[c.department],
+        }
+        for c in contacts
+    ]
+
+
+def side_by_side(current: Replay, proposed: Replay) -> list[dict[str, Any]]:
+    """Per period, service and department: what the current and the proposed rules would have done."""
+
+    def sent(result: Replay) -> dict[tuple[str, str, str], str]:
+        cells: dict[tuple[str, str, str], str] = {}
+        for row in result.decisions:
+            key = (row["period"], row["service_name"], row["department"])
+            if row["action"] in SENT:
+                kind = row["severity"] if row["action"] == "publish" else "resolved"
+                cells[key] = f"{kind} ({row['rule']})"
+            else:
+                cells.setdefault(key, row["action"])
+        return cells
+
+    now, then = sent(current), sent(proposed)
+    return [
+        {
+            "period": period,
+            "service_name": service,
+            "department": department,
+            "current": now.get((period, service, department), "-"),
+            "proposed": then.get((period, service, department), "-"),
+        }
+        for period, service, department in sorted(set(now) | set(then))
+    ]
+
+
+def backtest_lines(facts: Mapping[str, Any]) -> list[str]:
+    """A few lines for the terminal, from what the executed backtest notebook recorded."""
+    reports = facts.get("reports", [])
+    lines = [f"backtest over {len(reports)} report(s): {', '.join(r['period'] for r in reports)}"]
+    for name in ("backtest", "proposed_backtest"):
+        rows = facts.get(name)
+        if rows:
+            sent = Counter(r["period"] for r in rows if r["action"] in SENT)
+            label = "current rules" if name == "backtest" else "proposed rules"
+            lines.append(f"{label}: rules sent in {len(sent)} period(s), {sum(sent.values())} rule alert(s)")
+    lines += [
+        f"  {d['name']} ({d['department']}): {d['messages']} message(s)"
+        for d in facts.get("messages_per_director", [])
+    ]
+    return lines

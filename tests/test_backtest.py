@@ -1,0 +1,148 @@
+"""The backtest: past reports replayed through the alert check's own code, never publishing."""
+
+from __future__ import annotations
+
+import pytest
+
+from backlog_alerts.backtest import action_table, list_reports, messages_per_director, replay, side_by_side
+from backlog_alerts.contacts import Contact
+from backlog_alerts.rules import parse_rules
+from backlog_alerts.sources import SourceError
+
+DEPARTMENTS = {"streets": "Streets", "trash": "Trash"}
+# Pothole and Illegal Dumping counts per month; the expectations below follow from these numbers.
+MONTHS = {"jan": (88, 25), "feb": (163, 47), "mar": (171, 29), "apr": (214, 52), "may": (96, 41)}
+
+
+@pytest.fixture
+def history(tmp_path):
+    for month, (potholes, dumping) in MONTHS.items():
+        folder = tmp_path / "2019" / month
+        folder.mkdir(parents=True)
+        (folder / "final_report.csv").write_text(
+            f"service_name,count\nPothole,{potholes}\nIllegal Dumping,{dumping}\n"
+        )
+    return tmp_path / "2019"
+
+
+def rules(*specs):
+    return parse_rules(list(specs), DEPARTMENTS)
+
+
+WARN = {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100}
+CRIT = {**WARN, "name": "potholes_crit", "threshold": 200, "severity": "critical"}
+DUMP = {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30}
+
+
+def test_reports_are_found_and_ordered_by_the_period_in_their_key(history):
+    assert [r.period for r in list_reports(str(history))] == [
+        "2019-01",
+        "2019-02",
+        "2019-03",
+        "2019-04",
+        "2019-05",
+    ]
+
+
+def test_a_report_without_a_period_or_two_for_one_period_is_refused(history):
+    (history / "notes.csv").write_text("service_name,count\n")
+    with pytest.raises(SourceError, match="notes.csv: no period in its name"):
+        list_reports(str(history))
+    (history / "notes.csv").unlink()
+    (history / "feb" / "final_report_v2.csv").write_text("service_name,count\nPothole,1\n")
+    with pytest.raises(SourceError, match="both cover 2019-02"):
+        list_reports(str(history))
+
+
+def test_each_period_is_a_new_report_so_a_rule_above_its_threshold_sends_every_month(history):
+    result = replay(list_reports(str(history)), rules(WARN, CRIT, DUMP), DEPARTMENTS)
+    grid = action_table(result)
+    expected_warn = {
+        "2019-01": "quiet",
+        "2019-02": "publish",
+        "2019-03": "publish",
+        "2019-04": "superseded",
+        "2019-05": "cleared",
+    }
+    assert {p: row["potholes"] for p, row in grid.items()} == expected_warn
+    assert grid["2019-04"]["potholes_crit"] == "publish"  # 214 > 200: the critical tier wins that month
+    expected_dump = {
+        p: "publish" if d > 30 else ("quiet" if p == "2019-01" else "cleared")
+        for p, (_, d) in zip(grid, MONTHS.values(), strict=True)
+    }
+    assert {p: row["dumping"] for p, row in grid.items()} == expected_dump
+    assert result.counts["2019-04"] == {"Pothole": 214, "Illegal Dumping": 52}
+
+
+def test_directors_count_their_departments_messages_and_critical_only_ones_only_critical(history):
+    result = replay(list_reports(str(history)), rules(WARN, CRIT, DUMP), DEPARTMENTS)
+    contacts = [
+        Contact(2, "Priya", "p@x.gov", "", "streets"),
+        Contact(3, "Tom", "t@x.gov", "", "streets", alerts="critical"),
+        Contact(4, "Dana", "d@x.gov", "", "trash"),
+    ]
+    counts = {row["name"]: row["messages"] for row in messages_per_director(result, contacts)}
+    # streets: warnings in feb and mar, critical in apr; trash: feb, apr, may above 30.
+    assert counts == {"Priya": 3, "Tom": 1, "Dana": 3}
+
+
+def test_side_by_side_shows_what_a_higher_threshold_would_have_spared(history):
+    reports = list_reports(str(history))
+    current = replay(reports, rules(WARN), DEPARTMENTS)
+    proposed = replay(reports, rules({**WARN, "name": "potholes_150", "threshold": 150}), DEPARTMENTS)
+    cells = {row["period"]: (row["current"], row["proposed"]) for row in side_by_side(current, proposed)}
+    assert cells["2019-02"] == ("warning (potholes)", "warning (potholes_150)")  # 163
+    assert cells["2019-05"] == ("cleared", "cleared")  # 96: under both
+    assert cells["2019-01"] == ("quiet", "quiet")
+
+
+def test_mutes_are_judged_on_the_replayed_period(history):
+    from backlog_alerts.evaluation import parse_mutes
+
+    current = rules(WARN)
+    mutes = parse_mutes(
+        [{"rule": "potholes", "until": "2019-02-28", "reason": "new crew"}], DEPARTMENTS, current
+    )
+    grid = action_table(replay(list_reports(str(history)), current, DEPARTMENTS, mutes=mutes))
+    assert (grid["2019-02"]["potholes"], grid["2019-03"]["potholes"]) == ("muted", "publish")
+
+
+@pytest.mark.integration
+def test_the_backtest_command_keeps_its_notebook_on_the_trail_and_sends_nothing(
+    aws_endpoint, s3, history, tmp_path
+):
+    import yaml
+    from conftest import clean_env
+    from test_run import only_run_folder, run_cli
+
+    from backlog_alerts.audit import collect
+    from backlog_alerts.demo import DEMO_STATE_URI
+    from backlog_alerts.emulator import emulator_environ, published_messages
+    from backlog_alerts.executed import read_facts
+
+    proposed = tmp_path / "proposed.yaml"
+    proposed.write_text(yaml.safe_dump({"rules": [{**WARN, "name": "potholes_150", "threshold": 150}]}))
+    args = [
+        "backtest",
+        "--reports",
+        str(history),
+        "--rules",
+        str(proposed),
+        "--output-dir",
+        str(tmp_path / "out"),
+    ]
+    result = run_cli(args, emulator_environ(aws_endpoint, clean_env()))
+    assert result.returncode == 0, result.stderr
+    assert "backtest over 5 report(s): 2019-01, 2019-02, 2019-03, 2019-04, 2019-05" in result.stdout
+    folder = only_run_folder(tmp_path / "out")
+    assert sorted(p.name for p in folder.iterdir()) == ["04_backtest.ipynb", "manifest.json"]
+    facts = read_facts(folder / "04_backtest.ipynb")
+    assert {(r["period"], r["rule"]) for r in facts["proposed_backtest"]} == {
+        (f"2019-0{i}", "potholes_150") for i in range(1, 6)
+    }
+    assert len(facts["side_by_side"]) == 10  # 5 periods x 2 watched services
+    assert published_messages(aws_endpoint) == []  # nothing sent
+    bucket, key = DEMO_STATE_URI.removeprefix("s3://").split("/", 1)
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # the real alert state untouched
+    (row,) = collect(str(tmp_path / "out"))
+    assert row["status"] == "succeeded" and row["run_id"] == folder.name

@@ -110,3 +110,15 @@ def test_a_run_on_raw_records_alerts_on_the_open_backlog(real_file, aws_endpoint
         f"illegal_dumping: Illegal Dumping {expected['Illegal Dumping']} > 30 (warning) -> trash, publish"
         in result.stdout
     )
+
+
+@pytest.mark.integration
+def test_raw_records_on_s3_are_read_with_their_etag(real_file, s3):
+    path = real_file(GID_2021)
+    s3.create_bucket(Bucket="gid-raw")
+    s3.put_object(Bucket="gid-raw", Key="2021/apr/requests.csv", Body=path.read_bytes())
+    report = load_report("s3://gid-raw/2021/apr/requests.csv", "us-east-1", requests=RequestSettings())
+    assert report.period == "2021-04" and report.etag and report.key == "2021-04"
+    assert {k: v for k, v in report.counts.items() if v} == expected_backlog(path)
+    missing = load_report("s3://gid-raw/2021/may/requests.csv", "us-east-1", requests=RequestSettings())
+    assert missing.status == "missing"

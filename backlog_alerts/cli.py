@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,6 +30,7 @@ from backlog_alerts.runner import (
     EXIT_LOCKED,
     EXIT_NOTEBOOK_FAILED,
     EXIT_OK,
+    RunResult,
     find_notebooks_dir,
     run_backtest,
     run_pipeline,
@@ -104,16 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> int:
-    log = RunLog(args.log_format)
+def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs: Any) -> RunResult | int:
+    """Run or backtest with its output in `log`; an exit code instead of a result when it could not run."""
     try:
-        result = run_pipeline(
-            args.params,
-            args.output_dir,
-            args.notebooks,
-            say=log.info,
-            stderr_line=log.warning if args.log_format == "json" else None,
-        )
+        return start(*args, say=log.info, stderr_line=log.warning if log.json else None, **kwargs)
     except (ParamsError, SourceError, aws.TargetError) as err:
         log.error(str(err), exit_code=EXIT_BAD_INPUT)
         return EXIT_BAD_INPUT
@@ -123,6 +120,10 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: the run was stopped before it finished", exit_code=EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+
+
+def _failed(log: RunLog, result: RunResult) -> bool:
+    """Log the failed notebook, if any: one line naming it, its error and its executed copy."""
     failed = result.failed
     if failed:
         log.error(
@@ -132,6 +133,15 @@ def _run(args: argparse.Namespace) -> int:
             executed_copy=failed.output,
             exit_code=EXIT_NOTEBOOK_FAILED,
         )
+    return failed is not None
+
+
+def _run(args: argparse.Namespace) -> int:
+    log = RunLog(args.log_format)
+    result = _execute(log, run_pipeline, args.params, args.output_dir, args.notebooks)
+    if isinstance(result, int):
+        return result
+    if _failed(log, result):
         return EXIT_NOTEBOOK_FAILED
     for line in summary_lines(result):
         log.info(line)
@@ -156,27 +166,18 @@ def _proposed_rules(path: str | None) -> list[dict] | None:
 def _backtest(args: argparse.Namespace) -> int:
     log = RunLog(args.log_format)
     try:
-        result = run_backtest(
-            args.params,
-            args.reports,
-            _proposed_rules(args.rules),
-            args.output_dir,
-            rules_source=args.rules or "",
-            say=log.info,
-            stderr_line=log.warning if args.log_format == "json" else None,
-        )
-    except (ParamsError, SourceError, aws.TargetError) as err:
+        proposed = _proposed_rules(args.rules)
+    except ParamsError as err:
         log.error(str(err), exit_code=EXIT_BAD_INPUT)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        log.error("interrupted: the backtest was stopped before it finished", exit_code=EXIT_INTERRUPTED)
-        return EXIT_INTERRUPTED
-    (notebook,) = result.notebooks
-    if result.failed:
-        log.error(
-            f"{notebook.notebook} {notebook.status}: {notebook.error} (executed copy: {notebook.output})"
-        )
+    result = _execute(
+        log, run_backtest, args.params, args.reports, proposed, args.output_dir, rules_source=args.rules or ""
+    )
+    if isinstance(result, int):
+        return result
+    if _failed(log, result):
         return EXIT_NOTEBOOK_FAILED
+    (notebook,) = result.notebooks
     for line in backtest_lines(result.facts[Path(notebook.notebook).stem]):
         log.info(line)
     log.info(f"executed copy: {notebook.output}", run_id=result.run_id, exit_code=EXIT_OK)

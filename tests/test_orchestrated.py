@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-import yaml
-from conftest import ROOT
 from test_aws import drain, subscribe_queue
+from test_run import params_file
 
 from backlog_alerts import orchestrated, trail
 from backlog_alerts.audit import collect
@@ -17,14 +16,6 @@ from backlog_alerts.runner import execute_notebook, plan_run
 from backlog_alerts.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
-
-
-def params_file(tmp_path, **changes):
-    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-    params.update(changes)
-    path = tmp_path / "city.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
 
 
 def test_notebook_tasks_between_begin_and_finish_make_an_ordinary_audited_run(aws_endpoint, s3, tmp_path):

@@ -19,17 +19,15 @@ from backlog_alerts.manifest import (
     SUCCEEDED,
     Manifest,
     NotebookEntry,
-    file_sha256,
-    git_commit,
     now,
 )
-from backlog_alerts.paths import project_root
 from backlog_alerts.retention import apply_retention
 from backlog_alerts.runner import (
     NotebookResult,
     RunPlan,
     RunResult,
     check_plan_inputs,
+    new_manifest,
     notify_ops_of_failure,
     plan_run,
     write_manifest,
@@ -56,16 +54,7 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
     folder = trail.join(plan.location, run_id)
     if not trail.is_s3(folder):
         Path(folder).mkdir(parents=True)
-    manifest = Manifest(
-        run_id,
-        folder,
-        str(plan.params_path),
-        file_sha256(plan.params_path),
-        git_commit=git_commit(project_root(plan.paths[0].parent)),
-        host=owner,
-        pid=0,
-        notebooks=[NotebookEntry(p.name, status="running") for p in plan.paths],
-    )
+    manifest = new_manifest(run_id, folder, plan.params_path, plan.paths, "running", host=owner, pid=0)
     write_manifest(manifest)
     return folder
 

@@ -267,14 +267,7 @@ def run_backtest(
     with ExitStack() as stack:
         endpoint, _, env = _enter_aws(stack, params, say)
         run_id, folder = create_run_folder(plan.location)
-        manifest = Manifest(
-            run_id,
-            folder,
-            str(plan.params_path),
-            file_sha256(plan.params_path),
-            git_commit=git_commit(project_root(notebook.parent)),
-            notebooks=[NotebookEntry(BACKTEST)],
-        )
+        manifest = new_manifest(run_id, folder, plan.params_path, [notebook])
         shown = parameters.get("reports_uri", "(the notebook's default)")
         say(f"backtest {run_id}: reports {shown}, output {folder}")
         result = RunResult(run_id, folder, endpoint)
@@ -309,14 +302,7 @@ def run_pipeline(
         lock = stack.enter_context(run_lock(location, wait=float(runner_setting(params, "lock_wait"))))
         run_id, folder = create_run_folder(location)
         lock.claim(run_id)
-        manifest = Manifest(
-            run_id,
-            folder,
-            str(params_path),
-            file_sha256(params_path),
-            git_commit=git_commit(project_root(paths[0].parent)),
-            notebooks=[NotebookEntry(p.name) for p in paths],
-        )
+        manifest = new_manifest(run_id, folder, params_path, paths)
         say(f"run {run_id}: params {params_path}, output {folder}")
         say(f"AWS: {'embedded moto server at ' if started else ''}{endpoint}")
         result = RunResult(run_id, folder, endpoint)
@@ -366,6 +352,24 @@ def _run_notebooks(
         result.notebooks.append(outcome)
         if result.failed:
             return
+
+
+def new_manifest(
+    run_id: str, folder: str, params_path: Path, notebooks: list[Path], status: str = "pending", **owner: Any
+) -> Manifest:
+    """A run's manifest before its first notebook: which params (and their hash) and code it runs.
+
+    `owner` (host, pid) stands in for this process when the run's notebooks run elsewhere.
+    """
+    return Manifest(
+        run_id,
+        folder,
+        str(params_path),
+        file_sha256(params_path),
+        git_commit=git_commit(project_root(notebooks[0].parent)),
+        notebooks=[NotebookEntry(p.name, status=status) for p in notebooks],
+        **owner,
+    )
 
 
 def write_manifest(manifest: Manifest) -> None:

@@ -65,8 +65,6 @@ class FaultInjector:
     operations: tuple[str, ...] = ()
     permanent: list[dict[str, str]] = field(default_factory=list)
     log: str = ""
-    injected: Counter[str] = field(default_factory=Counter)
-    calls: Counter[str] = field(default_factory=Counter)
     _attempts: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,7 +76,6 @@ class FaultInjector:
         call = f"{operation}|{where.path}?{where.query}|{_VOLATILE.sub('<id>', body)}"  # same call, any run
         key = hashlib.sha256(call.encode()).hexdigest()[:16]
         with self._lock:
-            self.calls[operation] += 1
             self._attempts[key] += 1
             attempt = self._attempts[key]
         kind = self._permanent(operation, request.url, body)
@@ -110,9 +107,6 @@ class FaultInjector:
 
     def _record(self, operation: str, kind: str, attempt: int, key: str) -> None:
         """Every attempt goes to the log; `kind` is empty when it went through untouched."""
-        if kind:
-            with self._lock:
-                self.injected[operation] += 1
         if self.log:
             line = json.dumps(
                 {"pid": os.getpid(), "operation": operation, "kind": kind, "attempt": attempt, "call": key}

@@ -13,8 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from backlog_alerts import __version__, aws, emulator, trail
 from backlog_alerts.audit import FORMATS, collect, load_run, render, render_run
 from backlog_alerts.backtest import backtest_lines
@@ -22,7 +20,7 @@ from backlog_alerts.demo import seed_demo
 from backlog_alerts.html_report import render_trail
 from backlog_alerts.lock import RunLockBusy
 from backlog_alerts.logs import LOG_FORMATS, RunLog
-from backlog_alerts.params import ParamsError
+from backlog_alerts.params import ParamsError, parse_yaml
 from backlog_alerts.paths import resolve_local
 from backlog_alerts.runner import (
     EXIT_BAD_INPUT,
@@ -154,9 +152,10 @@ def _proposed_rules(path: str | None) -> list[dict] | None:
     if not path:
         return None
     try:
-        data = yaml.safe_load(resolve_local(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise ParamsError(f"{path}: cannot read rules: {err}") from err
+        text = resolve_local(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ParamsError(f"{path}: cannot read rules: {err.strerror or err}") from err
+    data = parse_yaml(text, path)
     rules = data.get("rules") if isinstance(data, dict) else data
     if not isinstance(rules, list):
         raise ParamsError(f"{path}: must be a list of rules, or a mapping with a `rules` list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,20 @@ class ParamsError(ValueError):
     """A params file that cannot drive a run; the message names the file and the key."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml's safe loader, except that a key given twice is an error rather than the last one winning."""
+BOOL, INT, FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float"))
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """yaml's safe loader with YAML 1.2 scalars, and a key given twice is an error.
+
+    PyYAML follows YAML 1.1, where `030` is octal 24, `yes` is true and `1:30` is 90: a threshold
+    must mean what it looks like, so numbers and booleans follow YAML 1.2's core schema instead.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (BOOL, INT, FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -39,17 +52,42 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """Decimal unless written `0o` (octal) or `0x` (hex): `030` is thirty."""
+        text = str(self.construct_scalar(node))
+        base = {"0o": 8, "0x": 16}.get(text[:2], 10)
+        return int(text[2:] if base != 10 else text, base)
+
+
+_ParamsLoader.add_implicit_resolver(BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_ParamsLoader.add_implicit_resolver(
+    INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_ParamsLoader.add_implicit_resolver(
+    FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_ParamsLoader.add_constructor(INT, _ParamsLoader.construct_yaml_int)
+
+
+def parse_yaml(text: str, source: str | Path) -> Any:
+    """YAML as a person reads it (1.2 numbers and booleans, no duplicate keys, no tags)."""
+    try:
+        return yaml.load(text, Loader=_ParamsLoader)
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{source}: not valid YAML: {' '.join(str(err).split())}") from err
+
 
 def load_params(path: str | Path) -> dict[str, Any]:
-    """Read a params file, which must be a YAML mapping of names to values (safe loader: no tags)."""
+    """Read a params file, which must be a YAML mapping of names to values."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise ParamsError(f"{path}: cannot read params file: {err.strerror or err}") from err
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as err:
-        raise ParamsError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from err
+    data = parse_yaml(text, path)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -83,3 +83,34 @@ def test_several_problems_are_reported_together_each_naming_its_key():
         "p.yaml: dry_run: Input should be a valid boolean (got 'no'); "
         "lock_wait: Input should be greater than or equal to 0 (got -1)"
     )
+
+
+def test_numbers_mean_what_they_look_like_yaml_1_2(tmp_path):
+    """PyYAML alone reads `030` as octal 24 (YAML 1.1), so a rule would fire at 25 instead of 31."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "rules:\n"
+        "  - {name: dumping, service_name: Illegal Dumping, department: trash, threshold: 030}\n"
+        "lock_wait: 0o30\nmax_removal_share: 0.5\nmax_contacts: 0x10\ndry_run: false\n"
+    )
+    params = load_params(path)
+    assert params["rules"][0]["threshold"] == 30
+    assert (params["lock_wait"], params["max_contacts"], params["dry_run"]) == (24, 16, False)
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("dry_run: yes", "dry_run: Input should be a valid boolean (got 'yes')"),
+        ("allow_mass_removal: on", "allow_mass_removal: Input should be a valid boolean (got 'on')"),
+        ("lock_wait: 1:30", "lock_wait: Input should be a valid number (got '1:30')"),
+    ],
+)
+def test_yaml_1_1_spellings_are_text_and_refused_by_the_schema(tmp_path, line, error):
+    from backlog_alerts.params import check_params
+
+    path = tmp_path / "p.yaml"
+    path.write_text(line + "\n")
+    with pytest.raises(ParamsError) as caught:
+        check_params(load_params(path), "p.yaml")
+    assert str(caught.value) == f"p.yaml: {error}"

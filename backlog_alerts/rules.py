@@ -55,6 +55,11 @@ def parse_rules(raw_rules: Iterable[Mapping[str, Any]], departments: Iterable[st
             raise RuleError(f"{label}: missing field(s) {', '.join(missing)}")
         if unknown:
             raise RuleError(f"{label}: unknown field(s) {', '.join(unknown)}")
+        for name in ("name", "service_name", "department"):
+            if not isinstance(raw[name], str):
+                raise RuleError(
+                    f"{label}, {name}: {raw[name]!r} is not text (quote it in the params file: '{raw[name]}')"
+                )
         rule = Rule(**{**OPTIONAL, **raw})
         if isinstance(rule.threshold, bool) or not isinstance(rule.threshold, int) or rule.threshold < 0:
             raise RuleError(f"{label}, threshold: {rule.threshold!r} is not a whole number >= 0")

@@ -26,6 +26,8 @@ def test_at_least_fires_on_the_threshold_itself():
         ({"severity": "loud"}, r"rule potholes, severity: 'loud' is not one of warning, critical"),
         ({"at_least": "yes"}, r"rule potholes, at_least: 'yes'"),
         ({"service_name": ""}, r"rule potholes: missing field\(s\) service_name"),
+        ({"service_name": 311}, r"rule potholes, service_name: 311 is not text \(quote it"),
+        ({"name": 7}, r"rule 7, name: 7 is not text"),
         ({"subject": "x"}, r"rule potholes: unknown field\(s\) subject"),
     ],
 )

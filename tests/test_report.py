@@ -25,6 +25,24 @@ def test_bad_rows_are_named(body, expected):
         parse_counts(text_source("service_name,count\n" + body, "r.csv"))
 
 
+def test_the_first_row_at_fault_is_named_when_several_rows_are_bad():
+    body = "Pothole,3\nGraffiti,x\npothole,4\n,5\n"
+    with pytest.raises(SourceError, match=r"row 3, count: 'x' is not a whole number"):
+        parse_counts(text_source("service_name,count\n" + body, "r.csv"))
+
+
+def test_a_case_twin_is_found_among_100k_services_and_named_with_its_first_spelling():
+    """Each service was once compared with every earlier one: 13 minutes for 100,000 rows."""
+    rows = "".join(f"Service {i},{i % 50}\n" for i in range(100_000))
+    with pytest.raises(SourceError) as caught:
+        parse_counts(text_source("service_name,count\n" + rows + "SERVICE 77,1\n", "r.csv"))
+    assert str(caught.value) == (
+        "r.csv: row 100002, service_name: 'SERVICE 77' differs from 'Service 77' only by case: which one is meant?"
+    )
+    counts = parse_counts(text_source("service_name,count\n" + rows, "r.csv"))
+    assert len(counts) == 100_000 and counts["Service 99999"] == 99_999 % 50
+
+
 def test_header_only_report_has_no_rows():
     with pytest.raises(SourceError, match="no rows"):
         parse_counts(text_source("service_name,count\n"))

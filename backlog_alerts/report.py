@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -121,14 +123,15 @@ class Report:
 
     @property
     def key(self) -> str:
-        """What 'the same report' means for alert state: its period, else its content."""
+        """What 'the same report' means for alert state: its period, else its counts.
+
+        Not its bytes: the same numbers re-exported with other line ends or rows in another order
+        are the same facts and must not alert again. The byte hash stays the file's identity.
+        """
         if self.period:
             return self.period
-        if self.sha256:
-            return f"sha256:{self.sha256[:16]}"
-        if self.etag:
-            return f"etag:{self.etag}"
-        return f"file:{self.backlog.get('bytes', '')}:{self.backlog.get('modified', '')}"
+        canonical = json.dumps(sorted(self.counts.items()), separators=(",", ":"))
+        return f"counts:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 
     def identity(self) -> dict[str, str]:
         return {

@@ -78,3 +78,17 @@ def test_real_file_with_bom_has_clean_header(real_file):
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     with pytest.raises(SourceError, match=r"missing column\(s\) service_name, count \(found: 'field',"):
         parse_counts(read_source(str(path)))
+
+
+def test_a_re_export_with_other_line_ends_and_row_order_is_the_same_report(tmp_path):
+    """Without a period the counts identify a report: a daily re-export must not page again."""
+    from backlog_alerts.report import load_report
+
+    first, again, changed = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    first.write_bytes(b"service_name,count\nPothole,163\nIllegal Dumping,47\n")
+    again.write_bytes(b"\xef\xbb\xbfservice_name,count\r\nIllegal Dumping,47\r\nPothole , 163\r\n")
+    changed.write_bytes(b"service_name,count\nPothole,164\nIllegal Dumping,47\n")
+    a, b, c = (load_report(str(p)) for p in (first, again, changed))
+    assert a.period == b.period == "" and a.sha256 != b.sha256  # two files ...
+    assert a.key == b.key  # ... with the same facts
+    assert c.key != a.key

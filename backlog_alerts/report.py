@@ -24,7 +24,17 @@ from backlog_alerts.sources import (
 MISSING_SERVICE_MODES = ("error", "zero", "skip")
 MAX_COUNT = 10**9  # open requests for one service; more is an ID or a sum pasted into the column
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_PERIOD_IN_PATH = re.compile(r"(?<!\d)(\d{4})[/_-](" + "|".join(MONTHS) + r"|0?[1-9]|1[0-2])(?![\d])", re.I)
+_MONTH_NAMES = (
+    "january|february|march|april|june|july|august|september|october|november|december|sept|"
+    + "|".join(MONTHS)
+)
+# A period in a key: year first (`2019/feb/`, `2019-02`) or a month name first (`feb-2019`, `February_2019`).
+_PERIODS_IN_PATH = (
+    re.compile(
+        r"(?<!\d)(?P<year>\d{4})[/_-](?P<month>" + _MONTH_NAMES + r"|1[0-2]|0?[1-9])(?![a-z\d])", re.I
+    ),
+    re.compile(r"(?<![a-z])(?P<month>" + _MONTH_NAMES + r")[/_ -]?(?P<year>\d{4})(?!\d)", re.I),
+)
 
 
 def parse_counts(
@@ -86,11 +96,12 @@ def report_period(uri: str, explicit: str = "") -> str:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", explicit):
             raise SourceError(f"report_period {explicit!r} is not YYYY-MM")
         return explicit
-    matches = _PERIOD_IN_PATH.findall(uri)
+    matches = [m for pattern in _PERIODS_IN_PATH for m in pattern.finditer(uri)]
     if not matches:
         return ""
-    year, month = matches[-1]
-    number = MONTHS.index(month.lower()) + 1 if month.isalpha() else int(month)
+    last = max(matches, key=lambda m: m.end())  # the file's own folder or name, not a bucket's
+    year, month = last["year"], last["month"]
+    number = MONTHS.index(month[:3].lower()) + 1 if month.isalpha() else int(month)
     return f"{year}-{number:02d}"
 
 
@@ -180,6 +191,11 @@ def load_report(
     found_period = report_period(uri, period)
     if expected_period:
         report_period("", expected_period)  # validates the format
+        if not found_period:  # lateness cannot be judged: never alert as if current
+            raise SourceError(
+                f"{uri}: expected_period is {expected_period}, but this report's period is unknown: "
+                "set report_period, or put the period in the key (e.g. 2019/feb/final_report.csv)"
+            )
     try:
         if requests is None:
             source = read_source(uri, region)

@@ -92,3 +92,38 @@ def test_a_re_export_with_other_line_ends_and_row_order_is_the_same_report(tmp_p
     assert a.period == b.period == "" and a.sha256 != b.sha256  # two files ...
     assert a.key == b.key  # ... with the same facts
     assert c.key != a.key
+
+
+@pytest.mark.parametrize(
+    ("uri", "period"),
+    [
+        ("s3://gid-reports/2019/feb/final_report.csv", "2019-02"),
+        ("s3://gid-reports/2019/february/final_report.csv", "2019-02"),
+        ("reports/2019-03.csv", "2019-03"),
+        ("s3://reports-2018/2019/10/final_report.csv", "2019-10"),
+        ("feb-2019/final_report.csv", "2019-02"),
+        ("exports/September_2019/report.csv", "2019-09"),
+        ("2019/mayor/report.csv", ""),  # a word that starts like a month is not one
+        ("final/latest_report.csv", ""),
+    ],
+)
+def test_the_period_is_read_from_the_key(uri, period):
+    from backlog_alerts.report import report_period
+
+    assert report_period(uri) == period
+
+
+def test_an_expected_period_with_no_period_to_compare_stops_before_anything_is_read(tmp_path):
+    """Once the lateness check was skipped and the report alerted as current."""
+    from backlog_alerts.report import load_report
+
+    path = tmp_path / "final" / "latest_report.csv"
+    path.parent.mkdir()
+    path.write_text("service_name,count\nPothole,163\n")
+    with pytest.raises(SourceError) as caught:
+        load_report(str(path), expected_period="2019-03")
+    assert str(caught.value) == (
+        f"{path}: expected_period is 2019-03, but this report's period is unknown: set report_period, "
+        "or put the period in the key (e.g. 2019/feb/final_report.csv)"
+    )
+    assert load_report(str(path), period="2019-03", expected_period="2019-03").status == "ok"

@@ -11,7 +11,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
-from backlog_alerts.messages import Message, render
+from backlog_alerts.messages import Message, plain_ascii, render
+from backlog_alerts.report import Report
 from backlog_alerts.rules import SEVERITIES
 from backlog_alerts.state import AlertState, RuleState, save_state
 from backlog_alerts.topics import Topic
@@ -81,7 +82,7 @@ def publish_and_record(
     state: AlertState,
     *,
     state_uri: str,
-    report_key: str,
+    report: Report,
     run_id: str,
     region: str | None = None,
 ) -> list[Decision]:
@@ -89,7 +90,8 @@ def publish_and_record(
 
     A message SNS refuses (after botocore's retries) is recorded as not sent and the rest still go.
 
-    Rules that change state without a message (cleared, superseded by a higher tier) are saved last.
+    Rules that change state without a message (cleared, superseded by a higher tier) are saved last,
+    with what this report changes for the next one (see `note_checked`).
     """
     sent: dict[str, str] = {}
     failed: dict[str, str] = {}
@@ -100,24 +102,23 @@ def publish_and_record(
             code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
             failed.update((d.rule, f"not sent: {code or err}") for d in message.decisions)
             continue
-        sent.update(mark_sent(state, message, message_id, report_key=report_key, run_id=run_id))
+        sent.update(mark_sent(state, message, message_id, run_id=run_id))
         save_state(state_uri, state, region)
-    settle(state, decisions, sent, failed, report_key=report_key, run_id=run_id)
+    settle(state, decisions, sent, failed, run_id=run_id)
+    note_checked(state, report)
     save_state(state_uri, state, region)
     return [
         replace(d, message_id=sent.get(d.rule, d.message_id), error=failed.get(d.rule, "")) for d in decisions
     ]
 
 
-def mark_sent(
-    state: AlertState, message: Message, message_id: str, *, report_key: str, run_id: str
-) -> dict[str, str]:
+def mark_sent(state: AlertState, message: Message, message_id: str, *, run_id: str) -> dict[str, str]:
     """The state after one message went out; the backtest replays history through the same code."""
     for d in message.decisions:
         state.rules[d.rule] = RuleState(
             status=d.state_after,
             count=d.count,
-            report_key=report_key,
+            report_key=d.report_key,
             message_id=message_id,
             sent_at=_now(),
             run_id=run_id,
@@ -131,7 +132,6 @@ def settle(
     sent: Mapping[str, str],
     failed: Mapping[str, str],
     *,
-    report_key: str,
     run_id: str,
 ) -> None:
     """Rules that change state without a message of their own: cleared, or outranked by a sent tier."""
@@ -146,7 +146,7 @@ def settle(
             state.rules[d.rule] = RuleState(
                 status="firing",
                 count=d.count,
-                report_key=report_key,
+                report_key=d.report_key,
                 message_id=winner_ids.get((d.service_name, d.department), ""),
                 sent_at=_now(),
                 run_id=run_id,
@@ -168,21 +168,46 @@ def raise_for_unsent(alerts: list[Decision]) -> None:
         )
 
 
+def against_state(report: Report, state: AlertState) -> Report:
+    """Periods only move forward: a report older than the newest period checked alerts nobody.
+
+    Re-running February after March must neither page anyone with February's numbers nor reset
+    what was sent for March (which would send March again on its next run).
+    """
+    newest = state.latest_period
+    if report.status != "ok" or not report.period or not newest or report.period >= newest:
+        return report
+    note = (
+        f"{report.uri} covers {report.period}, but {newest} was already checked: periods only move "
+        "forward, so no department is alerted on older numbers"
+    )
+    return replace(report, status="stale", note=note, notice_key=report.period)
+
+
+def note_checked(state: AlertState, report: Report) -> None:
+    """After a report was checked: the newest period moves forward, and an outage of this file ends,
+    so that the next time it goes missing ops hear of it again."""
+    if report.status != "ok":
+        return
+    state.latest_period = max(state.latest_period, report.period)
+    state.notices.get("report_missing", {}).pop(report.uri, None)
+
+
 def report_problem_notice(
     sns: Any,
     ops_topic: Topic | None,
     state: AlertState,
     *,
-    kind: str,
-    period: str,
-    text: str,
+    report: Report,
     state_uri: str,
     run_id: str,
     dry_run: bool,
     region: str | None = None,
 ) -> dict[str, str]:
-    """Tell the data engineer once per period that the report is missing or late; never the directors."""
-    already = state.notices.get(f"report_{kind}", {}).get(period)
+    """Tell the data engineer once per outage that the report is missing, late or stale; never the
+    directors. An outage is the expected period, else the report's period, else its location."""
+    kind, key = report.status, report.notice_key
+    already = state.notices.get(f"report_{kind}", {}).get(key)
     if ops_topic is None:
         return {"action": "none", "note": "no ops_topic configured: nobody was told", "message_id": ""}
     if already:
@@ -191,10 +216,10 @@ def report_problem_notice(
         return {"action": "dry run", "note": "would notify the ops topic", "message_id": ""}
     message_id = sns.publish(
         TopicArn=ops_topic.arn,
-        Subject=f"[OPS] backlog-alerts: report {kind} for {period}"[:99],
-        Message=f"{text}\nDirectors were not alerted. Run: {run_id}",
+        Subject=plain_ascii(f"[OPS] backlog-alerts: report {kind} for {key}")[:99],
+        Message=f"{report.note}\nDirectors were not alerted. Run: {run_id}",
         MessageAttributes={"severity": {"DataType": "String", "StringValue": "ops"}},
     )["MessageId"]
-    state.notices.setdefault(f"report_{kind}", {})[period] = message_id
+    state.notices.setdefault(f"report_{kind}", {})[key] = message_id
     save_state(state_uri, state, region)
-    return {"action": "published", "note": text, "message_id": message_id}
+    return {"action": "published", "note": report.note, "message_id": message_id}

@@ -99,11 +99,10 @@ def replay(
             count_column=count_column,
             requests=requests,
         )
-        evaluated = evaluate(rules, report.counts, report.uri, missing_service)
+        evaluated = evaluate(rules, report.counts, report.uri, missing_service, past.period)
         planned = plan_actions(
             evaluated,
             state,
-            report.key,
             notify_resolved=notify_resolved,
             mutes=mutes or [],
             today=_period_end(past.period),
@@ -119,11 +118,11 @@ def replay(
         sent: dict[str, str] = {}
         for number, message in enumerate(messages, start=1):
             message_id = f"backtest-{past.period}-{number}"
-            sent.update(mark_sent(state, message, message_id, report_key=report.key, run_id="backtest"))
+            sent.update(mark_sent(state, message, message_id, run_id="backtest"))
             result.messages.append(
                 {"period": past.period, "department": message.department, "severity": message.severity}
             )
-        settle(state, planned, sent, {}, report_key=report.key, run_id="backtest")
+        settle(state, planned, sent, {}, run_id="backtest")
         result.decisions += [_row(past.period, d) for d in planned]
         result.counts[past.period] = {d.service_name: d.count for d in evaluated}
     return result

@@ -62,6 +62,7 @@ class Decision:
     note: str = ""
     message_id: str = ""
     error: str = ""  # why a planned message was not sent (the next run sends it)
+    report_key: str = ""  # the facts it is about: the report's period, else the count itself
 
     @property
     def over_by(self) -> int:
@@ -69,11 +70,13 @@ class Decision:
 
 
 def evaluate(
-    rules: list[Rule], counts: dict[str, int], report_uri: str, missing_service: str
+    rules: list[Rule], counts: dict[str, int], report_uri: str, missing_service: str, period: str = ""
 ) -> list[Decision]:
     """Compare every rule with its count; of the tiers that fire on one service, the highest wins.
 
     Every rule's service is looked up before any verdict, so a missing one stops the whole check.
+    A verdict is about its report's period; without one, about the count itself, so that the same
+    numbers exported again (or another service's count changing) never repeat an alert.
     """
     looked_up = {r.name: count_for(counts, r.service_name, report_uri, missing_service) for r in rules}
     decisions = []
@@ -82,7 +85,15 @@ def evaluate(
         fired = count is not None and r.fires(count)
         decisions.append(
             Decision(
-                r.name, r.service_name, r.department, r.severity, r.comparison, r.threshold, count, fired
+                r.name,
+                r.service_name,
+                r.department,
+                r.severity,
+                r.comparison,
+                r.threshold,
+                count,
+                fired,
+                report_key=period or f"count:{count}",
             )
         )
     by_name = {r.name: r for r in rules}
@@ -109,7 +120,6 @@ def evaluate(
 def plan_actions(
     decisions: list[Decision],
     state: AlertState,
-    report_key: str,
     *,
     notify_resolved: bool,
     mutes: Iterable[Mute] = (),
@@ -130,7 +140,7 @@ def plan_actions(
             if d.action == SUPERSEDED:
                 planned.append(d)
                 continue
-            if was_firing and before.report_key == report_key:
+            if was_firing and before.report_key == d.report_key:
                 note = f"already sent {before.message_id or '(as part of a higher tier)'} at {before.sent_at}"
                 d = replace(d, action=SUPPRESSED, note=note, state_after="firing")
             else:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -131,18 +129,7 @@ class Report:
     sha256: str = ""
     note: str = ""
     backlog: dict[str, Any] = field(default_factory=dict)  # raw records: what was counted and left out
-
-    @property
-    def key(self) -> str:
-        """What 'the same report' means for alert state: its period, else its counts.
-
-        Not its bytes: the same numbers re-exported with other line ends or rows in another order
-        are the same facts and must not alert again. The byte hash stays the file's identity.
-        """
-        if self.period:
-            return self.period
-        canonical = json.dumps(sorted(self.counts.items()), separators=(",", ":"))
-        return f"counts:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+    notice_key: str = ""  # missing, late or stale: which outage this is, so ops hear of each once
 
     def identity(self) -> dict[str, str]:
         return {
@@ -202,7 +189,8 @@ def load_report(
         else:
             backlog = open_backlog(uri, replace(requests, service_column=service_column), region)
     except SourceMissing as err:
-        return Report(uri, "missing", found_period or expected_period, note=str(err))
+        period = found_period or expected_period
+        return Report(uri, "missing", period, note=str(err), notice_key=expected_period or period or uri)
     if requests is None:
         counts = parse_counts(source, service_column, count_column)
         report = Report(uri, "ok", found_period, counts, source.etag, source.sha256)
@@ -213,5 +201,5 @@ def load_report(
         report = Report(uri, "ok", found_period, backlog.per_service(), etag, sha256, backlog=summary)
     if expected_period and found_period and found_period < expected_period:
         note = f"{uri} covers {found_period}, but {expected_period} is expected"
-        return replace(report, status="late", note=note)
+        return replace(report, status="late", note=note, notice_key=expected_period)
     return report

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +21,7 @@ from backlog_alerts.paths import resolve_local
 from backlog_alerts.sources import split_s3_uri
 
 VERSION = 1
+PERIOD = re.compile(r"\d{4}-\d{2}")  # a report_key that is a period (YYYY-MM), not a count
 
 
 class StateError(RuntimeError):
@@ -31,7 +34,7 @@ class RuleState:
 
     status: str = "ok"  # ok | firing
     count: int | None = None
-    report_key: str = ""  # the report period, or its content hash when no period is known
+    report_key: str = ""  # the report period, or `count:N` for a report without one
     message_id: str = ""
     sent_at: str = ""
     run_id: str = ""
@@ -39,10 +42,12 @@ class RuleState:
 
 @dataclass
 class AlertState:
-    """Every rule's state, and the operator notices already sent (by kind, then period)."""
+    """Every rule's state, the operator notices already sent (by kind, then outage), and the newest
+    report period checked: periods only move forward."""
 
     rules: dict[str, RuleState] = field(default_factory=dict)
     notices: dict[str, dict[str, str]] = field(default_factory=dict)
+    latest_period: str = ""
 
     def to_json(self) -> str:
         return json.dumps({"version": VERSION, **asdict(self)}, indent=1, sort_keys=True)
@@ -51,12 +56,19 @@ class AlertState:
     def from_json(cls, text: str, where: str) -> AlertState:
         try:
             data = json.loads(text)
+            rules = {name: RuleState(**value) for name, value in data.get("rules", {}).items()}
             return cls(
-                rules={name: RuleState(**value) for name, value in data.get("rules", {}).items()},
+                rules=rules,
                 notices=data.get("notices", {}),
+                latest_period=data.get("latest_period") or _newest_period(rules.values()),
             )
         except (ValueError, TypeError, AttributeError) as err:
             raise StateError(f"{where}: not an alert state document ({err})") from err
+
+
+def _newest_period(rules: Iterable[RuleState]) -> str:
+    """For a state saved before `latest_period` was kept: the newest period a rule was sent for."""
+    return max((r.report_key for r in rules if PERIOD.fullmatch(r.report_key)), default="")
 
 
 def load_state(uri: str, region: str | None = None) -> AlertState:

@@ -89,7 +89,8 @@ def test_missing_report_tells_ops_once_and_directors_nothing(sqs, inboxes, check
 def test_late_report_is_not_all_clear(sqs, inboxes, check):
     facts = check("feb", {"Pothole": 500, "Illegal Dumping": 500}, expected_period="2019-03")
     assert facts["report"]["status"] == "late"
-    assert subjects(sqs, inboxes["ops"]) == ["[OPS] backlog-alerts: report late for 2019-02"]
+    # The outage is March's report not having arrived: named by the period expected.
+    assert subjects(sqs, inboxes["ops"]) == ["[OPS] backlog-alerts: report late for 2019-03"]
     assert subjects(sqs, inboxes["streets"]) == [] and subjects(sqs, inboxes["trash"]) == []
 
 

@@ -17,6 +17,7 @@ from backlog_alerts.contacts import Contact
 from backlog_alerts.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.evaluation import evaluate, plan_actions
 from backlog_alerts.messages import check_templates
+from backlog_alerts.report import Report
 from backlog_alerts.rules import parse_rules
 from backlog_alerts.sources import SourceError, read_source
 from backlog_alerts.state import AlertState, load_state, save_state
@@ -144,13 +145,14 @@ def run_check(sns, topics, state, state_uri, counts, period):
     """The alert notebook's steps, in process: evaluate, plan, render, publish, record."""
     rules = parse_rules(RULES, DEPARTMENTS)
     decisions = plan_actions(
-        evaluate(rules, counts, "r.csv", "error"), state, period, notify_resolved=True, today=date(2019, 3, 1)
+        evaluate(rules, counts, "r.csv", "error", period), state, notify_resolved=True, today=date(2019, 3, 1)
     )
     messages = build_messages(
         decisions, check_templates({}), DEPARTMENTS, report_uri="r.csv", period=period, run_id="RUN"
     )
+    report = Report("r.csv", "ok", period, counts)
     return publish_and_record(
-        sns, messages, decisions, topics, state, state_uri=state_uri, report_key=period, run_id="RUN"
+        sns, messages, decisions, topics, state, state_uri=state_uri, report=report, run_id="RUN"
     )
 
 

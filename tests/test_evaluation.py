@@ -93,10 +93,8 @@ CASES = [
     ("case", "before", "count", "period", "notify", "expected"), CASES, ids=[c[0] for c in CASES]
 )
 def test_state_transitions(case, before, count, period, notify, expected):
-    decisions = evaluate(RULES, {"Pothole": count, "Illegal Dumping": 0}, "r.csv", "error")
-    planned = by_rule(
-        plan_actions(decisions, state_of(**before), period, notify_resolved=notify, today=TODAY)
-    )
+    decisions = evaluate(RULES, {"Pothole": count, "Illegal Dumping": 0}, "r.csv", "error", period)
+    planned = by_rule(plan_actions(decisions, state_of(**before), notify_resolved=notify, today=TODAY))
     assert planned["pothole_warn"].action == expected
     if expected == SUPPRESSED:
         assert planned["pothole_warn"].note == "already sent m-1 at 2019-02-03"
@@ -110,18 +108,14 @@ def test_mutes_hold_back_and_say_why_until_their_end_date():
         ["streets", "trash"],
         RULES,
     )
-    decisions = evaluate(RULES, {"Pothole": 150, "Illegal Dumping": 40}, "r.csv", "error")
-    held = by_rule(
-        plan_actions(decisions, AlertState(), "2019-03", notify_resolved=False, mutes=mutes, today=TODAY)
-    )
+    decisions = evaluate(RULES, {"Pothole": 150, "Illegal Dumping": 40}, "r.csv", "error", "2019-03")
+    held = by_rule(plan_actions(decisions, AlertState(), notify_resolved=False, mutes=mutes, today=TODAY))
     assert held["pothole_warn"].action == MUTED
     assert held["pothole_warn"].note == "muted until 2019-03-31: resurfacing contract"
     assert held["pothole_warn"].state_after == "ok", "a muted alert is not marked as sent"
     assert held["dumping"].action == PUBLISH
     later = by_rule(
-        plan_actions(
-            decisions, AlertState(), "2019-03", notify_resolved=False, mutes=mutes, today=date(2019, 4, 1)
-        )
+        plan_actions(decisions, AlertState(), notify_resolved=False, mutes=mutes, today=date(2019, 4, 1))
     )
     assert later["pothole_warn"].action == PUBLISH
 

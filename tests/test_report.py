@@ -80,18 +80,23 @@ def test_real_file_with_bom_has_clean_header(real_file):
         parse_counts(read_source(str(path)))
 
 
-def test_a_re_export_with_other_line_ends_and_row_order_is_the_same_report(tmp_path):
-    """Without a period the counts identify a report: a daily re-export must not page again."""
+def test_a_re_export_with_other_line_ends_and_row_order_is_about_the_same_facts(tmp_path):
+    """Without a period a verdict is about the count itself: a daily re-export must not page again."""
+    from backlog_alerts.evaluation import evaluate
     from backlog_alerts.report import load_report
+    from backlog_alerts.rules import parse_rules
 
-    first, again, changed = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    rules = parse_rules(
+        [{"name": "p", "service_name": "Pothole", "department": "streets", "threshold": 100}], ["streets"]
+    )
+    first, again = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_bytes(b"service_name,count\nPothole,163\nIllegal Dumping,47\n")
-    again.write_bytes(b"\xef\xbb\xbfservice_name,count\r\nIllegal Dumping,47\r\nPothole , 163\r\n")
-    changed.write_bytes(b"service_name,count\nPothole,164\nIllegal Dumping,47\n")
-    a, b, c = (load_report(str(p)) for p in (first, again, changed))
-    assert a.period == b.period == "" and a.sha256 != b.sha256  # two files ...
-    assert a.key == b.key  # ... with the same facts
-    assert c.key != a.key
+    again.write_bytes(b"\xef\xbb\xbfservice_name,count\r\nIllegal Dumping,48\r\nPothole , 163\r\n")
+    a, b = load_report(str(first)), load_report(str(again))
+    assert a.period == b.period == "" and a.sha256 != b.sha256  # two files, kept apart in the record
+    keys = [evaluate(rules, r.counts, r.uri, "error", r.period)[0].report_key for r in (a, b)]
+    assert keys == ["count:163", "count:163"]  # ... and the same facts for the pothole rule
+    assert evaluate(rules, a.counts, a.uri, "error", "2019-02")[0].report_key == "2019-02"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ department or with no valid endpoint left is rejected whole. Every problem names
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -67,6 +68,9 @@ class ContactsFile:
     problems: list[Problem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     has_alerts_column: bool = False
+    # Valid endpoints listed on rejected rows, (protocol, endpoint) -> row: the file still names them,
+    # so a rejected row must not be what unsubscribes its director.
+    rejected_endpoints: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -78,8 +82,16 @@ def normalize_email(value: str) -> str:
     return validate_email(value, check_deliverability=False).normalized
 
 
+SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")  # 1.61956E+10: a spreadsheet's number format
+
+
 def normalize_phone(value: str, default_region: str) -> str:
     """E.164 (`+16195550100`); numbers without `+country` are read in `default_region`."""
+    if SCIENTIFIC.fullmatch(value):
+        raise ValueError(
+            "is a number in scientific notation: the column was formatted as a number in a spreadsheet, "
+            "which loses digits; format the Phone column as Text and enter the numbers again"
+        )
     if any(ch.isalpha() for ch in value):
         raise ValueError("contains letters")
     try:
@@ -148,6 +160,20 @@ def _check_row(
     return Contact(row, name, email, phone, dept, alerts), problems
 
 
+def _valid_endpoints(email: str, phone: str, default_region: str) -> list[tuple[str, str]]:
+    """The (protocol, endpoint) pairs of a row that are valid on their own."""
+    endpoints = []
+    for protocol, value, normalize in (
+        ("email", email, normalize_email),
+        ("sms", phone, lambda v: normalize_phone(v, default_region)),
+    ):
+        try:
+            endpoints.append((protocol, normalize(value)))
+        except (EmailNotValidError, ValueError):
+            continue
+    return endpoints
+
+
 def parse_contacts(
     source: Source,
     departments: list[str],
@@ -185,6 +211,9 @@ def parse_contacts(
         result.problems.extend(problems)
         if contact:
             result.contacts.append(contact)
+        else:
+            for endpoint in _valid_endpoints(raw[columns["Email"]], raw[columns["Phone"]], default_region):
+                result.rejected_endpoints.setdefault(endpoint, row)
     if result.problems and on_invalid_row == "fail":
         raise ContactsError(source.uri, result.problems)
     return result

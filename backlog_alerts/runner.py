@@ -457,7 +457,7 @@ def summary_lines(result: RunResult) -> list[str]:
     alert_facts = facts.get("03_alert_check", {})
     alerts = alert_facts.get("alerts", [])
     report = alert_facts.get("report", {})
-    keys = ("add", "remove", "update", "unchanged", "pending", "rejected_rows")
+    keys = ("add", "remove", "held", "update", "unchanged", "pending", "rejected_rows")
     totals = {k: sum(row[k] for row in sync) for k in keys}
     dry = " (dry run: planned, not applied)" if sync_facts.get("run", {}).get("dry_run") else ""
     sent = [a for a in alerts if a["message_id"] and a["action"] in ("publish", "resolved")]
@@ -465,7 +465,7 @@ def summary_lines(result: RunResult) -> list[str]:
     lines = [
         f"run folder: {result.folder}",
         f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
-        f"subscriptions: {totals['add']} added, {totals['remove']} removed, "
+        f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['held']} removals held, "
         f"{totals['update']} filter updates, {totals['unchanged']} unchanged, {totals['pending']} pending, "
         f"{totals['rejected_rows']} rows rejected{dry}",
         f"report: {report.get('status', '?')}, period {report.get('period') or 'unknown'} "

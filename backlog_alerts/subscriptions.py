@@ -43,10 +43,14 @@ class Existing:
 
 
 def endpoint_key(protocol: str, endpoint: str) -> tuple[str, str]:
-    """Match key: emails compare with the domain lower-cased (as the contacts file normalizes them)."""
+    """Match key: an email address compares case-insensitively over its whole length.
+
+    Mail systems treat `Dana.Okafor@` and `dana.okafor@` as one mailbox; matching them exactly would
+    send every alert twice, and turn a change of case in the file into an unsubscribe and a new
+    subscription that real SNS makes the director confirm again.
+    """
     if protocol in ("email", "email-json"):
-        local, _, domain = endpoint.strip().rpartition("@")
-        return protocol, f"{local}@{domain.lower()}"
+        return protocol, endpoint.strip().casefold()
     return protocol, endpoint.strip()
 
 

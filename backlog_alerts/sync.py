@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from backlog_alerts.contacts import Problem
+from backlog_alerts.contacts import ContactsFile, Problem
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.subscriptions import (
     MANAGED_PROTOCOLS,
@@ -28,8 +28,10 @@ from backlog_alerts.subscriptions import (
 from backlog_alerts.topics import Topic
 
 ADD, REMOVE, UPDATE = "add", "remove", "update"
-UNCHANGED, PENDING, UNMANAGED = "unchanged", "pending", "unmanaged"
-ACTIONS = (ADD, REMOVE, UPDATE, UNCHANGED, PENDING, UNMANAGED)
+UNCHANGED, PENDING, UNMANAGED, HELD = "unchanged", "pending", "unmanaged", "held"
+ACTIONS = (ADD, REMOVE, UPDATE, UNCHANGED, PENDING, UNMANAGED, HELD)
+NO_DEPARTMENT = "(unknown department)"  # the summary row of rejected rows whose department is unknown
+PROTOCOL_OF = {"Email": "email", "Phone": "sms"}
 
 
 class SyncGuardError(RuntimeError):
@@ -70,12 +72,62 @@ class Change:
         }
 
 
-def plan_topic(topic: Topic, wanted: list[Wanted], existing: list[Existing]) -> list[Change]:
-    """Compare one topic's wanted and listed subscriptions on (protocol, normalized endpoint)."""
-    wanted_by_key = {endpoint_key(w.protocol, w.endpoint): w for w in wanted}
+@dataclass(frozen=True)
+class Holds:
+    """Removals this contacts file cannot justify, each with the reason the plan shows.
+
+    An endpoint a row still lists must never be why a subscription goes: not when the row was
+    rejected, and not when its column holds invalid values (a phone column that Excel turned into
+    `1.61956E+10` would otherwise unsubscribe every SMS). Held removals wait for a fixed file.
+    """
+
+    protocols: dict[tuple[str, str], str] = field(default_factory=dict)  # (department, protocol) -> why
+    endpoints: dict[tuple[str, str], str] = field(default_factory=dict)  # endpoint_key -> why
+
+    def reason(self, department: str, protocol: str, endpoint: str) -> str:
+        return self.endpoints.get(endpoint_key(protocol, endpoint)) or self.protocols.get(
+            (department, protocol), ""
+        )
+
+
+def removal_holds(contacts: ContactsFile, departments: Iterable[str], allow_mass_removal: bool) -> Holds:
+    """What this file holds back: `allow_mass_removal` says the file is right as it is."""
+    if allow_mass_removal:
+        return Holds()
+    invalid: dict[tuple[str, str], list[Problem]] = {}
+    for p in contacts.problems:
+        if p.column in PROTOCOL_OF:  # a row without a known department may be anyone's
+            for dept in [p.department] if p.department else departments:
+                invalid.setdefault((dept, PROTOCOL_OF[p.column]), []).append(p)
+    protocols = {
+        key: f"held: {len(found)} row(s) of this department have an invalid {found[0].column} "
+        f"(e.g. row {found[0].row}: {found[0].reason}); {key[1]} removals wait for a fixed file"
+        for key, found in invalid.items()
+    }
+    rejected = {p.row: p for p in reversed(contacts.problems) if p.effect == "row rejected"}
+    endpoints = {
+        endpoint_key(*endpoint): f"held: row {row} still lists it but was rejected "
+        f"({rejected[row].column}: {rejected[row].reason})"
+        for endpoint, row in contacts.rejected_endpoints.items()
+    }
+    return Holds(protocols, endpoints)
+
+
+def plan_topic(
+    topic: Topic, wanted: list[Wanted], existing: list[Existing], holds: Holds | None = None
+) -> list[Change]:
+    """Compare one topic's wanted and listed subscriptions on (protocol, normalized endpoint).
+
+    Of subscriptions that match one another, a confirmed one is kept and the others removed;
+    a pending one can be neither kept nor removed (SNS gives it no ARN).
+    """
+    holds = holds or Holds()
+    wanted_by_key: dict[tuple[str, str], Wanted] = {}
+    for w in wanted:
+        wanted_by_key.setdefault(endpoint_key(w.protocol, w.endpoint), w)
     seen: set[tuple[str, str]] = set()
     plan: list[Change] = []
-    for sub in existing:
+    for sub in sorted(existing, key=lambda s: s.pending):
         key = endpoint_key(sub.protocol, sub.endpoint)
         want = wanted_by_key.get(key)
         base = Change(
@@ -83,11 +135,11 @@ def plan_topic(topic: Topic, wanted: list[Wanted], existing: list[Existing]) -> 
         )
         if sub.protocol not in MANAGED_PROTOCOLS:
             plan.append(replace(base, action=UNMANAGED, note="not email/sms: left alone"))
-        elif key in seen:
-            plan.append(replace(base, action=REMOVE, note="duplicate of another subscription"))
         elif sub.pending:
             note = "awaiting confirmation" if want else "not in the file; expires unconfirmed after 48 h"
             plan.append(replace(base, action=PENDING, name=want.name if want else "", note=note))
+        elif key in seen:
+            plan.append(replace(base, action=REMOVE, note="duplicate of another subscription"))
         elif (
             want and sub.filter_policy is not None and not same_filter(sub.filter_policy, want.filter_policy)
         ):
@@ -97,6 +149,8 @@ def plan_topic(topic: Topic, wanted: list[Wanted], existing: list[Existing]) -> 
             )
         elif want:
             plan.append(replace(base, action=UNCHANGED, name=want.name, filter_policy=want.filter_policy))
+        elif held := holds.reason(topic.department, sub.protocol, sub.endpoint):
+            plan.append(replace(base, action=HELD, note=held))
         else:
             plan.append(replace(base, action=REMOVE, note="no longer in the contacts file"))
         seen.add(key)
@@ -111,14 +165,17 @@ def plan_topic(topic: Topic, wanted: list[Wanted], existing: list[Existing]) -> 
 
 
 def plan_sync(
-    topics: dict[str, Topic], wanted: list[Wanted], existing: dict[str, list[Existing]]
+    topics: dict[str, Topic],
+    wanted: list[Wanted],
+    existing: dict[str, list[Existing]],
+    holds: Holds | None = None,
 ) -> list[Change]:
-    """The plan for every managed topic: what to add, remove, leave, wait for, and not touch."""
+    """The plan for every managed topic: what to add, remove, hold, leave, wait for, and not touch."""
     return [
         change
         for department, topic in topics.items()
         for change in plan_topic(
-            topic, [w for w in wanted if w.department == department], existing.get(department, [])
+            topic, [w for w in wanted if w.department == department], existing.get(department, []), holds
         )
     ]
 
@@ -130,7 +187,7 @@ def check_removal_guard(plan: list[Change], max_removal_share: float, allow_mass
     """
     if allow_mass_removal:
         return
-    managed = Counter(c.department for c in plan if c.action in (UNCHANGED, UPDATE, REMOVE))
+    managed = Counter(c.department for c in plan if c.action in (UNCHANGED, UPDATE, REMOVE, HELD))
     removing = Counter(c.department for c in plan if c.action == REMOVE)
     too_many = [
         f"{dept}: {removing[dept]} of {managed[dept]}"
@@ -198,9 +255,13 @@ def raise_for_failures(outcome: Iterable[Change]) -> None:
 def summarize(
     plan: list[Change], problems: list[Problem], departments: Iterable[str]
 ) -> list[dict[str, Any]]:
-    """Per topic: added, removed, unchanged, pending, unmanaged, and rows rejected from the file."""
+    """Per topic: added, removed, held, unchanged, pending, unmanaged, and rows rejected from the file.
+
+    Rows rejected for an unknown department get a row of their own, so that every one is counted.
+    """
     rows = []
-    for dept in departments:
+    unplaced = {p.row for p in problems if p.effect == "row rejected" and not p.department}
+    for dept in [*departments, *([NO_DEPARTMENT] if unplaced else [])]:
         mine = [c for c in plan if c.department == dept]
         counts = Counter(c.action for c in mine)
         rows.append(
@@ -208,7 +269,9 @@ def summarize(
                 "department": dept,
                 **{action: counts[action] for action in ACTIONS},
                 "rejected_rows": len(
-                    {p.row for p in problems if p.effect == "row rejected" and p.department == dept}
+                    unplaced
+                    if dept == NO_DEPARTMENT
+                    else {p.row for p in problems if p.effect == "row rejected" and p.department == dept}
                 ),
                 "failed": sum(1 for c in mine if c.result.startswith("failed")),
             }

@@ -171,8 +171,8 @@ def test_nothing_in_the_trail_holds_personal_data_or_keys(trail_runs, tmp_path):
     assert scanned >= 3 * 3 + 3 + 9  # notebooks, manifests, HTML pages
 
 
-def test_audit_reads_a_trail_on_s3_like_a_local_one(moto_endpoint, tmp_path):
-    env = emulator.emulator_environ(moto_endpoint, clean_env())
+def test_audit_reads_a_trail_on_s3_like_a_local_one(aws_endpoint, tmp_path):
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
     with emulator.patched_environ(env):
         import boto3
 

@@ -45,6 +45,8 @@ def test_phone_spellings_normalize_to_e164(written):
     ("written", "reason"),
     [
         ("619-555-CALL", "contains letters"),
+        ("1.61956E+10", "scientific notation: the column was formatted as a number in a spreadsheet"),
+        ("6.19555E9", "scientific notation"),
         ("555-01", "not a valid number"),
         ("", "did not seem to be a phone number"),
     ],
@@ -86,6 +88,13 @@ def test_rows_without_name_department_or_any_endpoint_are_rejected_whole_and_mas
     assert "row 5, Email/Phone: no valid email or phone left (row rejected)" in shown
     assert not any("secret-person" in s for s in shown)
     assert any(s.startswith("row 6, Email: 's*****@") for s in shown)
+    # What the rejected rows still list, so that their directors are not unsubscribed for it.
+    assert result.rejected_endpoints == {
+        ("email", "x@example.gov"): 3,
+        ("sms", "+16195550101"): 3,
+        ("email", "l@example.gov"): 4,
+        ("sms", "+16195550103"): 4,
+    }
 
 
 def test_on_invalid_row_fail_stops_everything_and_names_rows():

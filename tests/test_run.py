@@ -64,7 +64,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     first = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
     assert first.returncode == 0, first.stderr
     assert (
-        "subscriptions: 10 added, 0 removed, 0 filter updates, 0 unchanged, 0 pending, 0 rows rejected"
+        "subscriptions: 10 added, 0 removed, 0 removals held, 0 filter updates, 0 unchanged, 0 pending, 0 rows rejected"
         in first.stdout
     )
 
@@ -101,7 +101,10 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     assert "topics: 3 (0 created)" in second.stdout
     assert "alerts: 0 message(s) published; rules: 2 suppressed" in second.stdout
     assert all("Messages" not in sqs.receive_message(QueueUrl=q) for q in queues.values())
-    assert "subscriptions: 0 added, 0 removed, 0 filter updates, 10 unchanged, 0 pending" in second.stdout
+    assert (
+        "subscriptions: 0 added, 0 removed, 0 removals held, 0 filter updates, 10 unchanged, 0 pending"
+        in second.stdout
+    )
     assert len(sns.list_topics()["Topics"]) == 3
     assert sorted(s["SubscriptionArn"] for s in all_subscriptions(sns) if s["Protocol"] != "sqs") == sorted(
         s["SubscriptionArn"] for s in people

@@ -93,6 +93,7 @@ def test_summary_counts_per_topic_with_rejected_rows():
     problems = [
         Problem(4, "Name", "", "is empty", "row rejected", "trash"),
         Problem(5, "Phone", "", "bad", "endpoint dropped", "trash"),
+        Problem(6, "Department", "Streets Dept", "is not one of trash, streets", "row rejected", ""),
     ]
     rows = summarize(plan_sync(TOPICS, wanted, existing), problems, ["trash", "streets"])
     assert rows == [
@@ -104,6 +105,7 @@ def test_summary_counts_per_topic_with_rejected_rows():
             "unchanged": 1,
             "pending": 0,
             "unmanaged": 1,
+            "held": 0,
             "rejected_rows": 1,
             "failed": 0,
         },
@@ -115,7 +117,14 @@ def test_summary_counts_per_topic_with_rejected_rows():
             "unchanged": 0,
             "pending": 0,
             "unmanaged": 0,
+            "held": 0,
             "rejected_rows": 0,
+            "failed": 0,
+        },
+        {  # a row rejected for an unknown department is counted too
+            "department": "(unknown department)",
+            **dict.fromkeys(("add", "remove", "update", "unchanged", "pending", "unmanaged", "held"), 0),
+            "rejected_rows": 1,
             "failed": 0,
         },
     ]
@@ -142,3 +151,200 @@ def test_filter_policy_changes_are_planned_as_updates(listed, wanted, expected):
     assert change.action == expected
     if expected == "update":
         assert change.filter_policy == wanted and change.subscription_arn == "arn:1"
+
+
+def contacts_file(text):
+    from conftest import text_source
+
+    from backlog_alerts.contacts import parse_contacts
+
+    return parse_contacts(text_source("Name,Email,Phone,Department\n" + text, "contacts.csv"), list(TOPICS))
+
+
+def plan_for(text, existing, allow_mass_removal=False):
+    from backlog_alerts.subscriptions import wanted_subscriptions
+    from backlog_alerts.sync import removal_holds
+
+    parsed = contacts_file(text)
+    holds = removal_holds(parsed, TOPICS, allow_mass_removal)
+    return plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), existing, holds)
+
+
+def test_phones_that_excel_turned_into_numbers_hold_sms_removals_instead_of_making_them():
+    existing = {
+        "trash": [
+            Existing("email", "dana@example.gov", "arn:e1"),
+            Existing("sms", "+16195550101", "arn:s1"),
+            Existing("sms", "+16195550102", "arn:s2"),
+        ]
+    }
+    excel = "Dana,dana@example.gov,1.61956E+10,trash\nLee,lee@example.gov,1.61956E+10,trash\n"
+    plan = plan_for(excel, existing)
+    held = [c for c in plan if c.action == "held"]
+    assert [c.subscription_arn for c in held] == ["arn:s1", "arn:s2"]
+    assert held[0].note == (
+        "held: 2 row(s) of this department have an invalid Phone (e.g. row 2: is a number in scientific "
+        "notation: the column was formatted as a number in a spreadsheet, which loses digits; format the "
+        "Phone column as Text and enter the numbers again); sms removals wait for a fixed file"
+    )
+    assert not [c for c in plan if c.action == "remove"]
+    assert [c.action for c in plan if c.protocol == "email"] == ["unchanged", "add"]
+    check_removal_guard(plan, 0.5, allow_mass_removal=False)  # held is not removed: nothing to refuse
+    # Saying the file is right as it is lets the removals through (and the guard judge them).
+    forced = plan_for(excel, existing, allow_mass_removal=True)
+    assert [c.subscription_arn for c in forced if c.action == "remove"] == ["arn:s1", "arn:s2"]
+
+
+def test_an_invalid_phone_in_one_department_holds_only_that_departments_sms_removals():
+    existing = {
+        "trash": [Existing("sms", "+16195550101", "arn:t1")],
+        "streets": [Existing("sms", "+16195550102", "arn:s1")],
+    }
+    plan = plan_for("Dana,dana@example.gov,555-01,trash\nLee,lee@example.gov,,streets\n", existing)
+    assert {(c.department, c.action) for c in plan if c.protocol == "sms"} == {
+        ("trash", "held"),
+        ("streets", "remove"),
+    }
+
+
+def test_a_rejected_row_never_unsubscribes_the_endpoints_it_still_lists():
+    existing = {
+        "streets": [
+            Existing("email", "dana@example.gov", "arn:e1"),
+            Existing("sms", "+16195550101", "arn:s1"),
+        ]
+    }
+    plan = plan_for(
+        "Dana,Dana@Example.gov,619-555-0101,Streets Dept\nLee,lee@example.gov,,streets\n", existing
+    )
+    held = {c.subscription_arn: c.note for c in plan if c.action == "held"}
+    assert held == {
+        "arn:e1": "held: row 2 still lists it but was rejected (Department: is not one of trash, streets)",
+        "arn:s1": "held: row 2 still lists it but was rejected (Department: is not one of trash, streets)",
+    }
+
+
+def test_email_case_is_one_mailbox_kept_as_subscribed_and_listed_once():
+    existing = {"trash": [Existing("email", "Dana.Okafor@x.gov", "arn:1")]}
+    plan = plan_for("Dana,dana.okafor@x.gov,,trash\nDana O,DANA.OKAFOR@X.GOV,,trash\n", existing)
+    assert [(c.action, c.endpoint, c.subscription_arn) for c in plan] == [
+        ("unchanged", "Dana.Okafor@x.gov", "arn:1")
+    ]
+
+
+def test_case_duplicates_on_sns_keep_a_confirmed_one_and_leave_a_pending_one():
+    existing = {
+        "trash": [
+            Existing("email", "dana@x.gov", "PendingConfirmation"),
+            Existing("email", "Dana@x.gov", "arn:1"),
+            Existing("email", "DANA@x.gov", "arn:2"),
+        ]
+    }
+    plan = plan_sync(TOPICS, [want("trash", "email", "dana@x.gov")], existing)
+    assert [(c.action, c.subscription_arn) for c in plan] == [
+        ("unchanged", "arn:1"),
+        ("remove", "arn:2"),
+        ("pending", "PendingConfirmation"),
+    ]
+
+
+# --- properties over generated contacts files -----------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PHONE_SPELLINGS = ("+1619555{n}", "(619) 555-{n}", "619.555.{n}", "+1 619 555 {n}", "619555{n}")
+
+
+@st.composite
+def directors(draw):
+    """Distinct directors: (index, department, has email, has phone), each with at least one."""
+    count = draw(st.integers(1, 12))
+    reach = [(True, False), (False, True), (True, True)]
+    return [(i, draw(st.sampled_from(list(TOPICS))), *draw(st.sampled_from(reach))) for i in range(count)]
+
+
+def row(i, dept, email, phone, draw_case=str.lower, spelling=PHONE_SPELLINGS[0]):
+    address = draw_case(f"Director.{i}@Example.gov") if email else ""
+    number = spelling.format(n=f"{100 + i:04d}") if phone else ""
+    return f"Director {i},{address},{number},{dept}"
+
+
+def synced(text):
+    """The subscriptions a first sync of `text` leaves on SNS, as ListSubscriptionsByTopic shows them."""
+    plan = plan_for(text, {})
+    return apply_to_listing({}, plan)
+
+
+def apply_to_listing(existing, plan):
+    """What SNS would list after the plan's adds and removals (confirmed at once, as moto does)."""
+    listing = {d: list(subs) for d, subs in existing.items()}
+    for number, c in enumerate(plan):
+        if c.action == "add":
+            listing.setdefault(c.department, []).append(Existing(c.protocol, c.endpoint, f"arn:new:{number}"))
+        elif c.action == "remove":
+            listing[c.department] = [
+                s for s in listing[c.department] if s.subscription_arn != c.subscription_arn
+            ]
+    return listing
+
+
+CHANGES = ("add", "remove", "update")
+
+
+@settings(max_examples=150, deadline=None)
+@given(people=directors(), data=st.data())
+def test_a_re_formatted_file_with_the_same_people_plans_no_change_and_planning_twice_is_a_no_op(people, data):
+    text = "\n".join(row(i, d, e, p) for i, d, e, p in people) + "\n"
+    listing = synced(text)
+    assert not [c for c in plan_for(text, listing) if c.action in CHANGES], "planning twice is a no-op"
+    # The same people as another export would write them: case, phone spellings, order, spaces, CRLF.
+    cases = (str.lower, str.upper, str, str.swapcase)
+    rows = [
+        row(
+            i,
+            d.upper() if data.draw(st.booleans()) else d,
+            e,
+            p,
+            data.draw(st.sampled_from(cases)),
+            data.draw(st.sampled_from(PHONE_SPELLINGS)),
+        )
+        for i, d, e, p in people
+    ]
+    rows = data.draw(st.permutations(rows))
+    newline = data.draw(st.sampled_from(["\n", "\r\n"]))
+    again = newline.join(r.replace(",", data.draw(st.sampled_from([",", ", "]))) for r in rows) + newline
+    assert [(c.action, c.endpoint) for c in plan_for(again, listing) if c.action in CHANGES] == []
+
+
+CORRUPTIONS = {
+    "excel phone": lambda i, d: f"Director {i},director.{i}@example.gov,1.61956E+10,{d}",
+    "bad email": lambda i, d: f"Director {i},director.{i}@,+1619555{100 + i:04d},{d}",
+    "bad department": lambda i, d: f"Director {i},director.{i}@example.gov,+1619555{100 + i:04d},{d} Dept",
+    "no name": lambda i, d: f",director.{i}@example.gov,+1619555{100 + i:04d},{d}",
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(people=directors(), data=st.data())
+def test_invalid_endpoints_never_cause_a_removal(people, data):
+    people = [(i, d, True, True) for i, d, _, _ in people]
+    listing = synced("\n".join(row(i, d, True, True) for i, d, _, _ in people) + "\n")
+    fate = {i: data.draw(st.sampled_from(["kept", "deleted", *CORRUPTIONS])) for i, _, _, _ in people}
+    lines = [
+        CORRUPTIONS[fate[i]](i, d) if fate[i] in CORRUPTIONS else row(i, d, True, True)
+        for i, d, _, _ in people
+        if fate[i] != "deleted"
+    ]
+    if not lines:
+        return
+    plan = plan_for("\n".join(lines) + "\n", listing)
+    for c in plan:
+        if c.action == "remove":
+            owner = (
+                int(c.endpoint.lower().split("@")[0].split(".")[-1])
+                if c.protocol == "email"
+                else int(c.endpoint[-4:]) - 100
+            )
+            assert fate[owner] == "deleted", f"{c.protocol} of a {fate[owner]} row was removed"
+    assert all(c.action in ("unchanged", "held", "remove") for c in plan), "nothing new is subscribed"

@@ -10,8 +10,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from backlog_alerts.ascii_text import plain_ascii
 from backlog_alerts.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
-from backlog_alerts.messages import Message, plain_ascii, render
+from backlog_alerts.messages import Message, render
 from backlog_alerts.report import Report
 from backlog_alerts.rules import SEVERITIES
 from backlog_alerts.state import AlertState, RuleState, save_state

@@ -20,9 +20,11 @@ from backlog_alerts.demo import seed_demo
 from backlog_alerts.html_report import render_trail
 from backlog_alerts.lock import RunLockBusy
 from backlog_alerts.logs import LOG_FORMATS, RunLog
+from backlog_alerts.messages import MessageError
 from backlog_alerts.params import ParamsError, parse_yaml
 from backlog_alerts.paths import resolve_local
 from backlog_alerts.runner import (
+    ALERT_CHECK,
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_LOCKED,
@@ -35,6 +37,7 @@ from backlog_alerts.runner import (
     summary_lines,
 )
 from backlog_alerts.sources import SourceError
+from backlog_alerts.state import StateError
 
 DEFAULT_PARAMS = "params/local.yaml"
 EXIT_CODES = f"""exit codes:
@@ -109,7 +112,7 @@ def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs:
     """Run or backtest with its output in `log`; an exit code instead of a result when it could not run."""
     try:
         return start(*args, say=log.info, stderr_line=log.warning if log.json else None, **kwargs)
-    except (ParamsError, SourceError, aws.TargetError) as err:
+    except (ParamsError, SourceError, aws.TargetError, MessageError, StateError) as err:
         log.error(str(err), exit_code=EXIT_BAD_INPUT)
         return EXIT_BAD_INPUT
     except RunLockBusy as err:
@@ -121,9 +124,8 @@ def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs:
 
 
 def _failed(log: RunLog, result: RunResult) -> bool:
-    """Log the failed notebook, if any: one line naming it, its error and its executed copy."""
-    failed = result.failed
-    if failed:
+    """Log each failed notebook: one line naming it, its error and its executed copy."""
+    for failed in result.failures:
         log.error(
             f"{failed.notebook} {failed.status}: {failed.error} (executed copy: {failed.output})",
             run_id=result.run_id,
@@ -131,7 +133,7 @@ def _failed(log: RunLog, result: RunResult) -> bool:
             executed_copy=failed.output,
             exit_code=EXIT_NOTEBOOK_FAILED,
         )
-    return failed is not None
+    return result.failed is not None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -139,10 +141,11 @@ def _run(args: argparse.Namespace) -> int:
     result = _execute(log, run_pipeline, args.params, args.output_dir, args.notebooks)
     if isinstance(result, int):
         return result
+    if any(n.notebook == ALERT_CHECK for n in result.notebooks):  # even after a failed sync: what went out
+        for line in summary_lines(result):
+            log.info(line)
     if _failed(log, result):
         return EXIT_NOTEBOOK_FAILED
-    for line in summary_lines(result):
-        log.info(line)
     log.info("run succeeded", run_id=result.run_id, folder=result.folder, exit_code=EXIT_OK)
     return EXIT_OK
 

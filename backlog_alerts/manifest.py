@@ -51,7 +51,7 @@ def git_commit(root: Path | None) -> str:
 @dataclass
 class NotebookEntry:
     notebook: str
-    status: str = "pending"  # pending | running | succeeded | failed | timed out | interrupted
+    status: str = "pending"  # pending | running | succeeded | failed | timed out | interrupted | not run
     started_at: str = ""
     ended_at: str = ""
     seconds: float = 0.0

@@ -7,11 +7,12 @@ that a bad template or an unusual service name stops the check before the first 
 from __future__ import annotations
 
 import string
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from backlog_alerts.ascii_text import plain_ascii, topic_display_name
 from backlog_alerts.evaluation import Decision
+from backlog_alerts.rules import SEVERITIES, Rule
 
 SMS_LIMIT = 140  # one SMS segment of plain ASCII, including the "DISPLAYNAME> " prefix SNS adds
 SUBJECT_LIMIT = 100  # SNS: under 100 printable ASCII characters, no line breaks
@@ -54,12 +55,6 @@ class Message:
     @property
     def services(self) -> list[str]:
         return [d.service_name for d in self.decisions]
-
-
-def plain_ascii(text: str) -> str:
-    """`Violación` -> `Violacion`: SMS and Subject must be plain ASCII, so accents are dropped."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return folded
 
 
 def check_templates(templates: Mapping[str, str]) -> dict[str, str]:
@@ -125,6 +120,7 @@ def render(
 ) -> Message:
     """One message for some decisions of one department: `kind` is a severity or `resolved`."""
     department = decisions[0].department
+    display_name = topic_display_name(display_name)  # as SNS puts it in front of the SMS
     prefix = "resolved_" if kind == "resolved" else ""
     values = {
         "severity": kind,
@@ -168,3 +164,71 @@ def preflight(message: Message, display_name: str) -> None:
         )
     if not message.email.strip():
         raise MessageError(f"{where}: the email text is empty")
+
+
+def check_messages(
+    rules: list[Rule],
+    display_names: Mapping[str, str],
+    templates: Mapping[str, str],
+    counts: Mapping[str, int] | None = None,
+) -> None:
+    """Render every message these rules can send, with the real display names, before anything starts.
+
+    Each department's tiers alone and as a digest, and its resolved notice, with this report's counts
+    (or counts just over each threshold): a DisplayName or template that cannot fit SNS's limits stops
+    the run before the first change to AWS, instead of failing the alert check after the sync.
+    """
+    counts = counts or {}
+    for department, name in display_names.items():
+        mine = [r for r in rules if r.department == department]
+        tiers = [[r for r in mine if r.severity == severity] for severity in SEVERITIES]
+        groups = [g for g in tiers if g] + [[r] for r in mine]
+        cases = [(g, g[0].severity) for g in groups] + [(g, "resolved") for g in [*groups, mine] if g]
+        for group, kind in cases:
+            decisions = [_example(r, counts.get(r.service_name), kind) for r in group]
+            try:
+                _render_example(decisions, kind, templates, name)
+            except MessageError as err:
+                try:  # is the name too long even for the default texts? Else the templates are at fault.
+                    _render_example(decisions, kind, DEFAULT_TEMPLATES, name)
+                except MessageError:
+                    pass
+                else:
+                    raise
+                prefix = topic_display_name(name)
+                raise MessageError(
+                    f"departments.{department}: the DisplayName {prefix!r} ({len(prefix)} characters, put "
+                    f"in front of every SMS) leaves too little room for the text of a {kind} alert "
+                    f"(limit {SMS_LIMIT} characters in all)"
+                ) from err
+
+
+def _example(rule: Rule, count: int | None, kind: str) -> Decision:
+    """A decision like the alert check makes, for a count that fires the rule (or, resolved, does not)."""
+    if kind == "resolved":
+        count = min(rule.threshold if count is None else count, rule.threshold)
+    else:
+        count = max(count or 0, rule.threshold + 1)
+    fired = kind != "resolved"
+    return Decision(
+        rule.name,
+        rule.service_name,
+        rule.department,
+        rule.severity,
+        rule.comparison,
+        rule.threshold,
+        count,
+        fired,
+    )
+
+
+def _render_example(decisions: list[Decision], kind: str, templates: Mapping[str, str], name: str) -> None:
+    render(
+        decisions,
+        kind,
+        templates,
+        display_name=name,
+        report_uri="s3://" + "x" * 60 + "/2019/feb/final_report.csv",
+        period="2019-02",
+        run_id="20261128T113230.712721Z",
+    )

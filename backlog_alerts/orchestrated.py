@@ -21,6 +21,8 @@ from backlog_alerts.manifest import (
     NotebookEntry,
     now,
 )
+from backlog_alerts.params import runner_setting
+from backlog_alerts.preflight import within
 from backlog_alerts.retention import apply_retention
 from backlog_alerts.runner import (
     NotebookResult,
@@ -47,10 +49,16 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
     """
     plan = plan_run(params_path)
     aws.check_target(plan.params.get("target", "local"))
-    check_plan_inputs(plan)
-    if trail.is_s3(plan.location):
+    locked = trail.is_s3(plan.location)
+    if locked:
         holder = {"run_id": run_id, "started_at": now(), "host": owner, "pid": 0, "status": "running"}
         acquire_s3(plan.location, holder, wait=float(plan.params.get("lock_wait", 60)))
+    try:  # under the lock, as in `backlog-alerts run`: the check probes the alert state
+        within(float(runner_setting(plan.params, "execution_timeout")), lambda: check_plan_inputs(plan))
+    except BaseException:
+        if locked:
+            release_s3(plan.location)
+        raise
     folder = trail.join(plan.location, run_id)
     if not trail.is_s3(folder):
         Path(folder).mkdir(parents=True)

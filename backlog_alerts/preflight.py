@@ -1,22 +1,29 @@
-"""Before the first change to AWS: read the contacts file and the report as the notebooks will.
+"""Before the first change to AWS: everything a run can know without changing anything.
 
 Topic setup and the sync change AWS before the alert check reads the report, so a bad report found
-only in notebook 3 would leave a half-applied run. The runner reads both inputs first instead.
+only in notebook 3 would leave a half-applied run. The runner reads both inputs first, renders every
+message with the real display names and counts, and checks that the alert state can be read and
+written, all within the notebooks' cell timeout.
 """
 
 from __future__ import annotations
 
 import ast
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import papermill
 
 from backlog_alerts.contacts import parse_contacts
+from backlog_alerts.errors import SourceError
 from backlog_alerts.evaluation import evaluate
+from backlog_alerts.messages import check_messages, check_templates
 from backlog_alerts.report import load_report, request_settings
 from backlog_alerts.rules import parse_rules
 from backlog_alerts.sources import read_source
+from backlog_alerts.state import check_state_location
 
 
 def effective_parameters(notebook: Path, given: dict[str, Any]) -> dict[str, Any]:
@@ -52,15 +59,39 @@ def check_inputs(sync: dict[str, Any], alert: dict[str, Any]) -> list[str]:
             alert["include_duplicate_requests"],
         ),
     )
+    rules = parse_rules(alert["rules"], alert["departments"])
     if report.status == "ok":
-        evaluate(
-            parse_rules(alert["rules"], alert["departments"]),
-            report.counts,
-            report.uri,
-            alert["missing_service"],
-        )
+        evaluate(rules, report.counts, report.uri, alert["missing_service"])
+    check_messages(rules, alert["departments"], check_templates(alert["message_templates"]), report.counts)
+    state = check_state_location(alert["state_uri"], alert["region"], write=not alert["dry_run"])
     return [
         f"checked contacts {sync['contacts_uri']}: {len(contacts.contacts)} contacts, "
         f"{len(contacts.rejected_rows)} rows rejected",
         f"checked report {alert['report_uri']}: {report.status}, {len(report.counts)} services",
+        f"checked alert state {alert['state_uri']}: {len(state.rules)} rules, "
+        f"newest period {state.latest_period or 'none'}",
     ]
+
+
+def within(seconds: float, check: Callable[[], list[str]]) -> list[str]:
+    """Run the pre-run check with the notebooks' cell timeout: a check that would outlast a cell
+    must stop the run before anything changes, not let notebook 3 time out after 1 and 2 did."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["lines"] = check()
+        except BaseException as err:  # handed to the caller's thread below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run, name="pre-run check", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():  # a daemon thread: it ends with the process, which stops here
+        raise SourceError(
+            f"the inputs could not be read and checked within {seconds:g} s (execution_timeout); "
+            "nothing was changed. Is the report or the contacts file far larger than usual?"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["lines"]

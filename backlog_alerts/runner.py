@@ -43,12 +43,13 @@ from backlog_alerts.params import (
     split_params,
 )
 from backlog_alerts.paths import project_root, resolve_local
-from backlog_alerts.preflight import check_inputs, effective_parameters
+from backlog_alerts.preflight import check_inputs, effective_parameters, within
 from backlog_alerts.retention import apply_retention
 from backlog_alerts.runs import create_run_folder
 from backlog_alerts.topics import existing_topic_arns
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
+ALERT_CHECK = NOTEBOOKS[2]  # runs even after an earlier notebook failed
 BACKTEST = "04_backtest.ipynb"  # on demand (`backlog-alerts backtest`), never in the scheduled run
 
 EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -76,8 +77,13 @@ class RunResult:
     notebooks: list[NotebookResult] = field(default_factory=list)
 
     @property
+    def failures(self) -> list[NotebookResult]:
+        return [n for n in self.notebooks if n.status != "succeeded"]
+
+    @property
     def failed(self) -> NotebookResult | None:
-        return next((n for n in self.notebooks if n.status != "succeeded"), None)
+        """The first notebook that failed: the run's failure, as the manifest records it."""
+        return next(iter(self.failures), None)
 
     @cached_property
     def facts(self) -> dict[str, dict[str, Any]]:
@@ -297,9 +303,10 @@ def run_pipeline(
 
     with ExitStack() as stack:
         endpoint, started, env = _enter_aws(stack, params, say)
-        for line in check_plan_inputs(plan):
-            say(line)
         lock = stack.enter_context(run_lock(location, wait=float(runner_setting(params, "lock_wait"))))
+        seconds = float(runner_setting(params, "execution_timeout"))
+        for line in within(seconds, lambda: check_plan_inputs(plan)):  # under the lock: it probes the state
+            say(line)
         run_id, folder = create_run_folder(location)
         lock.claim(run_id)
         manifest = new_manifest(run_id, folder, params_path, paths)
@@ -336,8 +343,16 @@ def _run_notebooks(
     say: Callable[[str], None],
     stderr_line: Callable[[str], None] | None,
 ) -> None:
-    """Each notebook in turn, the manifest rewritten as each starts and ends."""
+    """Each notebook in turn, the manifest rewritten as each starts and ends.
+
+    A failure stops the run, except that the alert check runs whatever happened before it: a sync
+    refused by its removal guard (or failing) must not silence every department's alerts. It finds
+    its topics by name and fails clearly if they do not exist.
+    """
     for path, entry in zip(paths, manifest.notebooks, strict=True):
+        if result.failed and path.name != ALERT_CHECK:
+            entry.status = "not run"
+            continue
         entry.status, entry.started_at = "running", now()
         write_manifest(manifest)
         try:
@@ -350,8 +365,6 @@ def _run_notebooks(
         entry.status, entry.ended_at = outcome.status, now()
         entry.seconds, entry.error = round(outcome.seconds, 2), outcome.error
         result.notebooks.append(outcome)
-        if result.failed:
-            return
 
 
 def new_manifest(
@@ -423,9 +436,9 @@ def notify_ops_of_failure(params: dict[str, Any], result: RunResult) -> str:
         message_id = sns.publish(
             TopicArn=arn,
             Subject=f"[OPS] backlog-alerts run failed at {Path(failed.notebook).stem}"[:99],
-            Message=(
-                f"Run {result.run_id}: {failed.notebook} {failed.status}.\n"
-                f"Error: {failed.error}\nExecuted copy: {failed.output}"
+            Message="\n\n".join(
+                f"Run {result.run_id}: {n.notebook} {n.status}.\nError: {n.error}\nExecuted copy: {n.output}"
+                for n in result.failures
             ),
             MessageAttributes={"severity": {"DataType": "String", "StringValue": "ops"}},
         )["MessageId"]
@@ -453,21 +466,26 @@ def summary_lines(result: RunResult) -> list[str]:
     facts = result.facts
     topics = facts.get("01_topic_setup", {}).get("topics", [])
     sync_facts = facts.get("02_subscription_sync", {})
-    sync = sync_facts.get("sync_outcome", [])
+    sync = sync_facts.get("sync_outcome")
     alert_facts = facts.get("03_alert_check", {})
     alerts = alert_facts.get("alerts", [])
     report = alert_facts.get("report", {})
     keys = ("add", "remove", "held", "update", "unchanged", "pending", "rejected_rows")
-    totals = {k: sum(row[k] for row in sync) for k in keys}
+    totals = {k: sum(row[k] for row in sync or []) for k in keys}
     dry = " (dry run: planned, not applied)" if sync_facts.get("run", {}).get("dry_run") else ""
+    subscriptions = (
+        f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['held']} removals held, "
+        f"{totals['update']} filter updates, {totals['unchanged']} unchanged, {totals['pending']} pending, "
+        f"{totals['rejected_rows']} rows rejected{dry}"
+        if sync is not None
+        else "subscriptions: not changed (the sync stopped before applying its plan; see its error)"
+    )
     sent = [a for a in alerts if a["message_id"] and a["action"] in ("publish", "resolved")]
     actions = Counter(a["action"] for a in alerts)
     lines = [
         f"run folder: {result.folder}",
         f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
-        f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['held']} removals held, "
-        f"{totals['update']} filter updates, {totals['unchanged']} unchanged, {totals['pending']} pending, "
-        f"{totals['rejected_rows']} rows rejected{dry}",
+        subscriptions,
         f"report: {report.get('status', '?')}, period {report.get('period') or 'unknown'} "
         f"({report.get('uri', '')})",
         f"alerts: {len({a['message_id'] for a in sent})} message(s) published; rules: "

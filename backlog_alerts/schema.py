@@ -16,9 +16,9 @@ from pydantic import (
 )
 
 from backlog_alerts.evaluation import MuteError, parse_mutes
-from backlog_alerts.messages import MessageError, check_templates
+from backlog_alerts.messages import MessageError, check_messages, check_templates
 from backlog_alerts.rules import RuleError, parse_rules
-from backlog_alerts.topics import TopicError, check_topic_name, topic_name
+from backlog_alerts.topics import TopicError, check_display_name, check_topic_name, topic_name
 
 
 def _location(value: str) -> str:
@@ -111,8 +111,9 @@ class Params(BaseModel):
         """Rules, mutes and templates are checked against the departments, as the alert check will."""
         key = "departments"
         try:
-            for department in self.departments:
+            for department, display_name in self.departments.items():
                 topic_name(department)
+                check_display_name(department, display_name)
             key = "rules"
             rules = parse_rules(self.rules, self.departments) if "rules" in self.model_fields_set else []
             key = "proposed_rules"
@@ -121,10 +122,12 @@ class Params(BaseModel):
             key = "mutes"
             parse_mutes(self.mutes, self.departments, rules)
             key = "message_templates"
-            check_templates(self.message_templates)
+            check_messages(rules, self.departments, check_templates(self.message_templates))
         except (TopicError, RuleError, MuteError, MessageError) as err:
             message = str(err)
-            raise ValueError(message if message.startswith(key) else f"{key}: {message}") from err
+            raise ValueError(
+                message if message.startswith(("departments", key)) else f"{key}: {message}"
+            ) from err
         return self
 
 

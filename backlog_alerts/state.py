@@ -71,21 +71,80 @@ def _newest_period(rules: Iterable[RuleState]) -> str:
     return max((r.report_key for r in rules if PERIOD.fullmatch(r.report_key)), default="")
 
 
+def _read_s3(uri: str, region: str | None) -> tuple[bytes | None, str]:
+    """The state object's bytes and ETag; no bytes when nothing was saved yet."""
+    bucket, key = split_s3_uri(uri)
+    try:
+        response = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None, ""
+        raise StateError(f"{uri}: cannot read alert state: {err}") from err
+    return response["Body"].read(), response.get("ETag", "")
+
+
 def load_state(uri: str, region: str | None = None) -> AlertState:
     """The saved state, or an empty one when nothing was saved yet."""
     if uri.startswith("s3://"):
-        bucket, key = split_s3_uri(uri)
-        try:
-            body = aws.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return AlertState()
-            raise StateError(f"{uri}: cannot read alert state: {err}") from err
-        return AlertState.from_json(body.decode("utf-8"), uri)
+        body, _ = _read_s3(uri, region)
+        return AlertState() if body is None else AlertState.from_json(body.decode("utf-8"), uri)
     path = resolve_local(uri)
-    if not path.exists():
+    if path.is_dir():
+        raise StateError(
+            f"{uri}: is a folder; state_uri must name a file (e.g. {uri.rstrip('/')}/alert_state.json)"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return AlertState()
-    return AlertState.from_json(path.read_text(encoding="utf-8"), str(path))
+    except OSError as err:
+        raise StateError(f"{uri}: cannot read alert state: {err.strerror or err}") from err
+    return AlertState.from_json(text, str(path))
+
+
+def check_state_location(uri: str, region: str | None = None, *, write: bool = True) -> AlertState:
+    """Before the first change to AWS: the state can be read, and written where the run will write it.
+
+    Locally a temporary file is made and removed beside it. On S3 the object is written back exactly
+    as read, only if nobody changed it meanwhile (If-Match), or created empty if missing
+    (If-None-Match), so the check never overwrites another run's state.
+    """
+    if not uri.startswith("s3://"):
+        state = load_state(uri)
+        if write:
+            path = resolve_local(uri)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle, temporary = tempfile.mkstemp(
+                    dir=path.parent, prefix=f".{path.name}.", suffix=".check"
+                )
+                os.close(handle)
+                os.unlink(temporary)
+            except OSError as err:
+                raise StateError(f"{uri}: cannot write alert state there: {err.strerror or err}") from err
+        return state
+    bucket, key = split_s3_uri(uri)
+    if key.endswith("/"):
+        raise StateError(f"{uri}: names a folder; state_uri must name an object (e.g. {uri}alert_state.json)")
+    body, etag = _read_s3(uri, region)
+    state = AlertState() if body is None else AlertState.from_json(body.decode("utf-8"), uri)
+    if write:
+        condition = {"IfMatch": etag} if body is not None else {"IfNoneMatch": "*"}
+        try:
+            aws.client("s3", region).put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body if body is not None else state.to_json().encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as err:  # a failed condition means we could write: someone just did
+            if err.response.get("Error", {}).get("Code") not in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                raise StateError(f"{uri}: cannot write alert state: {err}") from err
+    return state
 
 
 def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
@@ -101,13 +160,16 @@ def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
             raise StateError(f"{uri}: cannot write alert state: {err}") from err
         return
     path = resolve_local(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as err:
+        raise StateError(f"{uri}: cannot write alert state: {err.strerror or err}") from err
 
 
 def as_rows(state: AlertState) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from backlog_alerts.ascii_text import topic_display_name
+
 TOPIC_SUFFIX = "_notifications"
 OPS = "ops"  # the key of the data engineer's topic among the department topics
 
@@ -30,6 +32,20 @@ def check_topic_name(name: str) -> str:
     return name
 
 
+DISPLAY_NAME_LIMIT = 100  # SNS's limit for a topic's DisplayName
+
+
+def check_display_name(department: str, name: str) -> str:
+    """The DisplayName SNS will store (ASCII), refused here if SNS would refuse it."""
+    folded = topic_display_name(name)
+    if len(folded) > DISPLAY_NAME_LIMIT:
+        raise TopicError(
+            f"departments.{department}: the DisplayName is {len(folded)} characters (SNS allows "
+            f"{DISPLAY_NAME_LIMIT})"
+        )
+    return folded
+
+
 def topic_name(department: str) -> str:
     """`trash` -> `trash_notifications`."""
     if not department or department == OPS:
@@ -53,7 +69,8 @@ def ensure_topics(
     ops_topic: str = "",
     kms_master_key_id: str = "",
 ) -> list[Topic]:
-    """Create missing topics by name only, then set DisplayName, the KMS key and tags in separate calls.
+    """Create missing topics by name only, then set DisplayName (in ASCII, as SMS needs it), the KMS key
+    and tags in separate calls.
 
     Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one,
     so attributes never travel with CreateTopic and a re-run returns the same ARNs. The optional
@@ -67,7 +84,7 @@ def ensure_topics(
     topics = []
     for department, name, display_name in wanted:
         arn = sns.create_topic(Name=name)["TopicArn"]
-        attributes = {"DisplayName": display_name, "KmsMasterKeyId": kms_master_key_id}
+        attributes = {"DisplayName": topic_display_name(display_name), "KmsMasterKeyId": kms_master_key_id}
         for attribute, value in attributes.items():
             if value:  # server-side encryption at rest with this KMS key, when one is given
                 sns.set_topic_attributes(TopicArn=arn, AttributeName=attribute, AttributeValue=value)

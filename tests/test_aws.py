@@ -61,6 +61,12 @@ def test_topics_are_created_once_with_display_name_and_tags(sns):
     ]
 
 
+def test_a_display_name_is_stored_in_ascii_as_sms_puts_it_in_front_of_each_text(sns):
+    (streets,) = ensure_topics(sns, {"streets": "Calles – Vías"})
+    attributes = sns.get_topic_attributes(TopicArn=streets.arn)["Attributes"]
+    assert attributes["DisplayName"] == "Calles - Vias"
+
+
 def test_finding_topics_never_creates_them(sns):
     with pytest.raises(TopicError, match="streets_notifications not found: run notebooks/01_topic_setup"):
         find_topics(sns, ["streets"])

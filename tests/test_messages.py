@@ -1,7 +1,8 @@
 import pytest
 
+from backlog_alerts.ascii_text import plain_ascii
 from backlog_alerts.evaluation import PUBLISH, Decision
-from backlog_alerts.messages import SMS_LIMIT, MessageError, check_templates, plain_ascii, render
+from backlog_alerts.messages import SMS_LIMIT, MessageError, check_templates, render
 
 
 def decision(service="Pothole", count=214, threshold=200, severity="critical", department="streets"):
@@ -77,3 +78,54 @@ def test_bad_templates_fail_at_start_up(templates, expected):
 def test_empty_or_non_ascii_subject_is_refused():
     with pytest.raises(MessageError, match="Subject is empty"):
         rendered([decision()], {"subject": " "})
+
+
+def rules():
+    from backlog_alerts.rules import parse_rules
+
+    return parse_rules(
+        [
+            {"name": "p", "service_name": "Pothole", "department": "streets", "threshold": 100},
+            {
+                "name": "pc",
+                "service_name": "Pothole",
+                "department": "streets",
+                "threshold": 200,
+                "severity": "critical",
+            },
+        ],
+        ["streets"],
+    )
+
+
+def test_a_non_ascii_display_name_is_folded_and_every_message_still_fits():
+    """`Calles – Vías` once failed the SMS check in notebook 3, after the sync had run."""
+    from backlog_alerts.messages import check_messages
+
+    check_messages(rules(), {"streets": "Calles – Vías"}, check_templates({}))
+    message = rendered([decision()], display_name="Calles – Vías")
+    assert len(f"Calles - Vias> {message.sms}") <= SMS_LIMIT
+
+
+def test_a_display_name_that_leaves_no_room_for_the_sms_is_named_before_anything_runs():
+    from backlog_alerts.messages import check_messages
+
+    name = (
+        "Departamento de Calles y Aceras de la Ciudad de San Diego, Division de Mantenimiento Vial y Baches"
+    )
+    with pytest.raises(MessageError) as caught:
+        check_messages(rules(), {"streets": name}, check_templates({}))
+    assert str(caught.value) == (
+        f"departments.streets: the DisplayName '{name}' ({len(name)} characters, put in front of every SMS) "
+        "leaves too little room for the text of a warning alert (limit 140 characters in all)"
+    )
+
+
+def test_a_template_too_long_for_this_reports_counts_is_blamed_on_the_template_not_the_name():
+    from backlog_alerts.messages import check_messages
+
+    text = ". Check the dashboard at https://example.gov/backlogs/streets now, reply STOP to opt out (texts)"
+    long_sms = check_templates({"sms": "{SEVERITY}: {summary}" + text})
+    check_messages(rules(), {"streets": "Streets"}, long_sms)  # counts just over the thresholds: fits
+    with pytest.raises(MessageError, match=r"^streets critical message: the SMS is 141 characters"):
+        check_messages(rules(), {"streets": "Streets"}, long_sms, {"Pothole": 10**9})

@@ -134,8 +134,10 @@ def test_failing_notebook_stops_the_run_and_keeps_its_copy(aws_endpoint, sns, sq
     assert str(failed_copy) in notice["Message"]
 
 
-def test_failure_in_an_early_notebook_runs_no_later_one(aws_endpoint, tmp_path):
+def test_a_failed_sync_does_not_silence_the_alert_check(aws_endpoint, sns, sqs, tmp_path):
     env = emulator_environ(aws_endpoint, clean_env())
+    topics = {t.department: t.arn for t in ensure_topics(sns, {"trash": "", "streets": ""})}
+    inbox = subscribe_queue(sqs, sns, topics["streets"], "inbox-streets")  # an existing subscriber
     refused = {"operation": "Subscribe", "match": "", "kind": "access_denied"}
     result = run_cli(
         ["run", "--output-dir", str(tmp_path / "out")], with_faults(env, spec(permanent=[refused]))
@@ -144,12 +146,28 @@ def test_failure_in_an_early_notebook_runs_no_later_one(aws_endpoint, tmp_path):
     assert (
         "02_subscription_sync.ipynb failed: SyncApplyError: 10 subscription change(s) failed" in result.stderr
     )
+    assert "alerts: 2 message(s) published" in result.stdout
+    (alert,) = drain(sqs, inbox)
+    assert alert["Subject"] == "[WARNING] Pothole backlog 163 > 100"
+    manifest = json.loads((only_run_folder(tmp_path / "out") / "manifest.json").read_text())
+    assert (manifest["status"], manifest["failed_notebook"]) == ("failed", "02_subscription_sync.ipynb")
+    assert [n["status"] for n in manifest["notebooks"]] == ["succeeded", "failed", "succeeded"]
+
+
+def test_a_failed_topic_setup_runs_no_sync_and_the_alert_check_says_why_it_cannot_send(
+    aws_endpoint, tmp_path
+):
+    env = emulator_environ(aws_endpoint, clean_env())
+    refused = {"operation": "CreateTopic", "match": "", "kind": "access_denied"}
+    result = run_cli(
+        ["run", "--output-dir", str(tmp_path / "out")], with_faults(env, spec(permanent=[refused]))
+    )
+    assert result.returncode == 1
     folder = only_run_folder(tmp_path / "out")
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "01_topic_setup.ipynb",
-        "02_subscription_sync.ipynb",
-        "manifest.json",
-    ]
+    assert not (folder / "02_subscription_sync.ipynb").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [n["status"] for n in manifest["notebooks"]] == ["failed", "not run", "failed"]
+    assert "03_alert_check.ipynb failed: TopicError: SNS topic(s)" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def test_dagbag_imports_one_dag_per_params_file_with_tasks_in_order(airflow_env,
     for task, following in zip(order, order[1:], strict=False):
         assert dag.get_task(task).downstream_task_ids == {following}
     assert dag.get_task("finish").trigger_rule == "all_done"
+    assert dag.get_task("alert_check").trigger_rule == "all_done", "a failed sync must not silence alerts"
 
 
 def audit_rows(output_dir: Path) -> list[dict]:

@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 
 ## test: lint, unit and integration tests, then every notebook executed by nbval
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest -n auto tests
+	$(BIN)/python -m pytest -n auto --dist loadgroup tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
 
 # Airflow pins many packages, so its test gets a venv of its own.

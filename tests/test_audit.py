@@ -62,6 +62,7 @@ def trail_runs(moto_endpoint, tmp_path_factory):
     return out, sorted(p.name for p in out.iterdir() if p.is_dir())
 
 
+@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     out, run_ids = trail_runs
     counts = {r["service_name"]: int(r["count"]) for r in demo_rows("final_report.csv")}
@@ -101,6 +102,7 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     assert len(table) == 4 and table[1].startswith(run_ids[0]) and "failed at notebook 3" in table[3]
 
 
+@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_one_run_in_full_and_since_filter(trail_runs):
     out, run_ids = trail_runs
     full = json.loads(
@@ -138,6 +140,7 @@ class Links(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_static_html_report_lists_runs_newest_first_with_working_links(trail_runs, tmp_path):
     out, run_ids = trail_runs
     result = run_cli(["report", "--output-dir", str(out), "--to", str(tmp_path / "html")], clean_env())
@@ -155,6 +158,7 @@ def test_static_html_report_lists_runs_newest_first_with_working_links(trail_run
     assert "Alert check" in page and "[WARNING] Pothole backlog" in page and "<img" in page
 
 
+@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_nothing_in_the_trail_holds_personal_data_or_keys(trail_runs, tmp_path):
     out, _ = trail_runs
     run_cli(["report", "--output-dir", str(out), "--to", str(out / "html")], clean_env())

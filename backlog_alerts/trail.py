@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from papermill.iorw import papermill_io
-
 from backlog_alerts import aws
 from backlog_alerts.paths import resolve_local
 
@@ -47,6 +45,8 @@ def exists(uri: str) -> bool:
 
 
 def read_text(uri: str) -> str:
+    from papermill.iorw import papermill_io  # 1.5 s to import: not in every kernel that imports `runs`
+
     return papermill_io.read(uri)
 
 
@@ -58,6 +58,8 @@ def write_json(uri: str, data: Any) -> None:
     """Replace a JSON document whole (an S3 PUT, or a local write then rename)."""
     text = json.dumps(data, indent=1, sort_keys=True)
     if is_s3(uri):
+        from papermill.iorw import papermill_io
+
         papermill_io.write(text, uri)
         return
     path = Path(uri)

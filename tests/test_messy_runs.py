@@ -35,6 +35,14 @@ class Run:
     audit: dict = field(default_factory=dict)  # the audit row of this run
 
 
+def write_params(path: Path, rules_yaml: str = "", **changes) -> Path:
+    """params/local.yaml with changes; `rules_yaml` is written as YAML text, as a person types it."""
+    params = {**yaml.safe_load((ROOT / "params" / "local.yaml").read_text()), **changes}
+    text = yaml.safe_dump({k: v for k, v in params.items() if not (rules_yaml and k == "rules")})
+    path.write_text(text + rules_yaml)
+    return path
+
+
 class City:
     """One emulator, the topics with an inbox queue each, and a folder of inputs and outputs."""
 
@@ -56,12 +64,7 @@ class City:
         return str(path)
 
     def params(self, name: str, rules_yaml: str = "", **changes) -> Path:
-        """params/local.yaml with changes; `rules_yaml` is written as YAML text, as a person types it."""
-        params = {**yaml.safe_load((ROOT / "params" / "local.yaml").read_text()), **changes}
-        text = yaml.safe_dump({k: v for k, v in params.items() if not (rules_yaml and k == "rules")})
-        path = self.folder / name
-        path.write_text(text + rules_yaml)
-        return path
+        return write_params(self.folder / name, rules_yaml, **changes)
 
     def run(self, params: Path) -> Run:
         result = run_cli(["run", "--params", str(params), "--output-dir", str(self.out)], self.env)
@@ -279,10 +282,7 @@ def test_each_missing_report_reaches_ops(months):
 def refused(aws_endpoint, tmp_path, rules_yaml="", **changes):
     """A run given these params: its exit code and last line, and whether AWS was touched at all."""
     city_env = emulator.emulator_environ(aws_endpoint, clean_env())
-    params = {**yaml.safe_load((ROOT / "params" / "local.yaml").read_text()), **changes}
-    text = yaml.safe_dump({k: v for k, v in params.items() if not (rules_yaml and k == "rules")})
-    path = tmp_path / "params.yaml"
-    path.write_text(text + rules_yaml)
+    path = write_params(tmp_path / "params.yaml", rules_yaml, **changes)
     result = run_cli(["run", "--params", str(path), "--output-dir", str(tmp_path / "out")], city_env)
     with emulator.patched_environ(city_env):
         sns = boto3.client("sns")

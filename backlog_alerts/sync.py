@@ -100,7 +100,7 @@ def removal_holds(contacts: ContactsFile, departments: Iterable[str], allow_mass
             for dept in [p.department] if p.department else departments:
                 invalid.setdefault((dept, PROTOCOL_OF[p.column]), []).append(p)
     protocols = {
-        key: f"held: {len(found)} row(s) of this department have an invalid {found[0].column} "
+        key: f"held: {len(found)} row(s) that may be this department's have an invalid {found[0].column} "
         f"(e.g. row {found[0].row}: {found[0].reason}); {key[1]} removals wait for a fixed file"
         for key, found in invalid.items()
     }

@@ -142,7 +142,9 @@ def test_invalid_rows_are_listed_and_the_valid_ones_still_sync(sns, synced, tmp_
     topic = f"{DEMO[0]['Department']}_notifications"
     assert (topic, "email", DEMO[0]["Email"]) in state(sns) and (topic, "sms", DEMO[0]["Phone"]) in state(sns)
     (held,) = [c for c in facts["changes"] if c["action"] == "held"]
-    assert held["note"].startswith("held: 1 row(s) of this department have an invalid Email (e.g. row 2: ")
+    assert held["note"].startswith(
+        "held: 1 row(s) that may be this department's have an invalid Email (e.g. row 2: "
+    )
     assert state(sns) == synced, "nothing was removed, and the rejected row added nothing"
 
 

@@ -183,7 +183,7 @@ def test_phones_that_excel_turned_into_numbers_hold_sms_removals_instead_of_maki
     held = [c for c in plan if c.action == "held"]
     assert [c.subscription_arn for c in held] == ["arn:s1", "arn:s2"]
     assert held[0].note == (
-        "held: 2 row(s) of this department have an invalid Phone (e.g. row 2: is a number in scientific "
+        "held: 2 row(s) that may be this department's have an invalid Phone (e.g. row 2: is a number in scientific "
         "notation: the column was formatted as a number in a spreadsheet, which loses digits; format the "
         "Phone column as Text and enter the numbers again); sms removals wait for a fixed file"
     )

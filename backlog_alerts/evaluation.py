@@ -12,7 +12,7 @@ from typing import Any
 
 from backlog_alerts.report import count_for
 from backlog_alerts.rules import Rule
-from backlog_alerts.state import AlertState
+from backlog_alerts.state import AlertState, RuleState
 
 # What a decision leads to. Only PUBLISH and RESOLVED send anything.
 PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (
@@ -117,6 +117,14 @@ def evaluate(
     return planned
 
 
+def _same_facts(before: RuleState, d: Decision) -> bool:
+    """A period's alert is sent once per period; without a period, once per count, whichever file the
+    count came from (the same numbers copied to an unnamed file are not news)."""
+    if d.report_key.startswith("count:"):
+        return before.count == d.count
+    return before.report_key == d.report_key
+
+
 def plan_actions(
     decisions: list[Decision],
     state: AlertState,
@@ -140,7 +148,7 @@ def plan_actions(
             if d.action == SUPERSEDED:
                 planned.append(d)
                 continue
-            if was_firing and before.report_key == d.report_key:
+            if was_firing and _same_facts(before, d):
                 note = f"already sent {before.message_id or '(as part of a higher tier)'} at {before.sent_at}"
                 d = replace(d, action=SUPPRESSED, note=note, state_after="firing")
             else:

@@ -26,18 +26,19 @@ class ParamsError(ValueError):
     """A params file that cannot drive a run; the message names the file and the key."""
 
 
-BOOL, INT, FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float"))
+BOOL, INT, FLOAT, TIMESTAMP = (f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp"))
 
 
 class _ParamsLoader(yaml.SafeLoader):
     """yaml's safe loader with YAML 1.2 scalars, and a key given twice is an error.
 
-    PyYAML follows YAML 1.1, where `030` is octal 24, `yes` is true and `1:30` is 90: a threshold
-    must mean what it looks like, so numbers and booleans follow YAML 1.2's core schema instead.
+    PyYAML follows YAML 1.1, where `030` is octal 24, `yes` is true, `1:30` is 90 and `2019-02-30` a
+    date that crashes the loader: a value must mean what it looks like, so scalars follow YAML 1.2's
+    core schema instead (dates stay text, and the code that reads them names a bad one).
     """
 
     yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (BOOL, INT, FLOAT)]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (BOOL, INT, FLOAT, TIMESTAMP)]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 

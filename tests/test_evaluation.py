@@ -133,3 +133,14 @@ def test_mutes_hold_back_and_say_why_until_their_end_date():
 def test_bad_mutes_are_named(mute, expected):
     with pytest.raises(MuteError, match=expected):
         parse_mutes([mute], ["streets", "trash"], RULES)
+
+
+def test_without_a_period_the_same_count_is_not_sent_again_whichever_file_it_came_from():
+    """March's report copied to `latest.csv` (no period) once sent March's alerts a second time."""
+    sent_for_march = state_of(pothole_warn={**FIRING_FEB, "report_key": "2019-03", "count": 150})
+    unnamed = evaluate(RULES, {"Pothole": 150, "Illegal Dumping": 0}, "latest.csv", "error")
+    planned = by_rule(plan_actions(unnamed, sent_for_march, notify_resolved=False, today=TODAY))
+    assert planned["pothole_warn"].action == SUPPRESSED
+    higher = evaluate(RULES, {"Pothole": 160, "Illegal Dumping": 0}, "latest.csv", "error")
+    planned = by_rule(plan_actions(higher, sent_for_march, notify_resolved=False, today=TODAY))
+    assert planned["pothole_warn"].action == PUBLISH, "without a period, a new count is news"

@@ -180,7 +180,8 @@ def against_state(report: Report, state: AlertState) -> Report:
         return report
     note = (
         f"{report.uri} covers {report.period}, but {newest} was already checked: periods only move "
-        "forward, so no department is alerted on older numbers"
+        "forward, so no department is alerted on older numbers (if checking "
+        f"{newest} was a mistake, remove latest_period from the alert state)"
     )
     return replace(report, status="stale", note=note, notice_key=report.period)
 

@@ -64,9 +64,11 @@ def check_inputs(sync: dict[str, Any], alert: dict[str, Any]) -> list[str]:
         evaluate(rules, report.counts, report.uri, alert["missing_service"])
     check_messages(rules, alert["departments"], check_templates(alert["message_templates"]), report.counts)
     state = check_state_location(alert["state_uri"], alert["region"], write=not alert["dry_run"])
+    dropped = sum(p.effect == "endpoint dropped" for p in contacts.problems)
+    first = f" (first: {contacts.problems[0]})" if contacts.problems else ""
     return [
         f"checked contacts {sync['contacts_uri']}: {len(contacts.contacts)} contacts, "
-        f"{len(contacts.rejected_rows)} rows rejected",
+        f"{len(contacts.rejected_rows)} rows rejected, {dropped} invalid emails or phones dropped{first}",
         f"checked report {alert['report_uri']}: {report.status}, {len(report.counts)} services",
         f"checked alert state {alert['state_uri']}: {len(state.rules)} rules, "
         f"newest period {state.latest_period or 'none'}",

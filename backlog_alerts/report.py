@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -26,12 +27,13 @@ _MONTH_NAMES = (
     "january|february|march|april|june|july|august|september|october|november|december|sept|"
     + "|".join(MONTHS)
 )
-# A period in a key: year first (`2019/feb/`, `2019-02`) or a month name first (`feb-2019`, `February_2019`).
+# A period in a key: year first (`2019/feb/`, `2019-02`) or a month name first in one name (`feb-2019/`,
+# `February_2019.csv`; not `dec/2019/`, where `dec` may be anything).
 _PERIODS_IN_PATH = (
     re.compile(
         r"(?<!\d)(?P<year>\d{4})[/_-](?P<month>" + _MONTH_NAMES + r"|1[0-2]|0?[1-9])(?![a-z\d])", re.I
     ),
-    re.compile(r"(?<![a-z])(?P<month>" + _MONTH_NAMES + r")[/_ -]?(?P<year>\d{4})(?!\d)", re.I),
+    re.compile(r"(?<![a-z])(?P<month>" + _MONTH_NAMES + r")[_ -]?(?P<year>\d{4})(?!\d)", re.I),
 )
 
 
@@ -176,6 +178,12 @@ def load_report(
     With `requests` settings the file holds raw request records, and each count is the open backlog.
     """
     found_period = report_period(uri, period)
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    if found_period > this_month:  # a typo (2091 for 2019) would make every real report stale after it
+        raise SourceError(
+            f"{uri}: covers {found_period}, a month that has not come yet (this is {this_month}): "
+            "a typo in the key or in report_period?"
+        )
     if expected_period:
         report_period("", expected_period)  # validates the format
         if not found_period:  # lateness cannot be judged: never alert as if current

@@ -51,10 +51,10 @@ def parse_rules(raw_rules: Iterable[Mapping[str, Any]], departments: Iterable[st
         label = f"rule {raw.get('name') or position}"
         missing = [f for f in REQUIRED if raw.get(f) in (None, "")]
         unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
-        if missing:
-            raise RuleError(f"{label}: missing field(s) {', '.join(missing)}")
-        if unknown:
-            raise RuleError(f"{label}: unknown field(s) {', '.join(unknown)}")
+        if missing or unknown:  # both at once: `treshold: 30` is one typo, not a missing threshold
+            parts = [f"missing field(s) {', '.join(missing)}"] if missing else []
+            parts += [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
+            raise RuleError(f"{label}: {'; '.join(parts)}")
         for name in ("name", "service_name", "department"):
             if not isinstance(raw[name], str):
                 raise RuleError(

@@ -473,10 +473,11 @@ def summary_lines(result: RunResult) -> list[str]:
     keys = ("add", "remove", "held", "update", "unchanged", "pending", "rejected_rows")
     totals = {k: sum(row[k] for row in sync or []) for k in keys}
     dry = " (dry run: planned, not applied)" if sync_facts.get("run", {}).get("dry_run") else ""
+    dropped = sum(p["effect"] == "endpoint dropped" for p in sync_facts.get("problems", []))
     subscriptions = (
         f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['held']} removals held, "
         f"{totals['update']} filter updates, {totals['unchanged']} unchanged, {totals['pending']} pending, "
-        f"{totals['rejected_rows']} rows rejected{dry}"
+        f"{totals['rejected_rows']} rows rejected, {dropped} invalid emails or phones dropped{dry}"
         if sync is not None
         else "subscriptions: not changed (the sync stopped before applying its plan; see its error)"
     )

@@ -81,7 +81,11 @@ def read_source(uri: str, region: str | None = None) -> Source:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise SourceError(f"{uri}: not UTF-8 text (byte {err.start})") from err
+        row = data.count(b"\n", 0, err.start) + 1
+        raise SourceError(
+            f"{uri}: not UTF-8 text (row {row}, byte {err.start}); if a spreadsheet saved it, save it "
+            "again as CSV UTF-8"
+        ) from err
     return Source(uri=uri, text=text, etag=etag, sha256=hashlib.sha256(data).hexdigest())
 
 

@@ -185,6 +185,11 @@ def test_a_contacts_file_saved_by_excel_keeps_every_subscription_as_it_was(direc
     assert excel.code == 0, excel.stderr
     assert excel.people == runs["first"].people, "same subscriptions, same ARNs: nobody re-confirms"
     assert "subscriptions: 0 added, 0 removed, 6 removals held" in excel.stdout
+    assert (
+        "6 invalid emails or phones dropped (first: row 2, Phone: '1.*****E+10' is a number in scientific"
+        in excel.stdout
+    )
+    assert "1 rows rejected, 6 invalid emails or phones dropped" in excel.stdout  # the run's own summary
 
 
 @pytest.mark.xdist_group("messy-directors")  # shares the module fixture

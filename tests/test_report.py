@@ -109,6 +109,7 @@ def test_a_re_export_with_other_line_ends_and_row_order_is_about_the_same_facts(
         ("feb-2019/final_report.csv", "2019-02"),
         ("exports/September_2019/report.csv", "2019-09"),
         ("2019/mayor/report.csv", ""),  # a word that starts like a month is not one
+        ("/srv/dec/2019/report.csv", ""),  # a month name first must share its folder with the year
         ("final/latest_report.csv", ""),
     ],
 )
@@ -132,3 +133,18 @@ def test_an_expected_period_with_no_period_to_compare_stops_before_anything_is_r
         "or put the period in the key (e.g. 2019/feb/final_report.csv)"
     )
     assert load_report(str(path), period="2019-03", expected_period="2019-03").status == "ok"
+
+
+def test_a_period_that_has_not_come_yet_is_refused(tmp_path):
+    """A typo such as 2091 for 2019 would alert, then make every real report stale after it."""
+    from backlog_alerts.report import load_report
+
+    path = tmp_path / "2091" / "04" / "final_report.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("service_name,count\nPothole,163\n")
+    with pytest.raises(
+        SourceError, match=r"2091/04/final_report.csv: covers 2091-04, a month that has not come yet"
+    ):
+        load_report(str(path))
+    with pytest.raises(SourceError, match=r"covers 2999-12, a month that has not come yet"):
+        load_report(str(path), period="2999-12")

@@ -29,6 +29,10 @@ def test_at_least_fires_on_the_threshold_itself():
         ({"service_name": 311}, r"rule potholes, service_name: 311 is not text \(quote it"),
         ({"name": 7}, r"rule 7, name: 7 is not text"),
         ({"subject": "x"}, r"rule potholes: unknown field\(s\) subject"),
+        (
+            {"threshold": None, "treshold": 5},
+            r"rule potholes: missing field\(s\) threshold; unknown field\(s\) treshold$",
+        ),
     ],
 )
 def test_bad_rules_are_named_by_rule_and_field(change, expected):

@@ -64,7 +64,7 @@ def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint,
     first = run_cli(["run", "--output-dir", str(tmp_path / "out")], env)
     assert first.returncode == 0, first.stderr
     assert (
-        "subscriptions: 10 added, 0 removed, 0 removals held, 0 filter updates, 0 unchanged, 0 pending, 0 rows rejected"
+        "subscriptions: 10 added, 0 removed, 0 removals held, 0 filter updates, 0 unchanged, 0 pending, 0 rows rejected, 0 invalid emails or phones dropped"
         in first.stdout
     )
 

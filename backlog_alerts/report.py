@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from backlog_alerts.backlog import RequestSettings, open_backlog
+from backlog_alerts.rules import Rule
 from backlog_alerts.sources import (
     Source,
     SourceError,
@@ -81,6 +83,13 @@ def parse_counts(
             }[problem]
         )
     return dict(zip(services.tolist(), numbers.tolist(), strict=True))
+
+
+def watched_counts(counts: dict[str, int], rules: Iterable[Rule]) -> list[dict[str, Any]]:
+    """The counts the rules look at, for the record. A report may list a million services (the file is
+    identified by its SHA-256); recording them all made an executed notebook too big to save in time."""
+    watched = {r.service_name for r in rules}
+    return [{"service_name": s, "count": c} for s, c in counts.items() if s in watched]
 
 
 def check_missing_service(mode: str) -> str:

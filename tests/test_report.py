@@ -148,3 +148,13 @@ def test_a_period_that_has_not_come_yet_is_refused(tmp_path):
         load_report(str(path))
     with pytest.raises(SourceError, match=r"covers 2999-12, a month that has not come yet"):
         load_report(str(path), period="2999-12")
+
+
+def test_only_the_watched_services_counts_are_recorded():
+    """300,000 services once made an executed notebook of tens of MB, saved after every cell."""
+    from backlog_alerts.report import watched_counts
+    from backlog_alerts.rules import parse_rules
+
+    rules = parse_rules([{"name": "p", "service_name": "Pothole", "department": "s", "threshold": 1}], ["s"])
+    counts = {"Graffiti": 3, "Pothole": 163, **{f"Service {i}": i for i in range(1000)}}
+    assert watched_counts(counts, rules) == [{"service_name": "Pothole", "count": 163}]

@@ -12,8 +12,8 @@ import argparse
 import contextlib
 import time
 
-from backlog_alerts.report import parse_counts
-from backlog_alerts.sources import Source, SourceError
+from backlog_alerts.alerting.report import parse_counts
+from backlog_alerts.io.sources import Source, SourceError
 
 
 def report_text(rows: int, twin_at_end: bool) -> str:

@@ -38,7 +38,7 @@ def build(rows: int, folder: Path) -> Path:
 
 
 def ours(path: str) -> dict[str, int]:
-    from backlog_alerts.backlog import RequestSettings, open_backlog
+    from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
 
     return dict(open_backlog(path, RequestSettings()).counts)
 
@@ -54,7 +54,7 @@ def plain_pandas(path: str) -> dict[str, int]:
 def child(method: str, path: str) -> None:
     """Run one method in this fresh process and print its figures as JSON."""
     if method == "ours":  # each process imports only what its method needs, before the clock starts
-        import backlog_alerts.backlog  # noqa: F401
+        import backlog_alerts.alerting.backlog  # noqa: F401
     else:
         global pd
         import pandas as pd

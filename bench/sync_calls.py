@@ -14,11 +14,11 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 
-from backlog_alerts import aws, emulator
-from backlog_alerts.contacts import Contact
-from backlog_alerts.subscriptions import list_subscriptions, wanted_subscriptions
-from backlog_alerts.sync import apply_plan, plan_sync
-from backlog_alerts.topics import Topic, ensure_topics
+from backlog_alerts.io import aws, emulator
+from backlog_alerts.sync.contacts import Contact
+from backlog_alerts.sync.plan import apply_plan, plan_sync
+from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
+from backlog_alerts.sync.topics import Topic, ensure_topics
 
 DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}
 AREAS = ("619", "858", "760", "442")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 
-from backlog_alerts import aws, emulator
-from backlog_alerts.demo import seed_demo
+from backlog_alerts.io import aws, emulator
+from backlog_alerts.io.demo import seed_demo
 
 _stack = ExitStack()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from backlog_alerts import emulator
-from backlog_alerts.sources import Source
+from backlog_alerts.io import emulator
+from backlog_alerts.io.sources import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"

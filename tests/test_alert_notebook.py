@@ -5,8 +5,8 @@ import pytest
 from conftest import ROOT
 from test_aws import drain, subscribe_queue
 
-from backlog_alerts.executed import read_facts
-from backlog_alerts.topics import ensure_topics
+from backlog_alerts.sync.topics import ensure_topics
+from backlog_alerts.trail.executed import read_facts
 
 pytestmark = pytest.mark.integration
 DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}

@@ -17,19 +17,19 @@ from conftest import POTHOLE_TIERS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backlog_alerts.alerts import (
+from backlog_alerts.alerting.evaluation import PUBLISH, SUPERSEDED, plan_actions
+from backlog_alerts.alerting.evaluation import evaluate as evaluate_rules
+from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
+from backlog_alerts.alerting.publish import (
     against_state,
     build_messages,
     publish_and_record,
     report_problem_notice,
 )
-from backlog_alerts.evaluation import PUBLISH, SUPERSEDED, plan_actions
-from backlog_alerts.evaluation import evaluate as evaluate_rules
-from backlog_alerts.messages import DEFAULT_TEMPLATES
-from backlog_alerts.report import load_report
-from backlog_alerts.rules import parse_rules
-from backlog_alerts.state import AlertState, RuleState, load_state
-from backlog_alerts.topics import Topic
+from backlog_alerts.alerting.report import load_report
+from backlog_alerts.alerting.rules import parse_rules
+from backlog_alerts.alerting.state import AlertState, RuleState, load_state
+from backlog_alerts.sync.topics import Topic
 
 DEPARTMENTS = {"streets": "Streets", "trash": "Trash"}
 RULES = parse_rules(

@@ -17,8 +17,8 @@ from faults.aws_faults import spec
 from faults.trials import with_faults
 from test_run import CLI, demo_rows, run_cli
 
-from backlog_alerts import emulator, trail
-from backlog_alerts.audit import collect
+from backlog_alerts.io import emulator, storage
+from backlog_alerts.trail.audit import collect
 
 pytestmark = pytest.mark.integration
 AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
@@ -188,9 +188,9 @@ def test_audit_reads_a_trail_on_s3_like_a_local_one(aws_endpoint, tmp_path):
     )
     assert len(rows) == 1 and rows[0]["status"] == "succeeded" and rows[0]["counts"].startswith("potholes=")
     with emulator.patched_environ(env):
-        (run_id,) = trail.run_ids("s3://audit-trail/backlog/runs")
+        (run_id,) = storage.run_ids("s3://audit-trail/backlog/runs")
         assert collect("s3://audit-trail/backlog/runs") == rows
-        assert trail.exists(f"s3://audit-trail/backlog/runs/{run_id}/03_alert_check.ipynb")
+        assert storage.exists(f"s3://audit-trail/backlog/runs/{run_id}/03_alert_check.ipynb")
 
 
 def wait_for_notebook_2(manifest: Path, timeout=120):

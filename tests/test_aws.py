@@ -11,19 +11,19 @@ from urllib.parse import urlparse
 import pytest
 from conftest import POTHOLE_TIERS
 
-from backlog_alerts import aws
-from backlog_alerts.alerts import build_messages, publish_and_record
-from backlog_alerts.contacts import Contact
-from backlog_alerts.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
-from backlog_alerts.evaluation import evaluate, plan_actions
-from backlog_alerts.messages import check_templates
-from backlog_alerts.report import Report
-from backlog_alerts.rules import parse_rules
-from backlog_alerts.sources import SourceError, read_source
-from backlog_alerts.state import AlertState, load_state, save_state
-from backlog_alerts.subscriptions import list_subscriptions, wanted_subscriptions
-from backlog_alerts.sync import apply_plan, plan_sync
-from backlog_alerts.topics import TopicError, ensure_topics, find_topics
+from backlog_alerts.alerting.evaluation import evaluate, plan_actions
+from backlog_alerts.alerting.messages import check_templates
+from backlog_alerts.alerting.publish import build_messages, publish_and_record
+from backlog_alerts.alerting.report import Report
+from backlog_alerts.alerting.rules import parse_rules
+from backlog_alerts.alerting.state import AlertState, load_state, save_state
+from backlog_alerts.io import aws
+from backlog_alerts.io.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
+from backlog_alerts.io.sources import SourceError, read_source
+from backlog_alerts.sync.contacts import Contact
+from backlog_alerts.sync.plan import apply_plan, plan_sync
+from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
+from backlog_alerts.sync.topics import TopicError, ensure_topics, find_topics
 
 pytestmark = pytest.mark.integration
 DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}

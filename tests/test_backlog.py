@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from backlog_alerts.backlog import RequestSettings, open_backlog
-from backlog_alerts.evaluation import evaluate
-from backlog_alerts.report import load_report, request_settings
-from backlog_alerts.rules import parse_rules
-from backlog_alerts.sources import SourceError
+from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
+from backlog_alerts.alerting.evaluation import evaluate
+from backlog_alerts.alerting.report import load_report, request_settings
+from backlog_alerts.alerting.rules import parse_rules
+from backlog_alerts.io.sources import SourceError
 
 GID_2021 = "gid_raw/get_it_done_2021_requests_datasd_v1fromMarch__melissamonroe.csv"
 GID_2018 = [
@@ -94,7 +94,7 @@ def test_a_run_on_raw_records_alerts_on_the_open_backlog(real_file, aws_endpoint
     from conftest import clean_env
     from test_run import params_file, run_cli
 
-    from backlog_alerts.emulator import emulator_environ
+    from backlog_alerts.io.emulator import emulator_environ
 
     path = real_file(GID_2021)
     expected = expected_backlog(path)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from backlog_alerts.backtest import action_table, list_reports, messages_per_director, replay, side_by_side
-from backlog_alerts.contacts import Contact
-from backlog_alerts.rules import parse_rules
-from backlog_alerts.sources import SourceError
+from backlog_alerts.alerting.backtest import (
+    action_table,
+    list_reports,
+    messages_per_director,
+    replay,
+    side_by_side,
+)
+from backlog_alerts.alerting.rules import parse_rules
+from backlog_alerts.io.sources import SourceError
+from backlog_alerts.sync.contacts import Contact
 
 DEPARTMENTS = {"streets": "Streets", "trash": "Trash"}
 # Pothole and Illegal Dumping counts per month; the expectations below follow from these numbers.
@@ -97,7 +103,7 @@ def test_side_by_side_shows_what_a_higher_threshold_would_have_spared(history):
 
 
 def test_mutes_are_judged_on_the_replayed_period(history):
-    from backlog_alerts.evaluation import parse_mutes
+    from backlog_alerts.alerting.evaluation import parse_mutes
 
     current = rules(WARN)
     mutes = parse_mutes(
@@ -115,10 +121,10 @@ def test_the_backtest_command_keeps_its_notebook_on_the_trail_and_sends_nothing(
     from conftest import clean_env
     from test_run import only_run_folder, run_cli
 
-    from backlog_alerts.audit import collect
-    from backlog_alerts.demo import DEMO_STATE_URI
-    from backlog_alerts.emulator import emulator_environ, published_messages
-    from backlog_alerts.executed import read_facts
+    from backlog_alerts.io.demo import DEMO_STATE_URI
+    from backlog_alerts.io.emulator import emulator_environ, published_messages
+    from backlog_alerts.trail.audit import collect
+    from backlog_alerts.trail.executed import read_facts
 
     proposed = tmp_path / "proposed.yaml"
     proposed.write_text(yaml.safe_dump({"rules": [{**WARN, "name": "potholes_150", "threshold": 150}]}))

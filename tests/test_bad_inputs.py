@@ -10,12 +10,18 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from backlog_alerts.contacts import ContactsError, parse_contacts
-from backlog_alerts.emulator import published_messages
-from backlog_alerts.params import ParamsError, check_params, declared_parameters, load_params, split_params
-from backlog_alerts.report import parse_counts
-from backlog_alerts.runner import BACKTEST, NOTEBOOKS, run_pipeline
-from backlog_alerts.sources import SourceError, read_source
+from backlog_alerts.alerting.report import parse_counts
+from backlog_alerts.io.emulator import published_messages
+from backlog_alerts.io.sources import SourceError, read_source
+from backlog_alerts.run.params import (
+    ParamsError,
+    check_params,
+    declared_parameters,
+    load_params,
+    split_params,
+)
+from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS, run_pipeline
+from backlog_alerts.sync.contacts import ContactsError, parse_contacts
 
 CORPUS = ROOT / "tests" / "corpus"
 DEPARTMENTS = ["trash", "streets"]

@@ -1,9 +1,9 @@
 from conftest import POTHOLE_TIERS
 from matplotlib.colors import to_hex
 
-from backlog_alerts.charts import TIER_COLOURS, counts_vs_thresholds
-from backlog_alerts.evaluation import evaluate
-from backlog_alerts.rules import parse_rules
+from backlog_alerts.alerting.charts import TIER_COLOURS, counts_vs_thresholds
+from backlog_alerts.alerting.evaluation import evaluate
+from backlog_alerts.alerting.rules import parse_rules
 
 
 def test_one_bar_per_service_coloured_by_the_tier_that_fired():

@@ -1,10 +1,10 @@
 import pytest
 from conftest import text_source
 
-from backlog_alerts.contacts import ContactsError, masked_rows, normalize_phone, parse_contacts
-from backlog_alerts.sources import SourceError
-from backlog_alerts.subscriptions import wanted_subscriptions
-from backlog_alerts.topics import Topic
+from backlog_alerts.io.sources import SourceError
+from backlog_alerts.sync.contacts import ContactsError, masked_rows, normalize_phone, parse_contacts
+from backlog_alerts.sync.subscriptions import wanted_subscriptions
+from backlog_alerts.sync.topics import Topic
 
 DEPARTMENTS = ["trash", "streets"]
 HEADER = "Name,Email,Phone,Department\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from backlog_alerts.cli import _parser
+from backlog_alerts.run.cli import _parser
 
 DEPLOY = ROOT / "deploy"
 CRON_LINE = re.compile(r"^(?:#\s*)?((?:\S+\s+){5})cd (\S+) && (.+?)(?:\s+>>.*)?$")

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from conftest import POTHOLE_TIERS
 
-from backlog_alerts.evaluation import (
+from backlog_alerts.alerting.evaluation import (
     CLEARED,
     MUTED,
     PUBLISH,
@@ -19,9 +19,9 @@ from backlog_alerts.evaluation import (
     parse_mutes,
     plan_actions,
 )
-from backlog_alerts.rules import parse_rules
-from backlog_alerts.sources import SourceError
-from backlog_alerts.state import AlertState, RuleState
+from backlog_alerts.alerting.rules import parse_rules
+from backlog_alerts.alerting.state import AlertState, RuleState
+from backlog_alerts.io.sources import SourceError
 
 RULES = parse_rules(
     [

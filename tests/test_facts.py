@@ -1,8 +1,8 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from backlog_alerts.executed import first_error, read_facts
-from backlog_alerts.facts import FACTS_MIME
+from backlog_alerts.trail.executed import first_error, read_facts
+from backlog_alerts.trail.facts import FACTS_MIME
 
 
 def notebook_with(outputs, path):

@@ -24,7 +24,7 @@ from faults.trials import (
     with_faults,
 )
 
-from backlog_alerts.emulator import emulator_environ
+from backlog_alerts.io.emulator import emulator_environ
 
 pytestmark = pytest.mark.integration
 
@@ -117,11 +117,11 @@ def test_an_endpoint_that_is_down_fails_each_change_clearly_and_the_next_sync_fi
     """In-process: SNS unreachable for Subscribe (after botocore's retries) fails every add, named."""
     from faults.aws_faults import FaultInjector
 
-    from backlog_alerts import aws
-    from backlog_alerts.contacts import Contact
-    from backlog_alerts.subscriptions import list_subscriptions, wanted_subscriptions
-    from backlog_alerts.sync import SyncApplyError, apply_plan, plan_sync, raise_for_failures
-    from backlog_alerts.topics import ensure_topics
+    from backlog_alerts.io import aws
+    from backlog_alerts.sync.contacts import Contact
+    from backlog_alerts.sync.plan import SyncApplyError, apply_plan, plan_sync, raise_for_failures
+    from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
+    from backlog_alerts.sync.topics import ensure_topics
 
     topics = {t.department: t for t in ensure_topics(sns, {"trash": ""})}
     wanted = wanted_subscriptions([Contact(2, "Dana", "dana@example.gov", "+16195550101", "trash")], topics)

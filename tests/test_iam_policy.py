@@ -18,8 +18,8 @@ from conftest import ROOT, clean_env
 from faults.aws_faults import read_log, spec
 from faults.trials import run, with_faults
 
-from backlog_alerts.demo import seed_demo
-from backlog_alerts.emulator import emulator_environ
+from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.io.emulator import emulator_environ
 
 pytestmark = pytest.mark.integration
 

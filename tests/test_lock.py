@@ -11,8 +11,8 @@ import pytest
 from conftest import clean_env
 from test_run import params_file, run_cli
 
-from backlog_alerts import emulator
-from backlog_alerts.lock import LOCK_NAME, RunLockBusy, run_lock
+from backlog_alerts.io import emulator
+from backlog_alerts.trail.lock import LOCK_NAME, RunLockBusy, run_lock
 
 
 @pytest.fixture(params=["local", "s3"])

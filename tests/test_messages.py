@@ -1,8 +1,8 @@
 import pytest
 
+from backlog_alerts.alerting.evaluation import PUBLISH, Decision
+from backlog_alerts.alerting.messages import SMS_LIMIT, MessageError, check_templates, render
 from backlog_alerts.ascii_text import plain_ascii
-from backlog_alerts.evaluation import PUBLISH, Decision
-from backlog_alerts.messages import SMS_LIMIT, MessageError, check_templates, render
 
 
 def decision(service="Pothole", count=214, threshold=200, severity="critical", department="streets"):
@@ -81,7 +81,7 @@ def test_empty_or_non_ascii_subject_is_refused():
 
 
 def rules():
-    from backlog_alerts.rules import parse_rules
+    from backlog_alerts.alerting.rules import parse_rules
 
     return parse_rules(
         [
@@ -100,7 +100,7 @@ def rules():
 
 def test_a_non_ascii_display_name_is_folded_and_every_message_still_fits():
     """`Calles – Vías` once failed the SMS check in notebook 3, after the sync had run."""
-    from backlog_alerts.messages import check_messages
+    from backlog_alerts.alerting.messages import check_messages
 
     check_messages(rules(), {"streets": "Calles – Vías"}, check_templates({}))
     message = rendered([decision()], display_name="Calles – Vías")
@@ -108,7 +108,7 @@ def test_a_non_ascii_display_name_is_folded_and_every_message_still_fits():
 
 
 def test_a_display_name_that_leaves_no_room_for_the_sms_is_named_before_anything_runs():
-    from backlog_alerts.messages import check_messages
+    from backlog_alerts.alerting.messages import check_messages
 
     name = (
         "Departamento de Calles y Aceras de la Ciudad de San Diego, Division de Mantenimiento Vial y Baches"
@@ -122,7 +122,7 @@ def test_a_display_name_that_leaves_no_room_for_the_sms_is_named_before_anything
 
 
 def test_a_template_too_long_for_this_reports_counts_is_blamed_on_the_template_not_the_name():
-    from backlog_alerts.messages import check_messages
+    from backlog_alerts.alerting.messages import check_messages
 
     text = ". Check the dashboard at https://example.gov/backlogs/streets now, reply STOP to opt out (texts)"
     long_sms = check_templates({"sms": "{SEVERITY}: {summary}" + text})

@@ -18,8 +18,8 @@ from conftest import ROOT, clean_env, reset_emulator
 from test_aws import subscribe_queue
 from test_run import run_cli
 
-from backlog_alerts import emulator
-from backlog_alerts.topics import ensure_topics
+from backlog_alerts.io import emulator
+from backlog_alerts.sync.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 HEADER = "Name,Email,Phone,Department"

@@ -8,12 +8,13 @@ import pytest
 from test_aws import drain, subscribe_queue
 from test_run import params_file
 
-from backlog_alerts import orchestrated, trail
-from backlog_alerts.audit import collect
-from backlog_alerts.demo import seed_demo
-from backlog_alerts.lock import RunLockBusy
-from backlog_alerts.runner import execute_notebook, plan_run
-from backlog_alerts.topics import ensure_topics
+from backlog_alerts.io import storage
+from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.run import orchestrated
+from backlog_alerts.run.runner import execute_notebook, plan_run
+from backlog_alerts.sync.topics import ensure_topics
+from backlog_alerts.trail.audit import collect
+from backlog_alerts.trail.lock import RunLockBusy
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ def test_notebook_tasks_between_begin_and_finish_make_an_ordinary_audited_run(aw
     for path in plan.paths:  # what the three PapermillOperator tasks do
         status, error = execute_notebook(
             path,
-            trail.join(folder, path.name),
+            storage.join(folder, path.name),
             orchestrated.notebook_parameters(plan, run_id)[path.name],
             execution_timeout=300,
             notebook_timeout=900,

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backlog_alerts.params import ParamsError, declared_parameters, load_params, split_params
-from backlog_alerts.runner import BACKTEST, NOTEBOOKS
+from backlog_alerts.run.params import ParamsError, declared_parameters, load_params, split_params
+from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_PATHS = [ROOT / "notebooks" / name for name in (*NOTEBOOKS, BACKTEST)]
@@ -60,8 +60,8 @@ def test_unreadable_params_file_is_named(tmp_path):
 
 
 def test_the_schema_knows_exactly_the_keys_the_notebooks_and_runner_use():
-    from backlog_alerts.params import RUNNER_DEFAULTS
-    from backlog_alerts.schema import Params
+    from backlog_alerts.run.model import Params
+    from backlog_alerts.run.params import RUNNER_DEFAULTS
 
     declared_keys = set(RUNNER_DEFAULTS).union(*declared().values())
     assert set(Params.model_fields) == declared_keys
@@ -69,13 +69,13 @@ def test_the_schema_knows_exactly_the_keys_the_notebooks_and_runner_use():
 
 @pytest.mark.parametrize("name", ["local.yaml", "production.example.yaml"])
 def test_shipped_params_files_pass_the_schema(name):
-    from backlog_alerts.params import check_params
+    from backlog_alerts.run.params import check_params
 
     check_params(load_params(ROOT / "params" / name), name)
 
 
 def test_several_problems_are_reported_together_each_naming_its_key():
-    from backlog_alerts.params import check_params
+    from backlog_alerts.run.params import check_params
 
     with pytest.raises(ParamsError) as caught:
         check_params({"dry_run": "no", "lock_wait": -1, "departments": {"trash": "Trash"}}, "p.yaml")
@@ -107,7 +107,7 @@ def test_numbers_mean_what_they_look_like_yaml_1_2(tmp_path):
     ],
 )
 def test_yaml_1_1_spellings_are_text_and_refused_by_the_schema(tmp_path, line, error):
-    from backlog_alerts.params import check_params
+    from backlog_alerts.run.params import check_params
 
     path = tmp_path / "p.yaml"
     path.write_text(line + "\n")

@@ -8,7 +8,7 @@ import yaml
 from conftest import ROOT
 from packaging.requirements import Requirement
 
-from backlog_alerts.runner import NOTEBOOKS
+from backlog_alerts.run.runner import NOTEBOOKS
 
 
 def requirement(spec: str) -> tuple[str, str]:

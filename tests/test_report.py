@@ -1,8 +1,8 @@
 import pytest
 from conftest import text_source
 
-from backlog_alerts.report import count_for, parse_counts
-from backlog_alerts.sources import SourceError, read_source
+from backlog_alerts.alerting.report import count_for, parse_counts
+from backlog_alerts.io.sources import SourceError, read_source
 
 
 def test_counts_are_read_per_service_with_names_trimmed():
@@ -82,9 +82,9 @@ def test_real_file_with_bom_has_clean_header(real_file):
 
 def test_a_re_export_with_other_line_ends_and_row_order_is_about_the_same_facts(tmp_path):
     """Without a period a verdict is about the count itself: a daily re-export must not page again."""
-    from backlog_alerts.evaluation import evaluate
-    from backlog_alerts.report import load_report
-    from backlog_alerts.rules import parse_rules
+    from backlog_alerts.alerting.evaluation import evaluate
+    from backlog_alerts.alerting.report import load_report
+    from backlog_alerts.alerting.rules import parse_rules
 
     rules = parse_rules(
         [{"name": "p", "service_name": "Pothole", "department": "streets", "threshold": 100}], ["streets"]
@@ -114,14 +114,14 @@ def test_a_re_export_with_other_line_ends_and_row_order_is_about_the_same_facts(
     ],
 )
 def test_the_period_is_read_from_the_key(uri, period):
-    from backlog_alerts.report import report_period
+    from backlog_alerts.alerting.report import report_period
 
     assert report_period(uri) == period
 
 
 def test_an_expected_period_with_no_period_to_compare_stops_before_anything_is_read(tmp_path):
     """Once the lateness check was skipped and the report alerted as current."""
-    from backlog_alerts.report import load_report
+    from backlog_alerts.alerting.report import load_report
 
     path = tmp_path / "final" / "latest_report.csv"
     path.parent.mkdir()
@@ -137,7 +137,7 @@ def test_an_expected_period_with_no_period_to_compare_stops_before_anything_is_r
 
 def test_a_period_that_has_not_come_yet_is_refused(tmp_path):
     """A typo such as 2091 for 2019 would alert, then make every real report stale after it."""
-    from backlog_alerts.report import load_report
+    from backlog_alerts.alerting.report import load_report
 
     path = tmp_path / "2091" / "04" / "final_report.csv"
     path.parent.mkdir(parents=True)
@@ -152,8 +152,8 @@ def test_a_period_that_has_not_come_yet_is_refused(tmp_path):
 
 def test_only_the_watched_services_counts_are_recorded():
     """300,000 services once made an executed notebook of tens of MB, saved after every cell."""
-    from backlog_alerts.report import watched_counts
-    from backlog_alerts.rules import parse_rules
+    from backlog_alerts.alerting.report import watched_counts
+    from backlog_alerts.alerting.rules import parse_rules
 
     rules = parse_rules([{"name": "p", "service_name": "Pothole", "department": "s", "threshold": 1}], ["s"])
     counts = {"Graffiti": 3, "Pothole": 163, **{f"Service {i}": i for i in range(1000)}}

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from backlog_alerts.retention import runs_to_remove
+from backlog_alerts.trail.retention import runs_to_remove
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -37,7 +37,7 @@ def test_both_limits():
 def test_apply_retention_deletes_run_folders_on_disk(tmp_path):
     import json
 
-    from backlog_alerts.retention import apply_retention
+    from backlog_alerts.trail.retention import apply_retention
 
     for run in RUNS:
         (tmp_path / run["run_id"]).mkdir()

@@ -1,6 +1,6 @@
 import pytest
 
-from backlog_alerts.rules import RuleError, parse_rules
+from backlog_alerts.alerting.rules import RuleError, parse_rules
 
 POTHOLE = {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100}
 

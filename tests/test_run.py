@@ -17,11 +17,11 @@ from faults.aws_faults import spec
 from faults.trials import with_faults
 from test_aws import drain, subscribe_queue
 
-from backlog_alerts.demo import demo_bytes
-from backlog_alerts.emulator import emulator_environ
-from backlog_alerts.executed import read_facts
-from backlog_alerts.runner import NOTEBOOKS
-from backlog_alerts.topics import ensure_topics
+from backlog_alerts.io.demo import demo_bytes
+from backlog_alerts.io.emulator import emulator_environ
+from backlog_alerts.run.runner import NOTEBOOKS
+from backlog_alerts.sync.topics import ensure_topics
+from backlog_alerts.trail.executed import read_facts
 
 pytestmark = pytest.mark.integration
 CLI = [str(Path(sys.executable).parent / "backlog-alerts")]

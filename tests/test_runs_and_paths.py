@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 from conftest import ROOT
 
-from backlog_alerts.paths import project_root, resolve_local
-from backlog_alerts.runs import create_run_folder, new_run_id
+from backlog_alerts.io.paths import project_root, resolve_local
+from backlog_alerts.trail.runs import create_run_folder, new_run_id
 
 
 def test_run_id_is_a_sortable_utc_timestamp():

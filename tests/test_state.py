@@ -2,7 +2,7 @@
 
 import pytest
 
-from backlog_alerts.state import (
+from backlog_alerts.alerting.state import (
     AlertState,
     RuleState,
     StateError,

@@ -9,9 +9,9 @@ import pytest
 from conftest import ROOT
 from test_aws import subscribe_queue
 
-from backlog_alerts.demo import demo_bytes
-from backlog_alerts.executed import read_facts
-from backlog_alerts.topics import ensure_topics
+from backlog_alerts.io.demo import demo_bytes
+from backlog_alerts.sync.topics import ensure_topics
+from backlog_alerts.trail.executed import read_facts
 
 pytestmark = pytest.mark.integration
 DEMO = list(csv.DictReader(io.StringIO(demo_bytes("contacts.csv").decode())))

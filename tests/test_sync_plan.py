@@ -2,10 +2,10 @@
 
 import pytest
 
-from backlog_alerts.contacts import Problem
-from backlog_alerts.subscriptions import FILTER_POLICIES, Existing, Wanted
-from backlog_alerts.sync import SyncGuardError, check_removal_guard, plan_sync, summarize
-from backlog_alerts.topics import Topic
+from backlog_alerts.sync.contacts import Problem
+from backlog_alerts.sync.plan import SyncGuardError, check_removal_guard, plan_sync, summarize
+from backlog_alerts.sync.subscriptions import FILTER_POLICIES, Existing, Wanted
+from backlog_alerts.sync.topics import Topic
 
 TOPICS = {
     "trash": Topic("trash", "trash_notifications", "arn:t"),
@@ -156,14 +156,14 @@ def test_filter_policy_changes_are_planned_as_updates(listed, wanted, expected):
 def contacts_file(text):
     from conftest import text_source
 
-    from backlog_alerts.contacts import parse_contacts
+    from backlog_alerts.sync.contacts import parse_contacts
 
     return parse_contacts(text_source("Name,Email,Phone,Department\n" + text, "contacts.csv"), list(TOPICS))
 
 
 def plan_for(text, existing, allow_mass_removal=False):
-    from backlog_alerts.subscriptions import wanted_subscriptions
-    from backlog_alerts.sync import removal_holds
+    from backlog_alerts.sync.plan import removal_holds
+    from backlog_alerts.sync.subscriptions import wanted_subscriptions
 
     parsed = contacts_file(text)
     holds = removal_holds(parsed, TOPICS, allow_mass_removal)

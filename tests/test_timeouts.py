@@ -7,7 +7,7 @@ import nbformat
 from conftest import clean_env
 from nbformat.v4 import new_code_cell, new_notebook
 
-from backlog_alerts.runner import execute_notebook
+from backlog_alerts.run.runner import execute_notebook
 
 
 def sleepy_notebook(tmp_path):

@@ -27,9 +27,9 @@ from airflow.providers.papermill.operators.papermill import PapermillOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
-from backlog_alerts import orchestrated
-from backlog_alerts.params import runner_setting
-from backlog_alerts.runner import ALERT_CHECK, plan_run
+from backlog_alerts.run import orchestrated
+from backlog_alerts.run.params import runner_setting
+from backlog_alerts.run.runner import ALERT_CHECK, plan_run
 
 HOME = Path(os.environ.get("BACKLOG_ALERTS_HOME", Path(__file__).resolve().parents[2]))
 PARAMS_DIR = Path(os.environ.get("BACKLOG_ALERTS_PARAMS_DIR", HOME / "params" / "airflow"))

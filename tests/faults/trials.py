@@ -17,7 +17,7 @@ from random import Random
 
 import boto3
 
-from backlog_alerts.emulator import channel_texts, published_messages
+from backlog_alerts.io.emulator import channel_texts, published_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULTS_DIR = Path(__file__).resolve().parent

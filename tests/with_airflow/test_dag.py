@@ -16,8 +16,8 @@ import pytest
 import yaml
 from conftest import ROOT, clean_env, reset_emulator
 
-from backlog_alerts.demo import seed_demo
-from backlog_alerts.emulator import emulator_environ, published_messages
+from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.io.emulator import emulator_environ, published_messages
 
 pytest.importorskip("airflow")
 pytestmark = pytest.mark.integration

@@ -20,8 +20,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from filelock import FileLock, Timeout
 
-from backlog_alerts import aws, trail
-from backlog_alerts.manifest import effective_status, now
+from backlog_alerts.io import aws, storage
+from backlog_alerts.trail.manifest import effective_status, now
 
 LOCK_NAME = ".backlog-alerts.lock"
 
@@ -49,12 +49,12 @@ class RunLock:
 
 
 def _holder_uri(location: str) -> str:
-    return trail.join(location, f"{LOCK_NAME}.json" if not trail.is_s3(location) else LOCK_NAME)
+    return storage.join(location, f"{LOCK_NAME}.json" if not storage.is_s3(location) else LOCK_NAME)
 
 
 def _write_holder(location: str, holder: dict[str, Any], *, exclusive: bool = False) -> None:
     body = json.dumps(holder)
-    if not trail.is_s3(location):
+    if not storage.is_s3(location):
         Path(_holder_uri(location)).write_text(body, encoding="utf-8")
         return
     bucket, key = _holder_uri(location).removeprefix("s3://").split("/", 1)
@@ -65,7 +65,7 @@ def _write_holder(location: str, holder: dict[str, Any], *, exclusive: bool = Fa
 def _read_holder(location: str) -> dict[str, Any]:
     uri = _holder_uri(location)
     try:
-        if not trail.is_s3(location):
+        if not storage.is_s3(location):
             return json.loads(Path(uri).read_text(encoding="utf-8"))
         bucket, key = uri.removeprefix("s3://").split("/", 1)
         return json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -94,7 +94,7 @@ def _stale(holder: dict[str, Any], stale_after: float) -> bool:
 def run_lock(location: str, wait: float = 0, stale_after: float = 6 * 3600) -> Iterator[RunLock]:
     """Hold the location's run lock for the duration of a run, waiting up to `wait` seconds for it."""
     lock = RunLock(location)
-    if not trail.is_s3(location):
+    if not storage.is_s3(location):
         Path(location).mkdir(parents=True, exist_ok=True)
         file_lock = FileLock(str(Path(location, LOCK_NAME)))
         try:

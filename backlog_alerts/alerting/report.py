@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from backlog_alerts.backlog import RequestSettings, open_backlog
-from backlog_alerts.rules import Rule
-from backlog_alerts.sources import (
+from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
+from backlog_alerts.alerting.rules import Rule
+from backlog_alerts.io.sources import (
     Source,
     SourceError,
     SourceMissing,

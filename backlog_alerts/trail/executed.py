@@ -7,13 +7,13 @@ from typing import Any
 
 import nbformat
 
-from backlog_alerts import trail
-from backlog_alerts.facts import FACTS_MIME
+from backlog_alerts.io import storage
+from backlog_alerts.trail.facts import FACTS_MIME
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     """An executed notebook from a local path or an s3:// URI."""
-    return nbformat.reads(trail.read_text(str(path)), as_version=4)
+    return nbformat.reads(storage.read_text(str(path)), as_version=4)
 
 
 def read_facts(path: str | Path) -> dict[str, Any]:

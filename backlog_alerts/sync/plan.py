@@ -15,9 +15,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from backlog_alerts.contacts import ContactsFile, Problem
 from backlog_alerts.masking import mask_endpoint
-from backlog_alerts.subscriptions import (
+from backlog_alerts.sync.contacts import ContactsFile, Problem
+from backlog_alerts.sync.subscriptions import (
     MANAGED_PROTOCOLS,
     NO_FILTER,
     Existing,
@@ -25,7 +25,7 @@ from backlog_alerts.subscriptions import (
     endpoint_key,
     same_filter,
 )
-from backlog_alerts.topics import Topic
+from backlog_alerts.sync.topics import Topic
 
 ADD, REMOVE, UPDATE = "add", "remove", "update"
 UNCHANGED, PENDING, UNMANAGED, HELD = "unchanged", "pending", "unmanaged", "held"

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from backlog_alerts.evaluation import Decision
-from backlog_alerts.rules import Rule
+from backlog_alerts.alerting.evaluation import Decision
+from backlog_alerts.alerting.rules import Rule
 
 TIER_COLOURS = {"warning": "#e67e22", "critical": "#c0392b"}
 

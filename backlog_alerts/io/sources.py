@@ -14,9 +14,9 @@ import pandas as pd
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backlog_alerts import aws
 from backlog_alerts.errors import SourceError, SourceMissing
-from backlog_alerts.paths import resolve_local
+from backlog_alerts.io import aws
+from backlog_alerts.io.paths import resolve_local
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from backlog_alerts.alerting.evaluation import Decision
+from backlog_alerts.alerting.rules import SEVERITIES, Rule
 from backlog_alerts.ascii_text import plain_ascii, topic_display_name
-from backlog_alerts.evaluation import Decision
-from backlog_alerts.rules import SEVERITIES, Rule
 
 SMS_LIMIT = 140  # one SMS segment of plain ASCII, including the "DISPLAYNAME> " prefix SNS adds
 SUBJECT_LIMIT = 100  # SNS: under 100 printable ASCII characters, no line breaks

@@ -15,17 +15,17 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
-from backlog_alerts import aws
-from backlog_alerts.alerts import build_messages, mark_sent, settle
-from backlog_alerts.backlog import RequestSettings
-from backlog_alerts.contacts import Contact
-from backlog_alerts.evaluation import Decision, Mute, evaluate, plan_actions
-from backlog_alerts.messages import DEFAULT_TEMPLATES
-from backlog_alerts.paths import resolve_local
-from backlog_alerts.report import load_report, report_period
-from backlog_alerts.rules import Rule
-from backlog_alerts.sources import SourceError, split_s3_uri
-from backlog_alerts.state import AlertState
+from backlog_alerts.alerting.backlog import RequestSettings
+from backlog_alerts.alerting.evaluation import Decision, Mute, evaluate, plan_actions
+from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
+from backlog_alerts.alerting.publish import build_messages, mark_sent, settle
+from backlog_alerts.alerting.report import load_report, report_period
+from backlog_alerts.alerting.rules import Rule
+from backlog_alerts.alerting.state import AlertState
+from backlog_alerts.io import aws
+from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.io.sources import SourceError, split_s3_uri
+from backlog_alerts.sync.contacts import Contact
 
 SENT = ("publish", "resolved")
 

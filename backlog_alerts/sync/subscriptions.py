@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from backlog_alerts.contacts import Contact
-from backlog_alerts.topics import Topic
+from backlog_alerts.sync.contacts import Contact
+from backlog_alerts.sync.topics import Topic
 
 MANAGED_PROTOCOLS = ("email", "sms")  # the only protocols this tool subscribes, and so may remove
 PENDING = "PendingConfirmation"  # SNS's SubscriptionArn for an email not yet confirmed

@@ -13,17 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from backlog_alerts import __version__, aws, emulator, trail
-from backlog_alerts.audit import FORMATS, collect, load_run, render, render_run
-from backlog_alerts.backtest import backtest_lines
-from backlog_alerts.demo import seed_demo
-from backlog_alerts.html_report import render_trail
-from backlog_alerts.lock import RunLockBusy
-from backlog_alerts.logs import LOG_FORMATS, RunLog
-from backlog_alerts.messages import MessageError
-from backlog_alerts.params import ParamsError, parse_yaml
-from backlog_alerts.paths import resolve_local
-from backlog_alerts.runner import (
+from backlog_alerts import __version__
+from backlog_alerts.alerting.backtest import backtest_lines
+from backlog_alerts.alerting.messages import MessageError
+from backlog_alerts.alerting.state import StateError
+from backlog_alerts.io import aws, emulator, storage
+from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.io.sources import SourceError
+from backlog_alerts.run.logs import LOG_FORMATS, RunLog
+from backlog_alerts.run.params import ParamsError, parse_yaml
+from backlog_alerts.run.runner import (
     ALERT_CHECK,
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -36,8 +36,9 @@ from backlog_alerts.runner import (
     run_pipeline,
     summary_lines,
 )
-from backlog_alerts.sources import SourceError
-from backlog_alerts.state import StateError
+from backlog_alerts.trail.audit import FORMATS, collect, load_run, render, render_run
+from backlog_alerts.trail.html import render_trail
+from backlog_alerts.trail.lock import RunLockBusy
 
 DEFAULT_PARAMS = "params/local.yaml"
 EXIT_CODES = f"""exit codes:
@@ -187,9 +188,9 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    location = trail.normalize(args.output_dir)
+    location = storage.normalize(args.output_dir)
     if args.run:
-        if args.run not in trail.run_ids(location):
+        if args.run not in storage.run_ids(location):
             print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(render_run(load_run(location, args.run), args.format))
@@ -199,7 +200,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    index = render_trail(trail.normalize(args.output_dir), resolve_local(args.to))
+    index = render_trail(storage.normalize(args.output_dir), resolve_local(args.to))
     print(f"wrote {index}")
     return EXIT_OK
 

@@ -11,20 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backlog_alerts import aws, trail
-from backlog_alerts.executed import first_error, read_notebook
-from backlog_alerts.lock import acquire_s3, release_s3
-from backlog_alerts.manifest import (
-    FAILED,
-    SUCCEEDED,
-    Manifest,
-    NotebookEntry,
-    now,
-)
-from backlog_alerts.params import runner_setting
-from backlog_alerts.preflight import within
-from backlog_alerts.retention import apply_retention
-from backlog_alerts.runner import (
+from backlog_alerts.io import aws, storage
+from backlog_alerts.run.params import runner_setting
+from backlog_alerts.run.preflight import within
+from backlog_alerts.run.runner import (
     NotebookResult,
     RunPlan,
     RunResult,
@@ -34,6 +24,16 @@ from backlog_alerts.runner import (
     plan_run,
     write_manifest,
 )
+from backlog_alerts.trail.executed import first_error, read_notebook
+from backlog_alerts.trail.lock import acquire_s3, release_s3
+from backlog_alerts.trail.manifest import (
+    FAILED,
+    SUCCEEDED,
+    Manifest,
+    NotebookEntry,
+    now,
+)
+from backlog_alerts.trail.retention import apply_retention
 
 
 def notebook_parameters(plan: RunPlan, run_id: str) -> dict[str, dict[str, Any]]:
@@ -49,7 +49,7 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
     """
     plan = plan_run(params_path)
     aws.check_target(plan.params.get("target", "local"))
-    locked = trail.is_s3(plan.location)
+    locked = storage.is_s3(plan.location)
     if locked:
         holder = {"run_id": run_id, "started_at": now(), "host": owner, "pid": 0, "status": "running"}
         acquire_s3(plan.location, holder, wait=float(plan.params.get("lock_wait", 60)))
@@ -59,8 +59,8 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
         if locked:
             release_s3(plan.location)
         raise
-    folder = trail.join(plan.location, run_id)
-    if not trail.is_s3(folder):
+    folder = storage.join(plan.location, run_id)
+    if not storage.is_s3(folder):
         Path(folder).mkdir(parents=True)
     manifest = new_manifest(run_id, folder, plan.params_path, plan.paths, "running", host=owner, pid=0)
     write_manifest(manifest)
@@ -69,8 +69,8 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
 
 def _outcome(folder: str, notebook: str) -> tuple[NotebookEntry, NotebookResult | None]:
     """How one notebook task ended, read from its executed copy (papermill's own timings included)."""
-    output = trail.join(folder, notebook)
-    if not trail.exists(output):
+    output = storage.join(folder, notebook)
+    if not storage.exists(output):
         return NotebookEntry(notebook, status="not run"), None
     timing = read_notebook(output).metadata.get("papermill", {})
     error = first_error(output) or ""
@@ -89,14 +89,14 @@ def _outcome(folder: str, notebook: str) -> tuple[NotebookEntry, NotebookResult 
 def finish(params_path: str | Path, run_id: str) -> RunResult:
     """Write the manifest from the executed copies, notify ops on failure, release the lock."""
     plan = plan_run(params_path)
-    folder = trail.join(plan.location, run_id)
-    manifest_data = trail.read_json(trail.join(folder, "manifest.json"))
+    folder = storage.join(plan.location, run_id)
+    manifest_data = storage.read_json(storage.join(folder, "manifest.json"))
     outcomes = [_outcome(folder, p.name) for p in plan.paths]
     result = RunResult(run_id, folder, aws.check_target(plan.params.get("target", "local")))
     result.notebooks = [r for _, r in outcomes if r is not None]
     missing = next((entry.notebook for entry, r in outcomes if r is None), None)
     if missing and result.failed is None:  # a task killed before papermill saved anything
-        gone = trail.join(folder, missing)
+        gone = storage.join(folder, missing)
         result.notebooks.append(NotebookResult(missing, gone, FAILED, 0.0, "the task left no executed copy"))
     manifest = Manifest(**{**manifest_data, "notebooks": [entry for entry, _ in outcomes]})
     failed = result.failed
@@ -111,6 +111,6 @@ def finish(params_path: str | Path, run_id: str) -> RunResult:
             write_manifest(manifest)
             apply_retention(plan.location, plan.params)
     finally:
-        if trail.is_s3(plan.location):
+        if storage.is_s3(plan.location):
             release_s3(plan.location)
     return result

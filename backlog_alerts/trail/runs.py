@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backlog_alerts import trail
+from backlog_alerts.io import storage
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -15,11 +15,11 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def create_run_folder(location: str) -> tuple[str, str]:
     """Claim a fresh run folder; locally an exclusive mkdir keeps two runs in the same instant apart."""
-    if trail.is_s3(location):
+    if storage.is_s3(location):
         while True:
             run_id = new_run_id()
-            folder = trail.join(location, run_id)
-            if not trail.exists(folder):
+            folder = storage.join(location, run_id)
+            if not storage.exists(folder):
                 return run_id, folder
     Path(location).mkdir(parents=True, exist_ok=True)
     while True:

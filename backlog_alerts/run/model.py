@@ -15,10 +15,10 @@ from pydantic import (
     model_validator,
 )
 
-from backlog_alerts.evaluation import MuteError, parse_mutes
-from backlog_alerts.messages import MessageError, check_messages, check_templates
-from backlog_alerts.rules import RuleError, parse_rules
-from backlog_alerts.topics import TopicError, check_display_name, check_topic_name, topic_name
+from backlog_alerts.alerting.evaluation import MuteError, parse_mutes
+from backlog_alerts.alerting.messages import MessageError, check_messages, check_templates
+from backlog_alerts.alerting.rules import RuleError, parse_rules
+from backlog_alerts.sync.topics import TopicError, check_display_name, check_topic_name, topic_name
 
 
 def _location(value: str) -> str:

@@ -16,14 +16,14 @@ from typing import Any
 
 import papermill
 
-from backlog_alerts.contacts import parse_contacts
+from backlog_alerts.alerting.evaluation import evaluate
+from backlog_alerts.alerting.messages import check_messages, check_templates
+from backlog_alerts.alerting.report import load_report, request_settings
+from backlog_alerts.alerting.rules import parse_rules
+from backlog_alerts.alerting.state import check_state_location
 from backlog_alerts.errors import SourceError
-from backlog_alerts.evaluation import evaluate
-from backlog_alerts.messages import check_messages, check_templates
-from backlog_alerts.report import load_report, request_settings
-from backlog_alerts.rules import parse_rules
-from backlog_alerts.sources import read_source
-from backlog_alerts.state import check_state_location
+from backlog_alerts.io.sources import read_source
+from backlog_alerts.sync.contacts import parse_contacts
 
 
 def effective_parameters(notebook: Path, given: dict[str, Any]) -> dict[str, Any]:

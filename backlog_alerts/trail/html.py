@@ -7,21 +7,21 @@ from pathlib import Path
 
 from nbconvert import HTMLExporter
 
-from backlog_alerts import trail
-from backlog_alerts.audit import HEADLINE, load_run, summary
-from backlog_alerts.executed import read_notebook
+from backlog_alerts.io import storage
+from backlog_alerts.trail.audit import HEADLINE, load_run, summary
+from backlog_alerts.trail.executed import read_notebook
 
 
 def render_trail(location: str, destination: Path) -> Path:
     """One HTML page per executed notebook and an index of runs, newest first; returns the index."""
     exporter = HTMLExporter()
     rows = []
-    for run_id in reversed(trail.run_ids(location)):
+    for run_id in reversed(storage.run_ids(location)):
         run = load_run(location, run_id)
         pages = []
         for entry in run["manifest"]["notebooks"]:
-            uri = trail.join(location, run_id, entry["notebook"])
-            if entry["status"] == "pending" or not trail.exists(uri):
+            uri = storage.join(location, run_id, entry["notebook"])
+            if entry["status"] == "pending" or not storage.exists(uri):
                 continue
             body, _ = exporter.from_notebook_node(read_notebook(uri))
             page = destination / run_id / entry["notebook"].replace(".ipynb", ".html")

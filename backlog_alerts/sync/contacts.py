@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from backlog_alerts.io.sources import Source, SourceError, find_columns, read_csv_text
 from backlog_alerts.masking import mask_email, mask_phone
-from backlog_alerts.sources import Source, SourceError, find_columns, read_csv_text
 
 COLUMNS = ["Name", "Email", "Phone", "Department"]
 ALERTS_COLUMN = "Alerts"  # optional: "all" (default) or "critical", which severities a director wants

@@ -16,9 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from backlog_alerts import aws
-from backlog_alerts.paths import resolve_local
-from backlog_alerts.sources import split_s3_uri
+from backlog_alerts.io import aws
+from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.io.sources import split_s3_uri
 
 VERSION = 1
 PERIOD = re.compile(r"\d{4}-\d{2}")  # a report_key that is a period (YYYY-MM), not a count

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from backlog_alerts.errors import SourceError, SourceMissing
-from backlog_alerts.paths import resolve_local
+from backlog_alerts.io.paths import resolve_local
 
 BLOCK_SIZE = 1 << 20  # bytes per parsed block: small blocks keep the memory in flight small
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
@@ -89,8 +89,8 @@ def _open_stream(uri: str, region: str | None) -> tuple[Any, dict[str, str]]:
             raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
     from botocore.exceptions import BotoCoreError, ClientError  # only remote files need boto3 and pandas
 
-    from backlog_alerts import aws
-    from backlog_alerts.sources import read_source, split_s3_uri
+    from backlog_alerts.io import aws
+    from backlog_alerts.io.sources import read_source, split_s3_uri
 
     if scheme == "s3":
         bucket, key = split_s3_uri(uri)

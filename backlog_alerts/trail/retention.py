@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backlog_alerts import trail
-from backlog_alerts.manifest import SUCCEEDED, effective_status
+from backlog_alerts.io import storage
+from backlog_alerts.trail.manifest import SUCCEEDED, effective_status
 
 
 def runs_to_remove(
@@ -36,8 +36,10 @@ def apply_retention(location: str, params: dict[str, Any]) -> list[str]:
     keep_runs, keep_days = params.get("keep_runs"), params.get("keep_days")
     if not keep_runs and not keep_days:
         return []
-    manifests = [trail.read_json(trail.join(location, r, "manifest.json")) for r in trail.run_ids(location)]
+    manifests = [
+        storage.read_json(storage.join(location, r, "manifest.json")) for r in storage.run_ids(location)
+    ]
     doomed = runs_to_remove(manifests, keep_runs, keep_days, datetime.now(UTC))
     for run_id in doomed:
-        trail.delete_run(location, run_id)
+        storage.delete_run(location, run_id)
     return doomed

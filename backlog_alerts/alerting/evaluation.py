@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from backlog_alerts.report import count_for
-from backlog_alerts.rules import Rule
-from backlog_alerts.state import AlertState, RuleState
+from backlog_alerts.alerting.report import count_for
+from backlog_alerts.alerting.rules import Rule
+from backlog_alerts.alerting.state import AlertState, RuleState
 
 # What a decision leads to. Only PUBLISH and RESOLVED send anything.
 PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (

@@ -20,11 +20,22 @@ from typing import Any
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backlog_alerts import aws, emulator, trail
-from backlog_alerts.demo import seed_demo
-from backlog_alerts.executed import first_error, read_facts
-from backlog_alerts.lock import run_lock
-from backlog_alerts.manifest import (
+from backlog_alerts.io import aws, emulator, storage
+from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.io.paths import project_root, resolve_local
+from backlog_alerts.run.params import (
+    ParamsError,
+    check_params,
+    declared_parameters,
+    load_params,
+    runner_setting,
+    split_params,
+)
+from backlog_alerts.run.preflight import check_inputs, effective_parameters, within
+from backlog_alerts.sync.topics import existing_topic_arns
+from backlog_alerts.trail.executed import first_error, read_facts
+from backlog_alerts.trail.lock import run_lock
+from backlog_alerts.trail.manifest import (
     FAILED,
     INTERRUPTED,
     SUCCEEDED,
@@ -34,19 +45,8 @@ from backlog_alerts.manifest import (
     git_commit,
     now,
 )
-from backlog_alerts.params import (
-    ParamsError,
-    check_params,
-    declared_parameters,
-    load_params,
-    runner_setting,
-    split_params,
-)
-from backlog_alerts.paths import project_root, resolve_local
-from backlog_alerts.preflight import check_inputs, effective_parameters, within
-from backlog_alerts.retention import apply_retention
-from backlog_alerts.runs import create_run_folder
-from backlog_alerts.topics import existing_topic_arns
+from backlog_alerts.trail.retention import apply_retention
+from backlog_alerts.trail.runs import create_run_folder
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
 ALERT_CHECK = NOTEBOOKS[2]  # runs even after an earlier notebook failed
@@ -88,7 +88,9 @@ class RunResult:
     @cached_property
     def facts(self) -> dict[str, dict[str, Any]]:
         """What each executed notebook recorded, by name without `.ipynb`; read once, after the run."""
-        return {Path(n.notebook).stem: read_facts(n.output) for n in self.notebooks if trail.exists(n.output)}
+        return {
+            Path(n.notebook).stem: read_facts(n.output) for n in self.notebooks if storage.exists(n.output)
+        }
 
 
 def find_notebooks_dir(explicit: str | Path | None = None) -> Path:
@@ -175,7 +177,7 @@ def execute_notebook(
         raise
     if code == 0:
         return "succeeded", ""
-    error = first_error(str(output)) if trail.exists(str(output)) else None
+    error = first_error(str(output)) if storage.exists(str(output)) else None
     if error and error.startswith("KeyboardInterrupt"):  # how nbclient stops a cell that overran
         return "timed out", f"a cell did not finish within {execution_timeout} s (execution_timeout)"
     return "failed", error or f"papermill exited with code {code}"
@@ -215,11 +217,11 @@ def plan_run(
     per_notebook = split_params(params, declared, params_path)
     per_notebook.pop(backtest, None)
     check_params(params, params_path)
-    location = trail.normalize(output_dir or runner_setting(params, "output_dir"))
+    location = storage.normalize(output_dir or runner_setting(params, "output_dir"))
     if "state_uri" in params and not params["state_uri"]:  # "" means: beside the run folders
         for values in per_notebook.values():
             if "state_uri" in values:
-                values["state_uri"] = trail.join(location, "alert_state.json")
+                values["state_uri"] = storage.join(location, "alert_state.json")
     return RunPlan(params_path, params, paths, per_notebook, location)
 
 
@@ -386,7 +388,7 @@ def new_manifest(
 
 
 def write_manifest(manifest: Manifest) -> None:
-    trail.write_json(trail.join(manifest.output_location, "manifest.json"), manifest.to_dict())
+    storage.write_json(storage.join(manifest.output_location, "manifest.json"), manifest.to_dict())
 
 
 def _finish(manifest: Manifest, status: str, failed_notebook: str = "", error: str = "") -> None:
@@ -405,7 +407,7 @@ def _run_one(
     say: Callable[[str], None],
     stderr_line: Callable[[str], None] | None,
 ) -> NotebookResult:
-    output = trail.join(folder, notebook.name)
+    output = storage.join(folder, notebook.name)
     say(f"[{notebook.stem}] running")
     started = time.monotonic()
     status, error = execute_notebook(

@@ -122,7 +122,7 @@ def runner_setting(params: dict[str, Any], key: str) -> Any:
 
 def check_params(params: dict[str, Any], source: str | Path) -> None:
     """Every value checked against the schema before the run touches AWS; all problems in one error."""
-    from backlog_alerts.schema import validation_errors  # pydantic: only a run needs it
+    from backlog_alerts.run.model import validation_errors  # pydantic: only a run needs it
 
     errors = validation_errors(params)
     if errors:

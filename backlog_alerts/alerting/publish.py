@@ -10,13 +10,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from backlog_alerts.alerting.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
+from backlog_alerts.alerting.messages import Message, render
+from backlog_alerts.alerting.report import Report
+from backlog_alerts.alerting.rules import SEVERITIES
+from backlog_alerts.alerting.state import AlertState, RuleState, save_state
 from backlog_alerts.ascii_text import plain_ascii
-from backlog_alerts.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
-from backlog_alerts.messages import Message, render
-from backlog_alerts.report import Report
-from backlog_alerts.rules import SEVERITIES
-from backlog_alerts.state import AlertState, RuleState, save_state
-from backlog_alerts.topics import Topic
+from backlog_alerts.sync.topics import Topic
 
 
 def build_messages(

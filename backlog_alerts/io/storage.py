@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from backlog_alerts import aws
-from backlog_alerts.paths import resolve_local
+from backlog_alerts.io import aws
+from backlog_alerts.io.paths import resolve_local
 
 
 def is_s3(location: str) -> bool:

@@ -12,10 +12,10 @@ import json
 from datetime import date
 from typing import Any
 
-from backlog_alerts import trail
-from backlog_alerts.executed import read_notebook
-from backlog_alerts.facts import FACTS_MIME
-from backlog_alerts.manifest import effective_status, status_text
+from backlog_alerts.io import storage
+from backlog_alerts.trail.executed import read_notebook
+from backlog_alerts.trail.facts import FACTS_MIME
+from backlog_alerts.trail.manifest import effective_status, status_text
 
 FORMATS = ("table", "csv", "json")
 # What a reviewer scans first, in the table and in the HTML index alike.
@@ -61,12 +61,12 @@ COLUMNS = (
 
 def load_run(location: str, run_id: str) -> dict[str, Any]:
     """The manifest and, per executed notebook, its recorded facts, parameters and cell timings."""
-    folder = trail.join(location, run_id)
-    manifest = trail.read_json(trail.join(folder, "manifest.json"))
+    folder = storage.join(location, run_id)
+    manifest = storage.read_json(storage.join(folder, "manifest.json"))
     notebooks = {}
     for entry in manifest.get("notebooks", []):
-        uri = trail.join(folder, entry["notebook"])
-        if entry["status"] == "pending" or not trail.exists(uri):
+        uri = storage.join(folder, entry["notebook"])
+        if entry["status"] == "pending" or not storage.exists(uri):
             continue
         notebook = read_notebook(uri)
         facts: dict[str, Any] = {}
@@ -125,7 +125,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
 def collect(location: str, since: date | None = None) -> list[dict[str, Any]]:
     """Summaries of every run in the trail, oldest first, optionally from a date on."""
     rows = []
-    for run_id in trail.run_ids(location):
+    for run_id in storage.run_ids(location):
         if since and run_id[:8] < since.strftime("%Y%m%d"):
             continue
         rows.append(summary(load_run(location, run_id)))

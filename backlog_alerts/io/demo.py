@@ -24,7 +24,7 @@ DEMO_FILES = {
 
 def demo_bytes(file_name: str) -> bytes:
     """A demo file as shipped inside the package."""
-    return files("backlog_alerts").joinpath("demo_data", file_name).read_bytes()
+    return files("backlog_alerts.io").joinpath("demo_data", file_name).read_bytes()
 
 
 def _exists(call: Any, **kwargs: Any) -> bool:

@@ -1,7 +1,18 @@
-"""Input errors, in a module of their own so that light readers need not import pandas to raise them."""
+"""The exit codes and the base of every expected failure, so the CLI can catch one class.
+
+Kept free of imports: light readers (and every kernel) raise these without loading pandas or boto3.
+"""
+
+EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-class SourceError(ValueError):
+class BacklogAlertsError(Exception):
+    """A failure we expect and explain; the message names the file or key at fault."""
+
+    exit_code = EXIT_BAD_INPUT  # most of them are bad input: nothing ran, nothing changed
+
+
+class SourceError(BacklogAlertsError, ValueError):
     """An input that cannot be read or is not the CSV we expect; the message names the file."""
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from backlog_alerts.errors import SourceError, SourceMissing
-from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.io.paths import local_path
 
 BLOCK_SIZE = 1 << 20  # bytes per parsed block: small blocks keep the memory in flight small
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
@@ -77,9 +76,8 @@ class Backlog:
 def _open_stream(uri: str, region: str | None) -> tuple[Any, dict[str, str]]:
     """A readable stream and what identifies the file's version without reading it twice: the ETag on
     S3, size and modification time locally. (SHA-256 of a GB-sized export would cost more than the count.)"""
-    scheme = urlparse(uri).scheme.lower()
-    if scheme in ("", "file"):
-        path = resolve_local(urlparse(uri).path if scheme == "file" else uri)
+    path = local_path(uri)
+    if path is not None:
         try:
             stat = path.stat()
             return pa.OSFile(str(path)), {"bytes": str(stat.st_size), "modified": str(stat.st_mtime_ns)}
@@ -89,19 +87,16 @@ def _open_stream(uri: str, region: str | None) -> tuple[Any, dict[str, str]]:
             raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
     from botocore.exceptions import BotoCoreError, ClientError  # only remote files need boto3 and pandas
 
-    from backlog_alerts.io import aws
-    from backlog_alerts.io.sources import read_source, split_s3_uri
+    from backlog_alerts.io import aws, storage
+    from backlog_alerts.io.sources import read_source, s3_read_error
 
-    if scheme == "s3":
-        bucket, key = split_s3_uri(uri)
+    if storage.is_s3(uri):
+        bucket, key = storage.split_s3_uri(uri)
         try:
             obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
             return pa.PythonFile(obj["Body"], mode="r"), {"etag": obj.get("ETag", "").strip('"')}
         except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404", "NoSuchBucket"):
-                raise SourceMissing(f"{uri}: cannot read: no such object") from err
-            raise SourceError(f"{uri}: cannot read: {code or err}") from err
+            raise s3_read_error(uri, err) from err
         except BotoCoreError as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
     source = read_source(uri, region)

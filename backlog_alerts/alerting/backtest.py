@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlparse
 
 from backlog_alerts.alerting.backlog import RequestSettings
 from backlog_alerts.alerting.evaluation import Decision, Mute, evaluate, plan_actions
@@ -22,9 +21,9 @@ from backlog_alerts.alerting.publish import build_messages, mark_sent, settle
 from backlog_alerts.alerting.report import load_report, report_period
 from backlog_alerts.alerting.rules import Rule
 from backlog_alerts.alerting.state import AlertState
-from backlog_alerts.io import aws
+from backlog_alerts.io import aws, storage
 from backlog_alerts.io.paths import resolve_local
-from backlog_alerts.io.sources import SourceError, split_s3_uri
+from backlog_alerts.io.sources import SourceError
 from backlog_alerts.sync.contacts import Contact
 
 SENT = ("publish", "resolved")
@@ -38,8 +37,8 @@ class PastReport:
 
 def list_reports(prefix: str, region: str | None = None) -> list[PastReport]:
     """Every CSV under `prefix` (s3://bucket/2019/ or a local folder), oldest period first."""
-    if urlparse(prefix).scheme == "s3":
-        bucket, key = split_s3_uri(prefix)
+    if storage.is_s3(prefix):
+        bucket, key = storage.split_s3_uri(prefix)
         pages = aws.client("s3", region).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
         uris = [f"s3://{bucket}/{o['Key']}" for page in pages for o in page.get("Contents", [])]
     else:

@@ -15,17 +15,17 @@ TIER_COLOURS = {"warning": "#e67e22", "critical": "#c0392b"}
 
 def counts_vs_thresholds(decisions: Sequence[Decision]) -> Figure:
     """A bar per watched service (red or orange when a tier fired), a tick per rule's threshold."""
-    services: dict[tuple[str, str], list[Decision]] = {}
+    services: dict[tuple[str, str], tuple[int, list[Decision]]] = {}
     for d in decisions:
         if d.count is not None:
-            services.setdefault((d.service_name, d.department), []).append(d)
+            services.setdefault((d.service_name, d.department), (d.count, []))[1].append(d)
     figure, axes = plt.subplots(figsize=(8, 1.8 + 1.0 * max(len(services), 1)))
-    for position, tiers in enumerate(services.values()):
+    for position, (count, tiers) in enumerate(services.values()):
         fired = [d for d in tiers if d.fired]
         top = max(fired, key=lambda d: (d.severity == "critical", d.threshold), default=None)
         colour = TIER_COLOURS[top.severity] if top else "#95a5a6"
-        axes.barh(position, tiers[0].count, color=colour)
-        axes.annotate(f" {tiers[0].count}", (tiers[0].count, position), va="center")
+        axes.barh(position, count, color=colour)
+        axes.annotate(f" {count}", (count, position), va="center")
         for d in tiers:
             axes.plot([d.threshold] * 2, [position - 0.4, position + 0.4], color="black", linewidth=2)
             axes.annotate(

@@ -13,6 +13,7 @@ from typing import Any
 from backlog_alerts.alerting.report import count_for
 from backlog_alerts.alerting.rules import Rule
 from backlog_alerts.alerting.state import AlertState, RuleState
+from backlog_alerts.errors import BacklogAlertsError
 
 # What a decision leads to. Only PUBLISH and RESOLVED send anything.
 PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (
@@ -27,7 +28,7 @@ PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (
 )
 
 
-class MuteError(ValueError):
+class MuteError(BacklogAlertsError, ValueError):
     """A mute window in the params that cannot be used; names the mute and field."""
 
 
@@ -148,7 +149,7 @@ def plan_actions(
             if d.action == SUPERSEDED:
                 planned.append(d)
                 continue
-            if was_firing and _same_facts(before, d):
+            if before is not None and was_firing and _same_facts(before, d):
                 note = f"already sent {before.message_id or '(as part of a higher tier)'} at {before.sent_at}"
                 d = replace(d, action=SUPPRESSED, note=note, state_after="firing")
             else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from backlog_alerts.alerting.evaluation import Decision
 from backlog_alerts.alerting.rules import SEVERITIES, Rule
 from backlog_alerts.ascii_text import plain_ascii, topic_display_name
+from backlog_alerts.errors import BacklogAlertsError
 
 SMS_LIMIT = 140  # one SMS segment of plain ASCII, including the "DISPLAYNAME> " prefix SNS adds
 SUBJECT_LIMIT = 100  # SNS: under 100 printable ASCII characters, no line breaks
@@ -37,7 +38,7 @@ DEFAULT_TEMPLATES = {
 FIELDS = {"severity", "SEVERITY", "department", "summary", "items", "report_uri", "period", "run_id"}
 
 
-class MessageError(ValueError):
+class MessageError(BacklogAlertsError, ValueError):
     """A template or a rendered message that breaks a channel's limits; nothing was published."""
 
 

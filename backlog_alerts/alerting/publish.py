@@ -12,10 +12,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.alerting.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
 from backlog_alerts.alerting.messages import Message, render
+from backlog_alerts.alerting.ops import publish_ops_notice
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.rules import SEVERITIES
 from backlog_alerts.alerting.state import AlertState, RuleState, save_state
-from backlog_alerts.ascii_text import plain_ascii
+from backlog_alerts.errors import EXIT_NOTEBOOK_FAILED, BacklogAlertsError
 from backlog_alerts.sync.topics import Topic
 
 
@@ -154,8 +155,10 @@ def settle(
             )
 
 
-class PublishError(RuntimeError):
+class PublishError(BacklogAlertsError, RuntimeError):
     """Some alerts could not be published; they are recorded as not sent, and the next run sends them."""
+
+    exit_code = EXIT_NOTEBOOK_FAILED
 
 
 def raise_for_unsent(alerts: list[Decision]) -> None:
@@ -216,12 +219,12 @@ def report_problem_notice(
         return {"action": "suppressed", "note": f"already sent {already}", "message_id": already}
     if dry_run:
         return {"action": "dry run", "note": "would notify the ops topic", "message_id": ""}
-    message_id = sns.publish(
-        TopicArn=ops_topic.arn,
-        Subject=plain_ascii(f"[OPS] backlog-alerts: report {kind} for {key}")[:99],
-        Message=f"{report.note}\nDirectors were not alerted. Run: {run_id}",
-        MessageAttributes={"severity": {"DataType": "String", "StringValue": "ops"}},
-    )["MessageId"]
+    message_id = publish_ops_notice(
+        sns,
+        ops_topic.arn,
+        f"[OPS] backlog-alerts: report {kind} for {key}",
+        f"{report.note}\nDirectors were not alerted. Run: {run_id}",
+    )
     state.notices.setdefault(f"report_{kind}", {})[key] = message_id
     save_state(state_uri, state, region)
     return {"action": "published", "note": report.note, "message_id": message_id}

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
@@ -22,7 +22,8 @@ from backlog_alerts.io.sources import (
     read_source,
 )
 
-MISSING_SERVICE_MODES = ("error", "zero", "skip")
+MissingService = Literal["error", "zero", "skip"]  # a watched service absent from the report
+MISSING_SERVICE_MODES = get_args(MissingService)
 MAX_COUNT = 10**9  # open requests for one service; more is an ID or a sum pasted into the column
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_NAMES = (
@@ -154,7 +155,8 @@ class Report:
         }
 
 
-REPORT_KINDS = ("counts", "requests")
+ReportKind = Literal["counts", "requests"]  # one row per service, or raw request records
+REPORT_KINDS = get_args(ReportKind)
 
 
 def request_settings(

@@ -6,12 +6,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backlog_alerts.errors import BacklogAlertsError
+
 SEVERITIES = ("warning", "critical")  # in rising order: a later one outranks an earlier one
 REQUIRED = ("name", "service_name", "department", "threshold")
 OPTIONAL = {"severity": "warning", "at_least": False}
 
 
-class RuleError(ValueError):
+class RuleError(BacklogAlertsError, ValueError):
     """A rule in the params that cannot be used; the message names the rule and field."""
 
 

@@ -16,15 +16,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from backlog_alerts.io import aws
+from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.io import aws, storage
 from backlog_alerts.io.paths import resolve_local
-from backlog_alerts.io.sources import split_s3_uri
 
 VERSION = 1
 PERIOD = re.compile(r"\d{4}-\d{2}")  # a report_key that is a period (YYYY-MM), not a count
 
 
-class StateError(RuntimeError):
+class StateError(BacklogAlertsError, RuntimeError):
     """The state document cannot be read or written; the message names where it lives."""
 
 
@@ -73,11 +73,11 @@ def _newest_period(rules: Iterable[RuleState]) -> str:
 
 def _read_s3(uri: str, region: str | None) -> tuple[bytes | None, str]:
     """The state object's bytes and ETag; no bytes when nothing was saved yet."""
-    bucket, key = split_s3_uri(uri)
+    bucket, key = storage.split_s3_uri(uri)
     try:
         response = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if storage.missing(err) == "object":  # a missing bucket is a mistake in state_uri, not a first run
             return None, ""
         raise StateError(f"{uri}: cannot read alert state: {err}") from err
     return response["Body"].read(), response.get("ETag", "")
@@ -85,7 +85,7 @@ def _read_s3(uri: str, region: str | None) -> tuple[bytes | None, str]:
 
 def load_state(uri: str, region: str | None = None) -> AlertState:
     """The saved state, or an empty one when nothing was saved yet."""
-    if uri.startswith("s3://"):
+    if storage.is_s3(uri):
         body, _ = _read_s3(uri, region)
         return AlertState() if body is None else AlertState.from_json(body.decode("utf-8"), uri)
     path = resolve_local(uri)
@@ -109,7 +109,7 @@ def check_state_location(uri: str, region: str | None = None, *, write: bool = T
     as read, only if nobody changed it meanwhile (If-Match), or created empty if missing
     (If-None-Match), so the check never overwrites another run's state.
     """
-    if not uri.startswith("s3://"):
+    if not storage.is_s3(uri):
         state = load_state(uri)
         if write:
             path = resolve_local(uri)
@@ -123,7 +123,7 @@ def check_state_location(uri: str, region: str | None = None, *, write: bool = T
             except OSError as err:
                 raise StateError(f"{uri}: cannot write alert state there: {err.strerror or err}") from err
         return state
-    bucket, key = split_s3_uri(uri)
+    bucket, key = storage.split_s3_uri(uri)
     if key.endswith("/"):
         raise StateError(f"{uri}: names a folder; state_uri must name an object (e.g. {uri}alert_state.json)")
     body, etag = _read_s3(uri, region)
@@ -139,10 +139,7 @@ def check_state_location(uri: str, region: str | None = None, *, write: bool = T
                 **condition,
             )
         except ClientError as err:  # a failed condition means we could write: someone just did
-            if err.response.get("Error", {}).get("Code") not in (
-                "PreconditionFailed",
-                "ConditionalRequestConflict",
-            ):
+            if storage.error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise StateError(f"{uri}: cannot write alert state: {err}") from err
     return state
 
@@ -150,8 +147,8 @@ def check_state_location(uri: str, region: str | None = None, *, write: bool = T
 def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
     """Replace the state in one step: an S3 PUT, or a temporary file renamed over the old one."""
     text = state.to_json()
-    if uri.startswith("s3://"):
-        bucket, key = split_s3_uri(uri)
+    if storage.is_s3(uri):
+        bucket, key = storage.split_s3_uri(uri)
         try:
             aws.client("s3", region).put_object(
                 Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json"
@@ -159,15 +156,8 @@ def save_state(uri: str, state: AlertState, region: str | None = None) -> None:
         except ClientError as err:
             raise StateError(f"{uri}: cannot write alert state: {err}") from err
         return
-    path = resolve_local(uri)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
+        storage.replace_file(resolve_local(uri), text)
     except OSError as err:
         raise StateError(f"{uri}: cannot write alert state: {err.strerror or err}") from err
 

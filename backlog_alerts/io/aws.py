@@ -6,15 +6,18 @@ import os
 import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Literal, get_args
 
 import boto3
 from botocore.config import Config
 
-TARGETS = ("local", "aws")
+from backlog_alerts.errors import BacklogAlertsError
+
+Target = Literal["local", "aws"]  # the emulator at AWS_ENDPOINT_URL, or real AWS
+TARGETS = get_args(Target)
 
 
-class TargetError(RuntimeError):
+class TargetError(BacklogAlertsError, RuntimeError):
     """Raised when a notebook is asked to run somewhere it must not (e.g. local demo on real AWS)."""
 
 
@@ -31,8 +34,9 @@ def check_target(target: str) -> str:
     return endpoint or "AWS (standard endpoints)"
 
 
-RETRY_MODES = ("standard", "adaptive")
-DEFAULT_RETRIES = {"mode": "standard", "total_max_attempts": 5}  # 5 attempts: the first and 4 retries
+RetryMode = Literal["standard", "adaptive"]  # botocore's retry modes
+RETRY_MODES = get_args(RetryMode)
+DEFAULT_MODE, DEFAULT_MAX_ATTEMPTS = "standard", "5"  # 5 attempts: the first and 4 retries
 
 
 def retry_environ(mode: str, max_attempts: int) -> dict[str, str]:
@@ -48,8 +52,8 @@ def client(service: str, region: str | None = None) -> Any:
     """A boto3 client with botocore's retry mode (standard unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS say
     otherwise); the endpoint comes from AWS_ENDPOINT_URL, credentials from the standard chain."""
     retries = {
-        "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_RETRIES["mode"]),
-        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_RETRIES["total_max_attempts"])),
+        "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_MODE),
+        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
     }
     return boto3.session.Session().client(service, region_name=region or None, config=Config(retries=retries))
 

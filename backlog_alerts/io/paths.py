@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -21,3 +22,12 @@ def resolve_local(path: str | Path, start: Path | None = None) -> Path:
         return candidate
     root = project_root(start)
     return ((root or (start or Path.cwd())) / candidate).resolve()
+
+
+def local_path(uri: str | Path) -> Path | None:
+    """The local file a location names (a plain path or file://), or None for s3:// and http(s)://."""
+    parsed = urlparse(str(uri))
+    scheme = parsed.scheme.lower()
+    if scheme == "file":
+        return resolve_local(parsed.path)
+    return resolve_local(uri) if scheme == "" else None

@@ -15,8 +15,8 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.errors import SourceError, SourceMissing
-from backlog_alerts.io import aws
-from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.io import aws, storage
+from backlog_alerts.io.paths import local_path
 
 
 @dataclass(frozen=True)
@@ -29,28 +29,23 @@ class Source:
     sha256: str
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    if not parsed.netloc or not parsed.path.lstrip("/"):
-        raise SourceError(f"{uri}: an S3 URI must look like s3://bucket/key")
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
 def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
     """Fetch raw bytes and the server's ETag (empty for local files)."""
-    scheme = urlparse(uri).scheme.lower()
+    path, scheme = local_path(uri), urlparse(uri).scheme.lower()
+    if path is not None:
+        try:
+            return path.read_bytes(), ""
+        except FileNotFoundError as err:
+            raise SourceMissing(f"{uri}: cannot read: no such file") from err
+        except OSError as err:
+            raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
     if scheme == "s3":
-        bucket, key = split_s3_uri(uri)
+        bucket, key = storage.split_s3_uri(uri)
         try:
             obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
             return obj["Body"].read(), obj.get("ETag", "").strip('"')
         except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404"):
-                raise SourceMissing(f"{uri}: cannot read: no such object") from err
-            if code == "NoSuchBucket":
-                raise SourceMissing(f"{uri}: cannot read: no such bucket {bucket!r}") from err
-            raise SourceError(f"{uri}: cannot read: {code or err}") from err
+            raise s3_read_error(uri, err) from err
         except BotoCoreError as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
     if scheme in ("http", "https"):
@@ -62,15 +57,18 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
         except requests.RequestException as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
         return response.content, response.headers.get("ETag", "").strip('"')
-    if scheme in ("", "file"):
-        path = resolve_local(urlparse(uri).path if scheme == "file" else uri)
-        try:
-            return path.read_bytes(), ""
-        except FileNotFoundError as err:
-            raise SourceMissing(f"{uri}: cannot read: no such file") from err
-        except OSError as err:
-            raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
     raise SourceError(f"{uri}: unsupported location (use s3://, https:// or a local path)")
+
+
+def s3_read_error(uri: str, err: ClientError) -> SourceError:
+    """A missing object or bucket is a missing input (for a report, a state of its own)."""
+    absent = storage.missing(err)
+    if absent:
+        bucket = storage.split_s3_uri(uri)[0]
+        return SourceMissing(
+            f"{uri}: cannot read: no such {absent}" + (f" {bucket!r}" if absent == "bucket" else "")
+        )
+    return SourceError(f"{uri}: cannot read: {storage.error_code(err) or err}")
 
 
 def read_source(uri: str, region: str | None = None) -> Source:
@@ -138,7 +136,7 @@ def read_csv_text(source: Source) -> pd.DataFrame:
         reason = " ".join(str(err).split())
         raise SourceError(f"{source.uri}: not a readable CSV file ({reason})") from err
     frame.columns = [str(column).strip() for column in frame.columns]
-    frame.index = range(2, len(frame) + 2)
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
     frame = frame.apply(lambda column: column.str.strip())
     return frame[(frame != "").any(axis=1)]
 

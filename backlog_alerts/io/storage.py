@@ -7,17 +7,63 @@ deleting run folders, which papermill does not do, use boto3 directly.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from botocore.exceptions import ClientError
+
+from backlog_alerts.errors import SourceError
 from backlog_alerts.io import aws
 from backlog_alerts.io.paths import resolve_local
 
 
 def is_s3(location: str) -> bool:
     return location.startswith("s3://")
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """s3://bucket/key -> (bucket, key); a URI without a key names no object."""
+    parsed = urlparse(uri)
+    if not parsed.netloc or not parsed.path.lstrip("/"):
+        raise SourceError(f"{uri}: an S3 URI must look like s3://bucket/key")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def missing(err: ClientError) -> str:
+    """What an S3 error says is absent: "object", "bucket", or "" when it is another failure.
+
+    Callers decide what absence means: a report not there yet, or a misconfigured state bucket.
+    """
+    code = error_code(err)
+    return "object" if code in ("NoSuchKey", "404") else "bucket" if code == "NoSuchBucket" else ""
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write a local file whole or not at all: a temporary file, synced, then renamed over it.
+
+    A crash mid-write (or a full disk) leaves the previous version, never half a JSON document.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def normalize(location: str | Path) -> str:
@@ -62,11 +108,7 @@ def write_json(uri: str, data: Any) -> None:
 
         papermill_io.write(text, uri)
         return
-    path = Path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    replace_file(Path(uri), text)
 
 
 def run_ids(location: str) -> list[str]:

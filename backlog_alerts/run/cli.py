@@ -15,30 +15,24 @@ from typing import Any
 
 from backlog_alerts import __version__
 from backlog_alerts.alerting.backtest import backtest_lines
-from backlog_alerts.alerting.messages import MessageError
-from backlog_alerts.alerting.state import StateError
-from backlog_alerts.io import aws, emulator, storage
-from backlog_alerts.io.demo import seed_demo
-from backlog_alerts.io.paths import resolve_local
-from backlog_alerts.io.sources import SourceError
-from backlog_alerts.run.logs import LOG_FORMATS, RunLog
-from backlog_alerts.run.params import ParamsError, parse_yaml
-from backlog_alerts.run.runner import (
-    ALERT_CHECK,
+from backlog_alerts.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_NOTEBOOK_FAILED,
     EXIT_OK,
-    RunResult,
-    find_notebooks_dir,
-    run_backtest,
-    run_pipeline,
-    summary_lines,
+    BacklogAlertsError,
 )
+from backlog_alerts.io import aws, emulator, storage
+from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.run.logs import LOG_FORMATS, RunLog
+from backlog_alerts.run.params import ParamsError, parse_yaml
+from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
+from backlog_alerts.run.plan import ALERT_CHECK, find_notebooks_dir
+from backlog_alerts.run.summary import summary_lines
 from backlog_alerts.trail.audit import FORMATS, collect, load_run, render, render_run
 from backlog_alerts.trail.html import render_trail
-from backlog_alerts.trail.lock import RunLockBusy
 
 DEFAULT_PARAMS = "params/local.yaml"
 EXIT_CODES = f"""exit codes:
@@ -113,12 +107,9 @@ def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs:
     """Run or backtest with its output in `log`; an exit code instead of a result when it could not run."""
     try:
         return start(*args, say=log.info, stderr_line=log.warning if log.json else None, **kwargs)
-    except (ParamsError, SourceError, aws.TargetError, MessageError, StateError) as err:
-        log.error(str(err), exit_code=EXIT_BAD_INPUT)
-        return EXIT_BAD_INPUT
-    except RunLockBusy as err:
-        log.error(str(err), exit_code=EXIT_LOCKED)
-        return EXIT_LOCKED
+    except BacklogAlertsError as err:
+        log.error(str(err), exit_code=err.exit_code)
+        return err.exit_code
     except KeyboardInterrupt:
         log.error("interrupted: the run was stopped before it finished", exit_code=EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
@@ -143,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(result, int):
         return result
     if any(n.notebook == ALERT_CHECK for n in result.notebooks):  # even after a failed sync: what went out
-        for line in summary_lines(result):
+        for line in summary_lines(result.folder, result.recorded):
             log.info(line)
     if _failed(log, result):
         return EXIT_NOTEBOOK_FAILED
@@ -171,8 +162,8 @@ def _backtest(args: argparse.Namespace) -> int:
     try:
         proposed = _proposed_rules(args.rules)
     except ParamsError as err:
-        log.error(str(err), exit_code=EXIT_BAD_INPUT)
-        return EXIT_BAD_INPUT
+        log.error(str(err), exit_code=err.exit_code)
+        return err.exit_code
     result = _execute(
         log, run_backtest, args.params, args.reports, proposed, args.output_dir, rules_source=args.rules or ""
     )
@@ -181,7 +172,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if _failed(log, result):
         return EXIT_NOTEBOOK_FAILED
     (notebook,) = result.notebooks
-    for line in backtest_lines(result.facts[Path(notebook.notebook).stem]):
+    for line in backtest_lines(result.recorded.facts[Path(notebook.notebook).stem]):
         log.info(line)
     log.info(f"executed copy: {notebook.output}", run_id=result.run_id, exit_code=EXIT_OK)
     return EXIT_OK

@@ -1,9 +1,13 @@
-"""The params schema: every key's type checked before anything runs, each error naming its key."""
+"""The params model: every key a params file may hold, its type, its default and its checks.
+
+It is the one source of truth: the runner reads its settings from it, each notebook's parameters
+are dumped from it, and a test keeps the notebooks' `parameters` cells equal to its defaults.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from pydantic import (
@@ -17,7 +21,10 @@ from pydantic import (
 
 from backlog_alerts.alerting.evaluation import MuteError, parse_mutes
 from backlog_alerts.alerting.messages import MessageError, check_messages, check_templates
+from backlog_alerts.alerting.report import MissingService, ReportKind
 from backlog_alerts.alerting.rules import RuleError, parse_rules
+from backlog_alerts.io.aws import RetryMode, Target
+from backlog_alerts.sync.contacts import OnInvalidRow
 from backlog_alerts.sync.topics import TopicError, check_display_name, check_topic_name, topic_name
 
 
@@ -56,55 +63,74 @@ Period = Annotated[str, AfterValidator(_period)]
 Seconds = Annotated[int, Field(gt=0)]
 
 
+DEMO_RULES = [
+    {
+        "name": "potholes",
+        "service_name": "Pothole",
+        "department": "streets",
+        "threshold": 100,
+        "severity": "warning",
+    },
+    {
+        "name": "illegal_dumping",
+        "service_name": "Illegal Dumping",
+        "department": "trash",
+        "threshold": 30,
+        "severity": "warning",
+    },
+]
+
+
 class Params(BaseModel):
-    """Every key a params file may hold: the runner's and each notebook's parameters."""
+    """Every key a params file may hold; the defaults run the demo against the embedded emulator."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     # Shared by the notebooks.
-    target: Literal["local", "aws"] = "local"
+    target: Target = "local"
     region: Annotated[str, AfterValidator(_region)] = "us-east-1"
     departments: Annotated[dict[str, str], Field(min_length=1)] = {"trash": "Trash", "streets": "Streets"}
     run_id: str = ""
-    ops_topic: Annotated[str, AfterValidator(_topic)] = ""
+    ops_topic: Annotated[str, AfterValidator(_topic)] = "backlog_alerts_ops"
     dry_run: bool = False
     # 01 topic setup
-    topic_tags: dict[str, str] = {}
+    topic_tags: dict[str, str] = {"app": "backlog-alerts"}
     kms_master_key_id: str = ""
-    # 02 subscription sync
-    contacts_uri: Location = "contacts.csv"
+    # 02 subscription sync (and 04 backtest: who would have received what)
+    contacts_uri: Location = "s3://backlog-alerts-demo-contacts/contacts.csv"
     default_phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
-    on_invalid_row: Literal["skip", "fail"] = "skip"
+    on_invalid_row: OnInvalidRow = "skip"
     max_contacts: Annotated[int, Field(gt=0)] = 5000
     max_removal_share: Annotated[float, Field(ge=0, le=1)] = 0.5
     allow_mass_removal: bool = False
     # 03 alert check
-    report_uri: Location = "final_report.csv"
+    report_uri: Location = "s3://backlog-alerts-demo-reports/2019/feb/final_report.csv"
     report_period: Period = ""
     expected_period: Period = ""
     service_column: Annotated[str, Field(min_length=1)] = "service_name"
     count_column: Annotated[str, Field(min_length=1)] = "count"
-    report_kind: Literal["counts", "requests"] = "counts"
+    report_kind: ReportKind = "counts"
     closed_statuses: Annotated[list[str], Field(min_length=1)] = ["Closed", "Referred"]
     min_age_days: Annotated[int, Field(ge=0)] = 0
     include_duplicate_requests: bool = False
-    missing_service: Literal["error", "zero", "skip"] = "error"
-    rules: list[dict[str, Any]] = []
+    missing_service: MissingService = "error"
+    rules: list[dict[str, Any]] = DEMO_RULES
     notify_resolved: bool = False
-    reports_uri: str = ""  # 04 backtest: an s3:// prefix or a local folder
-    proposed_rules: list[dict[str, Any]] = []
     mutes: list[dict[str, Any]] = []
     message_templates: dict[str, str] = {}
-    state_uri: OptionalLocation = ""
-    # The runner's own keys (see params.RUNNER_DEFAULTS).
+    state_uri: OptionalLocation = "s3://backlog-alerts-demo-state/alert_state.json"  # "": beside the runs
+    # 04 backtest
+    reports_uri: str = "s3://backlog-alerts-demo-reports/2019/"  # an s3:// prefix or a local folder
+    proposed_rules: list[dict[str, Any]] = []
+    # The runner's own keys.
     output_dir: str = "outputs"
-    execution_timeout: Seconds = 300
-    notebook_timeout: Seconds = 900
-    lock_wait: Annotated[float, Field(ge=0)] = 60
-    aws_retry_mode: Literal["standard", "adaptive"] = "standard"
-    aws_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
-    keep_runs: Annotated[int, Field(gt=0)] | None = None
-    keep_days: Annotated[int, Field(gt=0)] | None = None
+    execution_timeout: Seconds = 300  # seconds one cell may take
+    notebook_timeout: Seconds = 900  # seconds one whole notebook may take, kernel start-up included
+    lock_wait: Annotated[float, Field(ge=0)] = 60  # seconds to wait for another run on the same output
+    aws_retry_mode: RetryMode = "standard"  # botocore retry mode for every AWS client
+    aws_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5  # attempts per AWS call, the first included
+    keep_runs: Annotated[int, Field(gt=0)] | None = None  # retention: keep the newest N run folders
+    keep_days: Annotated[int, Field(gt=0)] | None = None  # retention: remove run folders older than this
 
     @model_validator(mode="after")
     def _consistent(self) -> Params:
@@ -115,7 +141,7 @@ class Params(BaseModel):
                 topic_name(department)
                 check_display_name(department, display_name)
             key = "rules"
-            rules = parse_rules(self.rules, self.departments) if "rules" in self.model_fields_set else []
+            rules = parse_rules(self.rules, self.departments)
             key = "proposed_rules"
             if self.proposed_rules:
                 parse_rules(self.proposed_rules, self.departments)

@@ -11,28 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backlog_alerts.alerting.ops import notify_ops_of_failure
 from backlog_alerts.io import aws, storage
-from backlog_alerts.run.params import runner_setting
+from backlog_alerts.run.notebook import NotebookResult
+from backlog_alerts.run.pipeline import RunResult
+from backlog_alerts.run.plan import RunPlan, check_plan_inputs, plan_run
 from backlog_alerts.run.preflight import within
-from backlog_alerts.run.runner import (
-    NotebookResult,
-    RunPlan,
-    RunResult,
-    check_plan_inputs,
-    new_manifest,
-    notify_ops_of_failure,
-    plan_run,
-    write_manifest,
-)
 from backlog_alerts.trail.executed import first_error, read_notebook
 from backlog_alerts.trail.lock import acquire_s3, release_s3
-from backlog_alerts.trail.manifest import (
-    FAILED,
-    SUCCEEDED,
-    Manifest,
-    NotebookEntry,
-    now,
-)
+from backlog_alerts.trail.manifest import FAILED, SUCCEEDED, Manifest, NotebookEntry, new_manifest, now
 from backlog_alerts.trail.retention import apply_retention
 
 
@@ -48,13 +35,13 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
     tasks of one run live in different processes, maybe on different machines.
     """
     plan = plan_run(params_path)
-    aws.check_target(plan.params.get("target", "local"))
+    aws.check_target(plan.params.target)
     locked = storage.is_s3(plan.location)
     if locked:
         holder = {"run_id": run_id, "started_at": now(), "host": owner, "pid": 0, "status": "running"}
-        acquire_s3(plan.location, holder, wait=float(plan.params.get("lock_wait", 60)))
+        acquire_s3(plan.location, holder, wait=plan.params.lock_wait)
     try:  # under the lock, as in `backlog-alerts run`: the check probes the alert state
-        within(float(runner_setting(plan.params, "execution_timeout")), lambda: check_plan_inputs(plan))
+        within(plan.params.execution_timeout, lambda: check_plan_inputs(plan))
     except BaseException:
         if locked:
             release_s3(plan.location)
@@ -62,8 +49,7 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
     folder = storage.join(plan.location, run_id)
     if not storage.is_s3(folder):
         Path(folder).mkdir(parents=True)
-    manifest = new_manifest(run_id, folder, plan.params_path, plan.paths, "running", host=owner, pid=0)
-    write_manifest(manifest)
+    new_manifest(run_id, folder, plan.params_path, plan.paths, "running", host=owner, pid=0).write()
     return folder
 
 
@@ -92,7 +78,7 @@ def finish(params_path: str | Path, run_id: str) -> RunResult:
     folder = storage.join(plan.location, run_id)
     manifest_data = storage.read_json(storage.join(folder, "manifest.json"))
     outcomes = [_outcome(folder, p.name) for p in plan.paths]
-    result = RunResult(run_id, folder, aws.check_target(plan.params.get("target", "local")))
+    result = RunResult(run_id, folder, aws.check_target(plan.params.target))
     result.notebooks = [r for _, r in outcomes if r is not None]
     missing = next((entry.notebook for entry, r in outcomes if r is None), None)
     if missing and result.failed is None:  # a task killed before papermill saved anything
@@ -100,16 +86,13 @@ def finish(params_path: str | Path, run_id: str) -> RunResult:
         result.notebooks.append(NotebookResult(missing, gone, FAILED, 0.0, "the task left no executed copy"))
     manifest = Manifest(**{**manifest_data, "notebooks": [entry for entry, _ in outcomes]})
     failed = result.failed
-    manifest.ended_at = now()
     try:
         if failed:
-            manifest.status, manifest.failed_notebook, manifest.error = FAILED, failed.notebook, failed.error
-            write_manifest(manifest)
-            notify_ops_of_failure(plan.params, result)
+            manifest.finish(FAILED, failed.notebook, failed.error)
+            notify_ops_of_failure(plan.params.ops_topic, plan.params.region, run_id, result.failures)
         else:
-            manifest.status = SUCCEEDED
-            write_manifest(manifest)
-            apply_retention(plan.location, plan.params)
+            manifest.finish(SUCCEEDED)
+            apply_retention(plan.location, plan.params.keep_runs, plan.params.keep_days)
     finally:
         if storage.is_s3(plan.location):
             release_s3(plan.location)

@@ -1,4 +1,4 @@
-"""The params file: one YAML mapping, split among the notebooks that declare each key."""
+"""The params file: one YAML mapping, read once into the `Params` model that every part of a run uses."""
 
 from __future__ import annotations
 
@@ -9,20 +9,11 @@ from typing import Any
 import papermill
 import yaml
 
-# Keys the runner itself uses; every other key must be a parameter of some notebook.
-RUNNER_DEFAULTS: dict[str, Any] = {
-    "output_dir": "outputs",
-    "execution_timeout": 300,  # seconds one cell may take
-    "notebook_timeout": 900,  # seconds one whole notebook may take, kernel start-up included
-    "lock_wait": 60,  # seconds a run waits for another run on the same output location to finish
-    "aws_retry_mode": "standard",  # botocore retry mode for every AWS client: standard or adaptive
-    "aws_max_attempts": 5,  # attempts per AWS call, the first included
-    "keep_runs": None,  # retention: keep the newest N run folders (failed ones are kept)
-    "keep_days": None,  # retention: remove run folders older than this many days
-}
+from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.run.model import Params, validation_errors
 
 
-class ParamsError(ValueError):
+class ParamsError(BacklogAlertsError, ValueError):
     """A params file that cannot drive a run; the message names the file and the key."""
 
 
@@ -82,8 +73,8 @@ def parse_yaml(text: str, source: str | Path) -> Any:
         raise ParamsError(f"{source}: not valid YAML: {' '.join(str(err).split())}") from err
 
 
-def load_params(path: str | Path) -> dict[str, Any]:
-    """Read a params file, which must be a YAML mapping of names to values."""
+def read_mapping(path: str | Path) -> dict[str, Any]:
+    """A params file's YAML, which must be a mapping of names to values."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
@@ -96,34 +87,36 @@ def load_params(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def check_params(data: dict[str, Any], source: str | Path) -> Params:
+    """The model of a params mapping, checked before the run touches AWS; all problems in one error."""
+    known = set(Params.model_fields)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ParamsError(
+            f"{source}: unknown parameter(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    errors = validation_errors(data)
+    if errors:
+        raise ParamsError(f"{source}: " + "; ".join(errors))
+    return Params.model_validate(data)
+
+
+def load_params(path: str | Path) -> Params:
+    """Read a params file into the model: the one object a run's settings come from."""
+    return check_params(read_mapping(path), path)
+
+
 def declared_parameters(notebook: Path) -> set[str]:
     """The names in the notebook's `parameters` cell, as papermill itself reads them."""
     return set(papermill.inspect_notebook(str(notebook)))
 
 
-def split_params(
-    params: dict[str, Any], declared: dict[Path, set[str]], source: str | Path
-) -> dict[Path, dict[str, Any]]:
-    """Give each notebook only its own parameters; a key nobody declares is an error."""
-    known = set(RUNNER_DEFAULTS).union(*declared.values())
-    unknown = sorted(set(params) - known)
-    if unknown:
+def notebook_parameters(params: Params, notebook: Path) -> dict[str, Any]:
+    """The notebook's own parameters, every one of them, as the model holds them."""
+    declared = declared_parameters(notebook)
+    strays = sorted(declared - set(Params.model_fields))
+    if strays:
         raise ParamsError(
-            f"{source}: unknown parameter(s) {', '.join(unknown)}: no notebook declares them "
-            f"(known: {', '.join(sorted(known))})"
+            f"{notebook.name} declares parameter(s) the params model lacks: {', '.join(strays)}"
         )
-    return {nb: {k: v for k, v in params.items() if k in names} for nb, names in declared.items()}
-
-
-def runner_setting(params: dict[str, Any], key: str) -> Any:
-    """A runner key from the params file, or its default."""
-    return params.get(key, RUNNER_DEFAULTS[key])
-
-
-def check_params(params: dict[str, Any], source: str | Path) -> None:
-    """Every value checked against the schema before the run touches AWS; all problems in one error."""
-    from backlog_alerts.run.model import validation_errors  # pydantic: only a run needs it
-
-    errors = validation_errors(params)
-    if errors:
-        raise ParamsError(f"{source}: " + "; ".join(errors))
+    return params.model_dump(include=declared)

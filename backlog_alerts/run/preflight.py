@@ -8,13 +8,9 @@ written, all within the notebooks' cell timeout.
 
 from __future__ import annotations
 
-import ast
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import papermill
 
 from backlog_alerts.alerting.evaluation import evaluate
 from backlog_alerts.alerting.messages import check_messages, check_templates
@@ -23,54 +19,42 @@ from backlog_alerts.alerting.rules import parse_rules
 from backlog_alerts.alerting.state import check_state_location
 from backlog_alerts.errors import SourceError
 from backlog_alerts.io.sources import read_source
+from backlog_alerts.run.model import Params
 from backlog_alerts.sync.contacts import parse_contacts
 
 
-def effective_parameters(notebook: Path, given: dict[str, Any]) -> dict[str, Any]:
-    """What the notebook will run with: its own defaults, overridden by the params file."""
-    defaults = {
-        name: ast.literal_eval(spec["default"])
-        for name, spec in papermill.inspect_notebook(str(notebook)).items()
-    }
-    return {**defaults, **given}
-
-
-def check_inputs(sync: dict[str, Any], alert: dict[str, Any]) -> list[str]:
+def check_inputs(params: Params) -> list[str]:
     """Raise the error the notebooks would raise on a bad input; else one line per input, for the log."""
-    departments = list(sync["departments"])
     contacts = parse_contacts(
-        read_source(sync["contacts_uri"], sync["region"]),
-        departments,
-        sync["default_phone_region"],
-        sync["on_invalid_row"],
-        sync["max_contacts"],
+        read_source(params.contacts_uri, params.region),
+        list(params.departments),
+        params.default_phone_region,
+        params.on_invalid_row,
+        params.max_contacts,
     )
     report = load_report(
-        alert["report_uri"],
-        alert["region"],
-        period=alert["report_period"],
-        expected_period=alert["expected_period"],
-        service_column=alert["service_column"],
-        count_column=alert["count_column"],
+        params.report_uri,
+        params.region,
+        period=params.report_period,
+        expected_period=params.expected_period,
+        service_column=params.service_column,
+        count_column=params.count_column,
         requests=request_settings(
-            alert["report_kind"],
-            alert["closed_statuses"],
-            alert["min_age_days"],
-            alert["include_duplicate_requests"],
+            params.report_kind, params.closed_statuses, params.min_age_days, params.include_duplicate_requests
         ),
     )
-    rules = parse_rules(alert["rules"], alert["departments"])
+    rules = parse_rules(params.rules, params.departments)
     if report.status == "ok":
-        evaluate(rules, report.counts, report.uri, alert["missing_service"])
-    check_messages(rules, alert["departments"], check_templates(alert["message_templates"]), report.counts)
-    state = check_state_location(alert["state_uri"], alert["region"], write=not alert["dry_run"])
+        evaluate(rules, report.counts, report.uri, params.missing_service)
+    check_messages(rules, params.departments, check_templates(params.message_templates), report.counts)
+    state = check_state_location(params.state_uri, params.region, write=not params.dry_run)
     dropped = sum(p.effect == "endpoint dropped" for p in contacts.problems)
     first = f" (first: {contacts.problems[0]})" if contacts.problems else ""
     return [
-        f"checked contacts {sync['contacts_uri']}: {len(contacts.contacts)} contacts, "
+        f"checked contacts {params.contacts_uri}: {len(contacts.contacts)} contacts, "
         f"{len(contacts.rejected_rows)} rows rejected, {dropped} invalid emails or phones dropped{first}",
-        f"checked report {alert['report_uri']}: {report.status}, {len(report.counts)} services",
-        f"checked alert state {alert['state_uri']}: {len(state.rules)} rules, "
+        f"checked report {params.report_uri}: {report.status}, {len(report.counts)} services",
+        f"checked alert state {params.state_uri}: {len(state.rules)} rules, "
         f"newest period {state.latest_period or 'none'}",
     ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal, cast, get_args
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -18,7 +19,8 @@ from backlog_alerts.masking import mask_email, mask_phone
 COLUMNS = ["Name", "Email", "Phone", "Department"]
 ALERTS_COLUMN = "Alerts"  # optional: "all" (default) or "critical", which severities a director wants
 ALERT_CHOICES = ("all", "critical")
-ON_INVALID_ROW = ("skip", "fail")
+OnInvalidRow = Literal["skip", "fail"]  # sync the valid rows, or change nothing
+ON_INVALID_ROW = get_args(OnInvalidRow)
 MAX_NAME = 100  # characters; a longer "name" is a pasted paragraph, not a director
 
 
@@ -204,7 +206,8 @@ def parse_contacts(
             "is this the contacts file? Raise max_contacts if it is"
         )
     known = {d.casefold(): d for d in departments}
-    for row, raw in frame.to_dict("index").items():
+    rows = cast(dict[int, dict[str, str]], frame.to_dict("index"))  # keyed by line number: read_csv_text
+    for row, raw in rows.items():
         contact, problems = _check_row(
             row, {c: raw[col] for c, col in columns.items()}, known, default_region
         )

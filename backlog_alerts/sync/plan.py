@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from backlog_alerts.errors import EXIT_NOTEBOOK_FAILED, BacklogAlertsError
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.sync.contacts import ContactsFile, Problem
 from backlog_alerts.sync.subscriptions import (
@@ -34,12 +35,16 @@ NO_DEPARTMENT = "(unknown department)"  # the summary row of rejected rows whose
 PROTOCOL_OF = {"Email": "email", "Phone": "sms"}
 
 
-class SyncGuardError(RuntimeError):
+class SyncGuardError(BacklogAlertsError, RuntimeError):
     """The plan would remove too much at once; nothing was changed."""
 
+    exit_code = EXIT_NOTEBOOK_FAILED  # raised in the kernel: the notebook fails
 
-class SyncApplyError(RuntimeError):
+
+class SyncApplyError(BacklogAlertsError, RuntimeError):
     """Some Subscribe/Unsubscribe calls failed after botocore's retries; the rest were applied."""
+
+    exit_code = EXIT_NOTEBOOK_FAILED
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from backlog_alerts.ascii_text import topic_display_name
+from backlog_alerts.errors import BacklogAlertsError
 
 TOPIC_SUFFIX = "_notifications"
 OPS = "ops"  # the key of the data engineer's topic among the department topics
 
 
-class TopicError(RuntimeError):
+class TopicError(BacklogAlertsError, RuntimeError):
     """A topic that should exist does not, or a department name that cannot become a topic name."""
 
 

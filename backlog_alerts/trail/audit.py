@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 
 from backlog_alerts.io import storage
-from backlog_alerts.trail.executed import read_notebook
-from backlog_alerts.trail.facts import FACTS_MIME
+from backlog_alerts.trail.executed import facts_in, read_notebook
 from backlog_alerts.trail.manifest import effective_status, status_text
+from backlog_alerts.trail.recorded import RecordedRun
 
 FORMATS = ("table", "csv", "json")
 # What a reviewer scans first, in the table and in the HTML index alike.
@@ -69,33 +69,26 @@ def load_run(location: str, run_id: str) -> dict[str, Any]:
         if entry["status"] == "pending" or not storage.exists(uri):
             continue
         notebook = read_notebook(uri)
-        facts: dict[str, Any] = {}
-        cells = []
-        for index, cell in enumerate(notebook.cells):
-            meta = cell.metadata.get("papermill", {})
-            if cell.cell_type == "code":
-                cells.append({"cell": index, "status": meta.get("status"), "duration": meta.get("duration")})
-            for output in cell.get("outputs", []):
-                payload = output.get("data", {}).get(FACTS_MIME)
-                if payload:
-                    facts[payload["key"]] = payload["value"]
         notebooks[entry["notebook"].removesuffix(".ipynb")] = {
             "parameters": notebook.metadata.get("papermill", {}).get("parameters", {}),
-            "facts": facts,
-            "cells": cells,
+            "facts": facts_in(notebook),
+            "cells": [
+                _timing(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+            ],
         }
     return {"manifest": manifest, "notebooks": notebooks}
+
+
+def _timing(index: int, cell: Any) -> dict[str, Any]:
+    meta = cell.metadata.get("papermill", {})
+    return {"cell": index, "status": meta.get("status"), "duration": meta.get("duration")}
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
     """One row per run: status, what the report said, what was sent, what the sync changed."""
     manifest = run["manifest"]
-    facts = {name: nb["facts"] for name, nb in run["notebooks"].items()}
-    sync = facts.get("02_subscription_sync", {}).get("sync_outcome", [])
-    alert_facts = facts.get("03_alert_check", {})
-    decisions = alert_facts.get("alerts") or alert_facts.get("decisions", [])
-    report = alert_facts.get("report", {})
-    sent = [d for d in decisions if d.get("message_id") and d["action"] in ("publish", "resolved")]
+    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
+    decisions, sent, totals = recorded.verdicts, recorded.sent, recorded.sync_totals
     return {
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
@@ -103,8 +96,8 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "params_file": manifest["params_file"].rsplit("/", 1)[-1],
         "params_sha256": manifest["params_sha256"][:12],
         "git_commit": manifest.get("git_commit", "")[:12],
-        "report_period": report.get("period", ""),
-        "report_status": report.get("status", ""),
+        "report_period": recorded.report.get("period", ""),
+        "report_status": recorded.report.get("status", ""),
         "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
         "message_ids": "; ".join(sorted({d["message_id"] for d in sent})),
@@ -112,11 +105,11 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
         "resolved": sum(d["action"] == "resolved" for d in decisions),
         "muted": sum(d["action"] == "muted" for d in decisions),
-        "subs_added": sum(row["add"] for row in sync),
-        "subs_removed": sum(row["remove"] for row in sync),
-        "subs_held": sum(row.get("held", 0) for row in sync),
-        "subs_pending": sum(row["pending"] for row in sync),
-        "rows_rejected": sum(row["rejected_rows"] for row in sync),
+        "subs_added": totals["add"],
+        "subs_removed": totals["remove"],
+        "subs_held": totals["held"],
+        "subs_pending": totals["pending"],
+        "rows_rejected": totals["rejected_rows"],
         "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
         "error": manifest.get("error", "") if effective_status(manifest) != "succeeded" else "",
     }

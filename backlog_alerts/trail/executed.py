@@ -16,9 +16,8 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     return nbformat.reads(storage.read_text(str(path)), as_version=4)
 
 
-def read_facts(path: str | Path) -> dict[str, Any]:
+def facts_in(notebook: nbformat.NotebookNode) -> dict[str, Any]:
     """All facts recorded in an executed notebook, later records of a key winning."""
-    notebook = read_notebook(path)
     found: dict[str, Any] = {}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -26,6 +25,11 @@ def read_facts(path: str | Path) -> dict[str, Any]:
             if payload:
                 found[payload["key"]] = payload["value"]
     return found
+
+
+def read_facts(path: str | Path) -> dict[str, Any]:
+    """The facts of the executed notebook at a local path or an s3:// URI."""
+    return facts_in(read_notebook(path))
 
 
 def first_error(path: str | Path) -> str | None:

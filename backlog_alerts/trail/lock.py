@@ -20,14 +20,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 from filelock import FileLock, Timeout
 
+from backlog_alerts.errors import EXIT_LOCKED, BacklogAlertsError
 from backlog_alerts.io import aws, storage
 from backlog_alerts.trail.manifest import effective_status, now
 
 LOCK_NAME = ".backlog-alerts.lock"
 
 
-class RunLockBusy(RuntimeError):
+class RunLockBusy(BacklogAlertsError, RuntimeError):
     """Another run holds the lock; the message says which and since when."""
+
+    exit_code = EXIT_LOCKED
 
 
 class RunLock:
@@ -57,7 +60,7 @@ def _write_holder(location: str, holder: dict[str, Any], *, exclusive: bool = Fa
     if not storage.is_s3(location):
         Path(_holder_uri(location)).write_text(body, encoding="utf-8")
         return
-    bucket, key = _holder_uri(location).removeprefix("s3://").split("/", 1)
+    bucket, key = storage.split_s3_uri(_holder_uri(location))
     conditional = {"IfNoneMatch": "*"} if exclusive else {}
     aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body.encode(), **conditional)
 
@@ -67,7 +70,7 @@ def _read_holder(location: str) -> dict[str, Any]:
     try:
         if not storage.is_s3(location):
             return json.loads(Path(uri).read_text(encoding="utf-8"))
-        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        bucket, key = storage.split_s3_uri(uri)
         return json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     except (ValueError, OSError, ClientError):  # released as we look, or unreadable: describe it as unknown
         return {}
@@ -138,5 +141,5 @@ def acquire_s3(location: str, holder: dict[str, Any], wait: float = 0, stale_aft
 
 
 def release_s3(location: str) -> None:
-    bucket, key = _holder_uri(location).removeprefix("s3://").split("/", 1)
+    bucket, key = storage.split_s3_uri(_holder_uri(location))
     aws.client("s3").delete_object(Bucket=bucket, Key=key)

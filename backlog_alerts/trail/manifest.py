@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from backlog_alerts import __version__
+from backlog_alerts.io import storage
+from backlog_alerts.io.paths import project_root
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 
@@ -77,6 +79,33 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def write(self) -> None:
+        """Replace the run folder's manifest.json whole: rewritten as each notebook starts and ends."""
+        storage.write_json(storage.join(self.output_location, "manifest.json"), self.to_dict())
+
+    def finish(self, status: str, failed_notebook: str = "", error: str = "") -> None:
+        self.status, self.ended_at = status, now()
+        self.failed_notebook, self.error = failed_notebook, error
+        self.write()
+
+
+def new_manifest(
+    run_id: str, folder: str, params_path: Path, notebooks: list[Path], status: str = "pending", **owner: Any
+) -> Manifest:
+    """A run's manifest before its first notebook: which params (and their hash) and code it runs.
+
+    `owner` (host, pid) stands in for this process when the run's notebooks run elsewhere.
+    """
+    return Manifest(
+        run_id,
+        folder,
+        str(params_path),
+        file_sha256(params_path),
+        git_commit=git_commit(project_root(notebooks[0].parent)),
+        notebooks=[NotebookEntry(p.name, status=status) for p in notebooks],
+        **owner,
+    )
 
 
 def effective_status(manifest: dict[str, Any]) -> str:

@@ -23,17 +23,16 @@ def runs_to_remove(
     remove = []
     for position, manifest in enumerate(newest_first):
         started = datetime.fromisoformat(manifest["started_at"])
-        too_old = bool(keep_days) and now - started > timedelta(days=keep_days)
-        beyond_count = bool(keep_runs) and position >= keep_runs
+        too_old = keep_days is not None and now - started > timedelta(days=keep_days)
+        beyond_count = keep_runs is not None and position >= keep_runs
         succeeded = effective_status(manifest) == SUCCEEDED
         if too_old or (beyond_count and succeeded):
             remove.append(manifest["run_id"])
     return remove
 
 
-def apply_retention(location: str, params: dict[str, Any]) -> list[str]:
+def apply_retention(location: str, keep_runs: int | None, keep_days: int | None) -> list[str]:
     """After a successful run: delete the run folders the limits no longer cover."""
-    keep_runs, keep_days = params.get("keep_runs"), params.get("keep_days")
     if not keep_runs and not keep_days:
         return []
     manifests = [

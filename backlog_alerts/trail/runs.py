@@ -24,9 +24,9 @@ def create_run_folder(location: str) -> tuple[str, str]:
     Path(location).mkdir(parents=True, exist_ok=True)
     while True:
         run_id = new_run_id()
-        folder = Path(location, run_id)
+        path = Path(location, run_id)
         try:
-            folder.mkdir()
+            path.mkdir()
         except FileExistsError:
             continue
-        return run_id, str(folder)
+        return run_id, str(path)

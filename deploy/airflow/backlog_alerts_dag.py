@@ -28,8 +28,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
 from backlog_alerts.run import orchestrated
-from backlog_alerts.run.params import runner_setting
-from backlog_alerts.run.runner import ALERT_CHECK, plan_run
+from backlog_alerts.run.plan import ALERT_CHECK, plan_run
 
 HOME = Path(os.environ.get("BACKLOG_ALERTS_HOME", Path(__file__).resolve().parents[2]))
 PARAMS_DIR = Path(os.environ.get("BACKLOG_ALERTS_PARAMS_DIR", HOME / "params" / "airflow"))
@@ -74,7 +73,7 @@ def build_dag(params_path: Path) -> DAG:
                 output_nb=f"{plan.location}/{RUN_ID}/{path.name}",
                 parameters=parameters[path.name],
                 kernel_name="python3",
-                execution_timeout=timedelta(seconds=int(runner_setting(plan.params, "notebook_timeout"))),
+                execution_timeout=timedelta(seconds=plan.params.notebook_timeout),
                 # The alert check runs whatever happened before it, as in `backlog-alerts run`: a sync
                 # refused by its removal guard must not silence every department's alerts.
                 trigger_rule="all_done" if path.name == ALERT_CHECK else "all_success",

@@ -1,0 +1,65 @@
+"""What a params file decides about a run, checked before anything starts: which notebooks run,
+each one's parameters, and where the run folders go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backlog_alerts.io import storage
+from backlog_alerts.io.paths import project_root, resolve_local
+from backlog_alerts.run.model import Params
+from backlog_alerts.run.params import ParamsError, load_params, notebook_parameters
+from backlog_alerts.run.preflight import check_inputs
+
+NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
+ALERT_CHECK = NOTEBOOKS[2]  # runs even after an earlier notebook failed
+BACKTEST = "04_backtest.ipynb"  # on demand (`backlog-alerts backtest`), never in the scheduled run
+
+
+def find_notebooks_dir(explicit: str | Path | None = None) -> Path:
+    """The notebooks to run: given explicitly, else those of the project we are in."""
+    if explicit:
+        return resolve_local(explicit)
+    root = project_root() or project_root(Path(__file__).parent)
+    if root is None:
+        raise ParamsError("cannot find the notebooks/ folder: run from the project or pass --notebooks")
+    return root / "notebooks"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A checked params file, each notebook's parameters from it, and where its run folders go."""
+
+    params_path: Path
+    params: Params
+    paths: list[Path]
+    per_notebook: dict[Path, dict[str, Any]]
+    location: str
+
+    @property
+    def backtest(self) -> Path:
+        return self.paths[0].parent / BACKTEST
+
+
+def plan_run(
+    params_path: str | Path, output_dir: str | Path | None = None, notebooks_dir: str | Path | None = None
+) -> RunPlan:
+    """Everything about a run that the params file decides, checked before anything starts."""
+    params_path = resolve_local(params_path)
+    params = load_params(params_path)
+    paths = [find_notebooks_dir(notebooks_dir) / name for name in NOTEBOOKS]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
+    location = storage.normalize(output_dir or params.output_dir)
+    if not params.state_uri:  # "" means: beside the run folders
+        params = params.model_copy(update={"state_uri": storage.join(location, "alert_state.json")})
+    per_notebook = {path: notebook_parameters(params, path) for path in paths}
+    return RunPlan(params_path, params, paths, per_notebook, location)
+
+
+def check_plan_inputs(plan: RunPlan) -> list[str]:
+    """The contacts file and the report, read and checked as notebooks 2 and 3 will read them."""
+    return check_inputs(plan.params)

@@ -1,0 +1,62 @@
+"""What a person reads at the end of a run: a few lines from what the notebooks recorded."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from backlog_alerts.io import emulator
+from backlog_alerts.trail.recorded import RecordedRun
+
+
+def show_published(endpoint: str, recorded: RecordedRun, say: Callable[[str], None]) -> None:
+    """What the emulator delivered to each topic in this run: what the directors would have read."""
+    ids = {a["message_id"] for a in recorded.alerts if a["message_id"]}
+    try:
+        messages = [m for m in emulator.published_messages(endpoint) if m["message_id"] in ids]
+    except OSError:
+        return  # an endpoint that is not moto has no /moto-api; nothing to show
+    for message in messages:
+        say(f"published to {message['topic']}: Subject {message['subject']!r}")
+        for channel, text in emulator.channel_texts(message["message"]).items():
+            say(f"  {channel}: " + text.replace("\n", "\n    "))
+
+
+def _subscriptions_line(recorded: RecordedRun) -> str:
+    if recorded.sync_outcome is None:
+        return "subscriptions: not changed (the sync stopped before applying its plan; see its error)"
+    totals = recorded.sync_totals
+    dry = " (dry run: planned, not applied)" if recorded.sync_dry_run else ""
+    return (
+        f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['held']} removals held, "
+        f"{totals['update']} filter updates, {totals['unchanged']} unchanged, {totals['pending']} pending, "
+        f"{totals['rejected_rows']} rows rejected, {recorded.endpoints_dropped} invalid emails or phones "
+        f"dropped{dry}"
+    )
+
+
+def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
+    """A few lines a person reads at the end of a run."""
+    topics, report, alerts = recorded.topics, recorded.report, recorded.alerts
+    sent = [a for a in alerts if a["message_id"] and a["action"] in ("publish", "resolved")]
+    actions = Counter(a["action"] for a in alerts)
+    lines = [
+        f"run folder: {folder}",
+        f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
+        _subscriptions_line(recorded),
+        f"report: {report.get('status', '?')}, period {report.get('period') or 'unknown'} "
+        f"({report.get('uri', '')})",
+        f"alerts: {len({a['message_id'] for a in sent})} message(s) published; rules: "
+        + (", ".join(f"{n} {action}" for action, n in sorted(actions.items())) or "none checked"),
+    ]
+    lines += [
+        f"  {a['rule']}: {a['service_name']} {a['count']} {a['comparison']} {a['threshold']} "
+        f"({a['severity']}) -> {a['department']}, {a['action']} (MessageId {a['message_id']})"
+        for a in sent
+    ]
+    notice = recorded.report_notice
+    if notice:
+        lines.append(
+            f"  report {notice['status']}: ops notice {notice['action']} {notice['message_id']}".rstrip()
+        )
+    return lines

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from conftest import POTHOLE_TIERS
+from helpers import POTHOLE_TIERS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ from functools import partial
 from urllib.parse import urlparse
 
 import pytest
-from conftest import POTHOLE_TIERS
+from helpers import POTHOLE_TIERS, drain, subscribe_queue
 
 from backlog_alerts.alerting.evaluation import evaluate, plan_actions
 from backlog_alerts.alerting.messages import check_templates
@@ -27,13 +27,6 @@ from backlog_alerts.sync.topics import TopicError, ensure_topics, find_topics
 
 pytestmark = pytest.mark.integration
 DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}
-
-
-def subscribe_queue(sqs, sns, topic_arn: str, name: str) -> str:
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return url
 
 
 def test_topics_can_be_encrypted_with_a_kms_key_and_stay_encrypted_on_rerun(sns):
@@ -160,13 +153,6 @@ def run_check(sns, topics, state, state_uri, counts, period):
     return publish_and_record(
         sns, messages, decisions, topics, state, state_uri=state_uri, report=report, run_id="RUN"
     )
-
-
-def drain(sqs, url):
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    for m in messages:
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return [json.loads(m["Body"]) for m in messages]
 
 
 def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sns, sqs, s3, tmp_path):

@@ -4,11 +4,10 @@ and a run given it stops before any change to AWS (no topic, no subscription, no
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT, corpus
 
 from backlog_alerts.alerting.report import parse_counts
 from backlog_alerts.io.emulator import published_messages
@@ -23,15 +22,7 @@ from backlog_alerts.run.params import (
 from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS, run_pipeline
 from backlog_alerts.sync.contacts import ContactsError, parse_contacts
 
-CORPUS = ROOT / "tests" / "corpus"
 DEPARTMENTS = ["trash", "streets"]
-
-
-def corpus(kind: str) -> list[tuple[Path, dict]]:
-    expected = yaml.safe_load((CORPUS / kind / "expected.yaml").read_text())
-    files = sorted(p.name for p in (CORPUS / kind).iterdir() if p.name != "expected.yaml")
-    assert files == sorted(expected), f"tests/corpus/{kind}: every file needs an expectation, and only those"
-    return [(CORPUS / kind / name, expected[name]) for name in sorted(expected)]
 
 
 def ids(entries):

@@ -8,15 +8,12 @@ published, a failure notice to the ops topic, the alert state and the audit trai
 
 from __future__ import annotations
 
-import json
-import re
-
 import boto3
 import pytest
 import yaml
-from conftest import ROOT, clean_env
 from faults.aws_faults import read_log, spec
 from faults.trials import run, with_faults
+from helpers import ROOT, clean_env, readme_policy
 
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.emulator import emulator_environ
@@ -30,13 +27,6 @@ CONTACTS = """Name,Email,Phone,Department,Alerts
 Dana Whitfield,dana.whitfield@example.gov,+16195550101,trash,all
 Priya Raman,priya.raman@example.gov,+16195550103,streets,critical
 """
-
-
-def readme_policy() -> dict:
-    """The JSON block that follows the README's 'IAM policy' heading."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Least-privilege IAM policy") :]
-    return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
 
 
 def allowed_actions(policy: dict) -> set[str]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_aws import drain, subscribe_queue
-from test_run import params_file
+from helpers import drain, params_file, subscribe_queue
 
 from backlog_alerts.io import storage
 from backlog_alerts.io.demo import seed_demo

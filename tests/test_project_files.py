@@ -5,7 +5,7 @@ import tomllib
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 from packaging.requirements import Requirement
 
 from backlog_alerts.run.runner import NOTEBOOKS

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from conftest import ROOT
+from helpers import ROOT
 
 from backlog_alerts.io.paths import project_root, resolve_local
 from backlog_alerts.trail.runs import create_run_folder, new_run_id

@@ -4,7 +4,7 @@ import os
 import time
 
 import nbformat
-from conftest import clean_env
+from helpers import clean_env
 from nbformat.v4 import new_code_cell, new_notebook
 
 from backlog_alerts.run.runner import execute_notebook

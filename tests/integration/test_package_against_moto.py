@@ -16,7 +16,7 @@ from backlog_alerts.alerting.messages import check_templates
 from backlog_alerts.alerting.publish import build_messages, publish_and_record
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.rules import parse_rules
-from backlog_alerts.alerting.state import AlertState, load_state, save_state
+from backlog_alerts.alerting.state import load_state
 from backlog_alerts.io import aws
 from backlog_alerts.io.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.io.sources import SourceError, read_source
@@ -213,27 +213,6 @@ def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sn
     (critical,) = drain(sqs, critical_only)
     assert critical["Subject"] == "[CRITICAL] Pothole backlog 250 > 200"
     assert [m["Subject"] for m in drain(sqs, everything)] == [critical["Subject"]]
-
-
-def test_local_state_is_replaced_whole(tmp_path):
-    state_uri = str(tmp_path / "deep" / "alert_state.json")
-    assert load_state(state_uri).rules == {}
-    state = AlertState()
-    state.notices["report_missing"] = {"2019-03": "m-9"}
-    save_state(state_uri, state)
-    assert load_state(state_uri).notices == {"report_missing": {"2019-03": "m-9"}}
-    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["alert_state.json"]
-
-
-def test_clients_take_botocores_retry_mode_from_the_runner(monkeypatch):
-    assert aws.client("sns", "us-east-1").meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
-    for name, value in aws.retry_environ("adaptive", 9).items():
-        monkeypatch.setenv(name, value)
-    assert aws.client("sns", "us-east-1").meta.config.retries == {"mode": "adaptive", "total_max_attempts": 9}
-    with pytest.raises(ValueError, match="aws_retry_mode must be one of standard, adaptive, not 'eager'"):
-        aws.retry_environ("eager", 3)
-    with pytest.raises(ValueError, match="aws_max_attempts must be a whole number >= 1, not 0"):
-        aws.retry_environ("standard", 0)
 
 
 def test_the_emulator_listens_on_loopback_only(moto_endpoint):

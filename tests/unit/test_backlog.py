@@ -68,36 +68,3 @@ def test_a_local_export_is_identified_by_size_and_time_not_rehashed(real_file):
     assert report.backlog["duplicates_left_out"] == sum(
         1 for r in csv_rows(path) if r["status"] in ("In Process", "New") and r["service_request_parent_id"]
     )
-
-
-@pytest.mark.integration
-def test_a_run_on_raw_records_alerts_on_the_open_backlog(real_file, aws_endpoint, tmp_path):
-    from helpers import clean_env, params_file, run_cli
-
-    from backlog_alerts.io.emulator import emulator_environ
-
-    path = real_file(GID_2021)
-    expected = expected_backlog(path)
-    params = params_file(tmp_path, report_kind="requests", report_uri=str(path), report_period="2021-04")
-    result = run_cli(
-        ["run", "--params", str(params), "--output-dir", str(tmp_path / "out")],
-        emulator_environ(aws_endpoint, clean_env()),
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"potholes: Pothole {expected['Pothole']} > 100 (warning) -> streets, publish" in result.stdout
-    assert (
-        f"illegal_dumping: Illegal Dumping {expected['Illegal Dumping']} > 30 (warning) -> trash, publish"
-        in result.stdout
-    )
-
-
-@pytest.mark.integration
-def test_raw_records_on_s3_are_read_with_their_etag(real_file, s3):
-    path = real_file(GID_2021)
-    s3.create_bucket(Bucket="gid-raw")
-    s3.put_object(Bucket="gid-raw", Key="2021/apr/requests.csv", Body=path.read_bytes())
-    report = load_report("s3://gid-raw/2021/apr/requests.csv", "us-east-1", requests=RequestSettings())
-    assert report.period == "2021-04" and report.etag
-    assert {k: v for k, v in report.counts.items() if v} == expected_backlog(path)
-    missing = load_report("s3://gid-raw/2021/may/requests.csv", "us-east-1", requests=RequestSettings())
-    assert missing.status == "missing"

@@ -6,6 +6,9 @@ from backlog_alerts.io import aws
 
 
 def test_clients_take_botocores_retry_mode_from_the_runner(monkeypatch):
+    # Credentials in the environment: otherwise making a client asks the EC2 metadata service for some.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     assert aws.client("sns", "us-east-1").meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
     for name, value in aws.retry_environ("adaptive", 9).items():
         monkeypatch.setenv(name, value)

@@ -4,7 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PARAMS ?= params/local.yaml
 
-.PHONY: run test test-airflow soak lint lab emulator clean
+.DEFAULT_GOAL := help
+.PHONY: help run test test-unit test-airflow soak lint lab emulator clean
+
+## help: this list of targets (the default goal)
+help:
+	@awk '/^## [a-z-]+: / { sub(/^## /, ""); name = $$0; sub(/: .*/, "", name); sub(/^[^:]*: /, ""); \
+	  printf "  %-14s %s\n", name, $$0 }' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,10 +29,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/backlog-alerts run --params $(PARAMS)
 
-## test: lint, unit and integration tests, then every notebook executed by nbval
+## test: lint, unit and integration tests (the 25 slowest listed), then every notebook executed by nbval
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest -n auto --dist loadgroup tests
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=25 tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
+
+## test-unit: the pure unit tests alone, in seconds
+test-unit: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q tests/unit
 
 # Airflow pins many packages, so its test gets a venv of its own.
 AIRFLOW_VENV ?= .venv-airflow
@@ -45,6 +55,7 @@ test-airflow: $(AIRFLOW_VENV)/.installed
 soak: $(VENV)/.installed-test
 	$(BIN)/python tests/faults/soak.py --trials 20
 
+## lint: ruff's checks and its formatting, over the whole repository
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -57,5 +68,6 @@ lab: $(VENV)/.installed
 emulator: $(VENV)/.installed
 	$(BIN)/backlog-alerts emulator
 
+## clean: remove the virtual environments and the tool caches
 clean:
 	rm -rf $(VENV) $(AIRFLOW_VENV) .pytest_cache .ruff_cache

@@ -1,20 +1,18 @@
-"""Shared fixtures: a moto server over HTTP for integration tests, and the real 311 files."""
+"""Shared fixtures: a moto server over HTTP for integration tests, the real 311 files, a report history.
+
+Plain helpers (ROOT, clean_env, run_cli, ...) are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
-import os
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from helpers import HISTORY_MONTHS, REAL_DATA, reset_emulator
 
 from backlog_alerts.io import emulator
-from backlog_alerts.io.sources import Source
-
-ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +20,6 @@ def moto_endpoint() -> Iterator[str]:
     """One moto server on loopback for the whole session; tests reset it before use."""
     with emulator.moto_server() as endpoint:
         yield endpoint
-
-
-def reset_emulator(endpoint: str) -> None:
-    """Forget every bucket, topic and subscription: each test starts from an empty AWS."""
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=30).close()
 
 
 @pytest.fixture
@@ -69,25 +61,13 @@ def real_file():
     return find
 
 
-# Two tiers on one service, as several tests need them: warning above 100, critical above 200.
-POTHOLE_TIERS = [
-    {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
-    {
-        "name": "pothole_crit",
-        "service_name": "Pothole",
-        "department": "streets",
-        "threshold": 200,
-        "severity": "critical",
-    },
-]
-
-
-def text_source(text: str, uri: str = "test.csv") -> Source:
-    """An in-memory input file, decoded the way read_source decodes real ones."""
-    data = text.encode("utf-8")
-    return Source(uri=uri, text=data.decode("utf-8-sig"), etag="", sha256="")
-
-
-def clean_env() -> dict[str, str]:
-    """This process's environment without any AWS settings, for subprocess runs."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+@pytest.fixture
+def history(tmp_path):
+    """Five monthly reports, 2019/jan ... 2019/may, with the counts of helpers.HISTORY_MONTHS."""
+    for month, (potholes, dumping) in HISTORY_MONTHS.items():
+        folder = tmp_path / "2019" / month
+        folder.mkdir(parents=True)
+        (folder / "final_report.csv").write_text(
+            f"service_name,count\nPothole,{potholes}\nIllegal Dumping,{dumping}\n"
+        )
+    return tmp_path / "2019"

@@ -14,10 +14,10 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
 from aws_faults import read_log, spec  # noqa: E402
-from conftest import clean_env  # noqa: E402
+from helpers import clean_env  # noqa: E402
 from trials import FLAKY_OPERATIONS, crash_trial, departed_director, observe, reset, run, with_faults  # noqa: E402
 
-from backlog_alerts import emulator  # noqa: E402
+from backlog_alerts.io import emulator  # noqa: E402
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, clean_env, reset_emulator
+from helpers import ROOT, clean_env, reset_emulator
 
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.emulator import emulator_environ, published_messages

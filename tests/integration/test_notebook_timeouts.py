@@ -4,10 +4,9 @@ import os
 import time
 
 import nbformat
-from conftest import clean_env
-from nbformat.v4 import new_code_cell, new_notebook
-
 from backlog_alerts.run.runner import execute_notebook
+from helpers import clean_env
+from nbformat.v4 import new_code_cell, new_notebook
 
 
 def sleepy_notebook(tmp_path):

@@ -5,10 +5,9 @@ import tomllib
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
-from packaging.requirements import Requirement
-
 from backlog_alerts.run.runner import NOTEBOOKS
+from helpers import ROOT
+from packaging.requirements import Requirement
 
 
 def requirement(spec: str) -> tuple[str, str]:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import configparser
 import re
 import shlex
-import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from helpers import DEPLOY, ROOT, systemd_unit
 
 from backlog_alerts.run.cli import _parser
 
-DEPLOY = ROOT / "deploy"
 CRON_LINE = re.compile(r"^(?:#\s*)?((?:\S+\s+){5})cd (\S+) && (.+?)(?:\s+>>.*)?$")
 CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
 
@@ -56,30 +52,8 @@ def test_cron_example_has_a_monthly_and_a_daily_line_that_run_the_job():
         check_command(command, "deploy/cron.example")
 
 
-def unit(name: str) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str  # systemd keys are case-sensitive
-    parser.read_string((DEPLOY / "systemd" / name).read_text())
-    return parser
-
-
 def test_systemd_service_runs_the_job_once_per_start():
-    service = unit("backlog-alerts.service")["Service"]
+    service = systemd_unit("backlog-alerts.service")["Service"]
     assert service["Type"] == "oneshot"
     words = check_command(service["ExecStart"], "backlog-alerts.service")
     assert words[0].startswith(service["WorkingDirectory"] + "/")
-
-
-@pytest.mark.parametrize(
-    ("timer", "calendar"),
-    [("backlog-alerts.timer", "*-*-02 07:00:00"), ("backlog-alerts-daily.timer", "*-*-* 07:30:00")],
-)
-def test_systemd_timers_start_that_service(timer, calendar):
-    parsed = unit(timer)
-    assert parsed["Timer"]["OnCalendar"] == calendar
-    assert parsed["Timer"]["Persistent"] == "true"
-    assert (DEPLOY / "systemd" / parsed["Timer"]["Unit"]).exists()
-    assert parsed["Install"]["WantedBy"] == "timers.target"
-    if shutil.which("systemd-analyze"):  # systemd's own parser, where this machine has it
-        checked = subprocess.run(["systemd-analyze", "calendar", calendar], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr

@@ -1,4 +1,4 @@
-"""Where the alert state lives: read and written as a run will, checked before the first change."""
+"""The alert state file: where it lives, checked before the first change, written whole and read back."""
 
 import pytest
 
@@ -41,33 +41,18 @@ def test_a_local_check_leaves_the_state_as_it_was(tmp_path):
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["alert_state.json"]
 
 
-@pytest.mark.integration
-def test_on_s3_the_check_writes_back_exactly_what_it_read(s3):
-    s3.create_bucket(Bucket="state")
-    uri = "s3://state/backlog/alert_state.json"
-    assert check_state_location(uri).rules == {}
-    assert load_state(uri).rules == {}  # created empty, since nothing was there
-    s3.put_object(
-        Bucket="state", Key="backlog/alert_state.json", Body=b'{"rules": {}, "latest_period": "2019-04"}'
-    )
-    assert check_state_location(uri).latest_period == "2019-04"
-    body = s3.get_object(Bucket="state", Key="backlog/alert_state.json")["Body"].read()
-    assert body == b'{"rules": {}, "latest_period": "2019-04"}'
+def test_local_state_is_replaced_whole(tmp_path):
+    state_uri = str(tmp_path / "deep" / "alert_state.json")
+    assert load_state(state_uri).rules == {}
+    state = AlertState()
+    state.notices["report_missing"] = {"2019-03": "m-9"}
+    save_state(state_uri, state)
+    assert load_state(state_uri).notices == {"report_missing": {"2019-03": "m-9"}}
+    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["alert_state.json"]
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    ("uri", "expected"),
-    [
-        (
-            "s3://no-such-bucket/alert_state.json",
-            "s3://no-such-bucket/alert_state.json: cannot read alert state: ",
-        ),
-        ("s3://state/backlog/", "s3://state/backlog/: names a folder; state_uri must name an object"),
-    ],
-)
-def test_on_s3_a_missing_bucket_or_a_folder_is_named(s3, uri, expected):
-    s3.create_bucket(Bucket="state")
-    with pytest.raises(StateError) as caught:
-        check_state_location(uri)
-    assert str(caught.value).startswith(expected)
+def test_a_state_saved_before_latest_period_was_kept_knows_it_from_its_rules(tmp_path):
+    text = AlertState(rules={"potholes": RuleState("firing", 150, "2019-03", "m-1")}).to_json()
+    legacy = text.replace('"latest_period": "",', "")
+    assert '"latest_period"' not in legacy
+    assert AlertState.from_json(legacy, "s.json").latest_period == "2019-03"

@@ -14,9 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
-from conftest import ROOT, clean_env, reset_emulator
-from test_aws import subscribe_queue
-from test_run import run_cli
+from helpers import ROOT, clean_env, reset_emulator, run_cli, subscribe_queue
 
 from backlog_alerts.io import emulator
 from backlog_alerts.sync.topics import ensure_topics

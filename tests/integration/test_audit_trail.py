@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, clean_env, reset_emulator
 from faults.aws_faults import spec
 from faults.trials import with_faults
-from test_run import CLI, demo_rows, run_cli
+from helpers import CLI, ROOT, clean_env, demo_rows, reset_emulator, run_cli
 
 from backlog_alerts.io import emulator, storage
 from backlog_alerts.trail.audit import collect

@@ -6,8 +6,7 @@ import json
 
 import papermill
 import pytest
-from conftest import ROOT
-from test_aws import subscribe_queue
+from helpers import ROOT, subscribe_queue
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.sync.topics import ensure_topics

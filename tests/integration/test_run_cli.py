@@ -1,58 +1,39 @@
 """`backlog-alerts run` end to end, as a user runs it, checked through the emulator's real state."""
 
-import csv
-import io
 import json
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urlparse
 
 import nbformat
 import pytest
-import yaml
-from conftest import ROOT, clean_env
+from backlog_alerts.run.runner import NOTEBOOKS
 from faults.aws_faults import spec
 from faults.trials import with_faults
-from test_aws import drain, subscribe_queue
+from helpers import (
+    CLI,
+    ROOT,
+    clean_env,
+    demo_rows,
+    drain,
+    only_run_folder,
+    params_file,
+    run_cli,
+    subscribe_queue,
+)
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.io.emulator import emulator_environ
-from backlog_alerts.run.runner import NOTEBOOKS
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
 
 pytestmark = pytest.mark.integration
-CLI = [str(Path(sys.executable).parent / "backlog-alerts")]
-
-
-def run_cli(args, env, cwd=ROOT):
-    return subprocess.run(
-        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
-    )
-
-
-def demo_rows(name):
-    return list(csv.DictReader(io.StringIO(demo_bytes(name).decode())))
 
 
 def all_subscriptions(sns):
     pages = sns.get_paginator("list_subscriptions").paginate()
     return [s for page in pages for s in page["Subscriptions"]]
-
-
-def params_file(tmp_path, **changes):
-    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-    params.update(changes)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
-
-
-def only_run_folder(output_dir: Path) -> Path:
-    (folder,) = [p for p in output_dir.iterdir() if p.is_dir()]  # beside it: the run lock
-    return folder
 
 
 def test_run_creates_topics_subscriptions_and_delivers_alerts_once(aws_endpoint, sns, sqs, tmp_path):

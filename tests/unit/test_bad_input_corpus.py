@@ -1,17 +1,13 @@
-"""The bad-input corpus under tests/corpus/: each file gets its one-line error or its listed rows,
-and a run given it stops before any change to AWS (no topic, no subscription, no message)."""
+"""The bad-input corpus under tests/corpus/: each file gets its one-line error or its listed rows
+(tests/integration/test_bad_input_runs.py gives each to a run and checks that AWS is left untouched)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
-import yaml
-from conftest import ROOT
+from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS
+from helpers import ROOT, corpus
 
 from backlog_alerts.alerting.report import parse_counts
-from backlog_alerts.io.emulator import published_messages
 from backlog_alerts.io.sources import SourceError, read_source
 from backlog_alerts.run.params import (
     ParamsError,
@@ -20,18 +16,9 @@ from backlog_alerts.run.params import (
     load_params,
     split_params,
 )
-from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS, run_pipeline
 from backlog_alerts.sync.contacts import ContactsError, parse_contacts
 
-CORPUS = ROOT / "tests" / "corpus"
 DEPARTMENTS = ["trash", "streets"]
-
-
-def corpus(kind: str) -> list[tuple[Path, dict]]:
-    expected = yaml.safe_load((CORPUS / kind / "expected.yaml").read_text())
-    files = sorted(p.name for p in (CORPUS / kind).iterdir() if p.name != "expected.yaml")
-    assert files == sorted(expected), f"tests/corpus/{kind}: every file needs an expectation, and only those"
-    return [(CORPUS / kind / name, expected[name]) for name in sorted(expected)]
 
 
 def ids(entries):
@@ -86,34 +73,3 @@ def test_a_contacts_file_of_100k_rows_is_refused_as_the_wrong_file(tmp_path):
     assert str(caught.value) == (
         f"{path}: 100000 rows, more than max_contacts (5000): is this the contacts file? Raise max_contacts if it is"
     )
-
-
-def _error_inputs():
-    """Every corpus file that must stop a run, as (params key, path, expected error)."""
-    for key, entries in (("contacts_uri", CONTACTS), ("report_uri", REPORTS)):
-        for path, expected in entries:
-            if "error" in expected:
-                yield pytest.param(key, path, expected["error"], id=path.name + "-" + key)
-    for path, expected in PARAMS:
-        yield pytest.param("", path, expected["error"], id=path.name)
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize(("key", "path", "error"), list(_error_inputs()))
-def test_a_run_given_a_bad_input_changes_nothing_in_aws(aws_endpoint, sns, tmp_path, key, path, error):
-    """In-process: the runner raises the same one-line error before the first notebook starts."""
-    if key:  # a bad contacts file or report, inside the demo params
-        params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-        params[key] = str(path)
-        params_path = tmp_path / "params.yaml"
-        params_path.write_text(yaml.safe_dump(params))
-    else:
-        params_path = tmp_path / path.name
-        shutil.copy(path, params_path)
-    with pytest.raises((ParamsError, SourceError)) as caught:
-        run_pipeline(params_path, tmp_path / "out", say=lambda _: None)
-    assert str(caught.value) == error.replace("{file}", str(params_path if not key else path))
-    assert sns.list_topics()["Topics"] == []
-    assert sns.list_subscriptions()["Subscriptions"] == []
-    assert published_messages(aws_endpoint) == []
-    assert not (tmp_path / "out").exists() or not [p for p in (tmp_path / "out").iterdir() if p.is_dir()]

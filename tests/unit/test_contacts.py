@@ -1,5 +1,5 @@
 import pytest
-from conftest import text_source
+from helpers import text_source
 
 from backlog_alerts.io.sources import SourceError
 from backlog_alerts.sync.contacts import ContactsError, masked_rows, normalize_phone, parse_contacts

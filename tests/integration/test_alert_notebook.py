@@ -2,8 +2,7 @@
 
 import papermill
 import pytest
-from conftest import ROOT
-from test_aws import drain, subscribe_queue
+from helpers import ROOT, drain, subscribe_queue
 
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts

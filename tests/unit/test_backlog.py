@@ -3,10 +3,8 @@ test computes itself with the csv module (not with the code under test)."""
 
 from __future__ import annotations
 
-import csv
-from collections import Counter
-
 import pytest
+from helpers import GID_2021, csv_rows, expected_backlog
 
 from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
 from backlog_alerts.alerting.evaluation import evaluate
@@ -14,7 +12,6 @@ from backlog_alerts.alerting.report import load_report, request_settings
 from backlog_alerts.alerting.rules import parse_rules
 from backlog_alerts.io.sources import SourceError
 
-GID_2021 = "gid_raw/get_it_done_2021_requests_datasd_v1fromMarch__melissamonroe.csv"
 GID_2018 = [
     "gid_raw/data2018_for_adam__ryanluuwas__7ee27fa.csv",
     "gid_raw/data2018_for_adam__ryanluuwas__850cc57.csv",
@@ -25,22 +22,6 @@ RULES = [
 ]
 
 
-def rows(path):
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        return list(csv.DictReader(file))
-
-
-def expected_backlog(path, closed=("closed", "referred"), min_age=0, children=False):
-    return Counter(
-        r["service_name"].strip()
-        for r in rows(path)
-        if r["status"].strip().casefold() not in closed
-        and (children or not r["service_request_parent_id"].strip())
-        and float(r["case_age_days"] or -1) >= min_age
-        and r["service_name"].strip()
-    )
-
-
 def test_the_open_backlog_of_the_real_2021_file(real_file):
     path = real_file(GID_2021)
     backlog = open_backlog(str(path), RequestSettings())
@@ -48,7 +29,7 @@ def test_the_open_backlog_of_the_real_2021_file(real_file):
     assert backlog.counts["Pothole"] > 100 and backlog.counts["Illegal Dumping"] > 30
     with_children = open_backlog(str(path), RequestSettings(include_duplicates=True))
     assert with_children.counts == expected_backlog(path, children=True)
-    open_records = sum(r["status"] in ("In Process", "New") for r in rows(path))  # about 6,000
+    open_records = sum(r["status"] in ("In Process", "New") for r in csv_rows(path))  # about 6,000
     assert sum(with_children.counts.values()) + with_children.unnamed == open_records
     assert backlog.summary()["case_variants"] == ["OTHER/Other"]  # reported, not merged
     assert "Drain Maintenance" in backlog.seen and "Drain Maintenance " not in backlog.seen  # trimmed
@@ -85,39 +66,5 @@ def test_a_local_export_is_identified_by_size_and_time_not_rehashed(real_file):
     report = load_report(str(path), requests=RequestSettings())
     assert report.backlog["bytes"] == str(path.stat().st_size) and report.sha256 == ""
     assert report.backlog["duplicates_left_out"] == sum(
-        1 for r in rows(path) if r["status"] in ("In Process", "New") and r["service_request_parent_id"]
+        1 for r in csv_rows(path) if r["status"] in ("In Process", "New") and r["service_request_parent_id"]
     )
-
-
-@pytest.mark.integration
-def test_a_run_on_raw_records_alerts_on_the_open_backlog(real_file, aws_endpoint, tmp_path):
-    from conftest import clean_env
-    from test_run import params_file, run_cli
-
-    from backlog_alerts.io.emulator import emulator_environ
-
-    path = real_file(GID_2021)
-    expected = expected_backlog(path)
-    params = params_file(tmp_path, report_kind="requests", report_uri=str(path), report_period="2021-04")
-    result = run_cli(
-        ["run", "--params", str(params), "--output-dir", str(tmp_path / "out")],
-        emulator_environ(aws_endpoint, clean_env()),
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"potholes: Pothole {expected['Pothole']} > 100 (warning) -> streets, publish" in result.stdout
-    assert (
-        f"illegal_dumping: Illegal Dumping {expected['Illegal Dumping']} > 30 (warning) -> trash, publish"
-        in result.stdout
-    )
-
-
-@pytest.mark.integration
-def test_raw_records_on_s3_are_read_with_their_etag(real_file, s3):
-    path = real_file(GID_2021)
-    s3.create_bucket(Bucket="gid-raw")
-    s3.put_object(Bucket="gid-raw", Key="2021/apr/requests.csv", Body=path.read_bytes())
-    report = load_report("s3://gid-raw/2021/apr/requests.csv", "us-east-1", requests=RequestSettings())
-    assert report.period == "2021-04" and report.etag
-    assert {k: v for k, v in report.counts.items() if v} == expected_backlog(path)
-    missing = load_report("s3://gid-raw/2021/may/requests.csv", "us-east-1", requests=RequestSettings())
-    assert missing.status == "missing"

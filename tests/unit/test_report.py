@@ -1,5 +1,5 @@
 import pytest
-from conftest import text_source
+from helpers import text_source
 
 from backlog_alerts.alerting.report import count_for, parse_counts
 from backlog_alerts.io.sources import SourceError, read_source

@@ -154,7 +154,7 @@ def test_filter_policy_changes_are_planned_as_updates(listed, wanted, expected):
 
 
 def contacts_file(text):
-    from conftest import text_source
+    from helpers import text_source
 
     from backlog_alerts.sync.contacts import parse_contacts
 

@@ -1,4 +1,4 @@
-from conftest import POTHOLE_TIERS
+from helpers import POTHOLE_TIERS
 from matplotlib.colors import to_hex
 
 from backlog_alerts.alerting.charts import TIER_COLOURS, counts_vs_thresholds

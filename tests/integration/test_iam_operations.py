@@ -1,4 +1,4 @@
-"""The least-privilege IAM policy in the README allows exactly the AWS operations a full run makes.
+"""The least-privilege IAM policy in deploy/iam-policy.json allows exactly the AWS operations a full run makes.
 
 The operations are counted with a botocore event hook in every process of real runs (target: aws,
 pointed at the emulator, with an s3:// audit trail and retention), across a scenario that needs every
@@ -8,14 +8,12 @@ published, a failure notice to the ops topic, the alert state and the audit trai
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 import yaml
-from conftest import ROOT, clean_env
 from faults.aws_faults import read_log, spec
 from faults.trials import run, with_faults
+from helpers import ROOT, clean_env, iam_policy
 
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.emulator import emulator_environ
@@ -31,34 +29,12 @@ Priya Raman,priya.raman@example.gov,+16195550103,streets,critical
 """
 
 
-def readme_policy() -> dict:
-    """The policy in deploy/iam-policy.json, which docs/real-aws.md shows."""
-    return json.loads((ROOT / "deploy" / "iam-policy.json").read_text())
-
-
 def allowed_actions(policy: dict) -> set[str]:
     actions = set()
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow" and "*" not in "".join(statement["Action"])
         actions.update(statement["Action"])
     return actions
-
-
-def test_the_policy_names_resources_except_for_actions_iam_cannot_scope():
-    unscoped = {
-        "sns:ListTopics",
-        "sns:Unsubscribe",
-        "sns:GetSubscriptionAttributes",
-        "sns:SetSubscriptionAttributes",
-    }
-    for statement in readme_policy()["Statement"]:
-        if statement["Resource"] == "*":
-            assert set(statement["Action"]) <= unscoped
-        else:
-            resources = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
-            assert all(":::" in r or ":123456789012:" in r for r in resources), statement
 
 
 def test_a_full_run_calls_exactly_the_operations_the_policy_allows(aws_endpoint, tmp_path):
@@ -92,4 +68,4 @@ def test_a_full_run_calls_exactly_the_operations_the_policy_allows(aws_endpoint,
     for call in read_log(str(log)):
         service = "s3" if call["operation"] in S3_OPERATIONS else "sns"
         called.add(f"{service}:{S3_ACTIONS.get(call['operation'], call['operation'])}")
-    assert called == allowed_actions(readme_policy())
+    assert called == allowed_actions(iam_policy())

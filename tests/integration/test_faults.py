@@ -11,7 +11,6 @@ import json
 
 import nbformat
 import pytest
-from conftest import clean_env
 from faults.aws_faults import read_log, spec
 from faults.trials import (
     DEPARTED,
@@ -23,6 +22,7 @@ from faults.trials import (
     run,
     with_faults,
 )
+from helpers import clean_env
 
 from backlog_alerts.io.emulator import emulator_environ
 

@@ -9,14 +9,14 @@ from functools import partial
 from urllib.parse import urlparse
 
 import pytest
-from conftest import POTHOLE_TIERS
+from helpers import POTHOLE_TIERS, drain, subscribe_queue
 
 from backlog_alerts.alerting.evaluation import evaluate, plan_actions
 from backlog_alerts.alerting.messages import check_templates
 from backlog_alerts.alerting.publish import build_messages, publish_and_record
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.rules import parse_rules
-from backlog_alerts.alerting.state import AlertState, load_state, save_state
+from backlog_alerts.alerting.state import load_state
 from backlog_alerts.io import aws
 from backlog_alerts.io.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.io.sources import SourceError, read_source
@@ -27,13 +27,6 @@ from backlog_alerts.sync.topics import TopicError, ensure_topics, find_topics
 
 pytestmark = pytest.mark.integration
 DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}
-
-
-def subscribe_queue(sqs, sns, topic_arn: str, name: str) -> str:
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return url
 
 
 def test_topics_can_be_encrypted_with_a_kms_key_and_stay_encrypted_on_rerun(sns):
@@ -162,13 +155,6 @@ def run_check(sns, topics, state, state_uri, counts, period):
     )
 
 
-def drain(sqs, url):
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    for m in messages:
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return [json.loads(m["Body"]) for m in messages]
-
-
 def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sns, sqs, s3, tmp_path):
     topics = {t.department: t for t in ensure_topics(sns, DEPARTMENTS)}
     everything = subscribe_queue(sqs, sns, topics["streets"].arn, "streets-all")
@@ -227,27 +213,6 @@ def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sn
     (critical,) = drain(sqs, critical_only)
     assert critical["Subject"] == "[CRITICAL] Pothole backlog 250 > 200"
     assert [m["Subject"] for m in drain(sqs, everything)] == [critical["Subject"]]
-
-
-def test_local_state_is_replaced_whole(tmp_path):
-    state_uri = str(tmp_path / "deep" / "alert_state.json")
-    assert load_state(state_uri).rules == {}
-    state = AlertState()
-    state.notices["report_missing"] = {"2019-03": "m-9"}
-    save_state(state_uri, state)
-    assert load_state(state_uri).notices == {"report_missing": {"2019-03": "m-9"}}
-    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["alert_state.json"]
-
-
-def test_clients_take_botocores_retry_mode_from_the_runner(monkeypatch):
-    assert aws.client("sns", "us-east-1").meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
-    for name, value in aws.retry_environ("adaptive", 9).items():
-        monkeypatch.setenv(name, value)
-    assert aws.client("sns", "us-east-1").meta.config.retries == {"mode": "adaptive", "total_max_attempts": 9}
-    with pytest.raises(ValueError, match="aws_retry_mode must be one of standard, adaptive, not 'eager'"):
-        aws.retry_environ("eager", 3)
-    with pytest.raises(ValueError, match="aws_max_attempts must be a whole number >= 1, not 0"):
-        aws.retry_environ("standard", 0)
 
 
 def test_the_emulator_listens_on_loopback_only(moto_endpoint):

@@ -1,8 +1,7 @@
+"""Run ids and run folders: sortable, unique, in start order."""
+
 from datetime import UTC, datetime
 
-from conftest import ROOT
-
-from backlog_alerts.io.paths import project_root, resolve_local
 from backlog_alerts.trail.runs import create_run_folder, new_run_id
 
 
@@ -17,14 +16,3 @@ def test_run_folders_are_unique_and_in_start_order_even_within_a_second(tmp_path
     assert len(set(ids)) == 200
     assert ids == sorted(ids)
     assert sorted(p.name for p in tmp_path.iterdir()) == ids
-
-
-def test_relative_paths_mean_the_same_file_from_root_and_from_notebooks():
-    from_root = resolve_local("params/local.yaml", ROOT)
-    from_notebooks = resolve_local("params/local.yaml", ROOT / "notebooks")
-    assert from_root == from_notebooks == ROOT / "params" / "local.yaml"
-    assert project_root(ROOT / "notebooks") == ROOT
-
-
-def test_absolute_paths_are_left_alone(tmp_path):
-    assert resolve_local(tmp_path / "x.csv", ROOT) == tmp_path / "x.csv"

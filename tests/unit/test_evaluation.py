@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from conftest import POTHOLE_TIERS
+from helpers import POTHOLE_TIERS
 
 from backlog_alerts.alerting.evaluation import (
     CLEARED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import HISTORY_MONTHS, POTHOLE_RULE
 
 from backlog_alerts.alerting.backtest import (
     action_table,
@@ -16,26 +17,15 @@ from backlog_alerts.io.sources import SourceError
 from backlog_alerts.sync.contacts import Contact
 
 DEPARTMENTS = {"streets": "Streets", "trash": "Trash"}
-# Pothole and Illegal Dumping counts per month; the expectations below follow from these numbers.
-MONTHS = {"jan": (88, 25), "feb": (163, 47), "mar": (171, 29), "apr": (214, 52), "may": (96, 41)}
-
-
-@pytest.fixture
-def history(tmp_path):
-    for month, (potholes, dumping) in MONTHS.items():
-        folder = tmp_path / "2019" / month
-        folder.mkdir(parents=True)
-        (folder / "final_report.csv").write_text(
-            f"service_name,count\nPothole,{potholes}\nIllegal Dumping,{dumping}\n"
-        )
-    return tmp_path / "2019"
+# The `history` fixture (tests/conftest.py) holds five monthly reports with the Pothole and Illegal
+# Dumping counts of helpers.HISTORY_MONTHS; the expectations below follow from these numbers.
 
 
 def rules(*specs):
     return parse_rules(list(specs), DEPARTMENTS)
 
 
-WARN = {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100}
+WARN = POTHOLE_RULE
 CRIT = {**WARN, "name": "potholes_crit", "threshold": 200, "severity": "critical"}
 DUMP = {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30}
 
@@ -74,7 +64,7 @@ def test_each_period_is_a_new_report_so_a_rule_above_its_threshold_sends_every_m
     assert grid["2019-04"]["potholes_crit"] == "publish"  # 214 > 200: the critical tier wins that month
     expected_dump = {
         p: "publish" if d > 30 else ("quiet" if p == "2019-01" else "cleared")
-        for p, (_, d) in zip(grid, MONTHS.values(), strict=True)
+        for p, (_, d) in zip(grid, HISTORY_MONTHS.values(), strict=True)
     }
     assert {p: row["dumping"] for p, row in grid.items()} == expected_dump
     assert result.counts["2019-04"] == {"Pothole": 214, "Illegal Dumping": 52}
@@ -111,44 +101,3 @@ def test_mutes_are_judged_on_the_replayed_period(history):
     )
     grid = action_table(replay(list_reports(str(history)), current, DEPARTMENTS, mutes=mutes))
     assert (grid["2019-02"]["potholes"], grid["2019-03"]["potholes"]) == ("muted", "publish")
-
-
-@pytest.mark.integration
-def test_the_backtest_command_keeps_its_notebook_on_the_trail_and_sends_nothing(
-    aws_endpoint, s3, history, tmp_path
-):
-    import yaml
-    from conftest import clean_env
-    from test_run import only_run_folder, run_cli
-
-    from backlog_alerts.io.demo import DEMO_STATE_URI
-    from backlog_alerts.io.emulator import emulator_environ, published_messages
-    from backlog_alerts.trail.audit import collect
-    from backlog_alerts.trail.executed import read_facts
-
-    proposed = tmp_path / "proposed.yaml"
-    proposed.write_text(yaml.safe_dump({"rules": [{**WARN, "name": "potholes_150", "threshold": 150}]}))
-    args = [
-        "backtest",
-        "--reports",
-        str(history),
-        "--rules",
-        str(proposed),
-        "--output-dir",
-        str(tmp_path / "out"),
-    ]
-    result = run_cli(args, emulator_environ(aws_endpoint, clean_env()))
-    assert result.returncode == 0, result.stderr
-    assert "backtest over 5 report(s): 2019-01, 2019-02, 2019-03, 2019-04, 2019-05" in result.stdout
-    folder = only_run_folder(tmp_path / "out")
-    assert sorted(p.name for p in folder.iterdir()) == ["04_backtest.ipynb", "manifest.json"]
-    facts = read_facts(folder / "04_backtest.ipynb")
-    assert {(r["period"], r["rule"]) for r in facts["proposed_backtest"]} == {
-        (f"2019-0{i}", "potholes_150") for i in range(1, 6)
-    }
-    assert len(facts["side_by_side"]) == 10  # 5 periods x 2 watched services
-    assert published_messages(aws_endpoint) == []  # nothing sent
-    bucket, key = DEMO_STATE_URI.removeprefix("s3://").split("/", 1)
-    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # the real alert state untouched
-    (row,) = collect(str(tmp_path / "out"))
-    assert row["status"] == "succeeded" and row["run_id"] == folder.name

@@ -3,7 +3,7 @@
 Each step is one alert check as notebook 03 makes it (state loaded from its file, report read from a
 file, checked against the state, notice or decisions, publish, state saved). SNS is replaced by a
 recorder here: these tests are about what the state machine decides, over many sequences; the
-emulator runs of the same classes are in tests/test_messy_runs.py.
+emulator runs of the same classes are in tests/integration/test_messy_runs.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from conftest import POTHOLE_TIERS
+from helpers import POTHOLE_TIERS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +28,7 @@ from backlog_alerts.alerting.publish import (
 )
 from backlog_alerts.alerting.report import load_report
 from backlog_alerts.alerting.rules import parse_rules
-from backlog_alerts.alerting.state import AlertState, RuleState, load_state
+from backlog_alerts.alerting.state import load_state
 from backlog_alerts.sync.topics import Topic
 
 DEPARTMENTS = {"streets": "Streets", "trash": "Trash"}
@@ -165,13 +165,6 @@ def test_each_outage_of_a_periodless_report_reaches_ops_once(tmp_path):
     assert check(tmp_path, sns, str(first)).status == "ok"  # the outage ends ...
     first.unlink()
     assert len(check(tmp_path, sns, str(first)).notices) == 1  # ... so the next one is told again
-
-
-def test_a_state_saved_before_latest_period_was_kept_knows_it_from_its_rules(tmp_path):
-    text = AlertState(rules={"potholes": RuleState("firing", 150, "2019-03", "m-1")}).to_json()
-    legacy = text.replace('"latest_period": "",', "")
-    assert '"latest_period"' not in legacy
-    assert AlertState.from_json(legacy, "s.json").latest_period == "2019-03"
 
 
 # --- properties -----------------------------------------------------------------------------------

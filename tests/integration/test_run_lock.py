@@ -8,8 +8,7 @@ import time
 
 import boto3
 import pytest
-from conftest import clean_env
-from test_run import params_file, run_cli
+from helpers import clean_env, params_file, run_cli
 
 from backlog_alerts.io import emulator
 from backlog_alerts.trail.lock import LOCK_NAME, RunLockBusy, run_lock

@@ -1,13 +1,12 @@
 import ast
-from pathlib import Path
 
 import pytest
 import yaml
+from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS
+from helpers import ROOT
 
 from backlog_alerts.run.params import ParamsError, declared_parameters, load_params, split_params
-from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_PATHS = [ROOT / "notebooks" / name for name in (*NOTEBOOKS, BACKTEST)]
 
 

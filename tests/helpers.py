@@ -1,0 +1,166 @@
+"""Plain functions and constants shared by tests/unit, tests/integration and tests/faults.
+
+Imported as `from helpers import ...` (pyproject.toml puts tests/ on pytest's pythonpath); fixtures
+live in tests/conftest.py. Nothing here starts a server or a process by itself.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from backlog_alerts.io.demo import demo_bytes
+from backlog_alerts.io.sources import Source
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+CORPUS = ROOT / "tests" / "corpus"
+DEPLOY = ROOT / "deploy"
+CLI = [str(Path(sys.executable).parent / "backlog-alerts")]
+
+
+# --- environment and emulator ---------------------------------------------------------------------
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without any AWS settings, for subprocess runs."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+def reset_emulator(endpoint: str) -> None:
+    """Forget every bucket, topic and subscription: each test starts from an empty AWS."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def subscribe_queue(sqs, sns, topic_arn: str, name: str) -> str:
+    """An SQS queue subscribed to a topic, as a director's (or the ops engineer's) inbox; its URL."""
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def drain(sqs, url):
+    """The SNS envelopes waiting in a queue (up to 10), deleted as they are read."""
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for m in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def run_cli(args, env, cwd=ROOT):
+    """`backlog-alerts ARGS` as a user runs it, output captured."""
+    return subprocess.run(
+        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
+
+
+def params_file(tmp_path, **changes):
+    """params/local.yaml with changes, written to tmp_path/params.yaml."""
+    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+    params.update(changes)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def only_run_folder(output_dir: Path) -> Path:
+    """The one run folder in an output location."""
+    (folder,) = [p for p in output_dir.iterdir() if p.is_dir()]  # beside it: the run lock
+    return folder
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+def demo_rows(name):
+    """A demo CSV file shipped with the package, as dicts."""
+    return list(csv.DictReader(io.StringIO(demo_bytes(name).decode())))
+
+
+def text_source(text: str, uri: str = "test.csv") -> Source:
+    """An in-memory input file, decoded the way read_source decodes real ones."""
+    data = text.encode("utf-8")
+    return Source(uri=uri, text=data.decode("utf-8-sig"), etag="", sha256="")
+
+
+# Two tiers on one service, as several tests need them: warning above 100, critical above 200.
+POTHOLE_TIERS = [
+    {"name": "pothole_warn", "service_name": "Pothole", "department": "streets", "threshold": 100},
+    {
+        "name": "pothole_crit",
+        "service_name": "Pothole",
+        "department": "streets",
+        "threshold": 200,
+        "severity": "critical",
+    },
+]
+# The demo's pothole rule: warning above 100.
+POTHOLE_RULE = {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100}
+
+# Pothole and Illegal Dumping counts per month of the `history` fixture's reports (tests/conftest.py).
+HISTORY_MONTHS = {"jan": (88, 25), "feb": (163, 47), "mar": (171, 29), "apr": (214, 52), "may": (96, 41)}
+
+
+# --- real raw request records (../shared/data/real/) ------------------------------------------------
+
+GID_2021 = "gid_raw/get_it_done_2021_requests_datasd_v1fromMarch__melissamonroe.csv"
+
+
+def csv_rows(path):
+    """A CSV file's rows as dicts, read with the csv module alone (not with the code under test)."""
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def expected_backlog(path, closed=("closed", "referred"), min_age=0, children=False):
+    """Open requests per service in a raw records file, counted here rather than by the package."""
+    return Counter(
+        r["service_name"].strip()
+        for r in csv_rows(path)
+        if r["status"].strip().casefold() not in closed
+        and (children or not r["service_request_parent_id"].strip())
+        and float(r["case_age_days"] or -1) >= min_age
+        and r["service_name"].strip()
+    )
+
+
+# --- the bad-input corpus (tests/corpus/) ---------------------------------------------------------
+
+
+def corpus(kind: str) -> list[tuple[Path, dict]]:
+    """The corpus files of one kind, each with its expectation from expected.yaml."""
+    expected = yaml.safe_load((CORPUS / kind / "expected.yaml").read_text())
+    files = sorted(p.name for p in (CORPUS / kind).iterdir() if p.name != "expected.yaml")
+    assert files == sorted(expected), f"tests/corpus/{kind}: every file needs an expectation, and only those"
+    return [(CORPUS / kind / name, expected[name]) for name in sorted(expected)]
+
+
+# --- project files --------------------------------------------------------------------------------
+
+
+def iam_policy() -> dict:
+    """The least-privilege policy in deploy/iam-policy.json, which docs/real-aws.md shows."""
+    return json.loads((ROOT / "deploy" / "iam-policy.json").read_text())
+
+
+def systemd_unit(name: str) -> configparser.ConfigParser:
+    """A unit file of deploy/systemd/, parsed."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # systemd keys are case-sensitive
+    parser.read_string((DEPLOY / "systemd" / name).read_text())
+    return parser

@@ -55,10 +55,11 @@ test-airflow: $(AIRFLOW_VENV)/.installed
 soak: $(VENV)/.installed-test
 	$(BIN)/python tests/faults/soak.py --trials 20
 
-## lint: ruff's checks and its formatting, over the whole repository
+## lint: ruff's checks and its formatting over the whole repository, and mypy over the package
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## lab: JupyterLab on notebooks/, with the emulator started and seeded
 lab: $(VENV)/.installed
@@ -70,4 +71,4 @@ emulator: $(VENV)/.installed
 
 ## clean: remove the virtual environments and the tool caches
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) .pytest_cache .ruff_cache .mypy_cache

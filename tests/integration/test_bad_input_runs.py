@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 import yaml
-from backlog_alerts.run.runner import run_pipeline
 from helpers import ROOT, corpus
 
 from backlog_alerts.io.emulator import published_messages
 from backlog_alerts.io.sources import SourceError
 from backlog_alerts.run.params import ParamsError
+from backlog_alerts.run.pipeline import run_pipeline
 
 CONTACTS, REPORTS, PARAMS = corpus("contacts"), corpus("reports"), corpus("params")
 

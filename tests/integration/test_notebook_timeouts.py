@@ -4,9 +4,10 @@ import os
 import time
 
 import nbformat
-from backlog_alerts.run.runner import execute_notebook
 from helpers import clean_env
 from nbformat.v4 import new_code_cell, new_notebook
+
+from backlog_alerts.run.notebook import execute_notebook
 
 
 def sleepy_notebook(tmp_path):

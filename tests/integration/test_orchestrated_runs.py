@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from backlog_alerts.run.runner import execute_notebook, plan_run
 from helpers import drain, params_file, subscribe_queue
 
 from backlog_alerts.io import storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.run import orchestrated
+from backlog_alerts.run.notebook import execute_notebook
+from backlog_alerts.run.plan import plan_run
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.audit import collect
 from backlog_alerts.trail.lock import RunLockBusy

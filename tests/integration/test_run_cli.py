@@ -8,7 +8,6 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from backlog_alerts.run.runner import NOTEBOOKS
 from faults.aws_faults import spec
 from faults.trials import with_faults
 from helpers import (
@@ -25,6 +24,7 @@ from helpers import (
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.io.emulator import emulator_environ
+from backlog_alerts.run.plan import NOTEBOOKS
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
 

@@ -2,21 +2,35 @@ import ast
 
 import pytest
 import yaml
-from backlog_alerts.run.runner import BACKTEST, NOTEBOOKS
 from helpers import ROOT
 
-from backlog_alerts.run.params import ParamsError, declared_parameters, load_params, split_params
+from backlog_alerts.run.model import Params
+from backlog_alerts.run.params import (
+    ParamsError,
+    check_params,
+    declared_parameters,
+    load_params,
+    notebook_parameters,
+    read_mapping,
+)
+from backlog_alerts.run.plan import BACKTEST, NOTEBOOKS
 
 NOTEBOOK_PATHS = [ROOT / "notebooks" / name for name in (*NOTEBOOKS, BACKTEST)]
-
-
-def declared():
-    return {p: declared_parameters(p) for p in NOTEBOOK_PATHS}
+RUNNER_KEYS = {
+    "output_dir",
+    "execution_timeout",
+    "notebook_timeout",
+    "lock_wait",
+    "aws_retry_mode",
+    "aws_max_attempts",
+    "keep_runs",
+    "keep_days",
+}
 
 
 def test_each_notebook_gets_only_what_it_declares():
     params = load_params(ROOT / "params" / "local.yaml")
-    split = split_params(params, declared(), "params/local.yaml")
+    split = {p: notebook_parameters(params, p) for p in NOTEBOOK_PATHS}
     topic_setup, sync, alert, backtest = (split[p] for p in NOTEBOOK_PATHS)
     assert "rules" in alert and "rules" not in topic_setup and "rules" not in sync
     assert "contacts_uri" in sync and "contacts_uri" not in alert
@@ -26,20 +40,14 @@ def test_each_notebook_gets_only_what_it_declares():
 
 def test_unknown_key_names_key_and_file():
     with pytest.raises(ParamsError, match=r"params/x.yaml: unknown parameter\(s\) treshold"):
-        split_params({"treshold": 3, "region": "us-east-1"}, declared(), "params/x.yaml")
-
-
-@pytest.mark.parametrize("name", ["local.yaml", "production.example.yaml"])
-def test_shipped_params_files_use_only_known_keys(name):
-    path = ROOT / "params" / name
-    split_params(load_params(path), declared(), path)
+        check_params({"treshold": 3, "region": "us-east-1"}, "params/x.yaml")
 
 
 def test_local_params_match_the_notebook_defaults():
     """The notebooks run the local demo on their own, so their defaults must equal params/local.yaml."""
     import papermill
 
-    params = load_params(ROOT / "params" / "local.yaml")
+    params = read_mapping(ROOT / "params" / "local.yaml")
     for path in NOTEBOOK_PATHS:
         for name, spec in papermill.inspect_notebook(str(path)).items():
             if name != "run_id":
@@ -58,24 +66,18 @@ def test_unreadable_params_file_is_named(tmp_path):
         load_params(tmp_path / "nope.yaml")
 
 
-def test_the_schema_knows_exactly_the_keys_the_notebooks_and_runner_use():
-    from backlog_alerts.run.model import Params
-    from backlog_alerts.run.params import RUNNER_DEFAULTS
-
-    declared_keys = set(RUNNER_DEFAULTS).union(*declared().values())
-    assert set(Params.model_fields) == declared_keys
+def test_every_model_key_is_a_notebook_parameter_or_the_runners_own():
+    declared_keys = set().union(*(declared_parameters(p) for p in NOTEBOOK_PATHS))
+    assert set(Params.model_fields) == declared_keys | RUNNER_KEYS
+    assert not declared_keys & RUNNER_KEYS
 
 
 @pytest.mark.parametrize("name", ["local.yaml", "production.example.yaml"])
-def test_shipped_params_files_pass_the_schema(name):
-    from backlog_alerts.run.params import check_params
-
-    check_params(load_params(ROOT / "params" / name), name)
+def test_shipped_params_files_pass_the_model(name):
+    assert isinstance(load_params(ROOT / "params" / name), Params)
 
 
 def test_several_problems_are_reported_together_each_naming_its_key():
-    from backlog_alerts.run.params import check_params
-
     with pytest.raises(ParamsError) as caught:
         check_params({"dry_run": "no", "lock_wait": -1, "departments": {"trash": "Trash"}}, "p.yaml")
     assert str(caught.value) == (
@@ -93,8 +95,8 @@ def test_numbers_mean_what_they_look_like_yaml_1_2(tmp_path):
         "lock_wait: 0o30\nmax_removal_share: 0.5\nmax_contacts: 0x10\ndry_run: false\n"
     )
     params = load_params(path)
-    assert params["rules"][0]["threshold"] == 30
-    assert (params["lock_wait"], params["max_contacts"], params["dry_run"]) == (24, 16, False)
+    assert params.rules[0]["threshold"] == 30
+    assert (params.lock_wait, params.max_contacts, params.dry_run) == (24, 16, False)
 
 
 @pytest.mark.parametrize(
@@ -106,10 +108,8 @@ def test_numbers_mean_what_they_look_like_yaml_1_2(tmp_path):
     ],
 )
 def test_yaml_1_1_spellings_are_text_and_refused_by_the_schema(tmp_path, line, error):
-    from backlog_alerts.run.params import check_params
-
     path = tmp_path / "p.yaml"
     path.write_text(line + "\n")
     with pytest.raises(ParamsError) as caught:
-        check_params(load_params(path), "p.yaml")
+        check_params(read_mapping(path), "p.yaml")
     assert str(caught.value) == f"p.yaml: {error}"

@@ -5,9 +5,10 @@ import tomllib
 import nbformat
 import pytest
 import yaml
-from backlog_alerts.run.runner import NOTEBOOKS
 from helpers import ROOT
 from packaging.requirements import Requirement
+
+from backlog_alerts.run.plan import NOTEBOOKS
 
 
 def requirement(spec: str) -> tuple[str, str]:

@@ -42,5 +42,5 @@ def test_apply_retention_deletes_run_folders_on_disk(tmp_path):
     for run in RUNS:
         (tmp_path / run["run_id"]).mkdir()
         (tmp_path / run["run_id"] / "manifest.json").write_text(json.dumps(run))
-    assert apply_retention(str(tmp_path), {"keep_runs": 2}) == ["r3", "r1"]
+    assert apply_retention(str(tmp_path), keep_runs=2, keep_days=None) == ["r3", "r1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r2", "r4", "r5"]

@@ -51,7 +51,7 @@ $(AIRFLOW_VENV)/.installed: pyproject.toml
 test-airflow: $(AIRFLOW_VENV)/.installed
 	$(AIRFLOW_VENV)/bin/python -m pytest -p no:cacheprovider tests/with_airflow
 
-## soak: 20 seeded fault trials (20% of calls failing) and 20 SIGKILL trials, with the README's figures
+## soak: 20 seeded fault trials (20% of calls failing) and 20 SIGKILL trials, with the figures docs/reliability.md quotes
 soak: $(VENV)/.installed-test
 	$(BIN)/python tests/faults/soak.py --trials 20
 

@@ -1,4 +1,9 @@
-"""Publishing planned alerts: one digest per department and severity, state saved after each success."""
+"""Publishing planned alerts and what the state remembers of them.
+
+One digest per department and severity, the state saved after each success (`mark_sent`, `settle`);
+a report older than the state's newest period is stale (`against_state`), and a missing, late or
+stale report is told to the ops topic once per outage (`report_problem_notice`).
+"""
 
 from __future__ import annotations
 

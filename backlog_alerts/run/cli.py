@@ -41,10 +41,25 @@ EXIT_CODES = f"""exit codes:
   {EXIT_BAD_INPUT}    bad params or inputs: nothing ran, nothing changed in AWS
   {EXIT_LOCKED}    another run holds the lock on this output location
   {EXIT_INTERRUPTED}  stopped by SIGTERM or Ctrl-C (recorded as interrupted)"""
+BACKTEST_EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    the backtest ran (it changes nothing in AWS and sends nothing)
+  {EXIT_NOTEBOOK_FAILED}    the notebook failed or timed out (its executed copy is kept)
+  {EXIT_BAD_INPUT}    bad params, rules or reports: nothing ran
+  {EXIT_INTERRUPTED}  stopped by SIGTERM or Ctrl-C"""
+DESCRIPTION = (
+    "Turn a monthly report of 311 service-request counts into SNS alerts for the directors in charge: "
+    "topic setup, subscription sync and alert check, run as papermill notebooks whose executed copies "
+    "are the audit trail."
+)
+
+
+def _subcommand(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help opens with its one-line summary, as a sentence."""
+    return commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="backlog-alerts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="backlog-alerts", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -68,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     backtest = commands.add_parser(
         "backtest",
         help="replay past reports through the rules (notebook 04): what would have been sent",
-        epilog=EXIT_CODES,
+        description="Replay past reports through the rules (notebook 04) in a run folder of its own: "
+        "what would have been sent, and to how many directors. Nothing is published.",
+        epilog=BACKTEST_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     backtest.add_argument("--params", default=DEFAULT_PARAMS, help="params YAML (default: %(default)s)")
@@ -77,20 +94,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("--rules", help="YAML file of proposed rules, compared with the params' rules")
     backtest.add_argument("--output-dir", help="where run folders go (default: the params' output_dir)")
-    backtest.add_argument("--log-format", choices=LOG_FORMATS, default="text")
+    backtest.add_argument(
+        "--log-format", choices=LOG_FORMATS, default="text", help="text or json lines (default: %(default)s)"
+    )
 
-    emu = commands.add_parser("emulator", help="serve the embedded AWS emulator, seeded with demo data")
+    emu = _subcommand(commands, "emulator", "serve the embedded AWS emulator, seeded with demo data")
     emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
 
-    audit = commands.add_parser("audit", help="list runs from the trail: status, counts, alerts, changes")
+    audit = _subcommand(commands, "audit", "list runs from the trail: status, counts, alerts, changes")
     audit.add_argument(
         "--output-dir", default="outputs", help="local folder or s3:// prefix (default: %(default)s)"
     )
     audit.add_argument("--since", type=date.fromisoformat, help="only runs started on or after YYYY-MM-DD")
-    audit.add_argument("--run", help="show one run in full")
-    audit.add_argument("--format", choices=FORMATS, default="table")
+    audit.add_argument("--run", metavar="RUN_ID", help="show one run in full")
+    audit.add_argument(
+        "--format", choices=FORMATS, default="table", help="table for people; csv or json (default: table)"
+    )
 
-    report = commands.add_parser("report", help="render the trail to static HTML (nbconvert)")
+    report = _subcommand(commands, "report", "render the trail to static HTML (nbconvert)")
     report.add_argument(
         "--output-dir", default="outputs", help="local folder or s3:// prefix (default: %(default)s)"
     )
@@ -98,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         "--to", default="outputs/html", help="folder for the HTML pages (default: %(default)s)"
     )
 
-    lab = commands.add_parser("lab", help="JupyterLab on the notebooks, against the emulator")
+    lab = _subcommand(commands, "lab", "JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
     return parser
 
@@ -178,8 +199,19 @@ def _backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _trail_folder(output_dir: str) -> str | None:
+    """The trail's location; None (said on stderr) when it is a local folder that does not exist."""
+    location = storage.normalize(output_dir)
+    if not storage.is_s3(location) and not Path(location).is_dir():
+        print(f"error: no run folders at {location}: no such folder (see --output-dir)", file=sys.stderr)
+        return None
+    return location
+
+
 def _audit(args: argparse.Namespace) -> int:
-    location = storage.normalize(args.output_dir)
+    location = _trail_folder(args.output_dir)
+    if location is None:
+        return EXIT_BAD_INPUT
     if args.run:
         if args.run not in storage.run_ids(location):
             print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
@@ -191,7 +223,10 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    index = render_trail(storage.normalize(args.output_dir), resolve_local(args.to))
+    location = _trail_folder(args.output_dir)
+    if location is None:
+        return EXIT_BAD_INPUT
+    index = render_trail(location, resolve_local(args.to))
     print(f"wrote {index}")
     return EXIT_OK
 

@@ -1,5 +1,5 @@
 """`make soak`: many seeded fault and crash trials against the embedded emulator, with the figures
-the README quotes. Exits 1 if any trial breaks a promise (state, deliveries, subscriptions)."""
+docs/reliability.md quotes. Exits 1 if any trial breaks a promise (state, deliveries, subscriptions)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,25 @@
+"""The command line's own behaviour: what it says before any run starts."""
+
+import pytest
+
+from backlog_alerts.run.cli import _parser, main
+
+
+@pytest.mark.parametrize("command", ["audit", "report"])
+def test_a_trail_folder_that_does_not_exist_is_an_error_not_an_empty_list(command, tmp_path, capsys):
+    missing = tmp_path / "typo"
+    assert main([command, "--output-dir", str(missing)]) == 2
+    assert f"no run folders at {missing}: no such folder" in capsys.readouterr().err
+
+
+def test_every_subcommand_describes_itself_in_its_help():
+    (commands,) = [a for a in _parser()._actions if a.dest == "command"]
+    for name, parser in commands.choices.items():
+        assert parser.description and parser.description.endswith("."), name
+
+
+def test_backtest_help_promises_no_lock_and_no_ops_notice():
+    (commands,) = [a for a in _parser()._actions if a.dest == "command"]
+    epilog = commands.choices["backtest"].epilog
+    assert "lock" not in epilog and "ops topic" not in epilog
+    assert "lock" in commands.choices["run"].epilog

@@ -1,7 +1,8 @@
 """Key facts of a run, stored as JSON outputs of the executed notebook (read back by `executed`).
 
 An executed notebook is the audit trail; these outputs let a reader (or the runner's summary)
-get the numbers without executing or scraping anything. Kept light: every kernel imports it.
+get the numbers without executing or scraping anything, and show a person the same fact where it
+is recorded. Kept light (no pandas): every kernel imports it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-import pandas as pd
+from backlog_alerts.trail.rendering import fact_html, fact_text
 
 FACTS_MIME = "application/vnd.backlog-alerts.facts+json"
 
@@ -26,15 +27,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def record(key: str, value: Any) -> pd.DataFrame | None:
-    """Store `value` under `key` in this cell's output, and return it as a table to show."""
+def bundle(key: str, value: Any) -> dict[str, Any]:
+    """One display bundle: the machine JSON (what `executed` reads) and its HTML and text views."""
+    plain = json.loads(json.dumps(_plain(value), default=str))
+    return {
+        FACTS_MIME: {"key": key, "value": plain},
+        "text/html": fact_html(key, plain),
+        "text/plain": fact_text(key, plain),
+    }
+
+
+def record(key: str, value: Any) -> None:
+    """Store `value` under `key` in this cell's output and show it there, once.
+
+    Returns nothing, so that a cell ending in `record(...)` does not show the fact a second time.
+    """
     from IPython.display import display
 
-    plain = json.loads(json.dumps(_plain(value), default=str))
-    summary = f"[recorded {key}: {len(plain) if isinstance(plain, list) else 1} item(s)]"
-    display({FACTS_MIME: {"key": key, "value": plain}, "text/plain": summary}, raw=True)
-    if isinstance(plain, list) and plain and all(isinstance(v, dict) for v in plain):
-        return pd.DataFrame(plain)
-    if isinstance(plain, dict):
-        return pd.DataFrame([plain])
-    return None
+    display(bundle(key, value), raw=True)

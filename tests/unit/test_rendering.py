@@ -1,0 +1,102 @@
+"""What a person sees of a recorded fact: escaped, whole, line breaks kept; the JSON unchanged."""
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from backlog_alerts.trail.executed import read_facts
+from backlog_alerts.trail.facts import FACTS_MIME, bundle
+from backlog_alerts.trail.rendering import fact_html, fact_text
+
+
+class Tags(HTMLParser):
+    """The start tags of an HTML fragment and its text, to check structure without string matching."""
+
+    def __init__(self, fragment):
+        super().__init__()
+        self.tags, self.text = [], []
+        self.feed(fragment)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_a_list_of_dicts_is_a_captioned_table_with_every_column():
+    page = Tags(
+        fact_html("topics", [{"department": "trash", "created": True}, {"department": "ops", "arn": "a"}])
+    )
+    assert page.tags.count("tr") == 3 and page.tags.count("th") == 3 and "caption" in page.tags
+    assert page.text[:6] == ["topics", " (2 rows)", "department", "created", "arn", "trash"]
+    assert "true" in page.text
+
+
+def test_markup_in_values_and_keys_is_escaped():
+    shown = fact_html("a<b", {"subject": "<script>alert(1)</script> & co"})
+    assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in shown
+    assert "a&lt;b" in shown
+
+
+def test_multi_line_and_long_texts_keep_their_line_breaks_in_pre_and_are_not_cut():
+    email = "WARNING backlog alert\n\n- Pothole: 163 open requests\n" + "x" * 300
+    page = Tags(fact_html("messages", [{"email": email, "sms": "short"}]))
+    assert page.tags.count("pre") == 1
+    assert email in page.text  # whole, with its real line breaks
+    assert Tags(fact_html("m", [{"uri": "s" * 200}])).tags.count("pre") == 1
+
+
+def test_nested_values_render_as_nested_lists_and_tables():
+    value = {"summary": "two sent", "rules": [{"rule": "potholes", "message_id": "m-1"}], "tags": ["a", "b"]}
+    page = Tags(fact_html("run_summary", value))
+    assert page.tags[:3] == ["figure", "figcaption", "code"]
+    assert page.tags.count("dl") == 1 and page.tags.count("table") == 1
+    assert "a, b" in page.text and "m-1" in page.text
+
+
+def test_empty_lists_and_dicts_say_none():
+    assert "<em>none</em>" in fact_html("problems", [])
+    assert "(0 rows)" in fact_html("problems", [])
+    assert fact_text("problems", []) == "problems (0 rows)\n  (none)"
+    assert "<em>none</em>" in fact_html("x", {"ignored_columns": []})
+    assert Tags(fact_html("report", {"note": "", "services": "5"})).text == [
+        "report",
+        "note",
+        "none",
+        "services",
+        "5",
+    ]
+
+
+def test_plain_text_is_one_indented_block_per_row_with_line_breaks_kept():
+    text = fact_text(
+        "messages", [{"subject": "[WARNING] Pothole", "email": "line 1\n\nline 3", "rules": ["p"]}]
+    )
+    assert text.splitlines() == [
+        "messages (1 row)",
+        "  - subject: [WARNING] Pothole",
+        "    email:",
+        "      line 1",
+        "      ",
+        "      line 3",
+        "    rules: p",
+    ]
+    assert fact_text("run", {"dry_run": False, "region": None}) == "run\n  dry_run: false\n  region: "
+
+
+@dataclass
+class Topic:
+    department: str
+    arn: str
+
+
+def test_the_bundle_keeps_the_json_exactly_and_read_facts_reads_it(tmp_path):
+    data = bundle("topics", [Topic("trash", "arn:1")])
+    assert data[FACTS_MIME] == {"key": "topics", "value": [{"department": "trash", "arn": "arn:1"}]}
+    assert "arn:1" in data["text/html"] and "arn: arn:1" in data["text/plain"]
+    notebook = new_notebook(cells=[new_code_cell("x", outputs=[new_output("display_data", data=data)])])
+    nbformat.write(notebook, str(tmp_path / "n.ipynb"))
+    assert read_facts(tmp_path / "n.ipynb") == {"topics": [{"department": "trash", "arn": "arn:1"}]}

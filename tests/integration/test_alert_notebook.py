@@ -1,11 +1,13 @@
 """The alert notebook against a moto server, month by month, observed through SQS inboxes."""
 
+import nbformat
 import papermill
 import pytest
 from helpers import ROOT, drain, subscribe_queue
 
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
+from backlog_alerts.trail.facts import FACTS_MIME
 
 pytestmark = pytest.mark.integration
 DEPARTMENTS = {"trash": "Trash", "streets": "Streets"}
@@ -73,6 +75,17 @@ def test_month_by_month_no_repeats_and_a_resolved_notice(sqs, inboxes, check):
     assert all(subjects(sqs, q) == [] for q in inboxes.values())
 
 
+def test_every_fact_is_shown_once_where_it_is_recorded(inboxes, check, tmp_path):
+    facts = check("feb", {"Pothole": 163, "Illegal Dumping": 47})
+    notebook = nbformat.read(str(tmp_path / "check-0.ipynb"), as_version=4)
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    shown = [o for o in outputs if FACTS_MIME in o.get("data", {})]
+    assert [o.data[FACTS_MIME]["key"] for o in shown if "text/html" in o.data] == list(facts)
+    assert not [o for o in outputs if o.output_type == "execute_result"], "a fact shown a second time"
+    (summary,) = [o.data["text/html"] for o in shown if o.data[FACTS_MIME]["key"] == "run_summary"]
+    assert "streets_notifications" in summary and facts["alerts"][0]["message_id"] in summary
+
+
 def test_missing_report_tells_ops_once_and_directors_nothing(sqs, inboxes, check):
     facts = check("mar", None, expected_period="2019-03")
     assert facts["report"]["status"] == "missing" and facts["decisions"] == []
@@ -97,9 +110,22 @@ def test_mute_holds_back_and_records_why(sqs, inboxes, check):
     mutes = [{"department": "trash", "until": "2999-01-01", "reason": "new contractor"}]
     facts = check("feb", {"Pothole": 163, "Illegal Dumping": 47}, mutes=mutes)
     assert subjects(sqs, inboxes["trash"]) == []
-    assert subjects(sqs, inboxes["streets"]) == ["[WARNING] Pothole backlog 163 > 100"]
+    (delivered,) = drain(sqs, inboxes["streets"])
+    assert delivered["Subject"] == "[WARNING] Pothole backlog 163 > 100"
     (dumping,) = [d for d in facts["decisions"] if d["rule"] == "illegal_dumping"]
     assert (dumping["action"], dumping["note"]) == ("muted", "muted until 2999-01-01: new contractor")
+    # The trail pairs what was delivered with its topic and MessageId, and the summary says why not the rest.
+    (published,) = facts["published"]
+    assert (published["topic"], published["message_id"]) == ("streets_notifications", delivered["MessageId"])
+    (message,) = facts["messages"]
+    assert message["topic"] == "streets_notifications" and "\n\nReport: " in message["email"]
+    rows = {r["rule"]: r for r in facts["run_summary"]["rules"]}
+    assert rows["potholes"]["message_id"] == delivered["MessageId"]
+    assert (rows["illegal_dumping"]["outcome"], rows["illegal_dumping"]["why"]) == (
+        "held back: muted",
+        "muted until 2999-01-01: new contractor",
+    )
+    assert "1 alert(s) held back: illegal_dumping (muted" in facts["run_summary"]["summary"]
 
 
 def test_dry_run_shows_messages_sends_nothing_and_keeps_state(sqs, inboxes, check, tmp_path):
@@ -109,6 +135,8 @@ def test_dry_run_shows_messages_sends_nothing_and_keeps_state(sqs, inboxes, chec
         "[WARNING] Illegal Dumping backlog 47 > 30",
     ]
     assert all(subjects(sqs, q) == [] for q in inboxes.values())
+    assert {p["outcome"] for p in facts["published"]} == {"dry run: not published"}
+    assert facts["run_summary"]["summary"].count("Dry run: nothing was published") == 1
     assert not (tmp_path / "state.json").exists()
     check("feb", {"Pothole": 163, "Illegal Dumping": 47})
     assert len(subjects(sqs, inboxes["streets"])) == 1, "a dry run must not count as sent"

@@ -290,8 +290,14 @@ def refused(aws_endpoint, tmp_path, rules_yaml="", **changes):
     with emulator.patched_environ(city_env):
         sns = boto3.client("sns")
         touched = sns.list_topics()["Topics"] or emulator.published_messages(aws_endpoint)
+    last = result.stderr.strip().splitlines()[-1]
     folders = [p for p in (tmp_path / "out").iterdir() if p.is_dir()] if (tmp_path / "out").exists() else []
-    return result.returncode, result.stderr.strip().splitlines()[-1], bool(touched or folders)
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in sorted(folders)]
+    # A refused run is on the trail (the ops topic does not exist yet: nobody told), and nothing else.
+    assert all(m["status"] == "refused" for m in manifests)
+    assert all([p.name for p in folder.iterdir()] == ["manifest.json"] for folder in folders)
+    assert not manifests or f"error: {manifests[-1]['error']}" == last
+    return result.returncode, last, bool(touched)
 
 
 def test_an_expected_period_that_cannot_be_checked_stops_the_run(aws_endpoint, tmp_path):

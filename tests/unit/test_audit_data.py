@@ -171,3 +171,11 @@ def test_every_send_is_logged_with_its_run_id_and_survives_a_save():
     (send,) = AlertState.from_json(state.to_json(), "state.json").sends
     assert (send["run_id"], send["rules"], send["message_id"]) == ("R1", ["potholes"], "m-1")
     assert state.rules["potholes"].run_id == "R1"
+
+
+def test_the_default_state_is_the_one_beside_the_run_folders_if_there(tmp_path):
+    from backlog_alerts.trail.untraced import default_state_uri
+
+    assert default_state_uri(str(tmp_path)) is None
+    (tmp_path / "alert_state.json").write_text(AlertState().to_json())
+    assert default_state_uri(str(tmp_path)) == str(tmp_path / "alert_state.json")

@@ -68,7 +68,7 @@ class City:
         result = run_cli(["run", "--params", str(params), "--output-dir", str(self.out)], self.env)
         rows = json.loads(
             run_cli(["audit", "--output-dir", str(self.out), "--format", "json"], self.env).stdout
-        )
+        )["runs"]
         return Run(
             result.returncode,
             result.stdout,
@@ -203,7 +203,8 @@ def test_a_row_rejected_for_an_unknown_department_is_counted(directors):
     runs, _ = directors
     excel = runs["excel"]
     assert "1 rows rejected" in excel.stdout
-    assert excel.audit["rows_rejected"] == 1 and excel.audit["subs_held"] == 6
+    subscriptions = excel.audit["subscriptions"]
+    assert subscriptions["rejected_rows"] == 1 and subscriptions["held"] == 6
 
 
 @pytest.mark.xdist_group("messy-directors")  # shares the module fixture
@@ -222,9 +223,11 @@ def test_the_removal_guard_protects_subscriptions_but_does_not_silence_alerts(di
     )
     assert "02_subscription_sync.ipynb failed: SyncGuardError" in truncated.stderr
     assert "alerts: 2 message(s) published" in truncated.stdout
-    assert truncated.audit["status"].startswith("failed") and truncated.audit["published"] == (
-        "potholes:publish; illegal_dumping:publish"
-    )
+    assert truncated.audit["status"].startswith("failed")
+    assert [(a["rule"], a["action"]) for a in truncated.audit["alerts"] if a["message_id"]] == [
+        ("potholes", "publish"),
+        ("illegal_dumping", "publish"),
+    ]
 
 
 # --- months re-run out of order, re-exports, outages ------------------------------------------------

@@ -63,7 +63,8 @@ def _timing(index: int, cell: Any) -> dict[str, Any]:
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
-    """One row per run: status, what the report said, what was sent, what the sync changed."""
+    """One row per run for people (the table, the HTML index): joined text and short hashes; the data
+    formats use `audit_data.run_record` instead."""
     manifest = run["manifest"]
     recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
     decisions, sent, totals = recorded.verdicts, recorded.sent, recorded.sync_totals
@@ -78,7 +79,6 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "report_status": recorded.report.get("status", ""),
         "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
-        "message_ids": "; ".join(sorted({d["message_id"] for d in sent})),
         "not_sent": "; ".join(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error")),
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
         "resolved": sum(d["action"] == "resolved" for d in decisions),

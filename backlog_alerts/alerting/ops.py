@@ -34,22 +34,42 @@ class Failure(Protocol):
 
 def notify_ops_of_failure(ops_topic: str, region: str, run_id: str, failures: Sequence[Failure]) -> str:
     """A scheduled job must not fail silently: one short notice to the ops topic, if there is one."""
-    if not ops_topic or not failures:
+    if not failures:
         return "ops: no ops_topic configured, nobody was notified of the failure"
+    return notify_ops(
+        ops_topic,
+        region,
+        "failure",
+        f"[OPS] backlog-alerts run failed at {failures[0].notebook.removesuffix('.ipynb')}",
+        "\n\n".join(
+            f"Run {run_id}: {f.notebook} {f.status}.\nError: {f.error}\nExecuted copy: {f.output}"
+            for f in failures
+        ),
+    )
+
+
+def notify_ops_of_refusal(ops_topic: str, region: str, run_id: str, reason: str, folder: str) -> str:
+    """A run refused by the pre-run check is a run that did not happen: ops hear of it like a failure."""
+    return notify_ops(
+        ops_topic,
+        region,
+        "refusal",
+        "[OPS] backlog-alerts run refused: bad input, nothing was changed",
+        f"Run {run_id} was refused by the pre-run check; no notebook ran, no alert was sent.\n"
+        f"Reason: {reason}\nRun folder: {folder}",
+    )
+
+
+def notify_ops(ops_topic: str, region: str, about: str, subject: str, message: str) -> str:
+    """One notice to the ops topic if it exists; a line saying what happened, for the run's output."""
+    if not ops_topic:
+        return f"ops: no ops_topic configured, nobody was notified of the {about}"
     try:
         sns = aws.client("sns", region)
         arn = existing_topic_arns(sns).get(ops_topic)
         if arn is None:
-            return f"ops: topic {ops_topic} does not exist, nobody was notified of the failure"
-        message_id = publish_ops_notice(
-            sns,
-            arn,
-            f"[OPS] backlog-alerts run failed at {failures[0].notebook.removesuffix('.ipynb')}",
-            "\n\n".join(
-                f"Run {run_id}: {f.notebook} {f.status}.\nError: {f.error}\nExecuted copy: {f.output}"
-                for f in failures
-            ),
-        )
+            return f"ops: topic {ops_topic} does not exist, nobody was notified of the {about}"
+        message_id = publish_ops_notice(sns, arn, subject, message)
     except (ClientError, BotoCoreError) as err:
         return f"ops: could not notify {ops_topic}: {err}"
-    return f"ops: failure notice sent to {ops_topic} (MessageId {message_id})"
+    return f"ops: {about} notice sent to {ops_topic} (MessageId {message_id})"

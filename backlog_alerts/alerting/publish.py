@@ -120,16 +120,28 @@ def publish_and_record(
 
 
 def mark_sent(state: AlertState, message: Message, message_id: str, *, run_id: str) -> dict[str, str]:
-    """The state after one message went out; the backtest replays history through the same code."""
+    """The state after one message went out, its run id logged; the backtest replays history through
+    the same code."""
+    sent_at = _now()
     for d in message.decisions:
         state.rules[d.rule] = RuleState(
             status=d.state_after,
             count=d.count,
             report_key=d.report_key,
             message_id=message_id,
-            sent_at=_now(),
+            sent_at=sent_at,
             run_id=run_id,
         )
+    state.log_send(
+        {
+            "run_id": run_id,
+            "sent_at": sent_at,
+            "department": message.department,
+            "severity": message.severity,
+            "rules": [d.rule for d in message.decisions],
+            "message_id": message_id,
+        }
+    )
     return {d.rule: message_id for d in message.decisions}
 
 

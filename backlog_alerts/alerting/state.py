@@ -21,6 +21,7 @@ from backlog_alerts.io import aws, storage
 from backlog_alerts.io.paths import resolve_local
 
 VERSION = 1
+KEPT_SENDS = 1000  # the send log keeps the newest ones: enough to audit months of runs, bounded
 PERIOD = re.compile(r"\d{4}-\d{2}")  # a report_key that is a period (YYYY-MM), not a count
 
 
@@ -42,12 +43,18 @@ class RuleState:
 
 @dataclass
 class AlertState:
-    """Every rule's state, the operator notices already sent (by kind, then outage), and the newest
-    report period checked: periods only move forward."""
+    """Every rule's state, the operator notices already sent (by kind, then outage), the newest
+    report period checked (periods only move forward), and a log of sends with the run that sent each:
+    `audit` finds sends from runs that left no run folder (JupyterLab, a bare papermill call)."""
 
     rules: dict[str, RuleState] = field(default_factory=dict)
     notices: dict[str, dict[str, str]] = field(default_factory=dict)
     latest_period: str = ""
+    sends: list[dict[str, Any]] = field(default_factory=list)
+
+    def log_send(self, send: dict[str, Any]) -> None:
+        """One message that went out: run id, time, department, severity, rules, MessageId."""
+        self.sends = [*self.sends, send][-KEPT_SENDS:]
 
     def to_json(self) -> str:
         return json.dumps({"version": VERSION, **asdict(self)}, indent=1, sort_keys=True)
@@ -61,6 +68,7 @@ class AlertState:
                 rules=rules,
                 notices=data.get("notices", {}),
                 latest_period=data.get("latest_period") or _newest_period(rules.values()),
+                sends=list(data.get("sends", [])),  # none in a state saved before sends were logged
             )
         except (ValueError, TypeError, AttributeError) as err:
             raise StateError(f"{where}: not an alert state document ({err})") from err

@@ -31,8 +31,10 @@ from backlog_alerts.run.params import ParamsError, parse_yaml
 from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
 from backlog_alerts.run.plan import ALERT_CHECK, find_notebooks_dir
 from backlog_alerts.run.summary import summary_lines
-from backlog_alerts.trail.audit import FORMATS, collect, load_run, render, render_run
+from backlog_alerts.trail.audit import FORMATS, load_run, load_runs, render, render_run
+from backlog_alerts.trail.audit_data import PER
 from backlog_alerts.trail.html import render_trail
+from backlog_alerts.trail.untraced import default_state_uri, load_outside
 
 DEFAULT_PARAMS = "params/local.yaml"
 EXIT_CODES = f"""exit codes:
@@ -109,6 +111,15 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--run", metavar="RUN_ID", help="show one run in full")
     audit.add_argument(
         "--format", choices=FORMATS, default="table", help="table for people; csv or json (default: table)"
+    )
+    audit.add_argument(
+        "--per", choices=PER, default="run", help="csv: one row per run or per alert (default: %(default)s)"
+    )
+    audit.add_argument(
+        "--state",
+        metavar="URI",
+        help="alert state to check for sends outside recorded runs (default: alert_state.json beside "
+        "the run folders, if there)",
     )
 
     report = _subcommand(commands, "report", "render the trail to static HTML (nbconvert)")
@@ -217,8 +228,18 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(render_run(load_run(location, args.run), args.format))
-    else:
-        print(render(collect(location, args.since), args.format))
+        return EXIT_OK
+    state_uri = args.state or default_state_uri(location)
+    if args.state and not storage.is_s3(args.state) and not resolve_local(args.state).is_file():
+        print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    since = args.since.strftime("%Y%m%d") if args.since else ""
+    try:
+        outside = load_outside(state_uri, location, since)
+    except BacklogAlertsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    print(render(load_runs(location, args.since), args.format, args.per, outside))
     return EXIT_OK
 
 

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_failure
+from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import aws, storage
 from backlog_alerts.run.notebook import NotebookResult
 from backlog_alerts.run.pipeline import RunResult
 from backlog_alerts.run.plan import RunPlan, check_plan_inputs, plan_run
 from backlog_alerts.run.preflight import within
+from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.trail.executed import first_error, read_notebook
 from backlog_alerts.trail.lock import acquire_s3, release_s3
 from backlog_alerts.trail.manifest import FAILED, SUCCEEDED, Manifest, NotebookEntry, new_manifest, now
@@ -42,6 +44,13 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
         acquire_s3(plan.location, holder, wait=plan.params.lock_wait)
     try:  # under the lock, as in `backlog-alerts run`: the check probes the alert state
         within(plan.params.execution_timeout, lambda: check_plan_inputs(plan))
+    except BacklogAlertsError as err:  # refused: on the trail and told to ops, as `run` does
+        try:
+            record_refusal(plan, str(err), run_id, host=owner, pid=0)
+        finally:
+            if locked:
+                release_s3(plan.location)
+        raise
     except BaseException:
         if locked:
             release_s3(plan.location)

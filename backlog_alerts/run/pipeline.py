@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_failure
+from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.run.model import Params
@@ -19,6 +20,7 @@ from backlog_alerts.run.notebook import NotebookResult, raise_interrupted, run_n
 from backlog_alerts.run.params import check_params, notebook_parameters
 from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, check_plan_inputs, plan_run
 from backlog_alerts.run.preflight import within
+from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.run.summary import show_published
 from backlog_alerts.trail.executed import read_facts
 from backlog_alerts.trail.lock import run_lock
@@ -119,7 +121,12 @@ def run_pipeline(
     with ExitStack() as stack:
         endpoint, started, env = enter_aws(stack, params, say)
         lock = stack.enter_context(run_lock(plan.location, wait=params.lock_wait))
-        for line in within(params.execution_timeout, lambda: check_plan_inputs(plan)):  # under the lock
+        try:  # under the lock: the check probes the alert state
+            checked = within(params.execution_timeout, lambda: check_plan_inputs(plan))
+        except BacklogAlertsError as err:  # refused: on the trail and told to ops, then the same error
+            _record_refusal(plan, str(err), say)
+            raise
+        for line in checked:
             say(line)
         run_id, folder = create_run_folder(plan.location)
         lock.claim(run_id)
@@ -138,6 +145,18 @@ def run_pipeline(
             for removed in apply_retention(plan.location, params.keep_runs, params.keep_days):
                 say(f"retention: removed run {removed}")
     return result
+
+
+def _record_refusal(plan: RunPlan, reason: str, say: Say) -> None:
+    """The refused run's folder, manifest and ops notice; a trail that cannot be written must not
+    hide the reason the run was refused."""
+    try:
+        folder, told = record_refusal(plan, reason)
+    except Exception as err:  # noqa: BLE001 - best effort: the refusal itself is raised by the caller
+        say(f"run refused; it could not be recorded on the trail: {err}")
+        return
+    say(f"run refused, recorded in {folder}")
+    say(told)
 
 
 def _run_guarded(

@@ -13,9 +13,11 @@ from datetime import date
 from typing import Any
 
 from backlog_alerts.io import storage
+from backlog_alerts.trail.audit_data import flatten, run_record
 from backlog_alerts.trail.executed import facts_in, read_notebook
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import RecordedRun
+from backlog_alerts.trail.untraced import OUTSIDE_COLUMNS
 
 FORMATS = ("table", "csv", "json")
 # What a reviewer scans first, in the table and in the HTML index alike.
@@ -31,30 +33,6 @@ HEADLINE = (
     "subs_removed",
     "subs_pending",
     "rows_rejected",
-    "error",
-)
-COLUMNS = (
-    "run_id",
-    "started_at",
-    "status",
-    "params_file",
-    "params_sha256",
-    "git_commit",
-    "report_period",
-    "report_status",
-    "counts",
-    "published",
-    "message_ids",
-    "not_sent",
-    "suppressed",
-    "resolved",
-    "muted",
-    "subs_added",
-    "subs_removed",
-    "subs_held",
-    "subs_pending",
-    "rows_rejected",
-    "failed_notebook",
     "error",
 )
 
@@ -85,7 +63,8 @@ def _timing(index: int, cell: Any) -> dict[str, Any]:
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
-    """One row per run: status, what the report said, what was sent, what the sync changed."""
+    """One row per run for people (the table, the HTML index): joined text and short hashes; the data
+    formats use `audit_data.run_record` instead."""
     manifest = run["manifest"]
     recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
     decisions, sent, totals = recorded.verdicts, recorded.sent, recorded.sync_totals
@@ -100,7 +79,6 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "report_status": recorded.report.get("status", ""),
         "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
-        "message_ids": "; ".join(sorted({d["message_id"] for d in sent})),
         "not_sent": "; ".join(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error")),
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
         "resolved": sum(d["action"] == "resolved" for d in decisions),
@@ -115,30 +93,49 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def load_runs(location: str, since: date | None = None) -> list[dict[str, Any]]:
+    """Every run of the trail, loaded, oldest first, optionally from a date on."""
+    start = since.strftime("%Y%m%d") if since else ""
+    return [load_run(location, run_id) for run_id in storage.run_ids(location) if run_id[:8] >= start]
+
+
 def collect(location: str, since: date | None = None) -> list[dict[str, Any]]:
     """Summaries of every run in the trail, oldest first, optionally from a date on."""
-    rows = []
-    for run_id in storage.run_ids(location):
-        if since and run_id[:8] < since.strftime("%Y%m%d"):
-            continue
-        rows.append(summary(load_run(location, run_id)))
-    return rows
+    return [summary(run) for run in load_runs(location, since)]
 
 
-def render(rows: list[dict[str, Any]], fmt: str) -> str:
+def render(
+    runs: list[dict[str, Any]],
+    fmt: str,
+    per: str = "run",
+    outside: list[dict[str, Any]] | None = None,
+) -> str:
+    """Loaded runs as a table for people, or as data: JSON records, CSV per run or per alert.
+
+    `outside`: sends found in the alert state whose run left no folder on the trail.
+    """
     if fmt == "json":
-        return json.dumps(rows, indent=1)
+        records = [run_record(run) for run in runs]
+        return json.dumps({"runs": records, "sent_outside_runs": outside or []}, indent=1)
     if fmt == "csv":
+        columns, rows = flatten([run_record(run) for run in runs], per)
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
-    shown = ("run_id", *HEADLINE)
+    lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
+    if outside:
+        lines += ["", "sent outside a recorded run (no run folder on the trail):"]
+        shown = [{**send, "rules": ", ".join(send["rules"])} for send in outside]
+        lines += ["  " + line for line in _table(shown, OUTSIDE_COLUMNS)]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _table(rows: list[dict[str, Any]], shown: tuple[str, ...]) -> list[str]:
     widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in shown}
     lines = ["  ".join(c.ljust(widths[c]) for c in shown)]
-    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in shown) for r in rows]
-    return "\n".join(line.rstrip() for line in lines)
+    return lines + ["  ".join(str(r[c]).ljust(widths[c]) for c in shown) for r in rows]
 
 
 def render_run(run: dict[str, Any], fmt: str) -> str:
@@ -146,7 +143,7 @@ def render_run(run: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(run, indent=1, default=str)
     if fmt == "csv":
-        return render([summary(run)], "csv")
+        return render([run], "csv")
     lines = [f"run {run['manifest']['run_id']}: {status_text(run['manifest'])}"]
     lines += [f"  {k}: {v}" for k, v in run["manifest"].items() if k not in ("notebooks", "run_id")]
     for entry in run["manifest"].get("notebooks", []):

@@ -50,7 +50,7 @@ def _index_html(rows: list[tuple[dict[str, object], list[str]]], location: str) 
 body {{ font-family: sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
-tr.failed td, tr.interrupted td {{ background: #fdecea; }}
+tr.failed td, tr.interrupted td, tr.refused td {{ background: #fdecea; }}
 tr.succeeded td:nth-child(2) {{ color: #1e7e34; }}
 </style></head>
 <body><h1>backlog-alerts runs</h1>

@@ -16,6 +16,7 @@ from backlog_alerts.io import storage
 from backlog_alerts.io.paths import project_root
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
+REFUSED = "refused"  # stopped by the pre-run check: no notebook ran, nothing changed
 
 
 def now() -> str:

@@ -34,7 +34,7 @@ class Outcome:
 
     subscriptions: frozenset[tuple[str, str, str]]  # topic name, protocol, endpoint
     deliveries: Counter[tuple[str, str, str]]  # topic name, Subject, per-channel texts
-    state: str  # the alert state document without message ids, times and run ids
+    state: str  # the alert state document (its send log too) without message ids, times and run ids
 
     def for_directors(self) -> Outcome:
         """Without the ops topic's failure notices: what the departments' directors saw."""
@@ -55,9 +55,13 @@ def _state(region: str = "us-east-1") -> str:
         )
     except s3.exceptions.NoSuchKey:
         return "{}"
+    volatile = ("message_id", "sent_at", "run_id")
     for rule in data.get("rules", {}).values():
-        for volatile in ("message_id", "sent_at", "run_id"):
-            rule.pop(volatile, None)
+        for key in volatile:
+            rule.pop(key, None)
+    # The send log, in any order (a send retried by a later run comes after the others).
+    sends = [{k: v for k, v in send.items() if k not in volatile} for send in data.get("sends", [])]
+    data["sends"] = sorted(sends, key=lambda send: json.dumps(send, sort_keys=True))
     return json.dumps(data, sort_keys=True)
 
 

@@ -1,9 +1,11 @@
 """The alert notebook against a moto server, month by month, observed through SQS inboxes."""
 
+import json
+
 import nbformat
 import papermill
 import pytest
-from helpers import ROOT, drain, subscribe_queue
+from helpers import ROOT, clean_env, drain, run_cli, subscribe_queue
 
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
@@ -148,3 +150,31 @@ def test_bad_rule_stops_before_anything_is_read_or_sent(sqs, inboxes, check):
         check("feb", {"Pothole": 163}, rules=bad)
     assert caught.value.ename == "RuleError" and "rule p, threshold: -5" in caught.value.evalue
     assert all(subjects(sqs, q) == [] for q in inboxes.values())
+
+
+def test_a_send_from_a_bare_papermill_call_is_listed_by_audit_as_outside_a_recorded_run(
+    sqs, inboxes, check, tmp_path
+):
+    trail = tmp_path / "out"
+    recorded = "20000101T000000.000000Z"  # a run of the trail, with its folder and manifest
+    (trail / recorded).mkdir(parents=True)
+    manifest = {"run_id": recorded, "started_at": "2000-01-01T00:00:00+00:00", "status": "succeeded"}
+    manifest |= {"params_file": "p.yaml", "params_sha256": "0" * 64, "notebooks": []}
+    (trail / recorded / "manifest.json").write_text(json.dumps(manifest))
+    check("feb", {"Pothole": 163, "Illegal Dumping": 12}, run_id=recorded)
+    bare = check("mar", {"Pothole": 175, "Illegal Dumping": 90})["run"]["run_id"]  # makes its own run id
+    assert len(drain(sqs, inboxes["streets"])) == 2
+
+    state = str(tmp_path / "state.json")
+    args = ["audit", "--output-dir", str(trail), "--state", state]
+    data = json.loads(run_cli([*args, "--format", "json"], clean_env()).stdout)
+    assert [r["run_id"] for r in data["runs"]] == [recorded]
+    outside = data["sent_outside_runs"]
+    assert {s["run_id"] for s in outside} == {bare} and len(outside) == 2  # streets and trash
+    assert sorted(rule for s in outside for rule in s["rules"]) == ["illegal_dumping", "potholes"]
+    table = run_cli(args, clean_env()).stdout
+    assert "sent outside a recorded run" in table and bare in table
+    missing = run_cli(
+        ["audit", "--output-dir", str(trail), "--state", str(tmp_path / "nope.json")], clean_env()
+    )
+    assert missing.returncode == 2 and "no alert state at" in missing.stderr

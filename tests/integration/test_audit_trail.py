@@ -17,7 +17,8 @@ from faults.trials import with_faults
 from helpers import CLI, ROOT, clean_env, demo_rows, reset_emulator, run_cli
 
 from backlog_alerts.io import emulator, storage
-from backlog_alerts.trail.audit import collect
+from backlog_alerts.trail.audit import collect, load_runs
+from backlog_alerts.trail.audit_data import run_record
 
 pytestmark = pytest.mark.integration
 AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
@@ -67,6 +68,15 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     counts = {r["service_name"]: int(r["count"]) for r in demo_rows("final_report.csv")}
     contacts = demo_rows("contacts.csv")
     as_json = json.loads(run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout)
+    per_alert = list(
+        csv.DictReader(
+            io.StringIO(
+                run_cli(
+                    ["audit", "--output-dir", str(out), "--format", "csv", "--per", "alert"], clean_env()
+                ).stdout
+            )
+        )
+    )
     as_csv = list(
         csv.DictReader(
             io.StringIO(run_cli(["audit", "--output-dir", str(out), "--format", "csv"], clean_env()).stdout)
@@ -74,30 +84,52 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     )
     table = run_cli(["audit", "--output-dir", str(out)], clean_env()).stdout.splitlines()
 
-    first, second, third = as_json
-    assert [r["run_id"] for r in as_json] == run_ids
-    expected_counts = f"potholes={counts['Pothole']}; illegal_dumping={counts['Illegal Dumping']}"
-    assert (first["status"], first["counts"], first["published"]) == (
-        "succeeded",
-        expected_counts,
-        "potholes:publish; illegal_dumping:publish",
+    assert as_json["sent_outside_runs"] == []  # every send came from a recorded run
+    first, second, third = as_json["runs"]
+    assert [r["run_id"] for r in as_json["runs"]] == run_ids
+    alerts = {a["rule"]: a for a in first["alerts"]}
+    assert {rule: a["count"] for rule, a in alerts.items()} == {
+        "potholes": counts["Pothole"],
+        "illegal_dumping": counts["Illegal Dumping"],
+    }
+    assert first["status"] == "succeeded" and first["totals"]["published"] == 2
+    assert all(
+        a["action"] == "publish" and a["topic_arn"].startswith("arn:aws:sns:") for a in alerts.values()
     )
-    assert len(first["message_ids"].split("; ")) == 2
-    assert (first["subs_added"], first["subs_removed"], first["rows_rejected"]) == (2 * len(contacts), 0, 0)
-    assert (second["status"], second["published"], second["suppressed"], second["subs_added"]) == (
-        "succeeded",
-        "",
-        2,
-        0,
+    assert alerts["potholes"]["department"] == "streets" and alerts["potholes"]["recipients"] == 2 * len(
+        [c for c in contacts if c["Department"].strip().lower() == "streets"]
+    )  # an email and an SMS subscription each
+    assert len(first["params_sha256"]) == 64 and len(first["inputs"]["report"]["sha256"]) == 64
+    assert (
+        len(first["inputs"]["contacts"]["sha256"]) == 64 and first["inputs"]["report"]["period"] == "2019-02"
     )
+    subs = first["subscriptions"]
+    assert (subs["add"], subs["remove"], subs["rejected_rows"]) == (2 * len(contacts), 0, 0)
+    assert second["status"] == "succeeded" and second["totals"]["published"] == 0
+    assert second["totals"]["suppressed"] == 2 and second["subscriptions"]["add"] == 0
     assert third["status"] == "failed at notebook 3 (03_alert_check)"
     assert third["error"].startswith("PublishError: 1 alert(s) not sent, e.g. rule potholes to streets")
-    assert third["not_sent"] == "potholes:not sent: AuthorizationError"
-    assert third["published"] == "illegal_dumping:publish" and first["not_sent"] == ""
-    assert third["params_file"] == "broken.yaml" and third["params_sha256"] != first["params_sha256"]
+    third_alerts = {a["rule"]: a for a in third["alerts"]}
+    assert third_alerts["potholes"]["error"] == "not sent: AuthorizationError"
+    assert third_alerts["potholes"]["message_id"] is None and third_alerts["illegal_dumping"]["message_id"]
+    assert third["params_file"].endswith("broken.yaml") and third["params_sha256"] != first["params_sha256"]
 
-    for row_json, row_csv in zip(as_json, as_csv, strict=True):
-        assert {k: str(v) for k, v in row_json.items()} == row_csv
+    # Each MessageId is the one SNS gave that rule's message, as the executed notebook recorded it.
+    notebook_alerts = json.loads(
+        run_cli(
+            ["audit", "--output-dir", str(out), "--run", run_ids[0], "--format", "json"], clean_env()
+        ).stdout
+    )["notebooks"]["03_alert_check"]["facts"]["alerts"]
+    assert {a["rule"]: a["message_id"] for a in notebook_alerts if a["message_id"]} == {
+        rule: a["message_id"] for rule, a in alerts.items()
+    }
+    assert [(r["run_id"], r["rule"], r["message_id"]) for r in per_alert if r["run_id"] == run_ids[0]] == [
+        (run_ids[0], a["rule"], a["message_id"] or "") for a in first["alerts"]
+    ]
+    for row_json, row_csv in zip(as_json["runs"], as_csv, strict=True):
+        assert row_csv["params_sha256"] == row_json["params_sha256"]
+        assert int(row_csv["published"]) == row_json["totals"]["published"]
+        assert row_csv["report_sha256"] == row_json["inputs"]["report"]["sha256"]
     assert len(table) == 4 and table[1].startswith(run_ids[0]) and "failed at notebook 3" in table[3]
 
 
@@ -184,11 +216,12 @@ def test_audit_reads_a_trail_on_s3_like_a_local_one(aws_endpoint, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = json.loads(
         run_cli(["audit", "--output-dir", "s3://audit-trail/backlog/runs", "--format", "json"], env).stdout
-    )
-    assert len(rows) == 1 and rows[0]["status"] == "succeeded" and rows[0]["counts"].startswith("potholes=")
+    )["runs"]
+    assert len(rows) == 1 and rows[0]["status"] == "succeeded" and rows[0]["alerts"][0]["rule"] == "potholes"
     with emulator.patched_environ(env):
         (run_id,) = storage.run_ids("s3://audit-trail/backlog/runs")
-        assert collect("s3://audit-trail/backlog/runs") == rows
+        assert [run_record(run) for run in load_runs("s3://audit-trail/backlog/runs")] == rows
+        assert collect("s3://audit-trail/backlog/runs")[0]["run_id"] == run_id
         assert storage.exists(f"s3://audit-trail/backlog/runs/{run_id}/03_alert_check.ipynb")
 
 
@@ -225,7 +258,7 @@ def test_a_run_stopped_during_notebook_2_is_shown_as_interrupted(moto_endpoint, 
         process.kill()
     (row,) = json.loads(
         run_cli(["audit", "--output-dir", str(tmp_path / "out"), "--format", "json"], clean_env()).stdout
-    )
+    )["runs"]
     assert row["status"] == "interrupted"
     assert not (manifest.parent / "03_alert_check.ipynb").exists()
     if how == signal.SIGTERM:

@@ -1,15 +1,20 @@
 """Each file of the bad-input corpus (tests/corpus/) given to a run on a moto server: the run stops
-with the file's one-line error before any change to AWS (no topic, no subscription, no message)."""
+with the file's one-line error before any change to AWS (no topic, no subscription, no alert).
+
+A bad contacts file or report is a refused run: on the trail (a folder with its manifest alone) and
+told to the ops topic when it exists. Bad params leave no folder: they name no trusted location."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 
 import pytest
 import yaml
-from helpers import ROOT, corpus
+from helpers import ROOT, clean_env, corpus, drain, only_run_folder, run_cli, subscribe_queue
 
-from backlog_alerts.io.emulator import published_messages
+from backlog_alerts.io.emulator import emulator_environ, published_messages
 from backlog_alerts.io.sources import SourceError
 from backlog_alerts.run.params import ParamsError
 from backlog_alerts.run.pipeline import run_pipeline
@@ -45,4 +50,51 @@ def test_a_run_given_a_bad_input_changes_nothing_in_aws(aws_endpoint, sns, tmp_p
     assert sns.list_topics()["Topics"] == []
     assert sns.list_subscriptions()["Subscriptions"] == []
     assert published_messages(aws_endpoint) == []
-    assert not (tmp_path / "out").exists() or not [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    folders = [p for p in (tmp_path / "out").iterdir() if p.is_dir()] if (tmp_path / "out").exists() else []
+    if not key:
+        assert folders == []
+        return
+    (folder,) = folders
+    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert (manifest["status"], manifest["error"]) == ("refused", str(caught.value))
+    assert {n["status"] for n in manifest["notebooks"]} == {"not run"}
+
+
+@pytest.mark.integration
+def test_a_refused_run_is_on_the_trail_told_to_ops_and_listed_by_audit(aws_endpoint, sns, sqs, tmp_path):
+    (path, expected), *_ = [(p, e) for p, e in REPORTS if "error" in e]
+    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+    params["report_uri"] = str(path)
+    params_path = tmp_path / "params.yaml"
+    params_path.write_text(yaml.safe_dump(params))
+    ops_arn = sns.create_topic(Name=params["ops_topic"])["TopicArn"]  # as an earlier run left it
+    inbox = subscribe_queue(sqs, sns, ops_arn, "ops-inbox")
+    env = emulator_environ(aws_endpoint, clean_env())
+    out = tmp_path / "out"
+
+    result = run_cli(["run", "--params", str(params_path), "--output-dir", str(out)], env)
+
+    error = expected["error"].replace("{file}", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {error}"]
+    folder = only_run_folder(out)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert (manifest["status"], manifest["error"], manifest["run_id"]) == ("refused", error, folder.name)
+    assert manifest["params_file"] == str(params_path)
+    assert manifest["params_sha256"] == hashlib.sha256(params_path.read_bytes()).hexdigest()
+    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    assert f"ops: refusal notice sent to {params['ops_topic']}" in result.stdout
+    (notice,) = drain(sqs, inbox)
+    assert notice["Subject"].startswith("[OPS] backlog-alerts run refused")
+    assert folder.name in notice["Message"] and error in notice["Message"]
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [ops_arn]  # no department topic
+    assert [s["Protocol"] for s in sns.list_subscriptions()["Subscriptions"]] == ["sqs"]
+
+    table = run_cli(["audit", "--output-dir", str(out)], clean_env()).stdout.splitlines()
+    assert len(table) == 2 and table[1].startswith(folder.name) and "refused" in table[1]
+    assert error[:40] in table[1]
+    (record,) = json.loads(
+        run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout
+    )["runs"]
+    assert (record["status"], record["error"], record["alerts"]) == ("refused", error, [])

@@ -7,6 +7,7 @@ import os
 import pytest
 from helpers import drain, params_file, subscribe_queue
 
+from backlog_alerts.errors import SourceError
 from backlog_alerts.io import storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.run import orchestrated
@@ -65,3 +66,24 @@ def test_a_task_that_left_nothing_fails_the_run_tells_ops_and_frees_the_s3_lock(
     (notice,) = drain(sqs, inbox)
     assert notice["Subject"] == "[OPS] backlog-alerts run failed at 01_topic_setup"
     orchestrated.begin(params, "20261128T071000.000000Z", owner="airflow:city")  # the lock is free again
+
+
+def test_a_begin_refused_by_the_check_leaves_a_refused_run_tells_ops_and_frees_the_s3_lock(
+    aws_endpoint, s3, sns, sqs, tmp_path
+):
+    seed_demo(s3)
+    s3.create_bucket(Bucket="trail")
+    (ops,) = ensure_topics(sns, {}, ops_topic="backlog_alerts_ops")
+    inbox = subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
+    report = tmp_path / "report.csv"
+    report.write_text("service_name,count\nPothole,lots\n")
+    params = params_file(tmp_path, output_dir="s3://trail/runs", lock_wait=0, report_uri=str(report))
+    with pytest.raises(SourceError, match="'lots' is not a whole number"):
+        orchestrated.begin(params, "20261128T070000.000000Z", owner="airflow:city")
+    (row,) = collect("s3://trail/runs")
+    assert (row["run_id"], row["status"]) == ("20261128T070000.000000Z", "refused")
+    assert "'lots' is not a whole number" in row["error"]
+    (notice,) = drain(sqs, inbox)
+    assert notice["Subject"].startswith("[OPS] backlog-alerts run refused")
+    with pytest.raises(SourceError):  # the lock was released: the next begin gets as far as the check
+        orchestrated.begin(params, "20261128T071000.000000Z", owner="airflow:city")

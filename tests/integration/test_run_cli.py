@@ -173,7 +173,9 @@ def test_a_bad_input_stops_the_run_before_any_change_to_aws(aws_endpoint, sns, t
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {expected.replace('REPORT', str(report))}"]
     assert sns.list_topics()["Topics"] == []  # not even the topics: the inputs are read first
-    assert not (tmp_path / "out").exists() or not any(p.is_dir() for p in (tmp_path / "out").iterdir())
+    folder = only_run_folder(tmp_path / "out")  # the refused run is on the trail, and nothing more
+    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "refused"
 
 
 def test_unknown_params_key_is_refused_before_anything_runs(tmp_path):

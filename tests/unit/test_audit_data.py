@@ -1,0 +1,181 @@
+"""`audit --format json|csv` as data, from hand-built runs: each alert keeps its own MessageId."""
+
+import csv
+import io
+import json
+
+from backlog_alerts.alerting.state import AlertState
+from backlog_alerts.trail.audit import render
+from backlog_alerts.trail.audit_data import ALERT_COLUMNS, RUN_COLUMNS, flatten, run_record
+from backlog_alerts.trail.untraced import sent_outside
+
+PARAMS_SHA = "a" * 64
+REPORT_SHA, CONTACTS_SHA = "b" * 64, "c" * 64
+
+
+def decision(rule, department, action, message_id="", error="", count=50, threshold=10):
+    return {
+        "rule": rule,
+        "department": department,
+        "severity": "warning",
+        "count": count,
+        "threshold": threshold,
+        "action": action,
+        "message_id": message_id,
+        "error": error,
+        "note": "",
+    }
+
+
+def hand_built_run(run_id="20261128T110713.084847Z", status="succeeded", alerts=None, error=""):
+    alerts = (
+        alerts
+        if alerts is not None
+        else [
+            # Sorted MessageIds ("m-1" < "m-2") do not follow the rules' order here.
+            decision("zebra_rule", "streets", "publish", "m-1"),
+            decision("apple_rule", "parks", "publish", "m-2"),
+            decision("quiet_rule", "parks", "quiet", count=1),
+        ]
+    )
+    manifest = {
+        "run_id": run_id,
+        "started_at": "2026-11-28T11:07:13.084+00:00",
+        "ended_at": "2026-11-28T11:08:00.000+00:00",
+        "status": status,
+        "params_file": "/srv/params/city.yaml",
+        "params_sha256": PARAMS_SHA,
+        "git_commit": "d" * 40,
+        "error": error,
+        "notebooks": [],
+    }
+    facts = {
+        "01_topic_setup": {
+            "topics": [
+                {"department": "streets", "name": "streets_notifications", "arn": "arn:aws:sns:x:1:streets"},
+                {"department": "parks", "name": "parks_notifications", "arn": "arn:aws:sns:x:1:parks"},
+            ]
+        },
+        "02_subscription_sync": {
+            "contacts_file": {"uri": "s3://b/contacts.csv", "sha256": CONTACTS_SHA, "etag": '"e1"'},
+            "sync_outcome": [
+                {"department": "streets", "add": 2, "remove": 1, "unchanged": 1, "pending": 1},
+                {"department": "parks", "add": 0, "unchanged": 3, "held": 1},
+            ],
+        },
+        "03_alert_check": {
+            "report": {"uri": "s3://b/report.csv", "period": "2019-02", "status": "ok", "sha256": REPORT_SHA},
+            "alerts": alerts,
+        },
+    }
+    return {"manifest": manifest, "notebooks": {name: {"facts": f} for name, f in facts.items()}}
+
+
+def test_each_alert_is_an_object_with_its_own_message_id_and_topic():
+    record = run_record(hand_built_run())
+    by_rule = {a["rule"]: a for a in record["alerts"]}
+    assert by_rule["zebra_rule"]["message_id"] == "m-1" and by_rule["apple_rule"]["message_id"] == "m-2"
+    assert by_rule["zebra_rule"]["topic_arn"] == "arn:aws:sns:x:1:streets"
+    assert by_rule["zebra_rule"]["recipients"] == 3 and by_rule["apple_rule"]["recipients"] == 4
+    assert by_rule["quiet_rule"]["message_id"] is None
+    assert record["totals"] == {"published": 2, "not_sent": 0, "suppressed": 0, "resolved": 0, "muted": 0}
+    assert record["subscriptions"]["add"] == 2 and record["subscriptions"]["pending"] == 1
+
+
+def test_hashes_are_whole_and_inputs_are_named():
+    record = run_record(hand_built_run())
+    assert record["params_sha256"] == PARAMS_SHA and record["git_commit"] == "d" * 40
+    assert record["inputs"]["report"]["sha256"] == REPORT_SHA
+    assert record["inputs"]["contacts"] == {
+        "uri": "s3://b/contacts.csv",
+        "sha256": CONTACTS_SHA,
+        "etag": '"e1"',
+    }
+    assert record["params_file"] == "/srv/params/city.yaml"
+
+
+def test_csv_per_run_is_one_flat_row_with_numbers_and_full_hashes():
+    columns, rows = flatten([run_record(hand_built_run()), run_record(hand_built_run("20261129T000000.0Z"))])
+    assert columns == RUN_COLUMNS and len(rows) == 2
+    assert rows[0]["params_sha256"] == PARAMS_SHA and rows[0]["report_sha256"] == REPORT_SHA
+    assert rows[0]["contacts_sha256"] == CONTACTS_SHA and rows[0]["published"] == 2
+    assert rows[0]["subs_add"] == 2 and rows[1]["run_id"] == "20261129T000000.0Z"
+
+
+def test_csv_per_alert_pairs_each_rule_with_its_message_id_and_run():
+    failed = hand_built_run(
+        "20261129T000000.0Z",
+        status="failed",
+        error="PublishError: 1 alert(s) not sent",
+        alerts=[decision("zebra_rule", "streets", "publish", error="not sent: AuthorizationError")],
+    )
+    text = render([hand_built_run(), failed], "csv", per="alert")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0]) == ALERT_COLUMNS
+    assert [(r["run_id"][:8], r["rule"], r["message_id"]) for r in rows] == [
+        ("20261128", "zebra_rule", "m-1"),
+        ("20261128", "apple_rule", "m-2"),
+        ("20261128", "quiet_rule", ""),
+        ("20261129", "zebra_rule", ""),
+    ]
+    assert rows[3]["error"] == "not sent: AuthorizationError" and rows[3]["status"] == "failed"
+
+
+def test_a_run_stopped_before_the_check_has_no_alerts_and_empty_inputs():
+    run = hand_built_run(status="refused", error="ReportError: no such report")
+    run["notebooks"] = {}
+    record = run_record(run)
+    assert (record["status"], record["error"], record["alerts"]) == (
+        "refused",
+        "ReportError: no such report",
+        [],
+    )
+    assert record["inputs"]["report"]["sha256"] == "" and record["subscriptions"]["add"] == 0
+    (row,) = flatten([record])[1]
+    assert row["status"] == "refused" and row["published"] == 0
+
+
+def test_json_lists_runs_and_sends_outside_recorded_runs():
+    state = AlertState(
+        sends=[
+            {"run_id": "20261128T110713.084847Z", "sent_at": "2026-11-28T11:07:20+00:00", "rules": ["a"]},
+            {"run_id": "20261128T120000.000000Z", "sent_at": "2026-11-28T12:00:01+00:00", "rules": ["b"]},
+            {"run_id": "20200101T000000.000000Z", "sent_at": "2020-01-01T00:00:01+00:00", "rules": ["c"]},
+        ]
+    )
+    outside = sent_outside(state, ["20261128T110713.084847Z"])
+    assert [s["rules"] for s in outside] == [["b"]]  # older than the oldest folder: maybe retention
+    data = json.loads(render([hand_built_run()], "json", outside=outside))
+    assert [r["run_id"] for r in data["runs"]] == ["20261128T110713.084847Z"]
+    assert data["sent_outside_runs"][0]["run_id"] == "20261128T120000.000000Z"
+    table = render([hand_built_run()], "table", outside=outside)
+    assert "sent outside a recorded run" in table and "20261128T120000.000000Z" in table
+    assert sent_outside(state, ["20261128T110713.084847Z"], since="20261129") == []
+
+
+def test_a_state_saved_before_run_ids_and_sends_were_kept_still_loads():
+    old = '{"version": 1, "rules": {"potholes": {"status": "firing", "count": 5, "report_key": "2019-02"}}}'
+    state = AlertState.from_json(old, "old.json")
+    assert state.sends == [] and state.rules["potholes"].run_id == ""
+    assert sent_outside(state, []) == []
+
+
+def test_every_send_is_logged_with_its_run_id_and_survives_a_save():
+    from backlog_alerts.alerting.evaluation import Decision
+    from backlog_alerts.alerting.messages import Message
+    from backlog_alerts.alerting.publish import mark_sent
+
+    fired = Decision("potholes", "Pothole", "streets", "warning", ">=", 10, 50, True, action="publish")
+    state = AlertState()
+    mark_sent(state, Message("streets", "warning", "subject", "sms", "email", (fired,)), "m-1", run_id="R1")
+    (send,) = AlertState.from_json(state.to_json(), "state.json").sends
+    assert (send["run_id"], send["rules"], send["message_id"]) == ("R1", ["potholes"], "m-1")
+    assert state.rules["potholes"].run_id == "R1"
+
+
+def test_the_default_state_is_the_one_beside_the_run_folders_if_there(tmp_path):
+    from backlog_alerts.trail.untraced import default_state_uri
+
+    assert default_state_uri(str(tmp_path)) is None
+    (tmp_path / "alert_state.json").write_text(AlertState().to_json())
+    assert default_state_uri(str(tmp_path)) == str(tmp_path / "alert_state.json")

@@ -21,6 +21,7 @@ from backlog_alerts.io import storage
 from backlog_alerts.trail.executed import first_error
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+ENGINE = "backlog_alerts"  # run/engine.py, by its name among papermill's engines (pyproject.toml)
 
 
 @dataclass
@@ -94,6 +95,8 @@ def execute_notebook(
         "--progress-bar" if sys.stderr.isatty() else "--no-progress-bar",
         "--log-level",
         "WARNING",
+        "--engine",
+        ENGINE,  # kernels on IPC sockets, quiet at shutdown (run/engine.py)
     ]
     process = subprocess.Popen(
         command,

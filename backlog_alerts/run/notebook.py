@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +51,11 @@ def _die_with_parent() -> None:
     """
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _engine() -> list[str]:
+    """Our engine (kernels on IPC sockets) once registered; an install older than it runs papermill's own."""
+    return ["--engine", ENGINE] if entry_points(group="papermill.engine", name=ENGINE) else []
 
 
 def _forward(stream: IO[str], line_to: Callable[[str], None]) -> None:
@@ -95,8 +101,7 @@ def execute_notebook(
         "--progress-bar" if sys.stderr.isatty() else "--no-progress-bar",
         "--log-level",
         "WARNING",
-        "--engine",
-        ENGINE,  # kernels on IPC sockets, quiet at shutdown (run/engine.py)
+        *_engine(),
     ]
     process = subprocess.Popen(
         command,

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -103,25 +104,27 @@ def execute_notebook(
         "WARNING",
         *_engine(),
     ]
-    process = subprocess.Popen(
-        command,
-        env=env,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE if stderr_line else None,
-        text=True,
-        preexec_fn=_die_with_parent,
-    )
-    if stderr_line and process.stderr:
-        threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
-    try:
-        code = process.wait(timeout=notebook_timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        return "timed out", f"notebook did not finish within {notebook_timeout} s"
-    except BaseException:
-        _kill_group(process)
-        raise
+    # The kernel's connection file and IPC sockets go in a folder of this call, removed even after a kill.
+    with tempfile.TemporaryDirectory(prefix="backlog-alerts-kernel-", ignore_cleanup_errors=True) as runtime:
+        process = subprocess.Popen(
+            command,
+            env={**env, "JUPYTER_RUNTIME_DIR": runtime},
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if stderr_line else None,
+            text=True,
+            preexec_fn=_die_with_parent,
+        )
+        if stderr_line and process.stderr:
+            threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
+        try:
+            code = process.wait(timeout=notebook_timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return "timed out", f"notebook did not finish within {notebook_timeout} s"
+        except BaseException:
+            _kill_group(process)
+            raise
     if code == 0:
         return "succeeded", ""
     error = first_error(str(output)) if storage.exists(str(output)) else None

@@ -17,7 +17,7 @@ from traitlets import default
 
 
 class QuietKernelManager(AsyncKernelManager):
-    """Kernels on IPC sockets: no "running over TCP without encryption" warning from each kernel."""
+    """Kernels on IPC sockets (no "running over TCP without encryption"), not interrupted to shut down."""
 
     @default("transport")
     def _transport_default(self) -> str:
@@ -32,6 +32,13 @@ class QuietKernelManager(AsyncKernelManager):
         os.makedirs(runtime, mode=0o700, exist_ok=True)
         return os.path.join(runtime, f"kernel-{uuid.uuid4().hex[:12]}-ipc")  # short: sockets' path limit
 
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts (SIGINT) every kernel before asking it to shut down; one still handling
+        # a message logs "KeyboardInterrupt caught in kernel" after a successful run. A cell that overran
+        # is interrupted by nbclient itself (interrupt_on_timeout, through the public interrupt_kernel).
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+
 
 class QuietEngine(NBClientEngine):
     """papermill's default engine with QuietKernelManager as nbclient's kernel manager."""
@@ -39,4 +46,5 @@ class QuietEngine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("kernel_manager_class", QuietKernelManager)
+        kwargs.setdefault("interrupt_on_timeout", True)  # the cell fails with KeyboardInterrupt, as before
         return super().execute_managed_notebook(*args, **kwargs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -26,10 +25,11 @@ from backlog_alerts.errors import (
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.run.lab import run_lab
 from backlog_alerts.run.logs import LOG_FORMATS, RunLog
 from backlog_alerts.run.params import ParamsError, parse_yaml
 from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
-from backlog_alerts.run.plan import ALERT_CHECK, find_notebooks_dir
+from backlog_alerts.run.plan import ALERT_CHECK
 from backlog_alerts.run.summary import summary_lines
 from backlog_alerts.trail.audit import FORMATS, load_run, load_runs, render, render_run
 from backlog_alerts.trail.audit_data import PER
@@ -273,16 +273,7 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
-    with emulator.local_aws() as (endpoint, _started):
-        env = _seeded_endpoint(endpoint)
-        notebooks = find_notebooks_dir()
-        print(f"JupyterLab on {notebooks}, AWS emulator at {endpoint}", flush=True)
-        extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
-        command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}", *extra]
-        try:
-            return subprocess.call(command, env=env)
-        except KeyboardInterrupt:
-            return EXIT_OK
+    return run_lab(args.jupyter_args, _seeded_endpoint, lambda line: print(line, flush=True))
 
 
 def main(argv: list[str] | None = None) -> int:

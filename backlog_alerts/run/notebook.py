@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +23,7 @@ from backlog_alerts.io import storage
 from backlog_alerts.trail.executed import first_error
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+ENGINE = "backlog_alerts"  # run/engine.py, by its name among papermill's engines (pyproject.toml)
 
 
 @dataclass
@@ -49,6 +52,11 @@ def _die_with_parent() -> None:
     """
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _engine() -> list[str]:
+    """Our engine (kernels on IPC sockets) once registered; an install older than it runs papermill's own."""
+    return ["--engine", ENGINE] if entry_points(group="papermill.engine", name=ENGINE) else []
 
 
 def _forward(stream: IO[str], line_to: Callable[[str], None]) -> None:
@@ -94,26 +102,29 @@ def execute_notebook(
         "--progress-bar" if sys.stderr.isatty() else "--no-progress-bar",
         "--log-level",
         "WARNING",
+        *_engine(),
     ]
-    process = subprocess.Popen(
-        command,
-        env=env,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE if stderr_line else None,
-        text=True,
-        preexec_fn=_die_with_parent,
-    )
-    if stderr_line and process.stderr:
-        threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
-    try:
-        code = process.wait(timeout=notebook_timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        return "timed out", f"notebook did not finish within {notebook_timeout} s"
-    except BaseException:
-        _kill_group(process)
-        raise
+    # The kernel's connection file and IPC sockets go in a folder of this call, removed even after a kill.
+    with tempfile.TemporaryDirectory(prefix="backlog-alerts-kernel-", ignore_cleanup_errors=True) as runtime:
+        process = subprocess.Popen(
+            command,
+            env={**env, "JUPYTER_RUNTIME_DIR": runtime},
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if stderr_line else None,
+            text=True,
+            preexec_fn=_die_with_parent,
+        )
+        if stderr_line and process.stderr:
+            threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
+        try:
+            code = process.wait(timeout=notebook_timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return "timed out", f"notebook did not finish within {notebook_timeout} s"
+        except BaseException:
+            _kill_group(process)
+            raise
     if code == 0:
         return "succeeded", ""
     error = first_error(str(output)) if storage.exists(str(output)) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from typing import Any
 
 from backlog_alerts import __version__
 from backlog_alerts.io import storage
+from backlog_alerts.io.clean_notebooks import strip_outputs
 from backlog_alerts.io.paths import project_root
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
@@ -27,25 +29,36 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True
+    ).stdout
+
+
+def _only_outputs_changed(root: Path, path: str) -> bool:
+    """A notebook whose changes are outputs and execution counts alone (JupyterLab runs, or papermill)."""
+    if not path.endswith(".ipynb"):
+        return False
+    try:
+        committed = json.loads(_git(root, "show", f"HEAD:{path}"))
+        current = json.loads((root / path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+    return strip_outputs(committed) == strip_outputs(current)
+
+
 def git_commit(root: Path | None) -> str:
-    """The commit the code came from (with `-dirty` if changed), or empty outside a git checkout."""
+    """The commit the code came from (with `-dirty` if changed), or empty outside a git checkout.
+
+    Notebooks that differ from the commit only in outputs do not make it dirty: the code is the same.
+    """
     if root is None:
         return ""
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git(root, "rev-parse", "HEAD").strip()
+        top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
+        changed = _git(root, "diff", "HEAD", "--name-only", "-z").split("\0")
+        dirty = [path for path in changed if path and not _only_outputs_changed(top, path)]
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{commit}-dirty" if dirty else commit

@@ -29,12 +29,16 @@ def test_a_hung_cell_fails_the_notebook_and_the_copy_is_saved(tmp_path):
 
 def test_the_outer_timeout_kills_papermill_and_its_kernel(tmp_path):
     output = tmp_path / "out.ipynb"
+    runtime = tmp_path / "runtime"  # Jupyter's, which the runner replaces by a folder of its own
+    runtime.mkdir()
+    env = {**clean_env(), "JUPYTER_RUNTIME_DIR": str(runtime)}
     started = time.monotonic()
     status, error = execute_notebook(
-        sleepy_notebook(tmp_path), output, {}, execution_timeout=300, notebook_timeout=8, env=clean_env()
+        sleepy_notebook(tmp_path), output, {}, execution_timeout=300, notebook_timeout=8, env=env
     )
     assert status == "timed out" and "8 s" in error
     assert time.monotonic() - started < 60
+    assert list(runtime.iterdir()) == []  # no connection file or IPC socket left by the killed kernel
     if output.exists():  # papermill saves the copy as cells start; the kernel's pid is in it
         pids = [
             o.text

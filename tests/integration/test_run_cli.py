@@ -24,6 +24,7 @@ from helpers import (
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.io.emulator import emulator_environ
+from backlog_alerts.run.notebook import ENGINE
 from backlog_alerts.run.plan import NOTEBOOKS
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
@@ -196,6 +197,8 @@ def test_without_aws_endpoint_the_run_brings_its_own_emulator(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
+    assert "without encryption" not in result.stderr  # ipykernel's warning about TCP, once per notebook
+    assert "KeyboardInterrupt" not in result.stderr  # a kernel interrupted to be shut down (1 run in 5)
     endpoint = next(line for line in result.stdout.splitlines() if "embedded moto server at" in line)
     url = urlparse(endpoint.rsplit(" ", 1)[1])
     assert url.hostname == "127.0.0.1"
@@ -245,6 +248,22 @@ def test_papermill_runs_a_notebook_alone_with_overrides(aws_endpoint, sns, tmp_p
         (100, False, "quiet", ""),
         (3, False, "quiet", ""),
     ]
+
+
+def test_the_runners_papermill_engine_keeps_the_kernels_own_stderr(tmp_path):
+    cell = "import sys, warnings\nwarnings.warn('a real warning')\nprint('kernel says', file=sys.__stderr__)"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(tmp_path / "in.ipynb"))
+    command = [sys.executable, "-m", "papermill", "in.ipynb", "out.ipynb", "--engine", ENGINE]
+    result = subprocess.run(
+        [*command, "--no-progress-bar"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kernel says" in result.stderr and "without encryption" not in result.stderr
+    (executed,) = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
+    assert "UserWarning: a real warning" in "".join(o.get("text", "") for o in executed.outputs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ipynb", "out.ipynb"]  # no socket files left
 
 
 def test_emulator_command_serves_seeded_demo_until_interrupted():

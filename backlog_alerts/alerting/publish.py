@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backlog_alerts.alerting.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, Decision
+from backlog_alerts.alerting.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, SUPPRESSED, Decision
 from backlog_alerts.alerting.messages import Message, render
 from backlog_alerts.alerting.ops import publish_ops_notice
 from backlog_alerts.alerting.report import Report
@@ -155,10 +155,13 @@ def settle(
 ) -> None:
     """Rules that change state without a message of their own: cleared, or outranked by a sent tier."""
     winner_ids = {(d.service_name, d.department): sent[d.rule] for d in decisions if d.rule in sent}
+    told = {(d.service_name, d.department) for d in decisions if d.rule in sent or d.action == SUPPRESSED}
     unsent = {(d.service_name, d.department) for d in decisions if d.rule in failed}
     for d in decisions:
         if (d.service_name, d.department) in unsent:
             continue  # its tier's message failed: leave the rule as it was, for the next run
+        if d.action == SUPERSEDED and (d.service_name, d.department) not in told:
+            continue  # its higher tier was muted (or not sent): nobody heard of this tier either
         if d.action == CLEARED:
             state.rules[d.rule] = replace(state.rules[d.rule], status="ok", count=d.count, run_id=run_id)
         elif d.action == SUPERSEDED:

@@ -144,3 +144,36 @@ def test_without_a_period_the_same_count_is_not_sent_again_whichever_file_it_cam
     higher = evaluate(RULES, {"Pothole": 160, "Illegal Dumping": 0}, "latest.csv", "error")
     planned = by_rule(plan_actions(higher, sent_for_march, notify_resolved=False, today=TODAY))
     assert planned["pothole_warn"].action == PUBLISH, "without a period, a new count is news"
+
+
+def test_a_tier_outranked_by_a_muted_tier_is_not_recorded_as_told():
+    """Pothole over the critical threshold with the critical rule muted: streets hears nothing, so
+    the warning must not be saved as sent 'as part of a higher tier' (a later warning would be held)."""
+    from backlog_alerts.alerting.publish import settle
+
+    mutes = parse_mutes(
+        [{"rule": "pothole_crit", "until": "2019-03-31", "reason": "contractor"}], ["streets"], RULES
+    )
+    counts = {"Pothole": 214, "Illegal Dumping": 3}
+    state = AlertState()
+    planned = by_rule(
+        plan_actions(
+            evaluate(RULES, counts, "r.csv", "error", "2019-03"),
+            state,
+            notify_resolved=False,
+            mutes=mutes,
+            today=TODAY,
+        )
+    )
+    assert (planned["pothole_crit"].action, planned["pothole_warn"].action) == (MUTED, SUPERSEDED)
+    settle(state, list(planned.values()), sent={}, failed={}, run_id="r1")
+    assert "pothole_warn" not in state.rules, "nobody was told: the warning stays as it was"
+
+    told = AlertState(
+        rules={"pothole_crit": RuleState(status="firing", report_key="2019-03", message_id="m1")}
+    )
+    planned = plan_actions(
+        evaluate(RULES, counts, "r.csv", "error", "2019-03"), told, notify_resolved=False, today=TODAY
+    )
+    settle(told, planned, sent={}, failed={}, run_id="r2")
+    assert told.rules["pothole_warn"].status == "firing", "covered by the critical alert sent before"

@@ -129,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--to", default="outputs/html", help="folder for the HTML pages (default: %(default)s)"
     )
+    report.add_argument(
+        "--with-code", action="store_true", help="show the notebooks' code cells (hidden by default)"
+    )
 
     lab = _subcommand(commands, "lab", "JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
@@ -247,7 +250,7 @@ def _report(args: argparse.Namespace) -> int:
     location = _trail_folder(args.output_dir)
     if location is None:
         return EXIT_BAD_INPUT
-    index = render_trail(location, resolve_local(args.to))
+    index = render_trail(location, resolve_local(args.to), with_code=args.with_code)
     print(f"wrote {index}")
     return EXIT_OK
 

@@ -176,17 +176,51 @@ def test_static_html_report_lists_runs_newest_first_with_working_links(trail_run
     out, run_ids = trail_runs
     result = run_cli(["report", "--output-dir", str(out), "--to", str(tmp_path / "html")], clean_env())
     assert result.returncode == 0, result.stderr
-    index = tmp_path / "html" / "index.html"
+    site = tmp_path / "html"
     parser = Links()
-    parser.feed(index.read_text())
-    assert parser.rows[1:] == ["failed", "succeeded", "succeeded"]  # newest first; row 0 is the header
+    parser.feed((site / "index.html").read_text())
+    assert [r for r in parser.rows if r] == ["failed", "succeeded", "succeeded"]  # newest first
     text = "".join(parser.text)
     assert text.index(run_ids[2]) < text.index(run_ids[1]) < text.index(run_ids[0])
-    assert len(parser.links) == 3 + 3 + 3
-    for link in parser.links:
-        assert (tmp_path / "html" / link).exists()
-    page = (tmp_path / "html" / run_ids[0] / "03_alert_check.html").read_text()
-    assert "Alert check" in page and "[WARNING] Pothole backlog" in page and "<img" in page
+    assert parser.links == [f"{run_id}/index.html" for run_id in reversed(run_ids)]
+    first = json.loads(run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout)
+    record = first["runs"][0]
+    run_page = (site / run_ids[0] / "index.html").read_text()
+    assert record["params_sha256"] in run_page and record["inputs"]["report"]["sha256"] in run_page
+    assert record["inputs"]["contacts"]["etag"] in run_page
+    for alert in record["alerts"]:
+        assert alert["message_id"] in run_page and alert["topic_arn"] in run_page
+    assert "<pre>WARNING backlog alert for streets\n\n- Pothole: 163" in run_page  # real line breaks
+    for run_id in run_ids:
+        page = Links()
+        page.feed((site / run_id / "index.html").read_text())
+        notebooks = [link for link in page.links if not link.startswith("..")]
+        assert len(notebooks) == 3
+        for link in notebooks:
+            assert (site / run_id / link).exists()
+    notebook = (site / run_ids[0] / "03_alert_check.html").read_text()
+    assert "[WARNING] Pothole backlog" in notebook and "<img" in notebook
+    assert CODE_CELL not in notebook  # code cells hidden by default
+    assert_offline(site)
+    with_code = tmp_path / "with-code"
+    run_cli(["report", "--output-dir", str(out), "--to", str(with_code), "--with-code"], clean_env())
+    assert CODE_CELL in (with_code / run_ids[0] / "03_alert_check.html").read_text()
+    assert_offline(with_code)
+
+
+CODE_CELL = 'jp-InputArea-editor"'  # nbconvert's lab template: the editor of a code cell's input
+REMOTE = re.compile(
+    r"<script[^>]*\ssrc=\"(https?:)?//|<script[^>]*\ssrc=\"\"|<link[^>]*\shref=\"(https?:)?//", re.I
+)
+
+
+def assert_offline(site: Path):
+    """No page loads a script or stylesheet from elsewhere (nor an empty src, which reloads the page)."""
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 4
+    for path in pages:
+        found = REMOTE.search(path.read_text())
+        assert not found, (path, found and found.group(0))
 
 
 @pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once

@@ -1,0 +1,152 @@
+"""One run as an auditor's page: manifest, inputs, topics, each message as sent, subscription changes.
+
+Built from the manifest and the facts the notebooks recorded (already masked where they were
+written); tables reuse `rendering.fact_html`, so a fact reads the same here as in its notebook.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from backlog_alerts.trail.audit_data import run_record
+from backlog_alerts.trail.manifest import effective_status, status_text
+from backlog_alerts.trail.recorded import ALERT_CHECK, SYNC, RecordedRun
+from backlog_alerts.trail.rendering import fact_html
+
+BACKTEST = "04_backtest.ipynb"
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5em; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: .5em 0 1em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; }
+td.nowrap, .status, td code { white-space: nowrap; }
+th { background: #f3f3f3; }
+code, pre { font-size: 90%; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; padding: .5em; margin: .2em 0; }
+.status { font-weight: bold; padding: 1px 6px; border-radius: 3px; }
+.status.succeeded { color: #1e7e34; }
+.status.failed, .status.refused, .status.interrupted { color: #fff; background: #b00020; }
+tr.failed td, tr.refused td, tr.interrupted td { background: #fdecea; }
+.message { border: 1px solid #ccc; padding: .5em 1em; margin: .5em 0 1em; }
+dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 1em; }
+dl.kv dt { font-weight: bold; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
+"""
+
+
+def page(title: str, content: str, style: str = STYLE) -> str:
+    """A whole HTML document with its style inline: nothing is fetched."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{style}</style></head>
+<body>
+{content}
+</body></html>
+"""
+
+
+def is_backtest(manifest: dict[str, Any]) -> bool:
+    """A folder whose only notebook is the backtest replayed reports and published nothing."""
+    names = [entry["notebook"] for entry in manifest.get("notebooks", [])]
+    return bool(names) and all(name == BACKTEST for name in names)
+
+
+def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """HTML lines: what went out (rule → topic, MessageId), and what did not, with why."""
+    sent, not_sent = [], []
+    for alert in run_record(run)["alerts"]:
+        rule = html.escape(alert["rule"])
+        topic = html.escape((alert["topic_arn"] or alert["department"]).rsplit(":", 1)[-1])
+        if alert["message_id"] and alert["action"] in ("publish", "resolved"):
+            sent.append(f"{rule} → {topic}, <code>{html.escape(alert['message_id'])}</code>")
+        else:
+            why = alert["error"] or alert["note"] or alert["action"]
+            not_sent.append(f"{rule}: {html.escape(str(why))}")
+    return sent, not_sent
+
+
+def _kv(pairs: dict[str, Any]) -> str:
+    items = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v)) if v not in ('', None) else '<em>none</em>'}</dd>"
+        for k, v in pairs.items()
+    )
+    return f'<dl class="kv">{items}</dl>'
+
+
+def _manifest(manifest: dict[str, Any]) -> str:
+    commit = manifest.get("git_commit", "")
+    status = effective_status(manifest)
+    pairs = {
+        "status": status_text(manifest),
+        "params file": manifest["params_file"],
+        "params SHA-256": manifest["params_sha256"],
+        "git commit": commit.removesuffix("-dirty"),
+        "uncommitted changes (dirty)": "yes" if commit.endswith("-dirty") else "no",
+        "host": manifest.get("host", ""),
+        "package version": manifest.get("package_version", ""),
+        "started": manifest["started_at"],
+        "ended": manifest.get("ended_at", ""),
+        "error": manifest.get("error", "") if status != "succeeded" else "",
+    }
+    rows = [
+        {k: n.get(k, "") for k in ("notebook", "status", "started_at", "ended_at", "seconds", "error")}
+        for n in manifest.get("notebooks", [])
+    ]
+    return "<h2>Manifest</h2>" + _kv(pairs) + (fact_html("notebooks", rows) if rows else "")
+
+
+def _inputs(record: dict[str, Any]) -> str:
+    rows = [{"input": name, **values} for name, values in record["inputs"].items()]
+    return "<h2>Inputs</h2>" + fact_html("inputs", rows)
+
+
+def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
+    messages = recorded.facts.get(ALERT_CHECK, {}).get("messages", [])
+    alerts = run_record(run)["alerts"]
+    blocks = []
+    for message in messages:
+        rules = message.get("rules", [])
+        matched = [a for a in alerts if a["rule"] in rules]
+        ids = sorted({a["message_id"] for a in matched if a["message_id"]})
+        recipients = next((a["recipients"] for a in matched if a["recipients"] is not None), None)
+        arn = next((a["topic_arn"] for a in matched if a["topic_arn"]), message.get("topic", ""))
+        head = {
+            "topic": arn,
+            "rules": ", ".join(rules),
+            "MessageId": ", ".join(ids) or "not sent",
+            "recipients": f"{recipients} subscription(s)" if recipients is not None else "unknown",
+            "Subject": message.get("subject", ""),
+        }
+        texts = "".join(
+            f"<h4>{label}</h4><pre>{html.escape(str(message.get(key, '')))}</pre>"
+            for label, key in (("SMS", "sms"), ("Email", "email"))
+        )
+        blocks.append(f'<div class="message">{_kv(head)}{texts}</div>')
+    return "<h2>Messages</h2>" + ("".join(blocks) or "<p><em>no message composed</em></p>")
+
+
+def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
+    """The whole page of one run; `notebooks` are the HTML files beside it."""
+    manifest = run["manifest"]
+    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
+    record = run_record(run)
+    links = "".join(
+        f'<li><a href="{html.escape(n)}">{html.escape(n.removesuffix(".html"))}</a></li>' for n in notebooks
+    )
+    topics = [{"department": t.get("department"), "arn": t.get("arn")} for t in recorded.topics]
+    changes = recorded.facts.get(SYNC, {}).get("changes")
+    sent, not_sent = sent_lines(run)
+    parts = [
+        '<p><a href="../index.html">← all runs</a></p>',
+        f"<h1>Run {html.escape(manifest['run_id'])}</h1>",
+        "<h2>Notebooks (executed)</h2><ul>" + (links or "<li><em>none ran</em></li>") + "</ul>",
+        _manifest(manifest),
+        "" if is_backtest(manifest) else _inputs(record),
+        "<h2>Topics</h2>" + (fact_html("topics", topics) if topics else "<p><em>none recorded</em></p>"),
+        "<h2>Sent</h2><p>" + ("<br>".join(sent) or "<em>nothing</em>") + "</p>",
+        "<h2>Not sent</h2><p>" + ("<br>".join(not_sent) or "<em>nothing held back</em>") + "</p>",
+        _messages(run, recorded),
+        "<h2>Subscription changes</h2>"
+        + (fact_html("changes", changes) if changes else "<p><em>none recorded</em></p>"),
+    ]
+    return page(f"run {manifest['run_id']}", "\n".join(parts))

@@ -54,6 +54,13 @@ def is_backtest(manifest: dict[str, Any]) -> bool:
 def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
     """HTML lines: what went out (rule → topic, MessageId), and what did not, with why."""
     sent, not_sent = [], []
+    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
+    notice = recorded.report_notice
+    if notice:  # no rule was checked: the ops topic was told why, and that is what went out
+        why = html.escape(f"report {notice.get('status', '')}: {notice.get('note', '')}")
+        if notice.get("message_id"):
+            sent.append(f"report notice → ops, <code>{html.escape(notice['message_id'])}</code>")
+        not_sent.append(f"every rule: {why}")
     for alert in run_record(run)["alerts"]:
         rule = html.escape(alert["rule"])
         topic = html.escape((alert["topic_arn"] or alert["department"]).rsplit(":", 1)[-1])
@@ -139,6 +146,8 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     parts = [
         '<p><a href="../index.html">← all runs</a></p>',
         f"<h1>Run {html.escape(manifest['run_id'])}</h1>",
+        f'<p><span class="status {html.escape(effective_status(manifest))}">'
+        f"{html.escape(status_text(manifest))}</span></p>",
         "<h2>Notebooks (executed)</h2><ul>" + (links or "<li><em>none ran</em></li>") + "</ul>",
         _manifest(manifest),
         "" if is_backtest(manifest) else _inputs(record),

@@ -66,7 +66,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     """One row per run for people (the table, the HTML index): joined text and short hashes; the data
     formats use `audit_data.run_record` instead."""
     manifest = run["manifest"]
-    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
+    recorded = RecordedRun.of(run)
     decisions, sent, totals = recorded.verdicts, recorded.sent, recorded.sync_totals
     return {
         "run_id": manifest["run_id"],

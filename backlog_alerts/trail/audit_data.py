@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from backlog_alerts.trail.manifest import effective_status, status_text
-from backlog_alerts.trail.recorded import SYNC, SYNC_COLUMNS, RecordedRun
+from backlog_alerts.trail.recorded import SYNC_COLUMNS, RecordedRun
 
 PER = ("run", "alert")
 ALERT_FIELDS = (
@@ -53,8 +53,8 @@ ALERT_COLUMNS = ("run_id", "started_at", "status", *ALERT_FIELDS)
 def run_record(run: dict[str, Any]) -> dict[str, Any]:
     """One run as data: full hashes, the inputs it read, every rule's outcome as an object."""
     manifest = run["manifest"]
-    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
-    report, contacts = recorded.report, recorded.facts.get(SYNC, {}).get("contacts_file", {})
+    recorded = RecordedRun.of(run)
+    report, contacts = recorded.report, recorded.contacts_file
     alerts = alert_records(recorded)
     stopped = effective_status(manifest) != "succeeded"
     return {

@@ -16,6 +16,26 @@ class RecordedRun:
 
     facts: dict[str, dict[str, Any]]
 
+    @classmethod
+    def of(cls, run: dict[str, Any]) -> RecordedRun:
+        """The view of a run as `audit.load_run` reads it from the trail."""
+        return cls({name: notebook["facts"] for name, notebook in run["notebooks"].items()})
+
+    @property
+    def contacts_file(self) -> dict[str, Any]:
+        """The contacts file's identity (uri, ETag, SHA-256) as the sync read it."""
+        return self.facts.get(SYNC, {}).get("contacts_file", {})
+
+    @property
+    def changes(self) -> list[dict[str, Any]] | None:
+        """The subscription changes the sync applied (endpoints masked); None when it applied none."""
+        return self.facts.get(SYNC, {}).get("changes")
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Each message as published: topic, Subject and texts."""
+        return self.facts.get(ALERT_CHECK, {}).get("messages", [])
+
     @property
     def topics(self) -> list[dict[str, Any]]:
         return self.facts.get(TOPIC_SETUP, {}).get("topics", [])

@@ -11,7 +11,7 @@ from typing import Any
 
 from backlog_alerts.trail.audit_data import run_record
 from backlog_alerts.trail.manifest import effective_status, status_text
-from backlog_alerts.trail.recorded import ALERT_CHECK, SYNC, RecordedRun
+from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.rendering import fact_html
 
 BACKTEST = "04_backtest.ipynb"
@@ -54,7 +54,7 @@ def is_backtest(manifest: dict[str, Any]) -> bool:
 def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
     """HTML lines: what went out (rule → topic, MessageId), and what did not, with why."""
     sent, not_sent = [], []
-    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
+    recorded = RecordedRun.of(run)
     notice = recorded.report_notice
     if notice:  # no rule was checked: the ops topic was told why, and that is what went out
         why = html.escape(f"report {notice.get('status', '')}: {notice.get('note', '')}")
@@ -108,7 +108,7 @@ def _inputs(record: dict[str, Any]) -> str:
 
 
 def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
-    messages = recorded.facts.get(ALERT_CHECK, {}).get("messages", [])
+    messages = recorded.messages
     alerts = run_record(run)["alerts"]
     blocks = []
     for message in messages:
@@ -135,13 +135,13 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
 def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     """The whole page of one run; `notebooks` are the HTML files beside it."""
     manifest = run["manifest"]
-    recorded = RecordedRun({name: nb["facts"] for name, nb in run["notebooks"].items()})
+    recorded = RecordedRun.of(run)
     record = run_record(run)
     links = "".join(
         f'<li><a href="{html.escape(n)}">{html.escape(n.removesuffix(".html"))}</a></li>' for n in notebooks
     )
     topics = [{"department": t.get("department"), "arn": t.get("arn")} for t in recorded.topics]
-    changes = recorded.facts.get(SYNC, {}).get("changes")
+    changes = recorded.changes
     sent, not_sent = sent_lines(run)
     parts = [
         '<p><a href="../index.html">← all runs</a></p>',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -9,6 +10,8 @@ from collections import Counter
 from typing import Any, Literal, get_args
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from backlog_alerts.errors import BacklogAlertsError
@@ -48,14 +51,28 @@ def retry_environ(mode: str, max_attempts: int) -> dict[str, str]:
     return {"AWS_RETRY_MODE": mode, "AWS_MAX_ATTEMPTS": str(max_attempts)}
 
 
+@functools.cache
+def _models() -> botocore.loaders.Loader:
+    """botocore's loader of service models, shared by every session: each new one would parse the same
+    JSON again, about 0.1 s a client."""
+    return botocore.loaders.create_loader()
+
+
 def client(service: str, region: str | None = None) -> Any:
     """A boto3 client with botocore's retry mode (standard unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS say
-    otherwise); the endpoint comes from AWS_ENDPOINT_URL, credentials from the standard chain."""
+    otherwise); the endpoint comes from AWS_ENDPOINT_URL, credentials from the standard chain.
+
+    A session of its own each time (sessions are not thread-safe, and the environment is read afresh).
+    """
     retries = {
         "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_MODE),
         "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
     }
-    return boto3.session.Session().client(service, region_name=region or None, config=Config(retries=retries))
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _models())
+    return boto3.session.Session(botocore_session=session).client(
+        service, region_name=region or None, config=Config(retries=retries)
+    )
 
 
 # SNS's documented per-account rates (transactions per second) for the calls the sync makes.

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from backlog_alerts import __version__
-from backlog_alerts.alerting.backtest import backtest_lines
 from backlog_alerts.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -25,7 +24,6 @@ from backlog_alerts.errors import (
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.paths import resolve_local
-from backlog_alerts.run.lab import run_lab
 from backlog_alerts.run.logs import LOG_FORMATS, RunLog
 from backlog_alerts.run.params import ParamsError, parse_yaml
 from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
@@ -33,7 +31,6 @@ from backlog_alerts.run.plan import ALERT_CHECK
 from backlog_alerts.run.summary import summary_lines
 from backlog_alerts.trail.audit import FORMATS, load_run, load_runs, render, render_run
 from backlog_alerts.trail.audit_data import PER
-from backlog_alerts.trail.html import render_trail
 from backlog_alerts.trail.untraced import default_state_uri, load_outside
 
 DEFAULT_PARAMS = "params/local.yaml"
@@ -206,6 +203,8 @@ def _backtest(args: argparse.Namespace) -> int:
         return result
     if _failed(log, result):
         return EXIT_NOTEBOOK_FAILED
+    from backlog_alerts.alerting.backtest import backtest_lines  # pandas, matplotlib: not for every command
+
     (notebook,) = result.notebooks
     for line in backtest_lines(result.recorded.facts[Path(notebook.notebook).stem]):
         log.info(line)
@@ -250,6 +249,8 @@ def _report(args: argparse.Namespace) -> int:
     location = _trail_folder(args.output_dir)
     if location is None:
         return EXIT_BAD_INPUT
+    from backlog_alerts.trail.html import render_trail  # nbconvert: only for the report
+
     index = render_trail(location, resolve_local(args.to), with_code=args.with_code)
     print(f"wrote {index}")
     return EXIT_OK
@@ -276,6 +277,8 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.lab import run_lab  # jupyter_server: only for JupyterLab
+
     return run_lab(args.jupyter_args, _seeded_endpoint, lambda line: print(line, flush=True))
 
 

@@ -1,29 +1,25 @@
-"""One notebook under papermill, in a process group of its own that dies with the runner."""
+"""One notebook under papermill's Python API, in the runner's process, its kernel stopped with it."""
 
 from __future__ import annotations
 
-import ctypes
-import os
-import signal
-import subprocess
+import asyncio
+import logging
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import yaml
+import papermill
 
 from backlog_alerts.io import storage
+from backlog_alerts.run.kernels import Kernel, Kernels
 from backlog_alerts.trail.executed import first_error
 
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
-ENGINE = "backlog_alerts"  # run/engine.py, by its name among papermill's engines (pyproject.toml)
+KILL_GRACE = 15  # s for papermill to save the executed copy once the kernel is gone
 
 
 @dataclass
@@ -45,30 +41,53 @@ def raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(f"signal {signum}")
 
 
-def _die_with_parent() -> None:
-    """In the papermill child (Linux): be killed if the runner dies, even by SIGKILL.
+class _Lines(logging.Handler):
+    def __init__(self, line_to: Callable[[str], None]):
+        super().__init__(logging.WARNING)
+        self.line_to = line_to
 
-    The kernel papermill starts watches its own parent and exits with it.
+    def emit(self, record: logging.LogRecord) -> None:
+        self.line_to(f"papermill: {record.getMessage()}")
+
+
+@contextmanager
+def _papermill_warnings(line_to: Callable[[str], None] | None) -> Iterator[None]:
+    """papermill's warnings (through `logging`, in this process) go where the kernels' stderr goes."""
+    logger = logging.getLogger("papermill")
+    handler = _Lines(line_to or (lambda line: print(line, file=sys.stderr, flush=True)))
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _papermill(
+    notebook: Path, output: str | Path, parameters: dict[str, Any], kernel: Kernel, execution_timeout: int
+) -> BaseException | None:
+    """papermill on `kernel`, in a thread of its own: what it raised, if anything.
+
+    Off the main thread nbclient installs no signal handlers, so SIGTERM and Ctrl-C stay the runner's.
     """
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _engine() -> list[str]:
-    """Our engine (kernels on IPC sockets) once registered; an install older than it runs papermill's own."""
-    return ["--engine", ENGINE] if entry_points(group="papermill.engine", name=ENGINE) else []
-
-
-def _forward(stream: IO[str], line_to: Callable[[str], None]) -> None:
-    for line in stream:
-        line_to(line.rstrip("\n"))
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Stop papermill and the kernel it started, which share its process group."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            km=kernel.manager,
+            execution_timeout=execution_timeout,
+            interrupt_on_timeout=True,  # the cell fails with KeyboardInterrupt and the notebook is saved
+            progress_bar=sys.stderr.isatty(),
+        )
+    except BaseException as err:  # noqa: BLE001 - handed to the runner's thread, which decides
+        return err
+    finally:
+        kernel.manager.close_clients()
+        with suppress(RuntimeError):  # the event loop nbclient made for this thread
+            asyncio.get_event_loop_policy().get_event_loop().close()
+    return None
 
 
 def execute_notebook(
@@ -78,59 +97,40 @@ def execute_notebook(
     *,
     execution_timeout: int,
     notebook_timeout: int,
-    env: dict[str, str],
-    stderr_line: Callable[[str], None] | None = None,
+    kernels: Kernels,
 ) -> tuple[str, str]:
-    """Run one notebook with papermill in its own process group; returns (status, error line).
+    """Run one notebook with papermill on its kernel from `kernels`; returns (status, error line).
 
-    The outer timeout exists because papermill can hang after the last cell; the kernel's cwd is
-    the notebooks folder, as in Jupyter and nbval. With `stderr_line`, what papermill and the kernel
-    print to stderr goes there line by line (for JSON logs) instead of straight to our stderr.
+    The whole-notebook timeout exists because papermill can hang after the last cell: the kernel is
+    killed, which ends papermill's wait. SIGTERM or Ctrl-C do the same, then propagate.
     """
-    command = [
-        sys.executable,
-        "-m",
-        "papermill",
-        str(notebook),
-        str(output),
-        "--parameters_yaml",
-        yaml.safe_dump(parameters, sort_keys=False),
-        "--cwd",
-        str(notebook.parent),
-        "--execution-timeout",
-        str(execution_timeout),
-        "--progress-bar" if sys.stderr.isatty() else "--no-progress-bar",
-        "--log-level",
-        "WARNING",
-        *_engine(),
-    ]
-    # The kernel's connection file and IPC sockets go in a folder of this call, removed even after a kill.
-    with tempfile.TemporaryDirectory(prefix="backlog-alerts-kernel-", ignore_cleanup_errors=True) as runtime:
-        process = subprocess.Popen(
-            command,
-            env={**env, "JUPYTER_RUNTIME_DIR": runtime},
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stderr=subprocess.PIPE if stderr_line else None,
-            text=True,
-            preexec_fn=_die_with_parent,
-        )
-        if stderr_line and process.stderr:
-            threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
+    try:
+        kernel = kernels.take(notebook)
+    except Exception as err:  # noqa: BLE001 - a kernel that cannot start fails its notebook, like papermill did
+        return "failed", f"the kernel did not start: {type(err).__name__}: {err}"
+    outcome: list[BaseException | None] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(_papermill(notebook, output, parameters, kernel, execution_timeout)),
+        name=f"papermill {notebook.name}",
+        daemon=True,
+    )
+    with _papermill_warnings(kernels.stderr_line):
+        worker.start()
         try:
-            code = process.wait(timeout=notebook_timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            return "timed out", f"notebook did not finish within {notebook_timeout} s"
-        except BaseException:
-            _kill_group(process)
-            raise
-    if code == 0:
+            worker.join(notebook_timeout)
+        finally:  # finished, over time or interrupted: the kernel goes, so papermill saves and ends
+            overran = worker.is_alive()
+            kernel.stop()
+            worker.join(KILL_GRACE)
+    if overran:
+        return "timed out", f"notebook did not finish within {notebook_timeout} s"
+    raised = outcome[0] if outcome else None
+    if raised is None:
         return "succeeded", ""
     error = first_error(str(output)) if storage.exists(str(output)) else None
     if error and error.startswith("KeyboardInterrupt"):  # how nbclient stops a cell that overran
         return "timed out", f"a cell did not finish within {execution_timeout} s (execution_timeout)"
-    return "failed", error or f"papermill exited with code {code}"
+    return "failed", error or f"papermill: {type(raised).__name__}: {raised}"
 
 
 def run_notebook(
@@ -140,9 +140,8 @@ def run_notebook(
     *,
     execution_timeout: int,
     notebook_timeout: int,
-    env: dict[str, str],
+    kernels: Kernels,
     say: Callable[[str], None],
-    stderr_line: Callable[[str], None] | None,
 ) -> NotebookResult:
     """Execute one notebook into the run folder, saying when it starts and how it ended."""
     output = storage.join(folder, notebook.name)
@@ -154,8 +153,7 @@ def run_notebook(
         parameters,
         execution_timeout=execution_timeout,
         notebook_timeout=notebook_timeout,
-        env=env,
-        stderr_line=stderr_line,
+        kernels=kernels,
     )
     seconds = time.monotonic() - started
     say(f"[{notebook.stem}] {status} in {seconds:.1f} s")

@@ -15,6 +15,7 @@ from backlog_alerts.alerting.ops import notify_ops_of_failure
 from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.run.kernels import Kernels
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.notebook import NotebookResult, raise_interrupted, run_notebook
 from backlog_alerts.run.params import check_params, notebook_parameters
@@ -99,7 +100,8 @@ def run_backtest(
         manifest = new_manifest(run_id, folder, plan.params_path, [notebook])
         say(f"backtest {run_id}: reports {parameters['reports_uri']}, output {folder}")
         result = RunResult(run_id, folder, endpoint)
-        _run_notebooks([notebook], {notebook: parameters}, result, manifest, params, env, say, stderr_line)
+        kernels = stack.enter_context(Kernels([notebook], env, stderr_line))
+        _run_notebooks([notebook], {notebook: parameters}, result, manifest, params, kernels, say)
         failed = result.failed
         if failed:
             manifest.finish(FAILED, failed.notebook, failed.error)
@@ -121,6 +123,8 @@ def run_pipeline(
     with ExitStack() as stack:
         endpoint, started, env = enter_aws(stack, params, say)
         lock = stack.enter_context(run_lock(plan.location, wait=params.lock_wait))
+        kernels = stack.enter_context(Kernels(plan.paths, env, stderr_line))
+        kernels.start(plan.paths[0])  # it boots while the inputs are checked
         try:  # under the lock: the check probes the alert state
             checked = within(params.execution_timeout, lambda: check_plan_inputs(plan))
         except BacklogAlertsError as err:  # refused: on the trail and told to ops, then the same error
@@ -134,7 +138,7 @@ def run_pipeline(
         say(f"run {run_id}: params {plan.params_path}, output {folder}")
         say(f"AWS: {'embedded moto server at ' if started else ''}{endpoint}")
         result = RunResult(run_id, folder, endpoint)
-        _run_guarded(plan, result, manifest, env, say, stderr_line)
+        _run_guarded(plan, result, manifest, kernels, say)
         if result.failed:
             manifest.finish(FAILED, result.failed.notebook, result.failed.error)
             say(notify_ops_of_failure(params.ops_topic, params.region, run_id, result.failures))
@@ -163,14 +167,13 @@ def _run_guarded(
     plan: RunPlan,
     result: RunResult,
     manifest: Manifest,
-    env: dict[str, str],
+    kernels: Kernels,
     say: Say,
-    stderr_line: Say | None,
 ) -> None:
     """The notebooks with SIGTERM turned into an interruption that the manifest records."""
     previous = signal.signal(signal.SIGTERM, raise_interrupted)
     try:
-        _run_notebooks(plan.paths, plan.per_notebook, result, manifest, plan.params, env, say, stderr_line)
+        _run_notebooks(plan.paths, plan.per_notebook, result, manifest, plan.params, kernels, say)
     except KeyboardInterrupt:
         manifest.finish(INTERRUPTED, "", "the run was stopped before it finished")
         raise
@@ -184,9 +187,8 @@ def _run_notebooks(
     result: RunResult,
     manifest: Manifest,
     params: Params,
-    env: dict[str, str],
+    kernels: Kernels,
     say: Say,
-    stderr_line: Say | None,
 ) -> None:
     """Each notebook in turn, the manifest rewritten as each starts and ends.
 
@@ -207,9 +209,8 @@ def _run_notebooks(
                 {**per_notebook[path], "run_id": result.run_id},
                 execution_timeout=params.execution_timeout,
                 notebook_timeout=params.notebook_timeout,
-                env=env,
+                kernels=kernels,
                 say=say,
-                stderr_line=stderr_line,
             )
         except KeyboardInterrupt:
             entry.status, entry.ended_at = INTERRUPTED, now()

@@ -1,12 +1,14 @@
 """Both timeouts of a papermill call end the notebook, keep what was executed, and leave nothing running."""
 
 import os
+import tempfile
 import time
 
 import nbformat
 from helpers import clean_env
 from nbformat.v4 import new_code_cell, new_notebook
 
+from backlog_alerts.run.kernels import Kernels
 from backlog_alerts.run.notebook import execute_notebook
 
 
@@ -18,34 +20,40 @@ def sleepy_notebook(tmp_path):
     return path
 
 
+def printed_pids(output):
+    return [
+        o.text.strip()
+        for c in nbformat.read(str(output), as_version=4).cells
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
+
+
 def test_a_hung_cell_fails_the_notebook_and_the_copy_is_saved(tmp_path):
     output = tmp_path / "out.ipynb"
-    status, error = execute_notebook(
-        sleepy_notebook(tmp_path), output, {}, execution_timeout=3, notebook_timeout=120, env=clean_env()
-    )
+    notebook = sleepy_notebook(tmp_path)
+    with Kernels([notebook], clean_env(), None) as kernels:
+        status, error = execute_notebook(
+            notebook, output, {}, execution_timeout=3, notebook_timeout=120, kernels=kernels
+        )
     assert (status, error) == ("timed out", "a cell did not finish within 3 s (execution_timeout)")
     assert output.exists()
 
 
-def test_the_outer_timeout_kills_papermill_and_its_kernel(tmp_path):
+def test_the_outer_timeout_kills_the_kernel_and_keeps_the_copy(tmp_path, monkeypatch):
     output = tmp_path / "out.ipynb"
-    runtime = tmp_path / "runtime"  # Jupyter's, which the runner replaces by a folder of its own
+    runtime = tmp_path / "tmp"  # where each kernel's connection file and IPC sockets go
     runtime.mkdir()
-    env = {**clean_env(), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    monkeypatch.setattr(tempfile, "tempdir", str(runtime))
+    notebook = sleepy_notebook(tmp_path)
     started = time.monotonic()
-    status, error = execute_notebook(
-        sleepy_notebook(tmp_path), output, {}, execution_timeout=300, notebook_timeout=8, env=env
-    )
-    assert status == "timed out" and "8 s" in error
+    with Kernels([notebook], clean_env(), None) as kernels:
+        status, error = execute_notebook(
+            notebook, output, {}, execution_timeout=300, notebook_timeout=8, kernels=kernels
+        )
+    assert (status, error) == ("timed out", "notebook did not finish within 8 s")
     assert time.monotonic() - started < 60
     assert list(runtime.iterdir()) == []  # no connection file or IPC socket left by the killed kernel
-    if output.exists():  # papermill saves the copy as cells start; the kernel's pid is in it
-        pids = [
-            o.text
-            for c in nbformat.read(str(output), as_version=4).cells
-            for o in c.get("outputs", [])
-            if o.get("name") == "stdout"
-        ]
-        for pid in pids:
-            time.sleep(0.5)
-            assert not os.path.exists(f"/proc/{pid.strip()}"), "the kernel outlived the timeout"
+    (pid,) = printed_pids(output)  # papermill saved the copy, with the kernel's pid, when the cell started
+    time.sleep(0.5)
+    assert not os.path.exists(f"/proc/{pid}"), "the kernel outlived the timeout"

@@ -11,6 +11,7 @@ from backlog_alerts.errors import SourceError
 from backlog_alerts.io import storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.run import orchestrated
+from backlog_alerts.run.kernels import Kernels
 from backlog_alerts.run.notebook import execute_notebook
 from backlog_alerts.run.plan import plan_run
 from backlog_alerts.sync.topics import ensure_topics
@@ -27,14 +28,15 @@ def test_notebook_tasks_between_begin_and_finish_make_an_ordinary_audited_run(aw
     folder = orchestrated.begin(params, run_id, owner="airflow:test")
     plan = plan_run(params)
     for path in plan.paths:  # what the three PapermillOperator tasks do
-        status, error = execute_notebook(
-            path,
-            storage.join(folder, path.name),
-            orchestrated.notebook_parameters(plan, run_id)[path.name],
-            execution_timeout=300,
-            notebook_timeout=900,
-            env=dict(os.environ),
-        )
+        with Kernels([path], dict(os.environ), None) as kernels:
+            status, error = execute_notebook(
+                path,
+                storage.join(folder, path.name),
+                orchestrated.notebook_parameters(plan, run_id)[path.name],
+                execution_timeout=300,
+                notebook_timeout=900,
+                kernels=kernels,
+            )
         assert status == "succeeded", error
     result = orchestrated.finish(params, run_id)
     assert result.failed is None

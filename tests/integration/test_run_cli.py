@@ -24,7 +24,6 @@ from helpers import (
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.io.emulator import emulator_environ
-from backlog_alerts.run.notebook import ENGINE
 from backlog_alerts.run.plan import NOTEBOOKS
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
@@ -248,22 +247,6 @@ def test_papermill_runs_a_notebook_alone_with_overrides(aws_endpoint, sns, tmp_p
         (100, False, "quiet", ""),
         (3, False, "quiet", ""),
     ]
-
-
-def test_the_runners_papermill_engine_keeps_the_kernels_own_stderr(tmp_path):
-    cell = "import sys, warnings\nwarnings.warn('a real warning')\nprint('kernel says', file=sys.__stderr__)"
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, str(tmp_path / "in.ipynb"))
-    command = [sys.executable, "-m", "papermill", "in.ipynb", "out.ipynb", "--engine", ENGINE]
-    result = subprocess.run(
-        [*command, "--no-progress-bar"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    assert "kernel says" in result.stderr and "without encryption" not in result.stderr
-    (executed,) = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
-    assert "UserWarning: a real warning" in "".join(o.get("text", "") for o in executed.outputs)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ipynb", "out.ipynb"]  # no socket files left
 
 
 def test_emulator_command_serves_seeded_demo_until_interrupted():

@@ -1,0 +1,149 @@
+"""The run's kernels: each started while the notebook before it runs, its imports done before its turn."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import IO, Any
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from traitlets import DottedObjectName
+
+MAX_SOCKET_PATH = 90  # a Unix socket's path has room for about 100 bytes; zmq adds "-<port>"
+WARM_UP = "BACKLOG_ALERTS_WARM_UP"  # the imports a kernel makes before its notebook starts
+# Run by IPython as the kernel starts, before it answers nbclient: imports into a namespace of their own,
+# so the notebook's names are only what its cells define.
+WARM_UP_LINE = f"exec(__import__('os').environ.pop({WARM_UP!r}, ''), {{}})"
+
+
+class QuietKernelManager(KernelManager):
+    """Kernels on IPC sockets where their path fits (no "running over TCP without encryption"), and
+    the clients nbclient makes kept, to be closed: nbclient leaves them open on a kernel it did not start.
+
+    The runner drives it from its own thread and nbclient from papermill's, with an async client.
+    """
+
+    client_class = DottedObjectName("jupyter_client.asynchronous.AsyncKernelClient")
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.clients: list[Any] = []
+
+    def client(self, **kwargs: Any) -> Any:
+        made = super().client(**kwargs)
+        self.clients.append(made)
+        return made
+
+    def close_clients(self) -> None:
+        """In the thread that used them: open sockets left to the garbage collector can block it for good."""
+        for made in self.clients:
+            made.stop_channels()
+            made.context.destroy(linger=0)
+        self.clients.clear()
+
+
+def listen_on(runtime: str) -> tuple[str, str]:
+    """(transport, ip) for a kernel whose files go in `runtime`: IPC sockets there if their path fits."""
+    sockets = os.path.join(runtime, "ipc")
+    if os.name == "nt" or len(sockets) > MAX_SOCKET_PATH:  # zmq has no IPC sockets on Windows
+        return "tcp", "127.0.0.1"
+    return "ipc", sockets
+
+
+def imports_of(notebook: nbformat.NotebookNode) -> str:
+    """The notebook's top-level import statements: what its kernel can load before its turn."""
+    lines = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        with suppress(SyntaxError):  # IPython magics; the notebook reports its own errors
+            tree = ast.parse(cell.source)
+            lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "\n".join(lines)
+
+
+class Kernel:
+    """One notebook's kernel, its connection file and sockets in a folder removed when it stops."""
+
+    def __init__(self, notebook: Path, env: dict[str, str], stderr_line: Callable[[str], None] | None = None):
+        document = nbformat.read(str(notebook), as_version=4)
+        self._runtime = tempfile.mkdtemp(prefix="backlog-alerts-kernel-")
+        self.manager = QuietKernelManager(
+            kernel_name=document.metadata.get("kernelspec", {}).get("name", "python3"),
+            connection_file=os.path.join(self._runtime, "kernel.json"),
+        )
+        self.manager.transport, self.manager.ip = listen_on(self._runtime)
+        try:
+            self.manager.start_kernel(
+                env={**env, "JUPYTER_RUNTIME_DIR": self._runtime, WARM_UP: imports_of(document)},
+                cwd=str(notebook.parent),  # as in Jupyter and nbval: relative paths from the notebooks folder
+                extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP_LINE}"],
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.PIPE if stderr_line else None,
+            )
+        except BaseException:
+            self.stop()
+            raise
+        process = getattr(self.manager.provisioner, "process", None)  # the local provisioner's Popen
+        if stderr_line and process is not None and process.stderr is not None:
+            threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
+
+    def stop(self) -> None:
+        """Killed, not asked to shut down (which takes a kernel 0.3 s): its notebook is over, or must be
+        (a timeout, an interruption), and papermill has saved the executed copy either way."""
+        with suppress(RuntimeError):  # already gone
+            if self.manager.has_kernel:
+                self.manager.shutdown_kernel(now=True)
+        self.manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
+        shutil.rmtree(self._runtime, ignore_errors=True)
+
+
+def _forward(stream: IO[bytes], line_to: Callable[[str], None]) -> None:
+    for line in stream:
+        line_to(line.decode(errors="replace").rstrip("\n"))
+
+
+class Kernels:
+    """The kernel of each notebook in turn, the next one started as soon as the current one is taken.
+
+    With `stderr_line`, what the kernels (and papermill) print to stderr goes there line by line, for
+    JSON logs; without it, straight to stderr.
+    """
+
+    def __init__(self, notebooks: list[Path], env: dict[str, str], stderr_line: Callable[[str], None] | None):
+        self._order, self._env, self.stderr_line = notebooks, env, stderr_line
+        self._started: dict[Path, Kernel] = {}
+
+    def start(self, notebook: Path) -> None:
+        if notebook not in self._started:
+            self._started[notebook] = Kernel(notebook, self._env, self.stderr_line)
+
+    def take(self, notebook: Path) -> Kernel:
+        """`notebook`'s kernel (started now if it was not yet), and the following notebook's started."""
+        self.start(notebook)
+        kernel = self._started.pop(notebook)
+        following = self._order[self._order.index(notebook) + 1 :]
+        if following:
+            with suppress(Exception):  # not fatal ahead of time: `take` starts it again, and says why not
+                self.start(following[0])
+        return kernel
+
+    def close(self) -> None:
+        """Stop the kernels of notebooks that did not run (a refusal, a failure, an interruption)."""
+        for kernel in self._started.values():
+            kernel.stop()
+        self._started.clear()
+
+    def __enter__(self) -> Kernels:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -1,0 +1,33 @@
+"""What a kernel loads before its notebook's turn, and how it listens."""
+
+import os
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from backlog_alerts.run.kernels import MAX_SOCKET_PATH, imports_of, listen_on
+
+
+def test_the_warm_up_is_the_notebooks_top_level_imports_only():
+    notebook = new_notebook(
+        cells=[
+            new_markdown_cell("import this is prose"),
+            new_code_cell('region = "us-east-1"  # parameters'),
+            new_code_cell("from datetime import date\n\nimport pandas as pd\nx = 1"),
+            new_code_cell("if x:\n    import json  # not at top level: only when it runs\n"),
+            new_code_cell("%matplotlib inline\nimport csv"),  # IPython syntax: left to the notebook
+            new_code_cell("from backlog_alerts.io import aws, storage"),
+        ]
+    )
+    assert imports_of(notebook).splitlines() == [
+        "from datetime import date",
+        "import pandas as pd",
+        "from backlog_alerts.io import aws, storage",
+    ]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="zmq has no IPC sockets on Windows")
+def test_kernels_listen_on_ipc_sockets_unless_their_path_would_be_too_long():
+    assert listen_on("/tmp/backlog-alerts-kernel-x1") == ("ipc", "/tmp/backlog-alerts-kernel-x1/ipc")
+    deep = "/tmp/" + "d" * (MAX_SOCKET_PATH - 8)
+    assert listen_on(deep) == ("tcp", "127.0.0.1")

@@ -24,7 +24,7 @@ DEFAULT_REGION = "us-east-1"
 
 class OneAtATime:
     """WSGI middleware that lets one request at a time into `app`: moto's backends are not thread-safe
-    (concurrent Subscribe calls on a large topic fail with HTTP 500, "dict changed size during iteration")."""
+    (concurrent Subscribe calls on a large topic fail with HTTP 500, OrderedDict mutated during iteration)."""
 
     def __init__(self, app: WSGIApplication):
         self.app = app

@@ -54,8 +54,8 @@ def naive(sns: object, topics: dict[str, Topic], people: list[Contact]) -> None:
 def synced(sns: object, topics: dict[str, Topic], people: list[Contact]) -> None:
     """What notebooks/02 does: list every page, plan, apply only the difference.
 
-    One worker, not the notebook's eight: moto's SNS backend is not thread-safe, and concurrent
-    Subscribe calls on a topic with thousands of subscriptions make it fail with HTTP 500.
+    Paced as on real AWS, with one worker as on the emulator: moto's SNS backend is not thread-safe, and
+    concurrent Subscribe calls on a topic with thousands of subscriptions make it fail with HTTP 500.
     """
     existing = {d: list_subscriptions(sns, t.arn) for d, t in topics.items()}
     outcome = apply_plan(sns, plan_sync(topics, wanted_subscriptions(people, topics), existing), workers=1)

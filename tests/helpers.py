@@ -21,6 +21,7 @@ import yaml
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.io.sources import Source
+from backlog_alerts.sync.contacts import Contact
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
@@ -90,6 +91,20 @@ def only_run_folder(output_dir: Path) -> Path:
 def demo_rows(name):
     """A demo CSV file shipped with the package, as dicts."""
     return list(csv.DictReader(io.StringIO(demo_bytes(name).decode())))
+
+
+def directors(n: int) -> list[Contact]:
+    """n contacts split over trash and streets, each with a distinct fictional email and phone."""
+    return [
+        Contact(
+            i + 2,
+            f"Director {i}",
+            f"director{i}@example.gov",
+            f"+1{619 + i // 10000}555{i % 10000:04d}",
+            ("trash", "streets")[i % 2],
+        )
+        for i in range(n)
+    ]
 
 
 def text_source(text: str, uri: str = "test.csv") -> Source:

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import boto3
@@ -108,6 +109,27 @@ def pace(client: Any, rates: dict[str, float]) -> Any:
     for operation, per_second in rates.items():
         client.meta.events.register(f"before-call.{service}.{operation}", _Pacer(per_second))
     return client
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How the sync calls SNS on a target: with how many workers, and paced at SNS_RATES or not."""
+
+    workers: int
+    paced: bool
+
+
+# Real AWS: 8 workers paced below its documented rates. The emulator has no rates to respect, and moto's
+# SNS backend is not thread-safe (a moto server we did not start serves calls concurrently): one at a time.
+CALL_POLICIES: dict[Target, CallPolicy] = {
+    "aws": CallPolicy(workers=8, paced=True),
+    "local": CallPolicy(workers=1, paced=False),
+}
+
+
+def call_policy(target: Target) -> CallPolicy:
+    """The sync's workers and pacing on `target` (one of TARGETS, as check_target has made sure)."""
+    return CALL_POLICIES[target]
 
 
 def count_calls(client: Any) -> Counter[str]:

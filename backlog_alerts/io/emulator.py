@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Only for the emulator: it accepts any key, and these never reach real AWS.
 EMULATOR_ENV = {
@@ -17,19 +22,49 @@ EMULATOR_ENV = {
 DEFAULT_REGION = "us-east-1"
 
 
+class OneAtATime:
+    """WSGI middleware that lets one request at a time into `app`: moto's backends are not thread-safe
+    (concurrent Subscribe calls on a large topic fail with HTTP 500, OrderedDict mutated during iteration)."""
+
+    def __init__(self, app: WSGIApplication):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with self.lock:  # the body is read inside the lock too: moto may build it lazily
+            body = self.app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+
 @contextmanager
 def moto_server(port: int = 0) -> Iterator[str]:
-    """Run a moto server on loopback, on a free port by default (moto's own default binds 0.0.0.0)."""
-    from moto.server import ThreadedMotoServer
+    """Run a moto server on loopback, on a free port by default (moto's own default binds 0.0.0.0).
+
+    Built as moto's ThreadedMotoServer builds it, but serving one AWS request at a time, so that the
+    sync's concurrent workers cannot corrupt moto's state.
+    """
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    app = OneAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
+    thread.start()
     try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 def emulator_environ(endpoint: str, environ: dict[str, str] | None = None) -> dict[str, str]:

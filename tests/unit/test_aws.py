@@ -17,3 +17,9 @@ def test_clients_take_botocores_retry_mode_from_the_runner(monkeypatch):
         aws.retry_environ("eager", 3)
     with pytest.raises(ValueError, match="aws_max_attempts must be a whole number >= 1, not 0"):
         aws.retry_environ("standard", 0)
+
+
+def test_the_emulator_is_called_one_at_a_time_unpaced_and_real_aws_by_eight_paced_workers():
+    assert aws.call_policy("local") == aws.CallPolicy(workers=1, paced=False)
+    assert aws.call_policy("aws") == aws.CallPolicy(workers=8, paced=True)
+    assert set(aws.CALL_POLICIES) == set(aws.TARGETS)

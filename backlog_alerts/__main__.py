@@ -1,5 +1,5 @@
 """Allow `python -m backlog_alerts ...` as an alias of the console script."""
 
-from backlog_alerts.run.cli import main
+from backlog_alerts.run.entry import main
 
 raise SystemExit(main())

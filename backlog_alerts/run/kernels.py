@@ -17,6 +17,7 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from traitlets import DottedObjectName
 
+AHEAD = 2  # kernels booting ahead of their notebook
 MAX_SOCKET_PATH = 90  # a Unix socket's path has room for about 100 bytes; zmq adds "-<port>"
 WARM_UP = "BACKLOG_ALERTS_WARM_UP"  # the imports a kernel makes before its notebook starts
 # Run by IPython as the kernel starts, before it answers nbclient: imports into a namespace of their own,
@@ -41,6 +42,13 @@ class QuietKernelManager(KernelManager):
         made = super().client(**kwargs)
         self.clients.append(made)
         return made
+
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts (SIGINT) a kernel before it kills it; one still handling a message
+        # logs "KeyboardInterrupt caught in kernel". A cell that overran is interrupted by nbclient
+        # itself (interrupt_on_timeout, through the public interrupt_kernel), not while shutting down.
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
 
     def close_clients(self) -> None:
         """In the thread that used them: open sockets left to the garbage collector can block it for good."""
@@ -121,6 +129,7 @@ class Kernels:
     def __init__(self, notebooks: list[Path], env: dict[str, str], stderr_line: Callable[[str], None] | None):
         self._order, self._env, self.stderr_line = notebooks, env, stderr_line
         self._started: dict[Path, Kernel] = {}
+        self._stopping: list[threading.Thread] = []
 
     def start(self, notebook: Path) -> None:
         if notebook not in self._started:
@@ -130,17 +139,30 @@ class Kernels:
         """`notebook`'s kernel (started now if it was not yet), and the following notebook's started."""
         self.start(notebook)
         kernel = self._started.pop(notebook)
-        following = self._order[self._order.index(notebook) + 1 :]
-        if following:
-            with suppress(Exception):  # not fatal ahead of time: `take` starts it again, and says why not
-                self.start(following[0])
+        self.start_ahead(self._order.index(notebook) + 1)
         return kernel
 
+    def start_ahead(self, position: int = 0) -> None:
+        """Start the kernels of the next AHEAD notebooks from `position` that have none yet."""
+        for notebook in self._order[position : position + AHEAD]:
+            with suppress(Exception):  # not fatal ahead of time: `take` starts it again, and says why not
+                self.start(notebook)
+
+    def release(self, kernel: Kernel) -> None:
+        """`kernel`'s notebook is saved: it is stopped while the run goes on."""
+        stopping = threading.Thread(target=kernel.stop, name="kernel stop", daemon=True)
+        stopping.start()
+        self._stopping.append(stopping)
+
     def close(self) -> None:
-        """Stop the kernels of notebooks that did not run (a refusal, a failure, an interruption)."""
+        """Stop the kernels of notebooks that did not run (a refusal, a failure, an interruption), and
+        wait for the released ones to be stopped."""
         for kernel in self._started.values():
             kernel.stop()
         self._started.clear()
+        for stopping in self._stopping:
+            stopping.join()
+        self._stopping.clear()
 
     def __enter__(self) -> Kernels:
         return self

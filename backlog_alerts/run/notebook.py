@@ -118,12 +118,15 @@ def execute_notebook(
         worker.start()
         try:
             worker.join(notebook_timeout)
-        finally:  # finished, over time or interrupted: the kernel goes, so papermill saves and ends
-            overran = worker.is_alive()
+        except BaseException:  # interrupted: the kernel goes, so papermill saves what ran and ends
             kernel.stop()
             worker.join(KILL_GRACE)
-    if overran:
-        return "timed out", f"notebook did not finish within {notebook_timeout} s"
+            raise
+        if worker.is_alive():
+            kernel.stop()
+            worker.join(KILL_GRACE)
+            return "timed out", f"notebook did not finish within {notebook_timeout} s"
+    kernels.release(kernel)
     raised = outcome[0] if outcome else None
     if raised is None:
         return "succeeded", ""

@@ -59,18 +59,22 @@ class RunResult:
         )
 
 
-def enter_aws(stack: ExitStack, params: Params, say: Say) -> tuple[str, bool, dict[str, str]]:
-    """Real AWS, or the emulator (started if needed, seeded with the demo): its endpoint and environment."""
+def enter_aws(stack: ExitStack, params: Params) -> tuple[str, bool, dict[str, str]]:
+    """Real AWS, or the emulator (started if needed): its endpoint and environment."""
     local = params.target == "local"
     real_aws = nullcontext((os.environ.get("AWS_ENDPOINT_URL", "AWS"), False))
     endpoint, started = stack.enter_context(emulator.local_aws() if local else real_aws)
     env = emulator.emulator_environ(endpoint) if local else dict(os.environ)
     env.update(aws.retry_environ(params.aws_retry_mode, params.aws_max_attempts))
     stack.enter_context(emulator.patched_environ(env))
-    if local:
+    return endpoint, started, env
+
+
+def seed_emulator(params: Params, say: Say) -> None:
+    """On the emulator, the demo's files where they are missing, so the demo params run as they are."""
+    if params.target == "local":
         for uri in seed_demo(aws.client("s3", params.region)):
             say(f"seeded demo file {uri}")
-    return endpoint, started, env
 
 
 def run_backtest(
@@ -95,12 +99,14 @@ def run_backtest(
     params = check_params({**plan.params.model_dump(), **overrides}, source)
     parameters = notebook_parameters(params, notebook)
     with ExitStack() as stack:
-        endpoint, _, env = enter_aws(stack, params, say)
+        endpoint, _, env = enter_aws(stack, params)
+        kernels = stack.enter_context(Kernels([notebook], env, stderr_line))
+        kernels.start_ahead()
+        seed_emulator(params, say)
         run_id, folder = create_run_folder(plan.location)
         manifest = new_manifest(run_id, folder, plan.params_path, [notebook])
         say(f"backtest {run_id}: reports {parameters['reports_uri']}, output {folder}")
         result = RunResult(run_id, folder, endpoint)
-        kernels = stack.enter_context(Kernels([notebook], env, stderr_line))
         _run_notebooks([notebook], {notebook: parameters}, result, manifest, params, kernels, say)
         failed = result.failed
         if failed:
@@ -121,10 +127,11 @@ def run_pipeline(
     plan = plan_run(params_path, output_dir, notebooks_dir)
     params = plan.params
     with ExitStack() as stack:
-        endpoint, started, env = enter_aws(stack, params, say)
-        lock = stack.enter_context(run_lock(plan.location, wait=params.lock_wait))
+        endpoint, started, env = enter_aws(stack, params)
         kernels = stack.enter_context(Kernels(plan.paths, env, stderr_line))
-        kernels.start(plan.paths[0])  # it boots while the inputs are checked
+        kernels.start_ahead()  # they boot while the demo is seeded and the inputs are checked
+        seed_emulator(params, say)
+        lock = stack.enter_context(run_lock(plan.location, wait=params.lock_wait))
         try:  # under the lock: the check probes the alert state
             checked = within(params.execution_timeout, lambda: check_plan_inputs(plan))
         except BacklogAlertsError as err:  # refused: on the trail and told to ops, then the same error

@@ -12,6 +12,8 @@ from backlog_alerts.trail.recorded import RecordedRun
 def show_published(endpoint: str, recorded: RecordedRun, say: Callable[[str], None]) -> None:
     """What the emulator delivered to each topic in this run: what the directors would have read."""
     ids = {a["message_id"] for a in recorded.alerts if a["message_id"]}
+    if not ids:
+        return  # nothing sent: no need for the emulator's whole state
     try:
         messages = [m for m in emulator.published_messages(endpoint) if m["message_id"] in ids]
     except OSError:

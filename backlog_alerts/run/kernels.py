@@ -1,4 +1,4 @@
-"""The run's kernels: each started while the notebook before it runs, its imports done before its turn."""
+"""The run's kernels: each started while earlier notebooks run, its imports done before its turn."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def _forward(stream: IO[bytes], line_to: Callable[[str], None]) -> None:
 
 
 class Kernels:
-    """The kernel of each notebook in turn, the next one started as soon as the current one is taken.
+    """The kernel of each notebook in turn, the next AHEAD ones booting while it runs.
 
     With `stderr_line`, what the kernels (and papermill) print to stderr goes there line by line, for
     JSON logs; without it, straight to stderr.
@@ -136,7 +136,7 @@ class Kernels:
             self._started[notebook] = Kernel(notebook, self._env, self.stderr_line)
 
     def take(self, notebook: Path) -> Kernel:
-        """`notebook`'s kernel (started now if it was not yet), and the following notebook's started."""
+        """`notebook`'s kernel (started now if it was not yet); those of the next notebooks get started."""
         self.start(notebook)
         kernel = self._started.pop(notebook)
         self.start_ahead(self._order.index(notebook) + 1)

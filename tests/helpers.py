@@ -1,7 +1,7 @@
 """Plain functions and constants shared by tests/unit, tests/integration and tests/faults.
 
 Imported as `from helpers import ...` (pyproject.toml puts tests/ on pytest's pythonpath); fixtures
-live in tests/conftest.py. Nothing here starts a server or a process by itself.
+live in tests/conftest.py. Nothing here starts a server or a process on import.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -68,6 +69,26 @@ def run_cli(args, env, cwd=ROOT):
     return subprocess.run(
         [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
     )
+
+
+def run_until_notebook_2(output_dir: Path, env: dict[str, str], timeout: float = 120):
+    """`backlog-alerts run` started, and followed until its manifest says notebook 2 is running:
+    (the process, the manifest's path)."""
+    process = subprocess.Popen(
+        [*CLI, "run", "--output-dir", str(output_dir)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        manifests = list(output_dir.glob("*/manifest.json"))
+        if manifests and json.loads(manifests[0].read_text())["notebooks"][1]["status"] == "running":
+            return process, manifests[0]
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("notebook 2 never started")
 
 
 def params_file(tmp_path, **changes):

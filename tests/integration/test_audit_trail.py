@@ -5,8 +5,6 @@ import io
 import json
 import re
 import signal
-import subprocess
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 import yaml
 from faults.aws_faults import spec
 from faults.trials import with_faults
-from helpers import CLI, ROOT, clean_env, demo_rows, reset_emulator, run_cli
+from helpers import ROOT, clean_env, demo_rows, reset_emulator, run_cli, run_until_notebook_2
 
 from backlog_alerts.io import emulator, storage
 from backlog_alerts.trail.audit import collect, load_runs
@@ -259,33 +257,11 @@ def test_audit_reads_a_trail_on_s3_like_a_local_one(aws_endpoint, tmp_path):
         assert storage.exists(f"s3://audit-trail/backlog/runs/{run_id}/03_alert_check.ipynb")
 
 
-def wait_for_notebook_2(manifest: Path, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if manifest.exists():
-            entries = json.loads(manifest.read_text())["notebooks"]
-            if entries[1]["status"] == "running":
-                return
-        time.sleep(0.2)
-    raise AssertionError("notebook 2 never started")
-
-
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_a_run_stopped_during_notebook_2_is_shown_as_interrupted(moto_endpoint, tmp_path, how):
     env = emulator.emulator_environ(moto_endpoint, clean_env())
-    process = subprocess.Popen(
-        [*CLI, "run", "--output-dir", str(tmp_path / "out")],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, manifest = run_until_notebook_2(tmp_path / "out", env)
     try:
-        deadline = time.monotonic() + 120
-        while not list((tmp_path / "out").glob("*/manifest.json")) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        (manifest,) = (tmp_path / "out").glob("*/manifest.json")
-        wait_for_notebook_2(manifest)
         process.send_signal(how)
         code = process.wait(timeout=60)
     finally:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import CLI, ROOT, clean_env, reset_emulator
+from helpers import clean_env, reset_emulator, run_until_notebook_2
 from nbformat.v4 import new_code_cell, new_notebook
 
 from backlog_alerts.io import emulator
@@ -85,20 +83,8 @@ def test_no_kernel_outlives_a_runner_killed_mid_run(moto_endpoint, tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**emulator.emulator_environ(moto_endpoint, clean_env()), "TMPDIR": str(temp)}
-    process = subprocess.Popen(
-        [*CLI, "run", "--output-dir", str(tmp_path / "out")],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, _ = run_until_notebook_2(tmp_path / "out", env)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            manifests = list((tmp_path / "out").glob("*/manifest.json"))
-            if manifests and json.loads(manifests[0].read_text())["notebooks"][1]["status"] == "running":
-                break
-            time.sleep(0.1)
         assert kernels_under(temp), "no kernel was running when the runner was killed"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)

@@ -18,3 +18,19 @@ class SourceError(BacklogAlertsError, ValueError):
 
 class SourceMissing(SourceError):
     """The input does not exist (yet): for a report, a state of its own rather than a crash."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job) handled like Ctrl-C: stop, record, exit 130."""
+
+
+def raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(f"signal {signum}")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """An interruption after the run had its folder: which run, and where what ran is kept."""
+
+    def __init__(self, run_id: str, folder: str):
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id, self.folder = run_id, folder

@@ -20,6 +20,7 @@ from backlog_alerts.errors import (
     EXIT_NOTEBOOK_FAILED,
     EXIT_OK,
     BacklogAlertsError,
+    RunInterrupted,
 )
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
@@ -142,8 +143,16 @@ def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs:
     except BacklogAlertsError as err:
         log.error(str(err), exit_code=err.exit_code)
         return err.exit_code
+    except RunInterrupted as err:  # the manifest says so too; the line says where
+        log.error(
+            f"interrupted: the run was stopped before it finished; what ran is in {err.folder}",
+            run_id=err.run_id,
+            folder=err.folder,
+            exit_code=EXIT_INTERRUPTED,
+        )
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        log.error("interrupted: the run was stopped before it finished", exit_code=EXIT_INTERRUPTED)
+        log.error("interrupted: the run was stopped before it began", exit_code=EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
 
 
@@ -294,4 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         "lab": _lab,
     }
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM in audit or report: nothing to undo
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -18,6 +18,7 @@ from jupyter_client.manager import KernelManager
 from traitlets import DottedObjectName
 
 AHEAD = 2  # kernels booting ahead of their notebook
+RUNTIME_PREFIX = "backlog-alerts-kernel-"  # then the runner's pid: a folder whose runner is gone is stale
 MAX_SOCKET_PATH = 90  # a Unix socket's path has room for about 100 bytes; zmq adds "-<port>"
 WARM_UP = "BACKLOG_ALERTS_WARM_UP"  # the imports a kernel makes before its notebook starts
 # Run by IPython as the kernel starts, before it answers nbclient: imports into a namespace of their own,
@@ -83,7 +84,7 @@ class Kernel:
 
     def __init__(self, notebook: Path, env: dict[str, str], stderr_line: Callable[[str], None] | None = None):
         document = nbformat.read(str(notebook), as_version=4)
-        self._runtime = tempfile.mkdtemp(prefix="backlog-alerts-kernel-")
+        self._runtime = tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-")
         self.manager = QuietKernelManager(
             kernel_name=document.metadata.get("kernelspec", {}).get("name", "python3"),
             connection_file=os.path.join(self._runtime, "kernel.json"),
@@ -119,6 +120,28 @@ def _forward(stream: IO[bytes], line_to: Callable[[str], None]) -> None:
         line_to(line.decode(errors="replace").rstrip("\n"))
 
 
+def remove_stale_runtimes(folder: str | None = None) -> list[Path]:
+    """Kernel folders left by runners that were killed (SIGKILL leaves no chance to clean up): their
+    connection file holds the dead kernel's key. Returns what was removed."""
+    removed = []
+    for runtime in Path(folder or tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*-*"):
+        pid = runtime.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(runtime, ignore_errors=True)
+            removed.append(runtime)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class Kernels:
     """The kernel of each notebook in turn, the next AHEAD ones booting while it runs.
 
@@ -129,6 +152,7 @@ class Kernels:
     def __init__(self, notebooks: list[Path], env: dict[str, str], stderr_line: Callable[[str], None] | None):
         self._order, self._env, self.stderr_line = notebooks, env, stderr_line
         self._started: dict[Path, Kernel] = {}
+        remove_stale_runtimes()
         self._stopping: list[threading.Thread] = []
 
     def start(self, notebook: Path) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_server.serverapp import list_running_servers
 
-from backlog_alerts.errors import EXIT_OK
+from backlog_alerts.errors import EXIT_OK, raise_interrupted
 from backlog_alerts.io import emulator
-from backlog_alerts.run.notebook import raise_interrupted
 from backlog_alerts.run.plan import NOTEBOOKS, find_notebooks_dir
 
 PRE_SAVE_HOOK = "backlog_alerts.io.clean_notebooks.pre_save_hook"

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import papermill
+from nbformat.v4 import new_markdown_cell
+from papermill.iorw import load_notebook_node, write_ipynb
 
 from backlog_alerts.io import storage
 from backlog_alerts.run.kernels import Kernel, Kernels
@@ -31,14 +33,6 @@ class NotebookResult:
     status: str  # succeeded | failed | timed out
     seconds: float
     error: str = ""
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM (a scheduler stopping the job) handled like Ctrl-C: stop, record, exit."""
-
-
-def raise_interrupted(signum: int, frame: object) -> None:
-    raise Interrupted(f"signal {signum}")
 
 
 class _Lines(logging.Handler):
@@ -90,6 +84,21 @@ def _papermill(
     return None
 
 
+def mark_stopped(output: str | Path, why: str) -> None:
+    """The executed copy says itself that it was cut short, for an auditor who reads the notebook
+    rather than the manifest: a closing cell, and `stopped` in its metadata."""
+    with suppress(Exception):  # best effort: the manifest records the stop either way
+        notebook = load_notebook_node(str(output))
+        notebook.cells.append(
+            new_markdown_cell(
+                f"**Stopped before it finished: {why}.** The cells after the last one with output did not "
+                "run, and the last one may not have finished. The run's manifest records the same."
+            )
+        )
+        notebook.metadata["backlog_alerts"] = {"stopped": why}
+        write_ipynb(notebook, str(output))
+
+
 def execute_notebook(
     notebook: Path,
     output: str | Path,
@@ -121,18 +130,23 @@ def execute_notebook(
         except BaseException:  # interrupted: the kernel goes, so papermill saves what ran and ends
             kernel.stop()
             worker.join(KILL_GRACE)
+            mark_stopped(output, "the run was interrupted (SIGTERM or Ctrl-C)")
             raise
         if worker.is_alive():
             kernel.stop()
             worker.join(KILL_GRACE)
-            return "timed out", f"notebook did not finish within {notebook_timeout} s"
+            overran = f"notebook did not finish within {notebook_timeout} s"
+            mark_stopped(output, f"{overran} (notebook_timeout)")
+            return "timed out", overran
     kernels.release(kernel)
     raised = outcome[0] if outcome else None
     if raised is None:
         return "succeeded", ""
     error = first_error(str(output)) if storage.exists(str(output)) else None
     if error and error.startswith("KeyboardInterrupt"):  # how nbclient stops a cell that overran
-        return "timed out", f"a cell did not finish within {execution_timeout} s (execution_timeout)"
+        slow_cell = f"a cell did not finish within {execution_timeout} s (execution_timeout)"
+        mark_stopped(output, slow_cell)
+        return "timed out", slow_cell
     return "failed", error or f"papermill: {type(raised).__name__}: {raised}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
@@ -12,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_failure
-from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.errors import BacklogAlertsError, RunInterrupted, raise_interrupted
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.run.kernels import Kernels
 from backlog_alerts.run.model import Params
-from backlog_alerts.run.notebook import NotebookResult, raise_interrupted, run_notebook
+from backlog_alerts.run.notebook import NotebookResult, run_notebook
 from backlog_alerts.run.params import check_params, notebook_parameters
 from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, check_plan_inputs, plan_run
 from backlog_alerts.run.preflight import within
@@ -181,9 +182,9 @@ def _run_guarded(
     previous = signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         _run_notebooks(plan.paths, plan.per_notebook, result, manifest, plan.params, kernels, say)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         manifest.finish(INTERRUPTED, "", "the run was stopped before it finished")
-        raise
+        raise RunInterrupted(result.run_id, result.folder) from err
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -209,6 +210,7 @@ def _run_notebooks(
             continue
         entry.status, entry.started_at = "running", now()
         manifest.write()
+        started = time.monotonic()
         try:
             outcome = run_notebook(
                 path,
@@ -221,6 +223,7 @@ def _run_notebooks(
             )
         except KeyboardInterrupt:
             entry.status, entry.ended_at = INTERRUPTED, now()
+            entry.seconds = round(time.monotonic() - started, 2)
             raise
         entry.status, entry.ended_at = outcome.status, now()
         entry.seconds, entry.error = round(outcome.seconds, 2), outcome.error

@@ -21,7 +21,13 @@ def show_published(endpoint: str, recorded: RecordedRun, say: Callable[[str], No
     for message in messages:
         say(f"published to {message['topic']}: Subject {message['subject']!r}")
         for channel, text in emulator.channel_texts(message["message"]).items():
-            say(f"  {channel}: " + text.replace("\n", "\n    "))
+            say(f"  {channel}: {_indented(text)}")
+
+
+def _indented(text: str) -> str:
+    """A message's later lines indented under its channel; its blank lines left empty."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(f"    {line}" if line else "" for line in rest)])
 
 
 def _subscriptions_line(recorded: RecordedRun) -> str:

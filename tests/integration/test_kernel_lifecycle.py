@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import clean_env, reset_emulator, run_until_notebook_2
+from helpers import CLI, ROOT, clean_env, reset_emulator, run_until_notebook_2
 from nbformat.v4 import new_code_cell, new_notebook
 
 from backlog_alerts.io import emulator
-from backlog_alerts.run.kernels import Kernels
+from backlog_alerts.run.kernels import Kernels, remove_stale_runtimes
 from backlog_alerts.run.notebook import execute_notebook
 
 pytestmark = pytest.mark.integration
@@ -94,3 +96,32 @@ def test_no_kernel_outlives_a_runner_killed_mid_run(moto_endpoint, tmp_path):
     while kernels_under(temp) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert kernels_under(temp) == []
+    left = sorted(temp.iterdir())  # a killed runner cannot remove its kernels' folders
+    assert left and sorted(remove_stale_runtimes(str(temp))) == left
+    assert list(temp.iterdir()) == []
+
+
+def test_a_run_stopped_while_it_starts_exits_130_and_leaves_nothing(moto_endpoint, tmp_path):
+    reset_emulator(moto_endpoint)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**emulator.emulator_environ(moto_endpoint, clean_env()), "TMPDIR": str(temp)}
+    for delay in (0.3, 1.0):  # while importing, then about when kernels boot and the inputs are checked
+        process = subprocess.Popen(
+            [*CLI, "run", "--output-dir", str(tmp_path / "out"), "--log-format", "json"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert all(json.loads(line) for line in (out + err).splitlines())  # JSON lines only, no traceback
+        deadline = time.monotonic() + 15
+        while kernels_under(temp) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert kernels_under(temp) == [] and list(temp.iterdir()) == []
+        assert not list((tmp_path / "out").glob(".*lock*"))

@@ -29,6 +29,14 @@ def printed_pids(output):
     ]
 
 
+def stopped_note(output):
+    """What the executed copy says of its own stop: its metadata, checked against its closing cell."""
+    copy = nbformat.read(str(output), as_version=4)
+    why = copy.metadata["backlog_alerts"]["stopped"]
+    assert copy.cells[-1].cell_type == "markdown" and why in copy.cells[-1].source
+    return why
+
+
 def test_a_hung_cell_fails_the_notebook_and_the_copy_is_saved(tmp_path):
     output = tmp_path / "out.ipynb"
     notebook = sleepy_notebook(tmp_path)
@@ -37,7 +45,7 @@ def test_a_hung_cell_fails_the_notebook_and_the_copy_is_saved(tmp_path):
             notebook, output, {}, execution_timeout=3, notebook_timeout=120, kernels=kernels
         )
     assert (status, error) == ("timed out", "a cell did not finish within 3 s (execution_timeout)")
-    assert output.exists()
+    assert stopped_note(output) == error
 
 
 def test_the_outer_timeout_kills_the_kernel_and_keeps_the_copy(tmp_path, monkeypatch):
@@ -54,6 +62,7 @@ def test_the_outer_timeout_kills_the_kernel_and_keeps_the_copy(tmp_path, monkeyp
     assert (status, error) == ("timed out", "notebook did not finish within 8 s")
     assert time.monotonic() - started < 60
     assert list(runtime.iterdir()) == []  # no connection file or IPC socket left by the killed kernel
+    assert stopped_note(output) == "notebook did not finish within 8 s (notebook_timeout)"
     (pid,) = printed_pids(output)  # papermill saved the copy, with the kernel's pid, when the cell started
     time.sleep(0.5)
     assert not os.path.exists(f"/proc/{pid}"), "the kernel outlived the timeout"

@@ -1,11 +1,18 @@
 """What a kernel loads before its notebook's turn, and how it listens."""
 
 import os
+import subprocess
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from backlog_alerts.run.kernels import MAX_SOCKET_PATH, imports_of, listen_on
+from backlog_alerts.run.kernels import (
+    MAX_SOCKET_PATH,
+    RUNTIME_PREFIX,
+    imports_of,
+    listen_on,
+    remove_stale_runtimes,
+)
 
 
 def test_the_warm_up_is_the_notebooks_top_level_imports_only():
@@ -31,3 +38,16 @@ def test_kernels_listen_on_ipc_sockets_unless_their_path_would_be_too_long():
     assert listen_on("/tmp/backlog-alerts-kernel-x1") == ("ipc", "/tmp/backlog-alerts-kernel-x1/ipc")
     deep = "/tmp/" + "d" * (MAX_SOCKET_PATH - 8)
     assert listen_on(deep) == ("tcp", "127.0.0.1")
+
+
+def test_only_the_kernel_folders_of_runners_that_are_gone_are_stale(tmp_path):
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    stale = tmp_path / f"{RUNTIME_PREFIX}{finished.pid}-ab12cd"
+    ours = tmp_path / f"{RUNTIME_PREFIX}{os.getpid()}-ef34gh"
+    unrelated = tmp_path / f"{RUNTIME_PREFIX}x9y8z7"  # no runner pid in the name: not ours to judge
+    for folder in (stale, ours, unrelated):
+        folder.mkdir()
+        (folder / "kernel.json").write_text("{}")
+    assert remove_stale_runtimes(str(tmp_path)) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ours.name, unrelated.name])

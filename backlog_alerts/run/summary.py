@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from backlog_alerts.io import emulator
-from backlog_alerts.trail.recorded import RecordedRun
+from backlog_alerts.trail.recorded import NOT_CHANGED, UNKNOWN, RecordedRun, unknown_changes
 
 
 def show_published(endpoint: str, recorded: RecordedRun, say: Callable[[str], None]) -> None:
@@ -31,9 +31,12 @@ def _indented(text: str) -> str:
 
 
 def _subscriptions_line(recorded: RecordedRun) -> str:
-    if recorded.sync_outcome is None:
-        return "subscriptions: not changed (the sync stopped before applying its plan; see its error)"
-    totals = recorded.sync_totals
+    """Totals only where the trail knows them: a sync stopped mid-apply changed an unknown share."""
+    status, totals, planned = recorded.sync_status, recorded.sync_totals, recorded.sync_planned
+    if status == UNKNOWN and planned:
+        return f"subscriptions: {unknown_changes(planned)}"
+    if status == NOT_CHANGED or totals is None:
+        return "subscriptions: not changed (the sync stopped before changing any; see its error)"
     dry = " (dry run: planned, not applied)" if recorded.sync_dry_run else ""
     return (
         f"subscriptions: {totals['add']} added, {totals['remove']} removed, {totals['held']} removals held, "

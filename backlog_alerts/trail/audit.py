@@ -67,7 +67,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     formats use `audit_data.run_record` instead."""
     manifest = run["manifest"]
     recorded = RecordedRun.of(run)
-    decisions, sent, totals = recorded.verdicts, recorded.sent, recorded.sync_totals
+    decisions, sent = recorded.verdicts, recorded.sent
     return {
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
@@ -83,13 +83,29 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
         "resolved": sum(d["action"] == "resolved" for d in decisions),
         "muted": sum(d["action"] == "muted" for d in decisions),
+        **_subscription_cells(recorded),
+        "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
+        "error": manifest.get("error", "") if effective_status(manifest) != "succeeded" else "",
+    }
+
+
+def _subscription_cells(recorded: RecordedRun) -> dict[str, Any]:
+    """The sync's totals for the table; for a sync stopped mid-apply, what it planned, marked unknown."""
+    totals, planned = recorded.sync_totals, recorded.sync_planned or {}
+    if totals is None:
+        return {
+            "subs_added": f"unknown (up to {planned.get('add', 0)})",
+            "subs_removed": f"unknown (up to {planned.get('remove', 0)})",
+            "subs_held": "unknown",
+            "subs_pending": "unknown",
+            "rows_rejected": planned.get("rejected_rows", 0),
+        }
+    return {
         "subs_added": totals["add"],
         "subs_removed": totals["remove"],
         "subs_held": totals["held"],
         "subs_pending": totals["pending"],
         "rows_rejected": totals["rejected_rows"],
-        "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
-        "error": manifest.get("error", "") if effective_status(manifest) != "succeeded" else "",
     }
 
 

@@ -45,7 +45,9 @@ RUN_COLUMNS = (
     "contacts_sha256",
     "contacts_etag",
     *TALLIES,
+    "subs_status",
     *(f"subs_{column}" for column in SYNC_COLUMNS),
+    *(f"subs_planned_{column}" for column in SYNC_COLUMNS),
 )
 ALERT_COLUMNS = ("run_id", "started_at", "status", *ALERT_FIELDS)
 
@@ -77,7 +79,9 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
             "not_sent": sum(bool(a["error"]) for a in alerts),
             **{action: sum(a["action"] == action for a in alerts) for action in TALLIES[2:]},
         },
+        "subscriptions_status": recorded.sync_status,
         "subscriptions": recorded.sync_totals,
+        "subscriptions_planned": recorded.sync_planned,
     }
 
 
@@ -113,7 +117,9 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
     row |= {f"report_{k}": v for k, v in inputs["report"].items()}
     row |= {f"contacts_{k}": v for k, v in inputs["contacts"].items()}
     row |= record["totals"]
-    row |= {f"subs_{k}": v for k, v in record["subscriptions"].items()}
+    row["subs_status"] = record["subscriptions_status"]
+    row |= {f"subs_{k}": v for k, v in (record["subscriptions"] or {}).items()}
+    row |= {f"subs_planned_{k}": v for k, v in (record["subscriptions_planned"] or {}).items()}
     return {column: row.get(column, "") for column in RUN_COLUMNS}
 
 

@@ -8,6 +8,25 @@ from typing import Any
 
 TOPIC_SETUP, SYNC, ALERT_CHECK = "01_topic_setup", "02_subscription_sync", "03_alert_check"
 SYNC_COLUMNS = ("add", "remove", "held", "update", "unchanged", "pending", "rejected_rows")
+CHANGING = ("add", "remove", "update")  # the planned actions that call SNS when applied
+# How far the sync got: what its trail can say about the subscriptions.
+APPLIED, DRY_RUN, NOT_CHANGED, UNKNOWN = "applied", "dry run", "not changed", "unknown"
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Per-department rows of a plan or an outcome, summed."""
+    return {column: sum(row.get(column, 0) for row in rows) for column in SYNC_COLUMNS}
+
+
+def unknown_changes(planned: dict[str, int]) -> str:
+    """What a sync stopped between its plan and its outcome may have done: one wording for the
+    run summary, `audit` and the run page."""
+    return (
+        "unknown (the sync stopped after planning, before recording its outcome): up to "
+        f"{planned['add']} adds, {planned['remove']} removals and {planned['update']} filter updates "
+        "may have been made; the next run's plan compares the topics with the contacts file again "
+        "and finishes or corrects them"
+    )
 
 
 @dataclass(frozen=True)
@@ -46,10 +65,34 @@ class RecordedRun:
         return self.facts.get(SYNC, {}).get("sync_outcome")
 
     @property
-    def sync_totals(self) -> dict[str, int]:
-        """Adds, removals, held removals, ... summed over the departments (0 when nothing applied)."""
-        rows = self.sync_outcome or []
-        return {column: sum(row.get(column, 0) for row in rows) for column in SYNC_COLUMNS}
+    def sync_totals(self) -> dict[str, int] | None:
+        """Adds, removals, held removals, ... summed over the departments; 0 when the sync changed
+        nothing, None when it stopped with its changes unknown (see `sync_status`)."""
+        if self.sync_status == UNKNOWN:
+            return None
+        return _totals(self.sync_outcome or [])
+
+    @property
+    def sync_plan(self) -> list[dict[str, Any]] | None:
+        """One row per department, recorded before the guard and apply cell; None when it got no plan."""
+        return self.facts.get(SYNC, {}).get("sync_plan")
+
+    @property
+    def sync_planned(self) -> dict[str, int] | None:
+        """The plan's totals; None when the sync got no plan."""
+        plan = self.sync_plan
+        return None if plan is None else _totals(plan)
+
+    @property
+    def sync_status(self) -> str:
+        """`unknown` when a plan with changes was recorded but no outcome: the sync stopped in the
+        guard or while applying, so up to the planned changes may have been made in SNS."""
+        if self.sync_outcome is not None:
+            return DRY_RUN if self.sync_dry_run else APPLIED
+        planned = self.sync_planned
+        if self.sync_dry_run or not planned or not any(planned[c] for c in CHANGING):
+            return NOT_CHANGED
+        return UNKNOWN
 
     @property
     def sync_dry_run(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from backlog_alerts.trail.audit_data import run_record
 from backlog_alerts.trail.manifest import effective_status, status_text
-from backlog_alerts.trail.recorded import RecordedRun
+from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
 from backlog_alerts.trail.rendering import fact_html
 
 BACKTEST = "04_backtest.ipynb"
@@ -132,6 +132,19 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
     return "<h2>Messages</h2>" + ("".join(blocks) or "<p><em>no message composed</em></p>")
 
 
+def _subscription_changes(recorded: RecordedRun) -> str:
+    """The changes as recorded; for a sync stopped mid-apply, that they are unknown and what it planned."""
+    planned, changes = recorded.sync_planned, recorded.changes
+    if recorded.sync_status == UNKNOWN and planned:
+        return (
+            f"<h2>Subscription changes</h2><p><strong>{html.escape(unknown_changes(planned))}</strong></p>"
+            + fact_html("sync_plan", recorded.sync_plan)
+        )
+    return "<h2>Subscription changes</h2>" + (
+        fact_html("changes", changes) if changes else "<p><em>none recorded</em></p>"
+    )
+
+
 def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     """The whole page of one run; `notebooks` are the HTML files beside it."""
     manifest = run["manifest"]
@@ -141,7 +154,6 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
         f'<li><a href="{html.escape(n)}">{html.escape(n.removesuffix(".html"))}</a></li>' for n in notebooks
     )
     topics = [{"department": t.get("department"), "arn": t.get("arn")} for t in recorded.topics]
-    changes = recorded.changes
     sent, not_sent = sent_lines(run)
     parts = [
         '<p><a href="../index.html">← all runs</a></p>',
@@ -155,7 +167,6 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
         "<h2>Sent</h2><p>" + ("<br>".join(sent) or "<em>nothing</em>") + "</p>",
         "<h2>Not sent</h2><p>" + ("<br>".join(not_sent) or "<em>nothing held back</em>") + "</p>",
         _messages(run, recorded),
-        "<h2>Subscription changes</h2>"
-        + (fact_html("changes", changes) if changes else "<p><em>none recorded</em></p>"),
+        _subscription_changes(recorded),
     ]
     return page(f"run {manifest['run_id']}", "\n".join(parts))

@@ -22,7 +22,7 @@ def unknown_changes(planned: dict[str, int]) -> str:
     """What a sync stopped between its plan and its outcome may have done: one wording for the
     run summary, `audit` and the run page."""
     return (
-        "unknown (the sync stopped after planning, before recording its outcome): up to "
+        "unknown (the sync stopped while applying its plan): up to "
         f"{planned['add']} adds, {planned['remove']} removals and {planned['update']} filter updates "
         "may have been made; the next run's plan compares the topics with the contacts file again "
         "and finishes or corrects them"
@@ -85,12 +85,14 @@ class RecordedRun:
 
     @property
     def sync_status(self) -> str:
-        """`unknown` when a plan with changes was recorded but no outcome: the sync stopped in the
-        guard or while applying, so up to the planned changes may have been made in SNS."""
+        """`unknown` when the sync got past its removal guard (it recorded `applying`) with changes to
+        make but recorded no outcome: stopped while applying, so up to the planned changes may have
+        been made in SNS. A sync refused by its guard, or stopped before it, changed nothing."""
         if self.sync_outcome is not None:
             return DRY_RUN if self.sync_dry_run else APPLIED
         planned = self.sync_planned
-        if self.sync_dry_run or not planned or not any(planned[c] for c in CHANGING):
+        applying = "applying" in self.facts.get(SYNC, {})
+        if self.sync_dry_run or not applying or not planned or not any(planned[c] for c in CHANGING):
             return NOT_CHANGED
         return UNKNOWN
 

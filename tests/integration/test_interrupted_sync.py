@@ -31,7 +31,7 @@ def test_a_sync_stopped_while_applying_reports_its_changes_as_unknown(aws_endpoi
     made = sum(s["Protocol"] in ("email", "sms") for page in pages for s in page["Subscriptions"])
     assert 0 < made < 2 * CONTACTS, "the apply cell was stopped part way"
     assert (
-        f"subscriptions: unknown (the sync stopped after planning, before recording its outcome): up to {2 * CONTACTS} adds"
+        f"subscriptions: unknown (the sync stopped while applying its plan): up to {2 * CONTACTS} adds"
         in result.stdout
     )
     (record,) = json.loads(

@@ -1,5 +1,6 @@
-"""A sync stopped between its plan and its outcome: the summary, `audit` and the run page say its changes
-are unknown (up to the plan), never that nothing changed; built from hand-recorded facts."""
+"""A sync stopped while applying its plan: the summary, `audit` and the run page say its changes are
+unknown (up to the plan), never that nothing changed; one refused by its removal guard changed nothing.
+Built from hand-recorded facts ("planned" is a sync stopped past its guard, "refused" one stopped by it)."""
 
 import csv
 import io
@@ -23,8 +24,10 @@ APPLIED = [{**row, "pending": row["add"]} for row in PLAN]
 def sync_facts(stage: str) -> dict:
     """Notebook 02's facts as recorded when it stopped at `stage` (or finished, for applied/dry run)."""
     facts: dict = {"run": {"dry_run": stage == "dry run"}, "contacts_file": {"uri": "contacts.csv"}}
-    if stage in ("planned", "applied", "dry run"):
+    if stage in ("refused", "planned", "applied", "dry run"):
         facts["sync_plan"] = PLAN
+    if stage in ("planned", "applied", "dry run"):  # past the removal guard
+        facts["applying"] = {"dry_run": stage == "dry run"}
     if stage in ("applied", "dry run"):
         facts["sync_outcome"] = PLAN if stage == "dry run" else APPLIED
     return facts
@@ -59,6 +62,7 @@ def test_a_sync_stopped_after_planning_says_its_changes_are_unknown_up_to_the_pl
     ("stage", "expected"),
     [
         ("checked", "subscriptions: not changed (the sync stopped before changing any; see its error)"),
+        ("refused", "subscriptions: not changed (the sync stopped before changing any; see its error)"),
         ("applied", "subscriptions: 2000 added, 5 removed, 0 removals held, 1 filter updates"),
         ("dry run", "subscriptions: 2000 added, 5 removed"),
     ],
@@ -123,7 +127,7 @@ def test_audit_table_marks_unknown_totals_with_the_planned_bound():
 def test_run_page_says_the_changes_are_unknown_and_shows_the_plan():
     page = run_page(a_run("planned"), [])
     section = page.split("<h2>Subscription changes</h2>", 1)[1]
-    assert "none recorded" not in section and "unknown (the sync stopped after planning" in section
+    assert "none recorded" not in section and "unknown (the sync stopped while applying its plan)" in section
     assert "up to 2000 adds, 5 removals and 1 filter updates" in section and "sync_plan" in section
     assert "none recorded" in run_page(a_run("checked"), []).split("<h2>Subscription changes</h2>", 1)[1]
     assert run_record(a_run("planned"))["subscriptions_status"] == "unknown"

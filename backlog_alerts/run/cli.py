@@ -22,17 +22,17 @@ from backlog_alerts.errors import (
     BacklogAlertsError,
     RunInterrupted,
 )
-from backlog_alerts.io import aws, emulator, storage
+from backlog_alerts.io import aws, emulator
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.run.logs import LOG_FORMATS, RunLog
 from backlog_alerts.run.params import ParamsError, parse_yaml
 from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
 from backlog_alerts.run.plan import ALERT_CHECK
+from backlog_alerts.run.review import audit, report
 from backlog_alerts.run.summary import summary_lines
-from backlog_alerts.trail.audit import FORMATS, load_run, load_runs, render, render_run
+from backlog_alerts.trail.audit import FORMATS
 from backlog_alerts.trail.audit_data import PER
-from backlog_alerts.trail.untraced import default_state_uri, load_outside
 
 DEFAULT_PARAMS = "params/local.yaml"
 EXIT_CODES = f"""exit codes:
@@ -221,50 +221,6 @@ def _backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _trail_folder(output_dir: str) -> str | None:
-    """The trail's location; None (said on stderr) when it is a local folder that does not exist."""
-    location = storage.normalize(output_dir)
-    if not storage.is_s3(location) and not Path(location).is_dir():
-        print(f"error: no run folders at {location}: no such folder (see --output-dir)", file=sys.stderr)
-        return None
-    return location
-
-
-def _audit(args: argparse.Namespace) -> int:
-    location = _trail_folder(args.output_dir)
-    if location is None:
-        return EXIT_BAD_INPUT
-    if args.run:
-        if args.run not in storage.run_ids(location):
-            print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(render_run(load_run(location, args.run), args.format))
-        return EXIT_OK
-    state_uri = args.state or default_state_uri(location)
-    if args.state and not storage.is_s3(args.state) and not resolve_local(args.state).is_file():
-        print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    since = args.since.strftime("%Y%m%d") if args.since else ""
-    try:
-        outside = load_outside(state_uri, location, since)
-    except BacklogAlertsError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    print(render(load_runs(location, args.since), args.format, args.per, outside))
-    return EXIT_OK
-
-
-def _report(args: argparse.Namespace) -> int:
-    location = _trail_folder(args.output_dir)
-    if location is None:
-        return EXIT_BAD_INPUT
-    from backlog_alerts.trail.html import render_trail  # nbconvert: only for the report
-
-    index = render_trail(location, resolve_local(args.to), with_code=args.with_code)
-    print(f"wrote {index}")
-    return EXIT_OK
-
-
 def _seeded_endpoint(endpoint: str) -> dict[str, str]:
     """Environment for the emulator at `endpoint`, with the demo files in place."""
     env = emulator.emulator_environ(endpoint)
@@ -297,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "run": _run,
         "backtest": _backtest,
-        "audit": _audit,
-        "report": _report,
+        "audit": audit,
+        "report": report,
         "emulator": _emulator,
         "lab": _lab,
     }

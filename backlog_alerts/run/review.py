@@ -1,0 +1,59 @@
+"""`backlog-alerts audit` and `report`: the trail read back, as a table or data, or as a static site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK, BacklogAlertsError
+from backlog_alerts.io import storage
+from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.trail.audit import load_run, load_runs, render, render_run
+from backlog_alerts.trail.untraced import default_state_uri, load_outside
+
+
+def trail_folder(output_dir: str) -> str | None:
+    """The trail's location; None (said on stderr) when it is a local folder that does not exist."""
+    location = storage.normalize(output_dir)
+    if not storage.is_s3(location) and not Path(location).is_dir():
+        print(f"error: no run folders at {location}: no such folder (see --output-dir)", file=sys.stderr)
+        return None
+    return location
+
+
+def audit(args: argparse.Namespace) -> int:
+    """One run in full, or every run (and sends outside any run) as a table, CSV or JSON."""
+    location = trail_folder(args.output_dir)
+    if location is None:
+        return EXIT_BAD_INPUT
+    if args.run:
+        if args.run not in storage.run_ids(location):
+            print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(render_run(load_run(location, args.run), args.format))
+        return EXIT_OK
+    state_uri = args.state or default_state_uri(location)
+    if args.state and not storage.is_s3(args.state) and not resolve_local(args.state).is_file():
+        print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    since = args.since.strftime("%Y%m%d") if args.since else ""
+    try:
+        outside = load_outside(state_uri, location, since)
+    except BacklogAlertsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    print(render(load_runs(location, args.since), args.format, args.per, outside))
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace) -> int:
+    """The offline site for auditors: an index of runs and a page per run."""
+    location = trail_folder(args.output_dir)
+    if location is None:
+        return EXIT_BAD_INPUT
+    from backlog_alerts.trail.html import render_trail  # nbconvert: only for the report
+
+    index = render_trail(location, resolve_local(args.to), with_code=args.with_code)
+    print(f"wrote {index}")
+    return EXIT_OK

@@ -4,6 +4,7 @@ Kept free of imports: light readers (and every kernel) raise these without loadi
 """
 
 EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_UNHEARD = 4  # `recipients`: a department with alert rules reaches nobody
 
 
 class BacklogAlertsError(Exception):

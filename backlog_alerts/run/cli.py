@@ -19,6 +19,7 @@ from backlog_alerts.errors import (
     EXIT_LOCKED,
     EXIT_NOTEBOOK_FAILED,
     EXIT_OK,
+    EXIT_UNHEARD,
     BacklogAlertsError,
     RunInterrupted,
 )
@@ -29,6 +30,7 @@ from backlog_alerts.run.logs import LOG_FORMATS, RunLog
 from backlog_alerts.run.params import ParamsError, parse_yaml
 from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
 from backlog_alerts.run.plan import ALERT_CHECK
+from backlog_alerts.run.recipients import show_recipients
 from backlog_alerts.run.review import audit, report
 from backlog_alerts.run.summary import summary_lines
 from backlog_alerts.trail.audit import FORMATS
@@ -41,6 +43,11 @@ EXIT_CODES = f"""exit codes:
   {EXIT_BAD_INPUT}    bad params or inputs: nothing ran, nothing changed in AWS
   {EXIT_LOCKED}    another run holds the lock on this output location
   {EXIT_INTERRUPTED}  stopped by SIGTERM or Ctrl-C (recorded as interrupted)"""
+RECIPIENTS_EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    every department with alert rules reaches at least one person
+  {EXIT_UNHEARD}    a department with alert rules reaches nobody (no confirmed email, no SMS number that
+       is not opted out): its alerts would be published and heard by no one
+  {EXIT_BAD_INPUT}    bad params, topics missing, or no emulator to ask (target: local)"""
 BACKTEST_EXIT_CODES = f"""exit codes:
   {EXIT_OK}    the backtest ran (it changes nothing in AWS and sends nothing)
   {EXIT_NOTEBOOK_FAILED}    the notebook failed or timed out (its executed copy is kept)
@@ -130,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--with-code", action="store_true", help="show the notebooks' code cells (hidden by default)"
     )
+
+    recipients = _subcommand(
+        commands, "recipients", "who would hear each department's alert now (masked); sends nothing"
+    )
+    recipients.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
+    recipients.epilog = RECIPIENTS_EXIT_CODES
+    recipients.formatter_class = argparse.RawDescriptionHelpFormatter
 
     lab = _subcommand(commands, "lab", "JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
@@ -241,6 +255,14 @@ def _emulator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _recipients(args: argparse.Namespace) -> int:
+    try:
+        return show_recipients(args.params, print)
+    except BacklogAlertsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+
+
 def _lab(args: argparse.Namespace) -> int:
     from backlog_alerts.run.lab import run_lab  # jupyter_server: only for JupyterLab
 
@@ -257,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "report": report,
         "emulator": _emulator,
         "lab": _lab,
+        "recipients": _recipients,
     }
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:

@@ -1,0 +1,49 @@
+"""`backlog-alerts recipients` against the emulator: opted-out numbers and departments nobody hears."""
+
+import pytest
+from helpers import clean_env, params_file, run_cli
+
+from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD
+from backlog_alerts.io import aws, emulator
+from backlog_alerts.sync.reach import opted_out_numbers
+from backlog_alerts.sync.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+LISTED = "+447700900149"  # on moto's list of opted-out numbers (ListPhoneNumbersOptedOut)
+ENDS_IN_99 = "+16195550199"  # moto's CheckIfPhoneNumberIsOptedOut says yes to numbers ending in 99
+
+
+def test_many_numbers_are_settled_by_the_opt_out_list_and_one_by_asking(aws_endpoint):
+    sns = aws.client("sns", "us-east-1")
+    calls = aws.count_calls(sns)
+    assert opted_out_numbers(sns, [LISTED, "+16195550101", "+16195550102"]) == {LISTED}
+    assert dict(calls) == {"ListPhoneNumbersOptedOut": 1}
+    calls.clear()
+    assert opted_out_numbers(sns, [ENDS_IN_99]) == {ENDS_IN_99}
+    assert dict(calls) == {"CheckIfPhoneNumberIsOptedOut": 1}
+    assert opted_out_numbers(sns, []) == set() and not calls.keys() - {"CheckIfPhoneNumberIsOptedOut"}
+
+
+def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws_endpoint, sns, tmp_path):
+    topics = {t.department: t.arn for t in ensure_topics(sns, {"trash": "Trash", "streets": "Streets"})}
+    sns.subscribe(TopicArn=topics["trash"], Protocol="email", Endpoint="dana.okafor@example.gov")
+    sns.subscribe(TopicArn=topics["trash"], Protocol="sms", Endpoint="+16195550101")
+    sns.subscribe(TopicArn=topics["streets"], Protocol="sms", Endpoint=LISTED)
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    result = run_cli(["recipients", "--params", str(params_file(tmp_path))], env)  # the demo: rules on both
+    assert result.returncode == EXIT_UNHEARD, result.stderr
+    lines = result.stdout.splitlines()
+    assert "trash: 2 reachable" in lines and "streets: 0 reachable" in lines
+    assert "  opted out: +4*******0149" in lines
+    assert lines[-1] == "nobody would hear the alerts of: streets"
+    assert "dana.okafor" not in result.stdout and "5550101" not in result.stdout
+
+    trash_rule = {
+        "name": "dumping",
+        "service_name": "Illegal Dumping",
+        "department": "trash",
+        "threshold": 30,
+    }
+    result = run_cli(["recipients", "--params", str(params_file(tmp_path, rules=[trash_rule]))], env)
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    assert "streets (no rules): 0 reachable" in result.stdout.splitlines()

@@ -9,8 +9,7 @@ from pathlib import Path
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD, BacklogAlertsError
 from backlog_alerts.io import aws
 from backlog_alerts.run.plan import plan_run
-from backlog_alerts.sync.reach import Reach, opted_out_numbers, reach_of
-from backlog_alerts.sync.subscriptions import list_subscriptions
+from backlog_alerts.sync.reach import Reach, topic_reach
 from backlog_alerts.sync.topics import find_topics
 
 
@@ -26,12 +25,8 @@ def department_reach(params_path: str | Path) -> tuple[list[Reach], set[str]]:
             "target: local needs the emulator the runs use: set AWS_ENDPOINT_URL (`make emulator` prints it)"
         )
     sns = aws.client("sns", params.region)
-    topics = find_topics(sns, list(params.departments))
-    subscriptions = {dept: list_subscriptions(sns, topic.arn) for dept, topic in topics.items()}
-    numbers = [s.endpoint for subs in subscriptions.values() for s in subs if s.protocol == "sms"]
-    stopped = opted_out_numbers(sns, numbers)
-    with_rules = {rule["department"] for rule in params.rules}
-    return [reach_of(dept, subs, stopped) for dept, subs in subscriptions.items()], with_rules
+    reach = topic_reach(sns, find_topics(sns, list(params.departments)), params.departments)
+    return [reach[dept] for dept in params.departments], {rule["department"] for rule in params.rules}
 
 
 def show_recipients(params_path: str | Path, say: Callable[[str], None]) -> int:

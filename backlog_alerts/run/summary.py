@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from backlog_alerts.io import emulator
 from backlog_alerts.trail.recorded import NOT_CHANGED, UNKNOWN, RecordedRun, unknown_changes
@@ -28,6 +29,16 @@ def _indented(text: str) -> str:
     """A message's later lines indented under its channel; its blank lines left empty."""
     first, *rest = text.split("\n")
     return "\n".join([first, *(f"    {line}" if line else "" for line in rest)])
+
+
+def _reached(reach: dict[str, Any] | None) -> str:
+    """ ", reached N" after a published alert; said loudly when N is 0: published, heard by nobody."""
+    if reach is None:
+        return ""
+    missed = f" ({len(reach['pending'])} pending, {len(reach['opted_out'])} opted out)"
+    if not reach["people"]:
+        return f", REACHED NOBODY{missed}"
+    return f", reached {reach['people']}" + (missed if reach["pending"] or reach["opted_out"] else "")
 
 
 def _subscriptions_line(recorded: RecordedRun) -> str:
@@ -63,6 +74,7 @@ def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
     lines += [
         f"  {a['rule']}: {a['service_name']} {a['count']} {a['comparison']} {a['threshold']} "
         f"({a['severity']}) -> {a['department']}, {a['action']} (MessageId {a['message_id']})"
+        + _reached(recorded.reach.get(a["department"]))
         for a in sent
     ]
     notice = recorded.report_notice

@@ -6,12 +6,13 @@ out). Queues, functions and web hooks on a topic are shown, not counted as peopl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from backlog_alerts.masking import mask_endpoint
-from backlog_alerts.sync.subscriptions import Existing
+from backlog_alerts.sync.subscriptions import Existing, list_subscriptions
+from backlog_alerts.sync.topics import Topic
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,11 @@ def opted_out_numbers(sns: Any, numbers: Iterable[str]) -> set[str]:
         if not token:
             return {n for n in wanted if n in listed}
     return {n for n in wanted if sns.check_if_phone_number_is_opted_out(phoneNumber=n)["isOptedOut"]}
+
+
+def topic_reach(sns: Any, topics: Mapping[str, Topic], departments: Iterable[str]) -> dict[str, Reach]:
+    """The reach of each department's topic, listed afresh: what an alert published now would reach."""
+    listed = {d: list_subscriptions(sns, topics[d].arn) for d in sorted(set(departments)) if d in topics}
+    numbers = [s.endpoint for subs in listed.values() for s in subs if s.protocol == "sms"]
+    stopped = opted_out_numbers(sns, numbers)
+    return {d: reach_of(d, subs, stopped) for d, subs in listed.items()}

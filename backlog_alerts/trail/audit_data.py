@@ -22,9 +22,11 @@ ALERT_FIELDS = (
     "message_id",
     "topic_arn",
     "recipients",
+    "reached",
     "error",
     "note",
 )
+REACH_LISTS = ("reached", "pending", "opted_out", "unmanaged")  # masked, as the alert check recorded them
 TALLIES = ("published", "not_sent", "suppressed", "resolved", "muted")
 RUN_COLUMNS = (
     "run_id",
@@ -49,7 +51,13 @@ RUN_COLUMNS = (
     *(f"subs_{column}" for column in SYNC_COLUMNS),
     *(f"subs_planned_{column}" for column in SYNC_COLUMNS),
 )
-ALERT_COLUMNS = ("run_id", "started_at", "status", *ALERT_FIELDS)
+ALERT_COLUMNS = (
+    "run_id",
+    "started_at",
+    "status",
+    *ALERT_FIELDS,
+    *(f"reach_{name}" for name in REACH_LISTS),
+)
 
 
 def run_record(run: dict[str, Any]) -> dict[str, Any]:
@@ -86,8 +94,10 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def alert_records(recorded: RecordedRun) -> list[dict[str, Any]]:
-    """Every rule's outcome with its own MessageId, its topic's ARN and the topic's subscriptions."""
+    """Every rule's outcome with its own MessageId, its topic's ARN and subscriptions, and whom its
+    message reached."""
     arns = {t["department"]: t["arn"] for t in recorded.topics if isinstance(t, dict) and "arn" in t}
+    reach = recorded.reach
     recipients = {
         row["department"]: sum(row.get(c, 0) for c in ("add", "update", "unchanged", "held"))
         for row in recorded.sync_outcome or []
@@ -103,11 +113,20 @@ def alert_records(recorded: RecordedRun) -> list[dict[str, Any]]:
             "message_id": d.get("message_id") or None,
             "topic_arn": arns.get(d["department"]),
             "recipients": recipients.get(d["department"]),
+            "reached": reach[d["department"]]["people"] if d["department"] in reach else None,
+            "reach": _reach_lists(reach.get(d["department"])),
             "error": d.get("error", ""),
             "note": d.get("note", ""),
         }
         for d in recorded.verdicts
     ]
+
+
+def _reach_lists(reach: dict[str, Any] | None) -> dict[str, list[str]] | None:
+    """Whom the topic reached and did not (masked), as the alert check recorded it before publishing."""
+    if reach is None:
+        return None
+    return {key: reach.get(key, []) for key in REACH_LISTS}
 
 
 def run_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +145,14 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
 def alert_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     """A record as one CSV row per alert, each carrying its run's id, start and status."""
     run = {k: record[k] for k in ("run_id", "started_at", "status")}
-    return [{**run, **{k: "" if v is None else v for k, v in alert.items()}} for alert in record["alerts"]]
+    return [
+        {
+            **run,
+            **{k: "" if v is None else v for k, v in alert.items() if k != "reach"},
+            **{f"reach_{name}": "; ".join((alert["reach"] or {}).get(name, [])) for name in REACH_LISTS},
+        }
+        for alert in record["alerts"]
+    ]
 
 
 def flatten(records: list[dict[str, Any]], per: str = "run") -> tuple[tuple[str, ...], list[dict[str, Any]]]:

@@ -106,6 +106,12 @@ class RecordedRun:
         return sum(p["effect"] == "endpoint dropped" for p in self.facts.get(SYNC, {}).get("problems", []))
 
     @property
+    def reach(self) -> dict[str, dict[str, Any]]:
+        """Per department published to: whom its topic reached when the alert check published (masked);
+        empty for runs recorded before reach was."""
+        return {r["department"]: r for r in self.facts.get(ALERT_CHECK, {}).get("reach", [])}
+
+    @property
     def report(self) -> dict[str, Any]:
         return self.facts.get(ALERT_CHECK, {}).get("report", {})
 

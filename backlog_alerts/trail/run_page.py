@@ -107,6 +107,20 @@ def _inputs(record: dict[str, Any]) -> str:
     return "<h2>Inputs</h2>" + fact_html("inputs", rows)
 
 
+def _reach_head(reach: dict[str, list[str]]) -> dict[str, str]:
+    """Whom the message reached, and whom on its topic it did not (masked)."""
+    return {
+        "reached": f"{len(reach['reached'])}: {', '.join(reach['reached'])}"
+        if reach["reached"]
+        else "nobody",
+        **{
+            label: ", ".join(reach[key])
+            for label, key in (("pending", "pending"), ("opted out", "opted_out"))
+            if reach[key]
+        },
+    }
+
+
 def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
     messages = recorded.messages
     alerts = run_record(run)["alerts"]
@@ -116,12 +130,14 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
         matched = [a for a in alerts if a["rule"] in rules]
         ids = sorted({a["message_id"] for a in matched if a["message_id"]})
         recipients = next((a["recipients"] for a in matched if a["recipients"] is not None), None)
+        reach = next((a["reach"] for a in matched if a["reach"] is not None), None)
         arn = next((a["topic_arn"] for a in matched if a["topic_arn"]), message.get("topic", ""))
         head = {
             "topic": arn,
             "rules": ", ".join(rules),
             "MessageId": ", ".join(ids) or "not sent",
             "recipients": f"{recipients} subscription(s)" if recipients is not None else "unknown",
+            **(_reach_head(reach) if reach is not None else {}),
             "Subject": message.get("subject", ""),
         }
         texts = "".join(

@@ -68,4 +68,6 @@ def test_a_full_run_calls_exactly_the_operations_the_policy_allows(aws_endpoint,
     for call in read_log(str(log)):
         service = "s3" if call["operation"] in S3_OPERATIONS else "sns"
         called.add(f"{service}:{S3_ACTIONS.get(call['operation'], call['operation'])}")
-    assert called == allowed_actions(iam_policy())
+    # Asking about one number at a time replaces the opt-out list when the topics published to hold a
+    # single SMS number (tests/integration/test_recipients.py counts both); these topics hold several.
+    assert called == allowed_actions(iam_policy()) - {"sns:CheckIfPhoneNumberIsOptedOut"}

@@ -1,5 +1,7 @@
 """`backlog-alerts recipients` against the emulator: opted-out numbers and departments nobody hears."""
 
+import json
+
 import pytest
 from helpers import clean_env, params_file, run_cli
 
@@ -9,7 +11,7 @@ from backlog_alerts.sync.reach import opted_out_numbers
 from backlog_alerts.sync.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
-LISTED = "+447700900149"  # on moto's list of opted-out numbers (ListPhoneNumbersOptedOut)
+LISTED = "+447420500600"  # on moto's list of opted-out numbers (ListPhoneNumbersOptedOut)
 ENDS_IN_99 = "+16195550199"  # moto's CheckIfPhoneNumberIsOptedOut says yes to numbers ending in 99
 
 
@@ -34,7 +36,7 @@ def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws
     assert result.returncode == EXIT_UNHEARD, result.stderr
     lines = result.stdout.splitlines()
     assert "trash: 2 reachable" in lines and "streets: 0 reachable" in lines
-    assert "  opted out: +4*******0149" in lines
+    assert "  opted out: +4*******0600" in lines
     assert lines[-1] == "nobody would hear the alerts of: streets"
     assert "dana.okafor" not in result.stdout and "5550101" not in result.stdout
 
@@ -47,3 +49,31 @@ def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws
     result = run_cli(["recipients", "--params", str(params_file(tmp_path, rules=[trash_rule]))], env)
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     assert "streets (no rules): 0 reachable" in result.stdout.splitlines()
+
+
+def test_an_alert_to_a_department_nobody_would_hear_is_published_and_recorded_as_reaching_nobody(
+    aws_endpoint, tmp_path
+):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "Name,Email,Phone,Department\n"
+        "Dana Whitfield,dana.whitfield@example.gov,+16195550101,trash\n"
+        f"Sam Stopped,,{LISTED},streets\n"
+    )
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    params = params_file(tmp_path, contacts_uri=str(contacts), output_dir=str(tmp_path / "out"))
+    result = run_cli(["run", "--params", str(params)], env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    (streets,) = [line for line in lines if "-> streets, publish" in line]
+    assert streets.endswith(", REACHED NOBODY (0 pending, 1 opted out)")
+    (trash,) = [line for line in lines if "-> trash, publish" in line]
+    assert trash.endswith(", reached 2")
+
+    audit = run_cli(["audit", "--output-dir", str(tmp_path / "out"), "--format", "json"], env)
+    (run,) = json.loads(audit.stdout)["runs"]
+    by_department = {a["department"]: a for a in run["alerts"]}
+    assert by_department["streets"]["message_id"] and by_department["streets"]["reached"] == 0
+    assert by_department["streets"]["reach"]["opted_out"] == ["+4*******0600"]
+    assert by_department["trash"]["reached"] == 2 and len(by_department["trash"]["reach"]["reached"]) == 2
+    assert "dana.whitfield" not in audit.stdout and "5550101" not in audit.stdout

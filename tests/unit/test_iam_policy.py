@@ -14,6 +14,8 @@ def test_the_policy_names_resources_except_for_actions_iam_cannot_scope():
         "sns:Unsubscribe",
         "sns:GetSubscriptionAttributes",
         "sns:SetSubscriptionAttributes",
+        "sns:ListPhoneNumbersOptedOut",  # account-wide: the opt-out list of SMS numbers
+        "sns:CheckIfPhoneNumberIsOptedOut",
     }
     for statement in iam_policy()["Statement"]:
         if statement["Resource"] == "*":

@@ -79,7 +79,11 @@ def opted_out_numbers(sns: Any, numbers: Iterable[str]) -> set[str]:
         token = page.get("nextToken")
         if not token:
             return {n for n in wanted if n in listed}
-    return {n for n in wanted if sns.check_if_phone_number_is_opted_out(phoneNumber=n)["isOptedOut"]}
+    return {
+        n
+        for n in wanted
+        if n in listed or sns.check_if_phone_number_is_opted_out(phoneNumber=n)["isOptedOut"]
+    }
 
 
 def topic_reach(sns: Any, topics: Mapping[str, Topic], departments: Iterable[str]) -> dict[str, Reach]:

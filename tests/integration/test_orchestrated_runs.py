@@ -48,13 +48,18 @@ def test_notebook_tasks_between_begin_and_finish_make_an_ordinary_audited_run(aw
     )
 
 
-def test_a_task_that_left_nothing_fails_the_run_tells_ops_and_frees_the_s3_lock(
-    aws_endpoint, s3, sns, sqs, tmp_path
-):
+def trail_bucket_and_ops_inbox(s3, sns, sqs) -> str:
+    """The demo inputs, an S3 bucket for the trail, and a queue on the ops topic: its URL."""
     seed_demo(s3)
     s3.create_bucket(Bucket="trail")
     (ops,) = ensure_topics(sns, {}, ops_topic="backlog_alerts_ops")
-    inbox = subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
+    return subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
+
+
+def test_a_task_that_left_nothing_fails_the_run_tells_ops_and_frees_the_s3_lock(
+    aws_endpoint, s3, sns, sqs, tmp_path
+):
+    inbox = trail_bucket_and_ops_inbox(s3, sns, sqs)
     params = params_file(tmp_path, output_dir="s3://trail/runs", lock_wait=0)
     orchestrated.begin(params, "20261128T070000.000000Z", owner="airflow:city")
     with pytest.raises(RunLockBusy, match=r"run id 20261128T070000.000000Z, started at .* on airflow:city"):
@@ -73,10 +78,7 @@ def test_a_task_that_left_nothing_fails_the_run_tells_ops_and_frees_the_s3_lock(
 def test_a_begin_refused_by_the_check_leaves_a_refused_run_tells_ops_and_frees_the_s3_lock(
     aws_endpoint, s3, sns, sqs, tmp_path
 ):
-    seed_demo(s3)
-    s3.create_bucket(Bucket="trail")
-    (ops,) = ensure_topics(sns, {}, ops_topic="backlog_alerts_ops")
-    inbox = subscribe_queue(sqs, sns, ops.arn, "ops-inbox")
+    inbox = trail_bucket_and_ops_inbox(s3, sns, sqs)
     report = tmp_path / "report.csv"
     report.write_text("service_name,count\nPothole,lots\n")
     params = params_file(tmp_path, output_dir="s3://trail/runs", lock_wait=0, report_uri=str(report))

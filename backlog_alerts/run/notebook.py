@@ -124,13 +124,13 @@ def execute_notebook(
         daemon=True,
     )
     with _papermill_warnings(kernels.stderr_line):
-        worker.start()
         try:
+            worker.start()
             worker.join(notebook_timeout)
         except BaseException:  # interrupted: the kernel goes, so papermill saves what ran and ends
             kernel.stop()
-            worker.join(KILL_GRACE)
-            mark_stopped(output, "the run was interrupted (SIGTERM or Ctrl-C)")
+            with suppress(RuntimeError):  # a start cut short by the signal: no thread to wait for
+                worker.join(KILL_GRACE)
             raise
         if worker.is_alive():
             kernel.stop()

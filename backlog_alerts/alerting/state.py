@@ -43,14 +43,16 @@ class RuleState:
 
 @dataclass
 class AlertState:
-    """Every rule's state, the operator notices already sent (by kind, then outage), the newest
-    report period checked (periods only move forward), and a log of sends with the run that sent each:
-    `audit` finds sends from runs that left no run folder (JupyterLab, a bare papermill call)."""
+    """Every rule's state, the operator notices already sent (by kind, then outage or condition), the
+    newest report period checked (periods only move forward), a log of sends with the run that sent
+    each (`audit` finds sends from runs that left no run folder: JupyterLab, a bare papermill call),
+    and when the sync subscribed each email still pending (`sync.pending`)."""
 
     rules: dict[str, RuleState] = field(default_factory=dict)
     notices: dict[str, dict[str, str]] = field(default_factory=dict)
     latest_period: str = ""
     sends: list[dict[str, Any]] = field(default_factory=list)
+    subscribed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def log_send(self, send: dict[str, Any]) -> None:
         """One message that went out: run id, time, department, severity, rules, MessageId."""
@@ -69,6 +71,7 @@ class AlertState:
                 notices=data.get("notices", {}),
                 latest_period=data.get("latest_period") or _newest_period(rules.values()),
                 sends=list(data.get("sends", [])),  # none in a state saved before sends were logged
+                subscribed=dict(data.get("subscribed", {})),
             )
         except (ValueError, TypeError, AttributeError) as err:
             raise StateError(f"{where}: not an alert state document ({err})") from err

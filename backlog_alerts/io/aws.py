@@ -59,15 +59,16 @@ def _models() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-def client(service: str, region: str | None = None) -> Any:
+def client(service: str, region: str | None = None, *, max_attempts: int | None = None) -> Any:
     """A boto3 client with botocore's retry mode (standard unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS say
     otherwise); the endpoint comes from AWS_ENDPOINT_URL, credentials from the standard chain.
+    `max_attempts=1` is for a probe whose failure only means "not known".
 
     A session of its own each time (sessions are not thread-safe, and the environment is read afresh).
     """
     retries = {
         "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_MODE),
-        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+        "total_max_attempts": max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
     }
     session = botocore.session.get_session()
     session.register_component("data_loader", _models())

@@ -119,6 +119,7 @@ class Params(BaseModel):
     mutes: list[dict[str, Any]] = []
     message_templates: dict[str, str] = {}
     state_uri: OptionalLocation = "s3://backlog-alerts-demo-state/alert_state.json"  # "": beside the runs
+    sms_price_usd: Annotated[float, Field(gt=0)] = 0.01  # one SMS, weighed against the monthly spend limit
     # 04 backtest
     reports_uri: str = "s3://backlog-alerts-demo-reports/2019/"  # an s3:// prefix or a local folder
     proposed_rules: list[dict[str, Any]] = []

@@ -4,44 +4,76 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from backlog_alerts.alerting.state import StateError, load_state
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD, BacklogAlertsError
 from backlog_alerts.io import aws
 from backlog_alerts.run.plan import plan_run
+from backlog_alerts.sync.pending import hours_pending
 from backlog_alerts.sync.reach import Reach, topic_reach
+from backlog_alerts.sync.sms_account import SmsAccount, read_sms_account
 from backlog_alerts.sync.topics import find_topics
+
+LABELS = {"opted_out": "opted out", "unverified": "not verified (SMS sandbox)"}
 
 
 class NoEmulatorError(BacklogAlertsError):
     """`target: local` with no emulator to ask: a new, empty one would say that nobody hears anything."""
 
 
-def department_reach(params_path: str | Path) -> tuple[list[Reach], set[str]]:
-    """Each department's reach, and the departments that have alert rules."""
+def department_reach(params_path: str | Path) -> tuple[list[Reach], set[str], SmsAccount]:
+    """Each department's reach, the departments that have alert rules, and the account's SMS settings."""
     params = plan_run(params_path).params
     if params.target == "local" and not os.environ.get("AWS_ENDPOINT_URL"):
         raise NoEmulatorError(
             "target: local needs the emulator the runs use: set AWS_ENDPOINT_URL (`make emulator` prints it)"
         )
     sns = aws.client("sns", params.region)
-    reach = topic_reach(sns, find_topics(sns, list(params.departments)), params.departments)
-    return [reach[dept] for dept in params.departments], {rule["department"] for rule in params.rules}
+    account = read_sms_account(sns, params.region, ask_sandbox=params.target == "aws")
+    try:  # when the sync subscribed each pending email; without it, ages are unknown
+        ledger = load_state(params.state_uri, params.region).subscribed
+    except StateError:
+        ledger = {}
+    topics = find_topics(sns, list(params.departments))
+    reach = topic_reach(sns, topics, params.departments, account, ledger)
+    with_rules = {rule["department"] for rule in params.rules}
+    return [reach[dept] for dept in params.departments], with_rules, account
+
+
+def _pending(shown: dict[str, Any], now: datetime) -> list[str]:
+    """Each pending email with how long it has waited, where the sync recorded it."""
+    return [
+        f"{email} ({hours:.0f} h)"
+        if (hours := hours_pending(since, now)) is not None
+        else f"{email} (age unknown)"
+        for email, since in zip(shown["pending"], shown["pending_since"], strict=True)
+    ]
+
+
+def _account_line(account: SmsAccount) -> str:
+    sandbox = {None: "not known", True: "yes: only verified numbers receive", False: "no"}[account.in_sandbox]
+    limit = "not known" if account.spend_limit_usd is None else f"{account.spend_limit_usd:g} USD"
+    return f"SMS account: in the sandbox {sandbox}; monthly spend limit {limit}"
 
 
 def show_recipients(params_path: str | Path, say: Callable[[str], None]) -> int:
     """Print each department's reach (masked); EXIT_UNHEARD when a department with rules reaches nobody."""
-    reaches, with_rules = department_reach(params_path)
+    reaches, with_rules, account = department_reach(params_path)
+    now = datetime.now(UTC)
     unheard = []
     for reach in reaches:
-        shown = reach.masked()
+        shown = reach.masked() | {"pending": _pending(reach.masked(), now)}
         rules = "" if reach.department in with_rules else " (no rules)"
         say(f"{reach.department}{rules}: {reach.people} reachable")
-        for label in ("reached", "pending", "opted_out", "unmanaged"):
+        for label in ("reached", "pending", "opted_out", "unverified", "unmanaged"):
             if shown[label]:
-                say(f"  {label.replace('_', ' ')}: {', '.join(shown[label])}")
+                say(f"  {LABELS.get(label, label)}: {', '.join(shown[label])}")
         if reach.people == 0 and reach.department in with_rules:
             unheard.append(reach.department)
+    say(_account_line(account))
     if unheard:
         say(f"nobody would hear the alerts of: {', '.join(unheard)}")
         return EXIT_UNHEARD

@@ -35,10 +35,15 @@ def _reached(reach: dict[str, Any] | None) -> str:
     """ ", reached N" after a published alert; said loudly when N is 0: published, heard by nobody."""
     if reach is None:
         return ""
-    missed = f" ({len(reach['pending'])} pending, {len(reach['opted_out'])} opted out)"
+    unverified = len(reach.get("unverified", []))
+    missed = f" ({len(reach['pending'])} pending, {len(reach['opted_out'])} opted out" + (
+        f", {unverified} not verified)" if unverified else ")"
+    )
     if not reach["people"]:
         return f", REACHED NOBODY{missed}"
-    return f", reached {reach['people']}" + (missed if reach["pending"] or reach["opted_out"] else "")
+    return f", reached {reach['people']}" + (
+        missed if reach["pending"] or reach["opted_out"] or unverified else ""
+    )
 
 
 def _subscriptions_line(recorded: RecordedRun) -> str:
@@ -82,4 +87,16 @@ def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
         lines.append(
             f"  report {notice['status']}: ops notice {notice['action']} {notice['message_id']}".rstrip()
         )
-    return lines
+    return lines + _coverage_lines(recorded.coverage)
+
+
+def _coverage_lines(coverage: dict[str, Any] | None) -> list[str]:
+    """What keeps alerts from people, new conditions first; nothing when nothing does."""
+    if not coverage or not coverage["conditions"]:
+        return []
+    new = [c for c in coverage["conditions"] if c["new"]]
+    told = f"ops notice {coverage['action']} {coverage['message_id']}".rstrip()
+    if coverage.get("error"):
+        told += f" ({coverage['error']})"
+    lines = [f"coverage: {len(new)} new, {len(coverage['conditions']) - len(new)} told before; {told}"]
+    return lines + [f"  {c['kind'].replace('_', ' ')}: {c['text']}" for c in new]

@@ -1,17 +1,22 @@
 """Who would hear a department's alert now: publishing to a topic is not the same as reaching a person.
 
 An email subscription reaches someone once confirmed; an SMS one unless the number replied STOP (opted
-out). Queues, functions and web hooks on a topic are shown, not counted as people.
+out), or, while the account is in the SMS sandbox, unless it is a verified destination. Queues,
+functions and web hooks on a topic are shown, not counted as people.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from backlog_alerts.masking import mask_endpoint
-from backlog_alerts.sync.subscriptions import Existing, list_subscriptions
+from backlog_alerts.sync.pending import pending_since
+from backlog_alerts.sync.plan import Change
+from backlog_alerts.sync.sms_account import UNKNOWN_ACCOUNT, SmsAccount
+from backlog_alerts.sync.subscriptions import PENDING, Existing, list_subscriptions
 from backlog_alerts.sync.topics import Topic
 
 
@@ -25,11 +30,18 @@ class Reach:
     pending: tuple[str, ...] = ()  # emails awaiting the director's click
     opted_out: tuple[str, ...] = ()  # SMS numbers that replied STOP
     unmanaged: tuple[tuple[str, str], ...] = ()  # (protocol, endpoint): not people
+    unverified: tuple[str, ...] = ()  # SMS numbers the account's sandbox does not text
+    pending_since: tuple[str, ...] = ()  # per pending email: when the sync subscribed it ("": unknown)
 
     @property
     def people(self) -> int:
         """Endpoints an alert would reach a person on (one director may have two)."""
         return len(self.emails) + len(self.phones)
+
+    def pending_with_since(self) -> list[tuple[str, str]]:
+        """Each pending email and when the sync subscribed it ("" where nobody recorded it)."""
+        since = dict(zip(self.pending, self.pending_since, strict=False))
+        return [(email, since.get(email, "")) for email in self.pending]
 
     def masked(self) -> dict[str, Any]:
         """The same, with every email and number masked: what outputs may show."""
@@ -39,28 +51,50 @@ class Reach:
             "reached": [mask_endpoint("email", e) for e in self.emails]
             + [mask_endpoint("sms", p) for p in self.phones],
             "pending": [mask_endpoint("email", e) for e in self.pending],
+            "pending_since": [since for _, since in self.pending_with_since()],
             "opted_out": [mask_endpoint("sms", p) for p in self.opted_out],
+            "unverified": [mask_endpoint("sms", p) for p in self.unverified],
             "unmanaged": [
                 f"{protocol} {mask_endpoint(protocol, endpoint)}" for protocol, endpoint in self.unmanaged
             ],
         }
 
 
-def reach_of(department: str, subscriptions: Iterable[Existing], opted_out: set[str]) -> Reach:
-    """Sort a topic's subscriptions; `opted_out` holds the numbers SNS will not text."""
+def reach_of(
+    department: str,
+    subscriptions: Iterable[Existing],
+    opted_out: set[str],
+    verified: frozenset[str] | None = None,
+    since: Callable[[str], str] = lambda _email: "",
+) -> Reach:
+    """Sort a topic's subscriptions; `opted_out` holds the numbers SNS will not text, `verified` the
+    only ones it texts while the account is in the SMS sandbox (None: not in it, or not known), and
+    `since` says when a pending email was subscribed."""
     emails: list[str] = []
     phones: list[str] = []
     pending: list[str] = []
     stopped: list[str] = []
+    unverified: list[str] = []
     unmanaged: list[tuple[str, str]] = []
     for sub in subscriptions:
         if sub.protocol == "email":
             (pending if sub.pending else emails).append(sub.endpoint)
+        elif sub.protocol == "sms" and sub.endpoint in opted_out:
+            stopped.append(sub.endpoint)
         elif sub.protocol == "sms":
-            (stopped if sub.endpoint in opted_out else phones).append(sub.endpoint)
+            (phones if verified is None or sub.endpoint in verified else unverified).append(sub.endpoint)
         else:
             unmanaged.append((sub.protocol, sub.endpoint))
-    return Reach(department, tuple(emails), tuple(phones), tuple(pending), tuple(stopped), tuple(unmanaged))
+    return Reach(
+        department,
+        tuple(emails),
+        tuple(phones),
+        tuple(pending),
+        tuple(stopped),
+        tuple(unmanaged),
+        tuple(unverified),
+        tuple(since(e) for e in pending),
+    )
 
 
 def opted_out_numbers(sns: Any, numbers: Iterable[str]) -> set[str]:
@@ -86,9 +120,50 @@ def opted_out_numbers(sns: Any, numbers: Iterable[str]) -> set[str]:
     }
 
 
-def topic_reach(sns: Any, topics: Mapping[str, Topic], departments: Iterable[str]) -> dict[str, Reach]:
-    """The reach of each department's topic, listed afresh: what an alert published now would reach."""
-    listed = {d: list_subscriptions(sns, topics[d].arn) for d in sorted(set(departments)) if d in topics}
+def listed_after(
+    listed: Mapping[str, Iterable[Existing]], outcome: Iterable[Change]
+) -> dict[str, list[Existing]]:
+    """A sync's listing as its changes left it: removed ones gone, added numbers in, added emails
+    pending (SNS asks each director to confirm; the emulator confirms at once, as a fresh listing shows)."""
+    removed = {c.subscription_arn for c in outcome if c.result == "removed"}
+    after = {d: [s for s in subs if s.subscription_arn not in removed] for d, subs in listed.items()}
+    for c in outcome:
+        if c.result == "added" and c.department in after:
+            arn = PENDING if c.protocol == "email" else c.subscription_arn
+            after[c.department].append(Existing(c.protocol, c.endpoint, arn))
+    return after
+
+
+def listed_reach(
+    sns: Any,
+    listed: Mapping[str, Iterable[Existing]],
+    topics: Mapping[str, Topic],
+    account: SmsAccount,
+    ledger: Mapping[str, Mapping[str, str]],
+) -> dict[str, Reach]:
+    """The reach of topics already listed: opt-outs asked of SNS, pending ages read from the ledger."""
+    listed = {d: list(subs) for d, subs in listed.items()}
     numbers = [s.endpoint for subs in listed.values() for s in subs if s.protocol == "sms"]
     stopped = opted_out_numbers(sns, numbers)
-    return {d: reach_of(d, subs, stopped) for d, subs in listed.items()}
+    return {
+        d: reach_of(
+            d,
+            subs,
+            stopped,
+            account.verified if account.in_sandbox else None,
+            functools.partial(pending_since, ledger, topics[d].arn),
+        )
+        for d, subs in listed.items()
+    }
+
+
+def topic_reach(
+    sns: Any,
+    topics: Mapping[str, Topic],
+    departments: Iterable[str],
+    account: SmsAccount = UNKNOWN_ACCOUNT,
+    ledger: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, Reach]:
+    """The reach of each department's topic, listed afresh: what an alert published now would reach."""
+    listed = {d: list_subscriptions(sns, topics[d].arn) for d in sorted(set(departments)) if d in topics}
+    return listed_reach(sns, listed, topics, account, ledger or {})

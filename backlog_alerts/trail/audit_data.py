@@ -26,7 +26,13 @@ ALERT_FIELDS = (
     "error",
     "note",
 )
-REACH_LISTS = ("reached", "pending", "opted_out", "unmanaged")  # masked, as the alert check recorded them
+REACH_LISTS = (
+    "reached",
+    "pending",
+    "opted_out",
+    "unverified",
+    "unmanaged",
+)  # masked, as the check recorded them
 TALLIES = ("published", "not_sent", "suppressed", "resolved", "muted")
 RUN_COLUMNS = (
     "run_id",
@@ -50,6 +56,10 @@ RUN_COLUMNS = (
     "subs_status",
     *(f"subs_{column}" for column in SYNC_COLUMNS),
     *(f"subs_planned_{column}" for column in SYNC_COLUMNS),
+    "coverage_action",
+    "coverage_message_id",
+    "coverage_conditions",
+    "coverage_new",
 )
 ALERT_COLUMNS = (
     "run_id",
@@ -90,6 +100,7 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
         "subscriptions_status": recorded.sync_status,
         "subscriptions": recorded.sync_totals,
         "subscriptions_planned": recorded.sync_planned,
+        "coverage": recorded.coverage,
     }
 
 
@@ -139,6 +150,14 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
     row["subs_status"] = record["subscriptions_status"]
     row |= {f"subs_{k}": v for k, v in (record["subscriptions"] or {}).items()}
     row |= {f"subs_planned_{k}": v for k, v in (record["subscriptions_planned"] or {}).items()}
+    if record["coverage"] is not None:
+        conditions = record["coverage"]["conditions"]
+        row |= {
+            "coverage_action": record["coverage"]["action"],
+            "coverage_message_id": record["coverage"]["message_id"],
+            "coverage_conditions": len(conditions),
+            "coverage_new": sum(c["new"] for c in conditions),
+        }
     return {column: row.get(column, "") for column in RUN_COLUMNS}
 
 

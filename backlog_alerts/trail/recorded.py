@@ -112,6 +112,12 @@ class RecordedRun:
         return {r["department"]: r for r in self.facts.get(ALERT_CHECK, {}).get("reach", [])}
 
     @property
+    def coverage(self) -> dict[str, Any] | None:
+        """What the alert check found keeping alerts from people, and what it told ops (None before
+        the coverage notice existed, or when the check stopped before it)."""
+        return self.facts.get(ALERT_CHECK, {}).get("coverage")
+
+    @property
     def report(self) -> dict[str, Any]:
         return self.facts.get(ALERT_CHECK, {}).get("report", {})
 

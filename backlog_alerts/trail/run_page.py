@@ -115,8 +115,12 @@ def _reach_head(reach: dict[str, list[str]]) -> dict[str, str]:
         else "nobody",
         **{
             label: ", ".join(reach[key])
-            for label, key in (("pending", "pending"), ("opted out", "opted_out"))
-            if reach[key]
+            for label, key in (
+                ("pending", "pending"),
+                ("opted out", "opted_out"),
+                ("not verified", "unverified"),
+            )
+            if reach.get(key)
         },
     }
 
@@ -161,6 +165,23 @@ def _subscription_changes(recorded: RecordedRun) -> str:
     )
 
 
+def _coverage(recorded: RecordedRun) -> str:
+    """What kept alerts from people at this run, and whether ops were told (new ones) or knew already."""
+    coverage = recorded.coverage
+    if not coverage:
+        return ""
+    rows = [
+        {"kind": c["kind"].replace("_", " "), "condition": c["text"], "told": "now" if c["new"] else "before"}
+        for c in coverage["conditions"]
+    ]
+    told = f"{coverage['action']} {coverage['message_id']} {coverage.get('error', '')}".strip()
+    return f"<h2>Who stopped hearing</h2><p>ops notice: {html.escape(told)}</p>" + (
+        fact_html("coverage", rows)
+        if rows
+        else "<p><em>every alert reaches someone; nothing to tell</em></p>"
+    )
+
+
 def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     """The whole page of one run; `notebooks` are the HTML files beside it."""
     manifest = run["manifest"]
@@ -183,6 +204,7 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
         "<h2>Sent</h2><p>" + ("<br>".join(sent) or "<em>nothing</em>") + "</p>",
         "<h2>Not sent</h2><p>" + ("<br>".join(not_sent) or "<em>nothing held back</em>") + "</p>",
         _messages(run, recorded),
+        _coverage(recorded),
         _subscription_changes(recorded),
     ]
     return page(f"run {manifest['run_id']}", "\n".join(parts))

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from helpers import clean_env, params_file, run_cli
+from helpers import clean_env, drain, params_file, run_cli, subscribe_queue
 
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD
 from backlog_alerts.io import aws, emulator
@@ -51,9 +51,10 @@ def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws
     assert "streets (no rules): 0 reachable" in result.stdout.splitlines()
 
 
-def test_an_alert_to_a_department_nobody_would_hear_is_published_and_recorded_as_reaching_nobody(
-    aws_endpoint, tmp_path
+def test_an_alert_to_a_department_nobody_would_hear_is_published_recorded_and_told_to_ops_once(
+    aws_endpoint, sns, sqs, tmp_path
 ):
+    ops = subscribe_queue(sqs, sns, sns.create_topic(Name="backlog_alerts_ops")["TopicArn"], "ops-inbox")
     contacts = tmp_path / "contacts.csv"
     contacts.write_text(
         "Name,Email,Phone,Department\n"
@@ -77,3 +78,16 @@ def test_an_alert_to_a_department_nobody_would_hear_is_published_and_recorded_as
     assert by_department["streets"]["reach"]["opted_out"] == ["+4*******0600"]
     assert by_department["trash"]["reached"] == 2 and len(by_department["trash"]["reach"]["reached"]) == 2
     assert "dana.whitfield" not in audit.stdout and "5550101" not in audit.stdout
+
+    (notice,) = drain(sqs, ops)  # one coverage notice: the unheard alert and the opted-out number
+    assert notice["Subject"] == "[OPS] backlog-alerts coverage: 1 unheard, 1 opted out"
+    assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
+    assert "streets: +4*******0600" in notice["Message"] and "opt-in-phone-number" in notice["Message"]
+    assert LISTED not in notice["Message"] and "5550101" not in notice["Message"]
+    assert run["coverage"]["message_id"] == notice["MessageId"] and run["coverage"]["action"] == "published"
+    assert "coverage: 2 new, 0 told before; ops notice published" in result.stdout
+
+    again = run_cli(["run", "--params", str(params)], env)  # the same report: nothing new to tell
+    assert again.returncode == 0, again.stderr
+    assert drain(sqs, ops) == []
+    assert "coverage: 0 new, 2 told before; ops notice nothing new" in again.stdout

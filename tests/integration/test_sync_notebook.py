@@ -80,7 +80,12 @@ def test_unchanged_file_makes_no_subscribe_or_unsubscribe_call(sns, synced, tmp_
     error, facts = run_sync(tmp_path, DEMO)
     assert error is None
     assert state(sns) == synced  # same subscriptions, same ARNs, the foreign queue included
-    assert facts["api_calls"] == {"ListTopics": 1, "ListSubscriptionsByTopic": 2}
+    assert facts["api_calls"] == {
+        "ListTopics": 1,
+        "ListSubscriptionsByTopic": 2,
+        "ListPhoneNumbersOptedOut": 1,  # whom an alert would reach: numbers that replied STOP
+        "GetSMSAttributes": 1,  # and the account's SMS settings
+    }
     assert [(r["department"], r["unchanged"], r["unmanaged"]) for r in facts["sync_outcome"]] == [
         ("trash", 4, 1),
         ("streets", 6, 0),
@@ -100,7 +105,7 @@ def test_edited_file_adds_removes_and_moves(sns, synced, tmp_path):
         {**moved, "Department": "trash"},
         newcomer,
     ]
-    error, facts = run_sync(tmp_path, rows)
+    error, facts = run_sync(tmp_path, rows, state_uri=str(tmp_path / "state.json"))
     assert error is None
     after = state(sns)
     assert people(after) == expected(rows)
@@ -111,6 +116,20 @@ def test_edited_file_adds_removes_and_moves(sns, synced, tmp_path):
     changes = {(c["action"], c["department"], c["protocol"], c["endpoint"]) for c in facts["changes"]}
     assert ("add", "streets", "email", "r*****@example.gov") in changes
     assert all("rosa.diaz" not in c["endpoint"] for c in facts["changes"])
+
+    # Whom an alert would reach after the sync: Rosa's email awaits her click (on real SNS), and the
+    # date it was subscribed is kept in the alert state, without her address.
+    reach = {r["department"]: r for r in facts["reach"]}
+    assert (
+        "r*****@example.gov" in reach["streets"]["pending"] and "+1******0199" in reach["streets"]["reached"]
+    )
+    since = reach["streets"]["pending_since"][reach["streets"]["pending"].index("r*****@example.gov")]
+    assert since and facts["pending_dates"]["ledger"] == f"saved in {tmp_path / 'state.json'}"
+    saved = (tmp_path / "state.json").read_text()
+    assert since in saved and "rosa.diaz" not in saved
+    _, facts = run_sync(tmp_path, rows, state_uri=str(tmp_path / "state.json"))  # moto confirmed them all
+    assert facts["pending_dates"] == {"pending_emails": 0, "ledger": f"saved in {tmp_path / 'state.json'}"}
+    assert all(not r["pending"] for r in facts["reach"])
 
 
 def test_a_truncated_file_is_refused_and_changes_nothing(sns, synced, tmp_path):

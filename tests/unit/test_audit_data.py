@@ -179,3 +179,24 @@ def test_the_default_state_is_the_one_beside_the_run_folders_if_there(tmp_path):
     assert default_state_uri(str(tmp_path)) is None
     (tmp_path / "alert_state.json").write_text(AlertState().to_json())
     assert default_state_uri(str(tmp_path)) == str(tmp_path / "alert_state.json")
+
+
+def test_the_coverage_notice_is_in_the_record_and_counted_in_the_csv_row():
+    run = hand_built_run()
+    coverage = {
+        "conditions": [
+            {"kind": "unheard", "text": "streets: Pothole 163 > 100 (rule zebra_rule), ...", "new": True},
+            {"kind": "opted_out", "text": "streets: +1******0199", "new": False},
+        ],
+        "action": "published",
+        "message_id": "ops-1",
+        "error": "",
+    }
+    run["notebooks"]["03_alert_check"]["facts"]["coverage"] = coverage
+    record = run_record(run)
+    assert record["coverage"] == coverage
+    _, (row,) = flatten([record])
+    assert (row["coverage_action"], row["coverage_message_id"]) == ("published", "ops-1")
+    assert (row["coverage_conditions"], row["coverage_new"]) == (2, 1)
+    _, (before,) = flatten([run_record(hand_built_run())])  # a run recorded before the notice existed
+    assert run_record(hand_built_run())["coverage"] is None and before["coverage_action"] == ""

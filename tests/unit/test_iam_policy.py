@@ -16,6 +16,9 @@ def test_the_policy_names_resources_except_for_actions_iam_cannot_scope():
         "sns:SetSubscriptionAttributes",
         "sns:ListPhoneNumbersOptedOut",  # account-wide: the opt-out list of SMS numbers
         "sns:CheckIfPhoneNumberIsOptedOut",
+        "sns:GetSMSSandboxAccountStatus",  # the account's SMS sandbox and spend limit
+        "sns:ListSMSSandboxPhoneNumbers",
+        "sns:GetSMSAttributes",
     }
     for statement in iam_policy()["Statement"]:
         if statement["Resource"] == "*":

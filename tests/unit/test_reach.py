@@ -1,6 +1,9 @@
 """Who a topic's subscriptions reach: confirmed emails and SMS numbers not opted out are people."""
 
-from backlog_alerts.sync.reach import reach_of
+from dataclasses import replace
+
+from backlog_alerts.sync.plan import ADD, REMOVE, Change
+from backlog_alerts.sync.reach import listed_after, reach_of
 from backlog_alerts.sync.subscriptions import PENDING, Existing
 
 ARN = "arn:aws:sns:us-east-1:123456789012:streets_notifications:1"
@@ -34,3 +37,40 @@ def test_what_may_be_shown_is_masked():
         assert raw not in text
     assert shown["people"] == 2 and len(shown["reached"]) == 2
     assert len(shown["pending"]) == len(shown["opted_out"]) == 1 and len(shown["unmanaged"]) == 2
+
+
+def test_in_the_sms_sandbox_only_verified_numbers_are_reached():
+    reach = reach_of("streets", SUBSCRIPTIONS, {"+16195550199"}, verified=frozenset())
+    assert reach.phones == () and reach.unverified == ("+16195550101",) and reach.people == 1
+    assert reach.masked()["unverified"] == ["+1******0101"]
+    verified = reach_of("streets", SUBSCRIPTIONS, set(), verified=frozenset({"+16195550101"}))
+    assert verified.phones == ("+16195550101",) and verified.unverified == ("+16195550199",)
+
+
+def test_a_pending_email_carries_when_the_sync_subscribed_it():
+    reach = reach_of("streets", SUBSCRIPTIONS, set(), since=lambda email: f"since-{email[:3]}")
+    assert reach.pending_with_since() == [("new.director@example.gov", "since-new")]
+    assert reach.masked()["pending_since"] == ["since-new"]
+    assert reach_of("streets", SUBSCRIPTIONS, set()).masked()["pending_since"] == [""]
+
+
+def test_the_sync_reach_is_its_listing_as_its_changes_left_it():
+    listed = {
+        "streets": [
+            Existing("email", "dana.okafor@example.gov", f"{ARN}:a"),
+            Existing("sms", "+16195550199", f"{ARN}:b"),
+        ]
+    }
+    outcome = [
+        Change("streets", "t", REMOVE, "sms", "+16195550199", subscription_arn=f"{ARN}:b", result="removed"),
+        Change("streets", "t", ADD, "email", "sam@example.gov", subscription_arn=f"{ARN}:c", result="added"),
+        Change("streets", "t", ADD, "sms", "+16195550142", subscription_arn=f"{ARN}:d", result="added"),
+        Change("streets", "t", ADD, "sms", "+16195550143", result="failed: Throttling"),
+    ]
+    after = listed_after(listed, outcome)
+    assert [(s.protocol, s.endpoint, s.pending) for s in after["streets"]] == [
+        ("email", "dana.okafor@example.gov", False),
+        ("email", "sam@example.gov", True),  # SNS asks the director to confirm
+        ("sms", "+16195550142", False),
+    ]
+    assert listed_after(listed, [replace(c, result="") for c in outcome]) == listed  # a dry run

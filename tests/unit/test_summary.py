@@ -1,6 +1,6 @@
 """The closing lines of a run: what the directors would have read, laid out for a terminal or a log."""
 
-from backlog_alerts.run.summary import _indented
+from backlog_alerts.run.summary import _coverage_lines, _indented, _reached
 
 
 def test_a_messages_later_lines_are_indented_and_its_blank_lines_stay_empty():
@@ -8,3 +8,25 @@ def test_a_messages_later_lines_are_indented_and_its_blank_lines_stay_empty():
     lines = _indented(text).split("\n")
     assert lines == ["Pothole backlog: 163 open", "", "    Threshold: 100", "    Run: 2019-02"]
     assert not any(line and not line.strip() for line in lines)
+
+
+def test_a_published_alert_names_what_its_topic_missed_and_the_coverage_lines_show_what_is_new():
+    reach = {"people": 0, "pending": ["p*****@x.gov"], "opted_out": [], "unverified": ["+1******0142"]}
+    assert _reached(reach) == ", REACHED NOBODY (1 pending, 0 opted out, 1 not verified)"
+    assert (
+        _reached({"people": 2, "pending": [], "opted_out": []}) == ", reached 2"
+    )  # recorded before sandboxes
+    coverage = {
+        "conditions": [
+            {"kind": "opted_out", "text": "streets: +1******0199", "new": False},
+            {"kind": "unheard", "text": "streets: Pothole 163 > 100", "new": True},
+        ],
+        "action": "published",
+        "message_id": "ops-1",
+        "error": "",
+    }
+    assert _coverage_lines(coverage) == [
+        "coverage: 1 new, 1 told before; ops notice published ops-1",
+        "  unheard: streets: Pothole 163 > 100",
+    ]
+    assert _coverage_lines(None) == [] and _coverage_lines(coverage | {"conditions": []}) == []

@@ -1,0 +1,224 @@
+"""The coverage notice: ops hear, once, when the alerts stop reaching people.
+
+Each run finds the conditions that keep an alert from a director (a firing alert whose department
+reaches nobody, a number that replied STOP, an email unconfirmed for a day, a number the SMS sandbox
+does not text, a run's SMS near the monthly spend limit), and sends one notice with those not told
+before. The state remembers what was told while the condition lasts; one that ends and comes back
+is told again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backlog_alerts.alerting.evaluation import PUBLISH, SUPPRESSED, Decision
+from backlog_alerts.alerting.ops import publish_ops_notice
+from backlog_alerts.alerting.state import AlertState, RuleState, save_state
+from backlog_alerts.masking import mask_endpoint
+from backlog_alerts.sync.pending import NOTICE_AFTER_HOURS, hours_pending, ledger_key
+from backlog_alerts.sync.reach import Reach
+from backlog_alerts.sync.sms_account import SmsAccount, spend_warning
+from backlog_alerts.sync.topics import Topic
+
+UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND = "unheard", "opted_out", "pending", "unverified", "spend"
+KINDS = (UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND)
+HEADINGS = {
+    UNHEARD: "Firing alerts that reach nobody (published all the same; the department's topic has no "
+    "confirmed email and no SMS number that receives):",
+    OPTED_OUT: "Numbers that replied STOP and get no SMS alerts:",
+    PENDING: f"Email subscriptions unconfirmed after {NOTICE_AFTER_HOURS} h (SNS drops them at 48 h; "
+    "the next sync then subscribes them again, with a new confirmation email):",
+    UNVERIFIED: "The account is in the SMS sandbox, where only verified destination numbers receive "
+    "texts. Not verified:",
+    SPEND: "SMS spend:",
+}
+ADVICE = {
+    OPTED_OUT: "With the director's consent, a number can be opted back in, once every 30 days: "
+    "aws sns opt-in-phone-number --phone-number <number> (SNS OptInPhoneNumber).",
+    PENDING: "Ask the director to click the link in the email from AWS Notifications.",
+    UNVERIFIED: "Verify them (SNS console, Text messaging, Sandbox destination phone numbers), or ask "
+    "AWS to move the account out of the sandbox.",
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One thing ops should know; `key` says whether it was told before (hashed where personal)."""
+
+    kind: str
+    key: str
+    text: str  # masked
+
+
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def unheard(
+    alerts: Iterable[Decision], reach: Mapping[str, Reach], rules: Mapping[str, RuleState], *, dry_run: bool
+) -> list[Condition]:
+    """Firing alerts, sent now or before for this report, whose department's topic reaches nobody:
+    once per rule and report period."""
+    found = []
+    for a in alerts:
+        missed = reach.get(a.department)
+        if missed is None or missed.people or a.action not in (PUBLISH, SUPPRESSED):
+            continue
+        if a.action == PUBLISH and not (a.message_id or dry_run):
+            continue  # not sent at all: the run fails and says so
+        before = rules.get(a.rule, RuleState())
+        when = (
+            "would be published (dry run)"
+            if dry_run and a.action == PUBLISH
+            else f"published by this run, MessageId {a.message_id}"
+            if a.action == PUBLISH
+            else f"sent {before.sent_at}, MessageId {before.message_id}"
+        )
+        found.append(
+            Condition(
+                UNHEARD,
+                f"{a.rule}@{a.report_key}",
+                f"{a.department}: {a.service_name} {a.count} {a.comparison} {a.threshold} (rule {a.rule}), "
+                f"{when}; {len(missed.pending)} pending, {len(missed.opted_out)} opted out, "
+                f"{len(missed.unverified)} not verified",
+            )
+        )
+    return found
+
+
+def reach_conditions(
+    reach: Mapping[str, Reach],
+    topics: Mapping[str, Topic],
+    ledger: Mapping[str, Mapping[str, str]],
+    now: datetime,
+) -> list[Condition]:
+    """Opted-out and unverified numbers, and emails pending too long, on the departments' topics."""
+    found = []
+    for dept, r in sorted(reach.items()):
+        found += [Condition(OPTED_OUT, _hashed(n), f"{dept}: {mask_endpoint('sms', n)}") for n in r.opted_out]
+        found += [
+            Condition(UNVERIFIED, _hashed(n), f"{dept}: {mask_endpoint('sms', n)}") for n in r.unverified
+        ]
+        for email, since in r.pending_with_since():
+            hours = hours_pending(since, now)
+            if hours is None or hours < NOTICE_AFTER_HOURS:
+                continue
+            how = ledger.get(ledger_key(topics[dept].arn, email), {}).get("how", "")
+            at_least = "at least " if how == "first seen" else ""
+            shown = (
+                f"{dept}: {mask_endpoint('email', email)}, pending {at_least}{hours:.0f} h (since {since})"
+            )
+            found.append(Condition(PENDING, f"{ledger_key(topics[dept].arn, email)}@{since}", shown))
+    return found
+
+
+def spend(account: SmsAccount, texts: int, price_usd: float, now: datetime) -> list[Condition]:
+    """This run's SMS measured against the monthly limit, told once a month per limit."""
+    warning = spend_warning(account, texts, price_usd)
+    key = f"{now:%Y-%m}@{account.spend_limit_usd}"
+    return [Condition(SPEND, key, warning)] if warning else []
+
+
+def conditions_of(
+    alerts: Iterable[Decision],
+    reach: Mapping[str, Reach],
+    state: AlertState,
+    topics: Mapping[str, Topic],
+    account: SmsAccount,
+    *,
+    texts: int,
+    sms_price_usd: float,
+    dry_run: bool,
+    now: datetime,
+) -> list[Condition]:
+    """Every condition that holds after this run's alerts, told before or not."""
+    return [
+        *unheard(alerts, reach, state.rules, dry_run=dry_run),
+        *reach_conditions(reach, topics, state.subscribed, now),
+        *spend(account, texts, sms_price_usd, now),
+    ]
+
+
+def texts_sent(published: Iterable[Any], reach: Mapping[str, Reach]) -> int:
+    """SMS this run's messages went (or, in a dry run, would go) to: one per number reached."""
+    return sum(
+        len(reach[p.department].phones)
+        for p in published
+        if p.department in reach and (p.message_id or p.outcome.startswith("dry run"))
+    )
+
+
+def untold(conditions: Iterable[Condition], state: AlertState) -> list[Condition]:
+    """The conditions the ops topic has not heard of yet."""
+    return [c for c in conditions if c.key not in state.notices.get(f"coverage_{c.kind}", {})]
+
+
+def remember(state: AlertState, conditions: Iterable[Condition], told: str, now: datetime) -> None:
+    """What ops know after this run: the conditions that still hold (told now or before); a spend
+    warning stays told for its month."""
+    current = list(conditions)
+    for kind in KINDS:
+        before = state.notices.get(f"coverage_{kind}", {})
+        keep = {c.key: before.get(c.key) or told for c in current if c.kind == kind}
+        if kind == SPEND:
+            keep |= {k: v for k, v in before.items() if k.startswith(f"{now:%Y-%m}@")}
+        if keep:
+            state.notices[f"coverage_{kind}"] = keep
+        else:
+            state.notices.pop(f"coverage_{kind}", None)
+
+
+def notice_text(conditions: list[Condition], run_id: str) -> tuple[str, str]:
+    """Subject and message of the notice: a section per kind, each with what to do about it."""
+    counts = {kind: sum(c.kind == kind for c in conditions) for kind in KINDS}
+    subject = "[OPS] backlog-alerts coverage: " + ", ".join(
+        f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n
+    )
+    sections = []
+    for kind in KINDS:
+        lines = [f"  - {c.text}" for c in conditions if c.kind == kind]
+        if lines:
+            sections.append("\n".join([HEADINGS[kind], *lines, *([ADVICE[kind]] if kind in ADVICE else [])]))
+    footer = (
+        f"Run {run_id}. Each condition is told once while it lasts; "
+        "`backlog-alerts recipients` shows everyone."
+    )
+    return subject, "\n\n".join([*sections, footer])
+
+
+def send_coverage_notice(
+    sns: Any,
+    ops_topic: Topic | None,
+    state: AlertState,
+    conditions: list[Condition],
+    *,
+    state_uri: str,
+    run_id: str,
+    dry_run: bool,
+    now: datetime,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """One notice with the conditions not told before, then the state saved; what happened, for the
+    trail. A notice SNS refuses leaves the state as it was, so the next run tells it."""
+    new = untold(conditions, state)
+    shown = [{"kind": c.kind, "text": c.text, "new": c in new} for c in conditions]  # keys stay in the state
+    record: dict[str, Any] = {"conditions": shown, "message_id": "", "error": ""}
+    if dry_run or ops_topic is None:
+        told = "none: no ops_topic configured" if ops_topic is None else "dry run: would notify the ops topic"
+        return record | {"action": told if new else "nothing new"}
+    if new:
+        try:
+            record["message_id"] = publish_ops_notice(sns, ops_topic.arn, *notice_text(new, run_id))
+        except (ClientError, BotoCoreError) as err:  # the state stays as it was: the next run tells it
+            return record | {"action": "not sent", "error": f"not sent: {err}"}
+    before = {k: v for k, v in state.notices.items() if k.startswith("coverage_")}
+    remember(state, conditions, record["message_id"], now)
+    if {k: v for k, v in state.notices.items() if k.startswith("coverage_")} != before:
+        save_state(state_uri, state, region)
+    return record | {"action": "published" if new else "nothing new"}

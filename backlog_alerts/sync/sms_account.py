@@ -1,0 +1,114 @@
+"""The account's SMS settings that decide whether a text reaches anyone at all.
+
+A new account is in the SMS sandbox (only verified destination numbers receive) and has a monthly
+SMS spend limit of 1 USD: past it, SNS stops texting for the rest of the month. Each is read where
+the account allows; what cannot be read is said so, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from backlog_alerts.io import aws
+
+
+@dataclass(frozen=True)
+class SmsAccount:
+    """What SNS said of the account's SMS; None where it could not be read, and `notes` say why."""
+
+    in_sandbox: bool | None = None
+    verified: frozenset[str] = frozenset()  # destination numbers verified for the sandbox
+    spend_limit_usd: float | None = None
+    notes: tuple[str, ...] = ()
+
+    def shown(self) -> dict[str, Any]:
+        """For the trail: the verified numbers are counted, not listed."""
+        return {
+            "in_sandbox": self.in_sandbox,
+            "verified_numbers": len(self.verified),
+            "spend_limit_usd": self.spend_limit_usd,
+            "notes": list(self.notes),
+        }
+
+
+UNKNOWN_ACCOUNT = SmsAccount()
+
+
+def sms_account_of(
+    sandbox: Mapping[str, Any] | None,
+    sandbox_numbers: Iterable[Mapping[str, Any]],
+    attributes: Mapping[str, Any] | None,
+    notes: Iterable[str] = (),
+) -> SmsAccount:
+    """The account from SNS's answers: GetSMSSandboxAccountStatus, the pages of
+    ListSMSSandboxPhoneNumbers, and GetSMSAttributes (None for a call that was not answered)."""
+    limit = (attributes or {}).get("attributes", {}).get("MonthlySpendLimit")
+    return SmsAccount(
+        in_sandbox=None if sandbox is None else bool(sandbox["IsInSandbox"]),
+        verified=frozenset(
+            number["PhoneNumber"]
+            for page in sandbox_numbers
+            for number in page.get("PhoneNumbers", [])
+            if number.get("Status") == "Verified"
+        ),
+        spend_limit_usd=float(limit) if limit not in (None, "") else None,
+        notes=tuple(notes),
+    )
+
+
+def read_sms_account(sns: Any, region: str | None, *, ask_sandbox: bool = True) -> SmsAccount:
+    """Ask SNS; a call refused (no permission) or not implemented leaves its part unknown.
+
+    The sandbox is asked once, without retries (an emulator that lacks the call answers HTTP 500,
+    which botocore would retry for seconds); `ask_sandbox=False` skips it: moto lacks it.
+    """
+    notes: list[str] = []
+    probe = aws.client("sns", region, max_attempts=1) if ask_sandbox else sns
+
+    def answer(call: str, client: Any = sns, **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            response: dict[str, Any] = getattr(client, call)(**kwargs)
+        except (ClientError, BotoCoreError, ResponseParserError) as err:
+            code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
+            notes.append(f"{call}: {code or type(err).__name__}")
+            return None
+        return response
+
+    sandbox = answer("get_sms_sandbox_account_status", probe) if ask_sandbox else None
+    if not ask_sandbox:
+        notes.append("sandbox status not asked: the emulator does not implement it")
+    pages: list[dict[str, Any]] = []
+    token = None
+    while sandbox and sandbox.get("IsInSandbox"):
+        page = answer("list_sms_sandbox_phone_numbers", **({"NextToken": token} if token else {}))
+        if page is None:
+            break
+        pages.append(page)
+        token = page.get("NextToken")
+        if not token:
+            break
+    attributes = answer("get_sms_attributes", attributes=["MonthlySpendLimit"])
+    return sms_account_of(sandbox, pages, attributes, notes)
+
+
+def spend_warning(account: SmsAccount, texts: int, price_usd: float) -> str:
+    """Why this run's SMS could pass the monthly limit, or "" when they cannot.
+
+    What the month already spent is a CloudWatch metric this tool does not read, so the run alone is
+    weighed against the limit, and one that would use more than half of it is told too.
+    """
+    limit = account.spend_limit_usd
+    cost = texts * price_usd
+    if limit is None or not texts or cost <= limit / 2:
+        return ""
+    share = "more than" if cost > limit else "over half of"
+    return (
+        f"this run's {texts} SMS cost about {cost:.2f} USD at {price_usd} USD each, {share} the "
+        f"account's monthly SMS spend limit of {limit:g} USD; past the limit SNS stops texting until "
+        "next month (raise it in the SNS console, Text messaging, or with SetSMSAttributes)"
+    )

@@ -1,0 +1,63 @@
+"""The coverage notice against the emulator: the account's SMS settings as moto answers them, and a
+run whose texts would use most of the monthly spend limit, told to ops once a month."""
+
+import time
+
+import pytest
+from helpers import clean_env, drain, params_file, run_cli, subscribe_queue
+
+from backlog_alerts.io import aws, emulator
+from backlog_alerts.sync.sms_account import read_sms_account
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_spend_limit_is_read_and_a_sandbox_moto_lacks_is_unknown_at_once(aws_endpoint, sns):
+    sns.set_sms_attributes(attributes={"MonthlySpendLimit": "5"})
+    started = time.monotonic()
+    account = read_sms_account(aws.client("sns", "us-east-1"), "us-east-1", ask_sandbox=True)
+    assert time.monotonic() - started < 2  # one attempt: botocore would retry moto's HTTP 500 for seconds
+    assert (account.in_sandbox, account.spend_limit_usd) == (None, 5.0)
+    assert account.notes == ("get_sms_sandbox_account_status: ResponseParserError",)
+    skipped = read_sms_account(aws.client("sns", "us-east-1"), "us-east-1", ask_sandbox=False)
+    assert skipped.notes == ("sandbox status not asked: the emulator does not implement it",)
+
+
+def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_month(
+    aws_endpoint, sns, sqs, tmp_path
+):
+    ops = subscribe_queue(sqs, sns, sns.create_topic(Name="backlog_alerts_ops")["TopicArn"], "ops-inbox")
+    sns.set_sms_attributes(attributes={"MonthlySpendLimit": "0.08"})
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    params = params_file(tmp_path, output_dir=str(tmp_path / "out"), sms_price_usd=0.01)
+    first = run_cli(["run", "--params", str(params)], env)  # the demo: 5 numbers texted, 0.05 USD
+    assert first.returncode == 0, first.stderr
+    (notice,) = drain(sqs, ops)
+    assert notice["Subject"] == "[OPS] backlog-alerts coverage: 1 spend"
+    assert (
+        "this run's 5 SMS cost about 0.05 USD at 0.01 USD each, over half of the account's monthly "
+        in (notice["Message"])
+    )
+
+    params = params_file(tmp_path, output_dir=str(tmp_path / "out"), report_period="2019-03")
+    second = run_cli(["run", "--params", str(params)], env)  # a new period: texted again, the same month
+    assert second.returncode == 0, second.stderr
+    assert "2 message(s) published" in second.stdout and drain(sqs, ops) == []
+
+
+def test_a_department_with_rules_and_nobody_in_the_contacts_file_is_unheard_and_ops_hear_it(
+    aws_endpoint, sns, sqs, tmp_path
+):
+    ops = subscribe_queue(sqs, sns, sns.create_topic(Name="backlog_alerts_ops")["TopicArn"], "ops-inbox")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Name,Email,Phone,Department\nDana Whitfield,dana.whitfield@example.gov,,trash\n")
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    params = params_file(tmp_path, contacts_uri=str(contacts), output_dir=str(tmp_path / "out"))
+    result = run_cli(["run", "--params", str(params)], env)
+    assert result.returncode == 0, result.stderr
+    (streets,) = [line for line in result.stdout.splitlines() if "-> streets, publish" in line]
+    assert streets.endswith(", REACHED NOBODY (0 pending, 0 opted out)")
+    (notice,) = drain(sqs, ops)
+    assert notice["Subject"] == "[OPS] backlog-alerts coverage: 1 unheard"
+    assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
+    assert "trash" not in notice["Message"].split("\n\n")[0]  # Dana's confirmed email hears trash's alert

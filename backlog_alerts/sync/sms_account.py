@@ -61,11 +61,14 @@ def sms_account_of(
     )
 
 
-def read_sms_account(sns: Any, region: str | None, *, ask_sandbox: bool = True) -> SmsAccount:
+def read_sms_account(
+    sns: Any, region: str | None, *, ask_sandbox: bool = True, ask_limit: bool = True
+) -> SmsAccount:
     """Ask SNS; a call refused (no permission) or not implemented leaves its part unknown.
 
     The sandbox is asked once, without retries (an emulator that lacks the call answers HTTP 500,
-    which botocore would retry for seconds); `ask_sandbox=False` skips it: moto lacks it.
+    which botocore would retry for seconds); `ask_sandbox=False` skips it: moto lacks it. The spend
+    limit is asked only when something may be texted (`ask_limit`).
     """
     notes: list[str] = []
     probe = aws.client("sns", region, max_attempts=1) if ask_sandbox else sns
@@ -92,7 +95,9 @@ def read_sms_account(sns: Any, region: str | None, *, ask_sandbox: bool = True) 
         token = page.get("NextToken")
         if not token:
             break
-    attributes = answer("get_sms_attributes", attributes=["MonthlySpendLimit"])
+    attributes = answer("get_sms_attributes", attributes=["MonthlySpendLimit"]) if ask_limit else None
+    if not ask_limit:
+        notes.append("spend limit not asked: nothing to text")
     return sms_account_of(sandbox, pages, attributes, notes)
 
 

@@ -84,7 +84,6 @@ def test_unchanged_file_makes_no_subscribe_or_unsubscribe_call(sns, synced, tmp_
         "ListTopics": 1,
         "ListSubscriptionsByTopic": 2,
         "ListPhoneNumbersOptedOut": 1,  # whom an alert would reach: numbers that replied STOP
-        "GetSMSAttributes": 1,  # and the account's SMS settings
     }
     assert [(r["department"], r["unchanged"], r["unmanaged"]) for r in facts["sync_outcome"]] == [
         ("trash", 4, 1),

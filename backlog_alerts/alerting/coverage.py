@@ -38,6 +38,13 @@ HEADINGS = {
     "texts. Not verified:",
     SPEND: "SMS spend:",
 }
+SUBJECTS = {
+    UNHEARD: "{n} alert(s) reach nobody",
+    OPTED_OUT: "{n} number(s) opted out",
+    PENDING: "{n} email(s) unconfirmed",
+    UNVERIFIED: "{n} number(s) not verified",
+    SPEND: "SMS spend near the limit",
+}
 ADVICE = {
     OPTED_OUT: "With the director's consent, a number can be opted back in, once every 30 days: "
     "aws sns opt-in-phone-number --phone-number <number> (SNS OptInPhoneNumber).",
@@ -177,8 +184,8 @@ def remember(state: AlertState, conditions: Iterable[Condition], told: str, now:
 def notice_text(conditions: list[Condition], run_id: str) -> tuple[str, str]:
     """Subject and message of the notice: a section per kind, each with what to do about it."""
     counts = {kind: sum(c.kind == kind for c in conditions) for kind in KINDS}
-    subject = "[OPS] backlog-alerts coverage: " + ", ".join(
-        f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n
+    subject = "[OPS] backlog-alerts: " + ", ".join(
+        SUBJECTS[kind].format(n=n) for kind, n in counts.items() if n
     )
     sections = []
     for kind in KINDS:

@@ -54,9 +54,13 @@ def _pending(shown: dict[str, Any], now: datetime) -> list[str]:
 
 
 def _account_line(account: SmsAccount) -> str:
-    sandbox = {None: "not known", True: "yes: only verified numbers receive", False: "no"}[account.in_sandbox]
+    """The account's SMS settings, with why a part is not known."""
+    sandbox = {None: "not known", True: "yes (only verified numbers receive)", False: "no"}[
+        account.in_sandbox
+    ]
     limit = "not known" if account.spend_limit_usd is None else f"{account.spend_limit_usd:g} USD"
-    return f"SMS account: in the sandbox {sandbox}; monthly spend limit {limit}"
+    why = f" ({'; '.join(account.notes)})" if account.notes else ""
+    return f"SMS sandbox: {sandbox}; monthly SMS spend limit: {limit}{why}"
 
 
 def show_recipients(params_path: str | Path, say: Callable[[str], None]) -> int:

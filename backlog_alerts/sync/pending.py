@@ -38,14 +38,15 @@ def update_ledger(
 ) -> Ledger:
     """The ledger after a sync of `topic_arns`: their emails still pending keep their date, emails
     just subscribed get `now`, a pending one never subscribed by us is first seen now, and every
-    other entry of those topics goes (confirmed, or dropped by SNS). Other topics' entries stay."""
+    other entry of those topics goes (confirmed, dropped by SNS, or no longer in the contacts file:
+    nobody need chase a director who has left). Other topics' entries stay."""
     synced = set(topic_arns)
     kept: Ledger = {key: dict(entry) for key, entry in ledger.items() if entry.get("topic") not in synced}
     for change in outcome:
         if change.protocol != "email":
             continue
         key = ledger_key(change.topic_arn, change.endpoint)
-        if change.action == PENDING:
+        if change.action == PENDING and change.name:  # named: a row of the file still wants it
             entry = ledger.get(key) or {"since": now, "how": FIRST_SEEN}
         elif change.action == ADD and change.result == "added":
             entry = {"since": now, "how": SUBSCRIBED}

@@ -76,7 +76,7 @@ def test_month_by_month_no_repeats_and_a_resolved_notice(sqs, inboxes, check):
     assert {row["rule"]: row["status"] for row in facts["state"]} == {"potholes": "ok"}
     # The inboxes are queues, not people: ops heard that February's and March's alerts reached nobody,
     # each once (the daily re-run of February told nothing new).
-    assert subjects(sqs, inboxes["ops"]) == ["[OPS] backlog-alerts coverage: 1 unheard"] * 2
+    assert subjects(sqs, inboxes["ops"]) == ["[OPS] backlog-alerts: 1 alert(s) reach nobody"] * 2
     assert all(subjects(sqs, q) == [] for q in inboxes.values())
 
 

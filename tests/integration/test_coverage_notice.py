@@ -33,7 +33,7 @@ def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_mont
     first = run_cli(["run", "--params", str(params)], env)  # the demo: 5 numbers texted, 0.05 USD
     assert first.returncode == 0, first.stderr
     (notice,) = drain(sqs, ops)
-    assert notice["Subject"] == "[OPS] backlog-alerts coverage: 1 spend"
+    assert notice["Subject"] == "[OPS] backlog-alerts: SMS spend near the limit"
     assert (
         "this run's 5 SMS cost about 0.05 USD at 0.01 USD each, over half of the account's monthly "
         in (notice["Message"])
@@ -58,6 +58,6 @@ def test_a_department_with_rules_and_nobody_in_the_contacts_file_is_unheard_and_
     (streets,) = [line for line in result.stdout.splitlines() if "-> streets, publish" in line]
     assert streets.endswith(", REACHED NOBODY (0 pending, 0 opted out)")
     (notice,) = drain(sqs, ops)
-    assert notice["Subject"] == "[OPS] backlog-alerts coverage: 1 unheard"
+    assert notice["Subject"] == "[OPS] backlog-alerts: 1 alert(s) reach nobody"
     assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
     assert "trash" not in notice["Message"].split("\n\n")[0]  # Dana's confirmed email hears trash's alert

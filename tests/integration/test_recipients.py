@@ -38,6 +38,10 @@ def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws
     assert "trash: 2 reachable" in lines and "streets: 0 reachable" in lines
     assert "  opted out: +4*******0600" in lines
     assert lines[-1] == "nobody would hear the alerts of: streets"
+    assert lines[-2] == (
+        "SMS sandbox: not known; monthly SMS spend limit: not known "
+        "(sandbox status not asked: the emulator does not implement it)"
+    )
     assert "dana.okafor" not in result.stdout and "5550101" not in result.stdout
 
     trash_rule = {
@@ -80,7 +84,7 @@ def test_an_alert_to_a_department_nobody_would_hear_is_published_recorded_and_to
     assert "dana.whitfield" not in audit.stdout and "5550101" not in audit.stdout
 
     (notice,) = drain(sqs, ops)  # one coverage notice: the unheard alert and the opted-out number
-    assert notice["Subject"] == "[OPS] backlog-alerts coverage: 1 unheard, 1 opted out"
+    assert notice["Subject"] == "[OPS] backlog-alerts: 1 alert(s) reach nobody, 1 number(s) opted out"
     assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
     assert "streets: +4*******0600" in notice["Message"] and "opt-in-phone-number" in notice["Message"]
     assert LISTED not in notice["Message"] and "5550101" not in notice["Message"]

@@ -155,7 +155,7 @@ def test_texts_are_counted_per_number_reached_by_each_message_that_went_out():
 
 def test_the_notice_has_a_section_per_kind_with_what_to_do():
     subject, message = notice_text(conditions(), "run-1")
-    assert subject == "[OPS] backlog-alerts coverage: 1 unheard, 1 opted out"
+    assert subject == "[OPS] backlog-alerts: 1 alert(s) reach nobody, 1 number(s) opted out"
     assert "Firing alerts that reach nobody" in message and "aws sns opt-in-phone-number" in message
     assert message.endswith("`backlog-alerts recipients` shows everyone.") and "Run run-1" in message
 

@@ -18,8 +18,9 @@ TRASH, STREETS = (
 )
 
 
-def change(action, endpoint, topic=TRASH, protocol="email", result=""):
-    return Change("trash" if topic == TRASH else "streets", topic, action, protocol, endpoint, result=result)
+def change(action, endpoint, topic=TRASH, protocol="email", result="", name="A Director"):
+    department = "trash" if topic == TRASH else "streets"
+    return Change(department, topic, action, protocol, endpoint, name=name, result=result)
 
 
 def test_an_email_subscribed_now_keeps_its_date_while_pending_and_goes_once_confirmed():
@@ -42,6 +43,11 @@ def test_a_pending_email_the_sync_never_subscribed_is_first_seen_now_and_other_t
     ledger = update_ledger(streets, [change(PENDING, "old@example.gov")], [TRASH], "t1")
     assert ledger[ledger_key(TRASH, "old@example.gov")]["how"] == FIRST_SEEN
     assert pending_since(ledger, STREETS, "sam@example.gov") == "t0"  # not synced this time: kept
+
+
+def test_a_pending_email_no_longer_in_the_contacts_file_is_forgotten():
+    ledger = update_ledger({}, [change(ADD, "gone@example.gov", result="added")], [TRASH], "t0")
+    assert update_ledger(ledger, [change(PENDING, "gone@example.gov", name="")], [TRASH], "t1") == {}
 
 
 def test_failed_adds_sms_and_removals_are_not_pending_emails():

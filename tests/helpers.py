@@ -200,3 +200,69 @@ def systemd_unit(name: str) -> configparser.ConfigParser:
     parser.optionxform = str  # systemd keys are case-sensitive
     parser.read_string((DEPLOY / "systemd" / name).read_text())
     return parser
+
+
+# --- recorded runs --------------------------------------------------------------------------------
+
+PARAMS_SHA = "a" * 64
+REPORT_SHA, CONTACTS_SHA = "b" * 64, "c" * 64
+
+
+def recorded_decision(rule, department, action, message_id="", error="", count=50, threshold=10):
+    """One rule's outcome as the alert check records it."""
+    return {
+        "rule": rule,
+        "department": department,
+        "severity": "warning",
+        "count": count,
+        "threshold": threshold,
+        "action": action,
+        "message_id": message_id,
+        "error": error,
+        "note": "",
+    }
+
+
+def hand_built_run(run_id="20261128T110713.084847Z", status="succeeded", alerts=None, error=""):
+    """A run folder as `audit` reads it (manifest and recorded facts), without running anything."""
+    alerts = (
+        alerts
+        if alerts is not None
+        else [
+            # Sorted MessageIds ("m-1" < "m-2") do not follow the rules' order here.
+            recorded_decision("zebra_rule", "streets", "publish", "m-1"),
+            recorded_decision("apple_rule", "parks", "publish", "m-2"),
+            recorded_decision("quiet_rule", "parks", "quiet", count=1),
+        ]
+    )
+    manifest = {
+        "run_id": run_id,
+        "started_at": "2026-11-28T11:07:13.084+00:00",
+        "ended_at": "2026-11-28T11:08:00.000+00:00",
+        "status": status,
+        "params_file": "/srv/params/city.yaml",
+        "params_sha256": PARAMS_SHA,
+        "git_commit": "d" * 40,
+        "error": error,
+        "notebooks": [],
+    }
+    facts = {
+        "01_topic_setup": {
+            "topics": [
+                {"department": "streets", "name": "streets_notifications", "arn": "arn:aws:sns:x:1:streets"},
+                {"department": "parks", "name": "parks_notifications", "arn": "arn:aws:sns:x:1:parks"},
+            ]
+        },
+        "02_subscription_sync": {
+            "contacts_file": {"uri": "s3://b/contacts.csv", "sha256": CONTACTS_SHA, "etag": '"e1"'},
+            "sync_outcome": [
+                {"department": "streets", "add": 2, "remove": 1, "unchanged": 1, "pending": 1},
+                {"department": "parks", "add": 0, "unchanged": 3, "held": 1},
+            ],
+        },
+        "03_alert_check": {
+            "report": {"uri": "s3://b/report.csv", "period": "2019-02", "status": "ok", "sha256": REPORT_SHA},
+            "alerts": alerts,
+        },
+    }
+    return {"manifest": manifest, "notebooks": {name: {"facts": f} for name, f in facts.items()}}

@@ -46,8 +46,11 @@ SUBJECTS = {
     SPEND: "SMS spend near the limit",
 }
 ADVICE = {
+    UNHEARD: "An alert is sent once per report period, so it is not sent again when someone can hear it: "
+    "pass it on, or remove the rule from `rules` in the alert state (state_uri) and run again to resend it.",
     OPTED_OUT: "With the director's consent, a number can be opted back in, once every 30 days: "
-    "aws sns opt-in-phone-number --phone-number <number> (SNS OptInPhoneNumber).",
+    "aws sns opt-in-phone-number --phone-number <number> (SNS OptInPhoneNumber). The numbers are masked "
+    "here; the contacts file has them in full (match the last four digits).",
     PENDING: "Ask the director to click the link in the email from AWS Notifications.",
     UNVERIFIED: "Verify them (SNS console, Text messaging, Sandbox destination phone numbers), or ask "
     "AWS to move the account out of the sandbox.",
@@ -125,10 +128,14 @@ def reach_conditions(
     return found
 
 
-def spend(account: SmsAccount, texts: int, price_usd: float, now: datetime) -> list[Condition]:
-    """This run's SMS measured against the monthly limit, told once a month per limit."""
-    warning = spend_warning(account, texts, price_usd)
-    key = f"{now:%Y-%m}@{account.spend_limit_usd}"
+def spend(
+    account: SmsAccount, texts: int, price_usd: float, now: datetime, *, dry_run: bool
+) -> list[Condition]:
+    """This run's SMS measured against the monthly limit, told once a month per limit and level (over
+    half of it, then over all of it)."""
+    warning = spend_warning(account, texts, price_usd, dry_run=dry_run)
+    over = account.spend_limit_usd is not None and texts * price_usd > account.spend_limit_usd
+    key = f"{now:%Y-%m}@{account.spend_limit_usd}@{'over' if over else 'half'}"
     return [Condition(SPEND, key, warning)] if warning else []
 
 
@@ -148,7 +155,7 @@ def conditions_of(
     return [
         *unheard(alerts, reach, state.rules, dry_run=dry_run),
         *reach_conditions(reach, topics, state.subscribed, now),
-        *spend(account, texts, sms_price_usd, now),
+        *spend(account, texts, sms_price_usd, now, dry_run=dry_run),
     ]
 
 

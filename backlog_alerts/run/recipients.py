@@ -71,7 +71,7 @@ def show_recipients(params_path: str | Path, say: Callable[[str], None]) -> int:
     for reach in reaches:
         shown = reach.masked() | {"pending": _pending(reach.masked(), now)}
         rules = "" if reach.department in with_rules else " (no rules)"
-        say(f"{reach.department}{rules}: {reach.people} reachable")
+        say(f"{reach.department}{rules}: {reach.people} reachable endpoints")
         for label in ("reached", "pending", "opted_out", "unverified", "unmanaged"):
             if shown[label]:
                 say(f"  {LABELS.get(label, label)}: {', '.join(shown[label])}")

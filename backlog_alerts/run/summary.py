@@ -41,7 +41,7 @@ def _reached(reach: dict[str, Any] | None) -> str:
     )
     if not reach["people"]:
         return f", REACHED NOBODY{missed}"
-    return f", reached {reach['people']}" + (
+    return f", reached {reach['people']} endpoints" + (
         missed if reach["pending"] or reach["opted_out"] or unverified else ""
     )
 

@@ -101,7 +101,7 @@ def read_sms_account(
     return sms_account_of(sandbox, pages, attributes, notes)
 
 
-def spend_warning(account: SmsAccount, texts: int, price_usd: float) -> str:
+def spend_warning(account: SmsAccount, texts: int, price_usd: float, *, dry_run: bool = False) -> str:
     """Why this run's SMS could pass the monthly limit, or "" when they cannot.
 
     What the month already spent is a CloudWatch metric this tool does not read, so the run alone is
@@ -111,9 +111,10 @@ def spend_warning(account: SmsAccount, texts: int, price_usd: float) -> str:
     cost = texts * price_usd
     if limit is None or not texts or cost <= limit / 2:
         return ""
-    share = "more than" if cost > limit else "over half of"
+    cost_word = "would cost" if dry_run else "cost"
     return (
-        f"this run's {texts} SMS cost about {cost:.2f} USD at {price_usd} USD each, {share} the "
-        f"account's monthly SMS spend limit of {limit:g} USD; past the limit SNS stops texting until "
-        "next month (raise it in the SNS console, Text messaging, or with SetSMSAttributes)"
+        f"this run's {texts} SMS {cost_word} about {cost:.2f} USD at {price_usd} USD each, "
+        f"{cost / limit:.0%} of the account's monthly SMS spend limit of {limit:g} USD; past the limit "
+        "SNS stops texting until next month (raise it in the SNS console, Text messaging, or with "
+        "SetSMSAttributes)"
     )

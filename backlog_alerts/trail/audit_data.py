@@ -26,13 +26,9 @@ ALERT_FIELDS = (
     "error",
     "note",
 )
-REACH_LISTS = (
-    "reached",
-    "pending",
-    "opted_out",
-    "unverified",
-    "unmanaged",
-)  # masked, as the check recorded them
+# Whom each alert's topic reached and did not, masked, as the check recorded them (and since when each
+# pending email waited).
+REACH_LISTS = ("reached", "pending", "pending_since", "opted_out", "unverified", "unmanaged")
 TALLIES = ("published", "not_sent", "suppressed", "resolved", "muted")
 RUN_COLUMNS = (
     "run_id",

@@ -112,6 +112,11 @@ class RecordedRun:
         return {r["department"]: r for r in self.facts.get(ALERT_CHECK, {}).get("reach", [])}
 
     @property
+    def check_dry_run(self) -> bool:
+        """The alert check was a dry run: it published nothing and told nobody."""
+        return bool(self.facts.get(ALERT_CHECK, {}).get("run", {}).get("dry_run"))
+
+    @property
     def coverage(self) -> dict[str, Any] | None:
         """What the alert check found keeping alerts from people, and what it told ops (None before
         the coverage notice existed, or when the check stopped before it)."""

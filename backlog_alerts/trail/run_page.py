@@ -61,13 +61,17 @@ def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
         if notice.get("message_id"):
             sent.append(f"report notice → ops, <code>{html.escape(notice['message_id'])}</code>")
         not_sent.append(f"every rule: {why}")
+    coverage = recorded.coverage or {}
+    if coverage.get("message_id"):
+        sent.append(f"coverage notice → ops, <code>{html.escape(coverage['message_id'])}</code>")
     for alert in run_record(run)["alerts"]:
         rule = html.escape(alert["rule"])
         topic = html.escape((alert["topic_arn"] or alert["department"]).rsplit(":", 1)[-1])
         if alert["message_id"] and alert["action"] in ("publish", "resolved"):
             sent.append(f"{rule} → {topic}, <code>{html.escape(alert['message_id'])}</code>")
         else:
-            why = alert["error"] or alert["note"] or alert["action"]
+            dry = "dry run: not published" if recorded.check_dry_run and alert["action"] == "publish" else ""
+            why = alert["error"] or dry or alert["note"] or alert["action"]
             not_sent.append(f"{rule}: {html.escape(str(why))}")
     return sent, not_sent
 
@@ -107,10 +111,10 @@ def _inputs(record: dict[str, Any]) -> str:
     return "<h2>Inputs</h2>" + fact_html("inputs", rows)
 
 
-def _reach_head(reach: dict[str, list[str]]) -> dict[str, str]:
-    """Whom the message reached, and whom on its topic it did not (masked)."""
+def _reach_head(reach: dict[str, list[str]], sent: bool) -> dict[str, str]:
+    """Whom the message reached (or, not sent, would have), and whom on its topic it did not (masked)."""
     return {
-        "reached": f"{len(reach['reached'])}: {', '.join(reach['reached'])}"
+        "reached" if sent else "would reach": f"{len(reach['reached'])}: {', '.join(reach['reached'])}"
         if reach["reached"]
         else "nobody",
         **{
@@ -141,7 +145,7 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
             "rules": ", ".join(rules),
             "MessageId": ", ".join(ids) or "not sent",
             "recipients": f"{recipients} subscription(s)" if recipients is not None else "unknown",
-            **(_reach_head(reach) if reach is not None else {}),
+            **(_reach_head(reach, bool(ids)) if reach is not None else {}),
             "Subject": message.get("subject", ""),
         }
         texts = "".join(
@@ -165,20 +169,29 @@ def _subscription_changes(recorded: RecordedRun) -> str:
     )
 
 
+COVERAGE_LABELS = {
+    "unheard": "alert reaches nobody",
+    "opted_out": "number opted out (replied STOP)",
+    "pending": "email unconfirmed for over a day",
+    "unverified": "number not verified (SMS sandbox)",
+    "spend": "SMS spend",
+}
+
+
 def _coverage(recorded: RecordedRun) -> str:
-    """What kept alerts from people at this run, and whether ops were told (new ones) or knew already."""
+    """What kept alerts from people at this run, and whether ops were told of it by this run or before."""
     coverage = recorded.coverage
     if not coverage:
         return ""
-    rows = [
-        {"kind": c["kind"].replace("_", " "), "condition": c["text"], "told": "now" if c["new"] else "before"}
-        for c in coverage["conditions"]
-    ]
     told = f"{coverage['action']} {coverage['message_id']} {coverage.get('error', '')}".strip()
+    now = "told by this run" if coverage["message_id"] else f"new, not told: {coverage['action']}"
+    items = "".join(
+        f"<li><strong>{html.escape(COVERAGE_LABELS.get(c['kind'], c['kind']))}</strong> "
+        f"({html.escape(now if c['new'] else 'told before')}): {html.escape(c['text'])}</li>"
+        for c in coverage["conditions"]
+    )
     return f"<h2>Who stopped hearing</h2><p>ops notice: {html.escape(told)}</p>" + (
-        fact_html("coverage", rows)
-        if rows
-        else "<p><em>every alert reaches someone; nothing to tell</em></p>"
+        f"<ul>{items}</ul>" if items else "<p><em>every alert reaches someone; nothing to tell</em></p>"
     )
 
 

@@ -35,7 +35,7 @@ def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_mont
     (notice,) = drain(sqs, ops)
     assert notice["Subject"] == "[OPS] backlog-alerts: SMS spend near the limit"
     assert (
-        "this run's 5 SMS cost about 0.05 USD at 0.01 USD each, over half of the account's monthly "
+        "this run's 5 SMS cost about 0.05 USD at 0.01 USD each, 62% of the account's monthly "
         in (notice["Message"])
     )
 

@@ -35,7 +35,7 @@ def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws
     result = run_cli(["recipients", "--params", str(params_file(tmp_path))], env)  # the demo: rules on both
     assert result.returncode == EXIT_UNHEARD, result.stderr
     lines = result.stdout.splitlines()
-    assert "trash: 2 reachable" in lines and "streets: 0 reachable" in lines
+    assert "trash: 2 reachable endpoints" in lines and "streets: 0 reachable endpoints" in lines
     assert "  opted out: +4*******0600" in lines
     assert lines[-1] == "nobody would hear the alerts of: streets"
     assert lines[-2] == (
@@ -52,7 +52,7 @@ def test_a_department_with_rules_whose_only_number_opted_out_fails_the_check(aws
     }
     result = run_cli(["recipients", "--params", str(params_file(tmp_path, rules=[trash_rule]))], env)
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
-    assert "streets (no rules): 0 reachable" in result.stdout.splitlines()
+    assert "streets (no rules): 0 reachable endpoints" in result.stdout.splitlines()
 
 
 def test_an_alert_to_a_department_nobody_would_hear_is_published_recorded_and_told_to_ops_once(
@@ -73,7 +73,7 @@ def test_an_alert_to_a_department_nobody_would_hear_is_published_recorded_and_to
     (streets,) = [line for line in lines if "-> streets, publish" in line]
     assert streets.endswith(", REACHED NOBODY (0 pending, 1 opted out)")
     (trash,) = [line for line in lines if "-> trash, publish" in line]
-    assert trash.endswith(", reached 2")
+    assert trash.endswith(", reached 2 endpoints")
 
     audit = run_cli(["audit", "--output-dir", str(tmp_path / "out"), "--format", "json"], env)
     (run,) = json.loads(audit.stdout)["runs"]

@@ -4,71 +4,13 @@ import csv
 import io
 import json
 
+from helpers import CONTACTS_SHA, PARAMS_SHA, REPORT_SHA, hand_built_run
+from helpers import recorded_decision as decision
+
 from backlog_alerts.alerting.state import AlertState
 from backlog_alerts.trail.audit import render
 from backlog_alerts.trail.audit_data import ALERT_COLUMNS, RUN_COLUMNS, flatten, run_record
 from backlog_alerts.trail.untraced import sent_outside
-
-PARAMS_SHA = "a" * 64
-REPORT_SHA, CONTACTS_SHA = "b" * 64, "c" * 64
-
-
-def decision(rule, department, action, message_id="", error="", count=50, threshold=10):
-    return {
-        "rule": rule,
-        "department": department,
-        "severity": "warning",
-        "count": count,
-        "threshold": threshold,
-        "action": action,
-        "message_id": message_id,
-        "error": error,
-        "note": "",
-    }
-
-
-def hand_built_run(run_id="20261128T110713.084847Z", status="succeeded", alerts=None, error=""):
-    alerts = (
-        alerts
-        if alerts is not None
-        else [
-            # Sorted MessageIds ("m-1" < "m-2") do not follow the rules' order here.
-            decision("zebra_rule", "streets", "publish", "m-1"),
-            decision("apple_rule", "parks", "publish", "m-2"),
-            decision("quiet_rule", "parks", "quiet", count=1),
-        ]
-    )
-    manifest = {
-        "run_id": run_id,
-        "started_at": "2026-11-28T11:07:13.084+00:00",
-        "ended_at": "2026-11-28T11:08:00.000+00:00",
-        "status": status,
-        "params_file": "/srv/params/city.yaml",
-        "params_sha256": PARAMS_SHA,
-        "git_commit": "d" * 40,
-        "error": error,
-        "notebooks": [],
-    }
-    facts = {
-        "01_topic_setup": {
-            "topics": [
-                {"department": "streets", "name": "streets_notifications", "arn": "arn:aws:sns:x:1:streets"},
-                {"department": "parks", "name": "parks_notifications", "arn": "arn:aws:sns:x:1:parks"},
-            ]
-        },
-        "02_subscription_sync": {
-            "contacts_file": {"uri": "s3://b/contacts.csv", "sha256": CONTACTS_SHA, "etag": '"e1"'},
-            "sync_outcome": [
-                {"department": "streets", "add": 2, "remove": 1, "unchanged": 1, "pending": 1},
-                {"department": "parks", "add": 0, "unchanged": 3, "held": 1},
-            ],
-        },
-        "03_alert_check": {
-            "report": {"uri": "s3://b/report.csv", "period": "2019-02", "status": "ok", "sha256": REPORT_SHA},
-            "alerts": alerts,
-        },
-    }
-    return {"manifest": manifest, "notebooks": {name: {"facts": f} for name, f in facts.items()}}
 
 
 def test_each_alert_is_an_object_with_its_own_message_id_and_topic():
@@ -200,3 +142,25 @@ def test_the_coverage_notice_is_in_the_record_and_counted_in_the_csv_row():
     assert (row["coverage_conditions"], row["coverage_new"]) == (2, 1)
     _, (before,) = flatten([run_record(hand_built_run())])  # a run recorded before the notice existed
     assert run_record(hand_built_run())["coverage"] is None and before["coverage_action"] == ""
+
+
+def test_each_alert_carries_whom_its_topic_reached_and_since_when_its_pending_emails_waited():
+    run = hand_built_run()
+    run["notebooks"]["03_alert_check"]["facts"]["reach"] = [
+        {
+            "department": "streets",
+            "people": 1,
+            "reached": ["+1******0101"],
+            "pending": ["p*****@example.gov"],
+            "pending_since": ["2026-11-27T10:00:00+00:00"],
+            "opted_out": [],
+            "unverified": ["+1******0142"],
+            "unmanaged": [],
+        }
+    ]
+    (zebra, *_) = run_record(run)["alerts"]
+    assert zebra["reached"] == 1 and zebra["reach"]["pending_since"] == ["2026-11-27T10:00:00+00:00"]
+    assert zebra["reach"]["unverified"] == ["+1******0142"]
+    rows = list(csv.DictReader(io.StringIO(render([run], "csv", per="alert"))))
+    assert rows[0]["reach_pending_since"] == "2026-11-27T10:00:00+00:00"
+    assert rows[0]["reach_unverified"] == "+1******0142"

@@ -134,10 +134,12 @@ def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_mont
     account = SmsAccount(spend_limit_usd=1.0)
     assert not [c for c in conditions(account=account, texts=50) if c.kind == SPEND]  # half: fine
     (spend,) = [c for c in conditions(account=account, texts=51) if c.kind == SPEND]
-    assert spend.key == "2026-11@1.0" and "51 SMS cost about 0.51 USD" in spend.text
-    assert "over half of" in spend.text
+    assert spend.key == "2026-11@1.0@half" and "51 SMS cost about 0.51 USD" in spend.text
+    assert "51% of the account's monthly SMS spend limit of 1 USD" in spend.text
     (spend,) = [c for c in conditions(account=account, texts=120) if c.kind == SPEND]
-    assert "more than the account's monthly SMS spend limit of 1 USD" in spend.text
+    assert spend.key == "2026-11@1.0@over" and "120% of the account's monthly SMS" in spend.text
+    (dry,) = [c for c in conditions(account=account, texts=120, dry_run=True) if c.kind == SPEND]
+    assert "120 SMS would cost about 1.20 USD" in dry.text
     assert not [c for c in conditions(account=SmsAccount(), texts=10_000) if c.kind == SPEND]  # limit unknown
 
 

@@ -24,7 +24,7 @@ def test_what_was_not_answered_stays_unknown_with_why():
 def test_the_spend_warning_names_the_texts_the_cost_and_how_to_raise_the_limit():
     assert spend_warning(SmsAccount(spend_limit_usd=1.0), 50, 0.01) == ""
     warning = spend_warning(SmsAccount(spend_limit_usd=1.0), 200, 0.01)
-    assert warning.startswith("this run's 200 SMS cost about 2.00 USD at 0.01 USD each, more than")
+    assert warning.startswith("this run's 200 SMS cost about 2.00 USD at 0.01 USD each, 200% of the account")
     assert "SetSMSAttributes" in warning
     assert spend_warning(SmsAccount(spend_limit_usd=None), 200, 0.01) == ""
     assert spend_warning(SmsAccount(spend_limit_usd=1.0), 0, 0.01) == ""

@@ -8,9 +8,13 @@ functions and web hooks on a topic are shown, not counted as people.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.sync.pending import pending_since
@@ -18,6 +22,8 @@ from backlog_alerts.sync.plan import Change
 from backlog_alerts.sync.sms_account import UNKNOWN_ACCOUNT, SmsAccount
 from backlog_alerts.sync.subscriptions import PENDING, Existing, list_subscriptions
 from backlog_alerts.sync.topics import Topic
+
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,13 @@ def listed_reach(
     """The reach of topics already listed: opt-outs asked of SNS, pending ages read from the ledger."""
     listed = {d: list(subs) for d, subs in listed.items()}
     numbers = [s.endpoint for subs in listed.values() for s in subs if s.protocol == "sms"]
-    stopped = opted_out_numbers(sns, numbers)
+    try:
+        stopped = opted_out_numbers(sns, numbers)
+    except AWS_ERRORS as err:  # reach informs; it must not stop a sync that is done or an alert due
+        warnings.warn(
+            f"which numbers opted out is not known ({err}): all are counted as reached", stacklevel=2
+        )
+        stopped = set()
     return {
         d: reach_of(
             d,
@@ -164,6 +176,12 @@ def topic_reach(
     account: SmsAccount = UNKNOWN_ACCOUNT,
     ledger: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Reach]:
-    """The reach of each department's topic, listed afresh: what an alert published now would reach."""
-    listed = {d: list_subscriptions(sns, topics[d].arn) for d in sorted(set(departments)) if d in topics}
+    """The reach of each department's topic, listed afresh: what an alert published now would reach.
+    A topic SNS will not list is left out (its reach unknown, not nobody), with a warning."""
+    listed = {}
+    for d in sorted(set(departments) & set(topics)):
+        try:
+            listed[d] = list_subscriptions(sns, topics[d].arn)
+        except AWS_ERRORS as err:
+            warnings.warn(f"whom the {d} topic reaches is not known: {err}", stacklevel=2)
     return listed_reach(sns, listed, topics, account, ledger or {})

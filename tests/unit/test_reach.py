@@ -2,9 +2,14 @@
 
 from dataclasses import replace
 
+import pytest
+from botocore.exceptions import ClientError
+
 from backlog_alerts.sync.plan import ADD, REMOVE, Change
-from backlog_alerts.sync.reach import listed_after, reach_of
+from backlog_alerts.sync.reach import listed_after, listed_reach, reach_of, topic_reach
+from backlog_alerts.sync.sms_account import SmsAccount
 from backlog_alerts.sync.subscriptions import PENDING, Existing
+from backlog_alerts.sync.topics import Topic
 
 ARN = "arn:aws:sns:us-east-1:123456789012:streets_notifications:1"
 SUBSCRIPTIONS = [
@@ -74,3 +79,27 @@ def test_the_sync_reach_is_its_listing_as_its_changes_left_it():
         ("sms", "+16195550142", False),
     ]
     assert listed_after(listed, [replace(c, result="") for c in outcome]) == listed  # a dry run
+
+
+class RefusingSns:
+    """An SNS that refuses the calls reach makes, as one without the permission would."""
+
+    def list_phone_numbers_opted_out(self, **_):
+        raise ClientError({"Error": {"Code": "AuthorizationError"}}, "ListPhoneNumbersOptedOut")
+
+    def get_paginator(self, _name):
+        raise ClientError({"Error": {"Code": "Throttling"}}, "ListSubscriptionsByTopic")
+
+
+TOPICS = {"streets": Topic("streets", "streets_notifications", ARN)}
+
+
+def test_reach_that_sns_will_not_tell_warns_and_stops_nothing():
+    listed = {
+        "streets": [Existing("sms", "+16195550101", f"{ARN}:a"), Existing("sms", "+16195550102", f"{ARN}:b")]
+    }
+    with pytest.warns(UserWarning, match="AuthorizationError.*all are counted as reached"):
+        reach = listed_reach(RefusingSns(), listed, TOPICS, SmsAccount(), {})
+    assert reach["streets"].people == 2
+    with pytest.warns(UserWarning, match="whom the streets topic reaches is not known.*Throttling"):
+        assert topic_reach(RefusingSns(), TOPICS, ["streets"]) == {}  # unknown, not nobody

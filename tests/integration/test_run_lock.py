@@ -43,7 +43,7 @@ def test_a_second_run_waits_for_the_first_to_finish(location):
         with run_lock(location) as held:
             held.claim("first")
             time.sleep(1.5)
-        released.set()
+            released.set()  # set while still held: set after, it raced the waiter taking the lock
 
     holder = threading.Thread(target=hold)
     holder.start()

@@ -266,3 +266,15 @@ def hand_built_run(run_id="20261128T110713.084847Z", status="succeeded", alerts=
         },
     }
     return {"manifest": manifest, "notebooks": {name: {"facts": f} for name, f in facts.items()}}
+
+
+# A coverage notice as the alert check records it: one condition new, one told before.
+COVERAGE_FACT = {
+    "conditions": [
+        {"kind": "unheard", "text": "streets: Pothole 163 > 100 (rule zebra_rule), published", "new": True},
+        {"kind": "opted_out", "text": "streets: +1******0199", "new": False},
+    ],
+    "action": "published",
+    "message_id": "ops-1",
+    "error": "",
+}

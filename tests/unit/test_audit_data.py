@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from helpers import CONTACTS_SHA, PARAMS_SHA, REPORT_SHA, hand_built_run
+from helpers import CONTACTS_SHA, COVERAGE_FACT, PARAMS_SHA, REPORT_SHA, hand_built_run
 from helpers import recorded_decision as decision
 
 from backlog_alerts.alerting.state import AlertState
@@ -125,18 +125,9 @@ def test_the_default_state_is_the_one_beside_the_run_folders_if_there(tmp_path):
 
 def test_the_coverage_notice_is_in_the_record_and_counted_in_the_csv_row():
     run = hand_built_run()
-    coverage = {
-        "conditions": [
-            {"kind": "unheard", "text": "streets: Pothole 163 > 100 (rule zebra_rule), ...", "new": True},
-            {"kind": "opted_out", "text": "streets: +1******0199", "new": False},
-        ],
-        "action": "published",
-        "message_id": "ops-1",
-        "error": "",
-    }
-    run["notebooks"]["03_alert_check"]["facts"]["coverage"] = coverage
+    run["notebooks"]["03_alert_check"]["facts"]["coverage"] = COVERAGE_FACT
     record = run_record(run)
-    assert record["coverage"] == coverage
+    assert record["coverage"] == COVERAGE_FACT
     _, (row,) = flatten([record])
     assert (row["coverage_action"], row["coverage_message_id"]) == ("published", "ops-1")
     assert (row["coverage_conditions"], row["coverage_new"]) == (2, 1)

@@ -1,19 +1,10 @@
 """A run's HTML page tells the auditor who was told what: the coverage notice and whom messages reached."""
 
-from helpers import hand_built_run, recorded_decision
+from helpers import COVERAGE_FACT, hand_built_run, recorded_decision
 
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.run_page import _coverage, _messages, sent_lines
 
-COVERAGE = {
-    "conditions": [
-        {"kind": "unheard", "text": "streets: Pothole 163 > 100 (rule zebra_rule), published", "new": True},
-        {"kind": "opted_out", "text": "streets: +1******0199", "new": False},
-    ],
-    "action": "published",
-    "message_id": "ops-1",
-    "error": "",
-}
 REACH = {
     "department": "streets",
     "people": 0,
@@ -39,7 +30,7 @@ def with_check_facts(folder, **facts):
 
 
 def test_the_coverage_notice_is_listed_with_what_was_told_now_and_before():
-    run = with_check_facts(hand_built_run(), coverage=COVERAGE)
+    run = with_check_facts(hand_built_run(), coverage=COVERAGE_FACT)
     page = _coverage(RecordedRun.of(run))
     assert "ops notice: published ops-1" in page
     assert "<strong>alert reaches nobody</strong> (told by this run): streets: Pothole 163" in page
@@ -50,7 +41,7 @@ def test_the_coverage_notice_is_listed_with_what_was_told_now_and_before():
 
 
 def test_a_dry_run_says_what_it_would_have_reached_and_told_and_why_nothing_went():
-    dry = {**COVERAGE, "action": "dry run: would notify the ops topic", "message_id": ""}
+    dry = {**COVERAGE_FACT, "action": "dry run: would notify the ops topic", "message_id": ""}
     alerts = [recorded_decision("zebra_rule", "streets", "publish")]
     run = with_check_facts(
         hand_built_run(alerts=alerts),

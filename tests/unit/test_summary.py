@@ -1,5 +1,7 @@
 """The closing lines of a run: what the directors would have read, laid out for a terminal or a log."""
 
+from helpers import COVERAGE_FACT
+
 from backlog_alerts.run.summary import _coverage_lines, _indented, _reached
 
 
@@ -16,17 +18,8 @@ def test_a_published_alert_names_what_its_topic_missed_and_the_coverage_lines_sh
     assert (
         _reached({"people": 2, "pending": [], "opted_out": []}) == ", reached 2 endpoints"
     )  # recorded before sandboxes
-    coverage = {
-        "conditions": [
-            {"kind": "opted_out", "text": "streets: +1******0199", "new": False},
-            {"kind": "unheard", "text": "streets: Pothole 163 > 100", "new": True},
-        ],
-        "action": "published",
-        "message_id": "ops-1",
-        "error": "",
-    }
-    assert _coverage_lines(coverage) == [
+    assert _coverage_lines(COVERAGE_FACT) == [
         "coverage: 1 new, 1 told before; ops notice published ops-1",
-        "  unheard: streets: Pothole 163 > 100",
+        "  unheard: streets: Pothole 163 > 100 (rule zebra_rule), published",
     ]
-    assert _coverage_lines(None) == [] and _coverage_lines(coverage | {"conditions": []}) == []
+    assert _coverage_lines(None) == [] and _coverage_lines(COVERAGE_FACT | {"conditions": []}) == []

@@ -31,8 +31,9 @@ def _indented(text: str) -> str:
     return "\n".join([first, *(f"    {line}" if line else "" for line in rest)])
 
 
-def _reached(reach: dict[str, Any] | None) -> str:
-    """ ", reached N" after a published alert; said loudly when N is 0: published, heard by nobody."""
+def _reached(reach: dict[str, Any] | None, verb: str = "reached") -> str:
+    """ ", reached N" after a published alert; said loudly when N is 0: published, heard by nobody.
+    A dry run's alert `would reach`."""
     if reach is None:
         return ""
     unverified = len(reach.get("unverified", []))
@@ -40,8 +41,8 @@ def _reached(reach: dict[str, Any] | None) -> str:
         f", {unverified} not verified)" if unverified else ")"
     )
     if not reach["people"]:
-        return f", REACHED NOBODY{missed}"
-    return f", reached {reach['people']} endpoints" + (
+        return f", {verb.upper()} NOBODY{missed}"
+    return f", {verb} {reach['people']} endpoints" + (
         missed if reach["pending"] or reach["opted_out"] or unverified else ""
     )
 
@@ -82,6 +83,14 @@ def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
         + _reached(recorded.reach.get(a["department"]))
         for a in sent
     ]
+    if recorded.check_dry_run:  # nothing went out: say what would have, and to whom
+        lines += [
+            f"  {a['rule']}: {a['service_name']} {a['count']} {a['comparison']} {a['threshold']} "
+            f"({a['severity']}) -> {a['department']}, would publish (dry run)"
+            + _reached(recorded.reach.get(a["department"]), "would reach")
+            for a in alerts
+            if a["action"] in ("publish", "resolved")
+        ]
     notice = recorded.report_notice
     if notice:
         lines.append(

@@ -61,3 +61,16 @@ def test_a_department_with_rules_and_nobody_in_the_contacts_file_is_unheard_and_
     assert notice["Subject"] == "[OPS] backlog-alerts: 1 alert(s) reach nobody"
     assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
     assert "trash" not in notice["Message"].split("\n\n")[0]  # Dana's confirmed email hears trash's alert
+
+
+def test_a_dry_run_says_whom_each_alert_would_reach_and_tells_ops_nothing(aws_endpoint, sns, sqs, tmp_path):
+    ops = subscribe_queue(sqs, sns, sns.create_topic(Name="backlog_alerts_ops")["TopicArn"], "ops-inbox")
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    params = params_file(tmp_path, output_dir=str(tmp_path / "out"), dry_run=True)
+    result = run_cli(["run", "--params", str(params)], env)  # the sync only plans: nobody is subscribed
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    (streets,) = [line for line in lines if "-> streets, would publish (dry run)" in line]
+    assert streets.endswith(", WOULD REACH NOBODY (0 pending, 0 opted out)")
+    assert "coverage: 2 new, 0 told before; ops notice dry run: would notify the ops topic" in lines
+    assert drain(sqs, ops) == []

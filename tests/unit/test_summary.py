@@ -15,6 +15,7 @@ def test_a_messages_later_lines_are_indented_and_its_blank_lines_stay_empty():
 def test_a_published_alert_names_what_its_topic_missed_and_the_coverage_lines_show_what_is_new():
     reach = {"people": 0, "pending": ["p*****@x.gov"], "opted_out": [], "unverified": ["+1******0142"]}
     assert _reached(reach) == ", REACHED NOBODY (1 pending, 0 opted out, 1 not verified)"
+    assert _reached(reach, "would reach").startswith(", WOULD REACH NOBODY (1 pending")  # a dry run
     assert (
         _reached({"people": 2, "pending": [], "opted_out": []}) == ", reached 2 endpoints"
     )  # recorded before sandboxes

@@ -23,7 +23,7 @@ from backlog_alerts.alerting.state import AlertState, RuleState, save_state
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.sync.pending import NOTICE_AFTER_HOURS, hours_pending, ledger_key
 from backlog_alerts.sync.reach import Reach
-from backlog_alerts.sync.sms_account import SmsAccount, spend_warning
+from backlog_alerts.sync.sms_account import SmsAccount, month_total, spend_warning
 from backlog_alerts.sync.topics import Topic
 
 UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND = "unheard", "opted_out", "pending", "unverified", "spend"
@@ -134,7 +134,10 @@ def spend(
     """This run's SMS measured against the monthly limit, told once a month per limit and level (over
     half of it, then over all of it)."""
     warning = spend_warning(account, texts, price_usd, dry_run=dry_run)
-    over = account.spend_limit_usd is not None and texts * price_usd > account.spend_limit_usd
+    over = (
+        account.spend_limit_usd is not None
+        and month_total(account, texts, price_usd) > account.spend_limit_usd
+    )
     key = f"{now:%Y-%m}@{account.spend_limit_usd}@{'over' if over else 'half'}"
     return [Condition(SPEND, key, warning)] if warning else []
 

@@ -1,14 +1,16 @@
 """The account's SMS settings that decide whether a text reaches anyone at all.
 
 A new account is in the SMS sandbox (only verified destination numbers receive) and has a monthly
-SMS spend limit of 1 USD: past it, SNS stops texting for the rest of the month. Each is read where
-the account allows; what cannot be read is said so, never guessed.
+SMS spend limit of 1 USD: past it, SNS stops texting for the rest of the month. What the month has
+spent so far is CloudWatch's `SMSMonthToDateSpentUSD`. Each is read where the account allows; what
+cannot be read is said so, never guessed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +26,7 @@ class SmsAccount:
     in_sandbox: bool | None = None
     verified: frozenset[str] = frozenset()  # destination numbers verified for the sandbox
     spend_limit_usd: float | None = None
+    spent_usd: float | None = None  # this month so far
     notes: tuple[str, ...] = ()
 
     def shown(self) -> dict[str, Any]:
@@ -32,6 +35,7 @@ class SmsAccount:
             "in_sandbox": self.in_sandbox,
             "verified_numbers": len(self.verified),
             "spend_limit_usd": self.spend_limit_usd,
+            "spent_this_month_usd": self.spent_usd,
             "notes": list(self.notes),
         }
 
@@ -43,11 +47,15 @@ def sms_account_of(
     sandbox: Mapping[str, Any] | None,
     sandbox_numbers: Iterable[Mapping[str, Any]],
     attributes: Mapping[str, Any] | None,
+    *,
+    spent: Mapping[str, Any] | None = None,
     notes: Iterable[str] = (),
 ) -> SmsAccount:
-    """The account from SNS's answers: GetSMSSandboxAccountStatus, the pages of
-    ListSMSSandboxPhoneNumbers, and GetSMSAttributes (None for a call that was not answered)."""
+    """The account from the answers to GetSMSSandboxAccountStatus, the pages of
+    ListSMSSandboxPhoneNumbers, GetSMSAttributes and CloudWatch's GetMetricStatistics on
+    SMSMonthToDateSpentUSD (None for a call that was not answered; no datapoint: nothing spent)."""
     limit = (attributes or {}).get("attributes", {}).get("MonthlySpendLimit")
+    points = None if spent is None else [p["Maximum"] for p in spent.get("Datapoints", [])]
     return SmsAccount(
         in_sandbox=None if sandbox is None else bool(sandbox["IsInSandbox"]),
         verified=frozenset(
@@ -57,6 +65,7 @@ def sms_account_of(
             if number.get("Status") == "Verified"
         ),
         spend_limit_usd=float(limit) if limit not in (None, "") else None,
+        spent_usd=None if points is None else max(points, default=0.0),
         notes=tuple(notes),
     )
 
@@ -95,26 +104,46 @@ def read_sms_account(
         token = page.get("NextToken")
         if not token:
             break
-    attributes = answer("get_sms_attributes", attributes=["MonthlySpendLimit"]) if ask_limit else None
-    if not ask_limit:
+    attributes = spent = None
+    if ask_limit:
+        attributes = answer("get_sms_attributes", attributes=["MonthlySpendLimit"])
+        now = datetime.now(UTC)
+        spent = answer(
+            "get_metric_statistics",
+            aws.client("cloudwatch", region),
+            Namespace="AWS/SNS",
+            MetricName="SMSMonthToDateSpentUSD",
+            StartTime=now.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+            EndTime=now + timedelta(minutes=5),
+            Period=86400,
+            Statistics=["Maximum"],
+        )
+    else:
         notes.append("spend limit not asked: nothing to text")
-    return sms_account_of(sandbox, pages, attributes, notes)
+    return sms_account_of(sandbox, pages, attributes, spent=spent, notes=notes)
+
+
+def month_total(account: SmsAccount, texts: int, price_usd: float) -> float:
+    """This month's SMS spend once this run's texts are paid for (the month so far counted as 0 when
+    not known)."""
+    return (account.spent_usd or 0.0) + texts * price_usd
 
 
 def spend_warning(account: SmsAccount, texts: int, price_usd: float, *, dry_run: bool = False) -> str:
-    """Why this run's SMS could pass the monthly limit, or "" when they cannot.
-
-    What the month already spent is a CloudWatch metric this tool does not read, so the run alone is
-    weighed against the limit, and one that would use more than half of it is told too.
-    """
+    """Why this run's SMS could pass the monthly limit, or "" when they cannot: told once the month's
+    spend with this run reaches half of the limit, so there is time to raise it."""
     limit = account.spend_limit_usd
-    cost = texts * price_usd
-    if limit is None or not texts or cost <= limit / 2:
+    cost, total = texts * price_usd, month_total(account, texts, price_usd)
+    if limit is None or not texts or total <= limit / 2:
         return ""
-    cost_word = "would cost" if dry_run else "cost"
+    so_far = (
+        "this month's spend so far not known"
+        if account.spent_usd is None
+        else f"{account.spent_usd:.2f} USD spent this month before it"
+    )
     return (
-        f"this run's {texts} SMS {cost_word} about {cost:.2f} USD at {price_usd} USD each, "
-        f"{cost / limit:.0%} of the account's monthly SMS spend limit of {limit:g} USD; past the limit "
-        "SNS stops texting until next month (raise it in the SNS console, Text messaging, or with "
-        "SetSMSAttributes)"
+        f"this run's {texts} SMS {'would cost' if dry_run else 'cost'} about {cost:.2f} USD at {price_usd} "
+        f"USD each ({so_far}): {total / limit:.0%} of the account's monthly SMS spend limit of {limit:g} "
+        "USD; past the limit SNS stops texting until next month (raise it in the SNS console, Text "
+        "messaging, or with SetSMSAttributes)"
     )

@@ -2,6 +2,7 @@
 run whose texts would use most of the monthly spend limit, told to ops once a month."""
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from helpers import clean_env, drain, params_file, run_cli, subscribe_queue
@@ -12,22 +13,32 @@ from backlog_alerts.sync.sms_account import read_sms_account
 pytestmark = pytest.mark.integration
 
 
-def test_the_spend_limit_is_read_and_a_sandbox_moto_lacks_is_unknown_at_once(aws_endpoint, sns):
+def spent_this_month(usd: float) -> None:
+    """What SNS reports to CloudWatch as the month's SMS spend so far."""
+    aws.client("cloudwatch", "us-east-1").put_metric_data(
+        Namespace="AWS/SNS",
+        MetricData=[{"MetricName": "SMSMonthToDateSpentUSD", "Value": usd, "Timestamp": datetime.now(UTC)}],
+    )
+
+
+def test_the_spend_limit_and_the_months_spend_are_read_and_a_sandbox_moto_lacks_is_unknown_at_once(
+    aws_endpoint, sns
+):
     sns.set_sms_attributes(attributes={"MonthlySpendLimit": "5"})
+    spent_this_month(0.5)
     started = time.monotonic()
     account = read_sms_account(aws.client("sns", "us-east-1"), "us-east-1", ask_sandbox=True)
     assert time.monotonic() - started < 2  # one attempt: botocore would retry moto's HTTP 500 for seconds
-    assert (account.in_sandbox, account.spend_limit_usd) == (None, 5.0)
+    assert (account.in_sandbox, account.spend_limit_usd, account.spent_usd) == (None, 5.0, 0.5)
     assert account.notes == ("get_sms_sandbox_account_status: ResponseParserError",)
     skipped = read_sms_account(aws.client("sns", "us-east-1"), "us-east-1", ask_sandbox=False)
     assert skipped.notes == ("sandbox status not asked: the emulator does not implement it",)
 
 
-def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_month(
-    aws_endpoint, sns, sqs, tmp_path
-):
+def test_the_months_sms_spend_is_told_at_half_the_limit_and_again_past_it(aws_endpoint, sns, sqs, tmp_path):
     ops = subscribe_queue(sqs, sns, sns.create_topic(Name="backlog_alerts_ops")["TopicArn"], "ops-inbox")
-    sns.set_sms_attributes(attributes={"MonthlySpendLimit": "0.08"})
+    sns.set_sms_attributes(attributes={"MonthlySpendLimit": "0.1"})
+    spent_this_month(0.02)
     env = emulator.emulator_environ(aws_endpoint, clean_env())
     params = params_file(tmp_path, output_dir=str(tmp_path / "out"), sms_price_usd=0.01)
     first = run_cli(["run", "--params", str(params)], env)  # the demo: 5 numbers texted, 0.05 USD
@@ -35,14 +46,19 @@ def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_mont
     (notice,) = drain(sqs, ops)
     assert notice["Subject"] == "[OPS] backlog-alerts: SMS spend near the limit"
     assert (
-        "this run's 5 SMS cost about 0.05 USD at 0.01 USD each, 62% of the account's monthly "
-        in (notice["Message"])
-    )
+        "this run's 5 SMS cost about 0.05 USD at 0.01 USD each (0.02 USD spent this month before it): 70% "
+        "of the account's monthly SMS spend limit of 0.1 USD"
+    ) in notice["Message"]
 
+    spent_this_month(0.07)  # as SNS reports it after those texts
     params = params_file(tmp_path, output_dir=str(tmp_path / "out"), report_period="2019-03")
-    second = run_cli(["run", "--params", str(params)], env)  # a new period: texted again, the same month
+    second = run_cli(["run", "--params", str(params)], env)  # a new period: texted again, past the limit
     assert second.returncode == 0, second.stderr
-    assert "2 message(s) published" in second.stdout and drain(sqs, ops) == []
+    (notice,) = drain(sqs, ops)
+    assert "(0.07 USD spent this month before it): 120% of" in notice["Message"]
+    later = params_file(tmp_path, output_dir=str(tmp_path / "out"), report_period="2019-04")
+    third = run_cli(["run", "--params", str(later)], env)
+    assert third.returncode == 0 and drain(sqs, ops) == []  # past the limit already told this month
 
 
 def test_a_department_with_rules_and_nobody_in_the_contacts_file_is_unheard_and_ops_hear_it(

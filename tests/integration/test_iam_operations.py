@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 # botocore operation -> the IAM action that authorizes it, where the names differ.
 S3_ACTIONS = {"ListObjectsV2": "ListBucket", "HeadObject": "GetObject", "DeleteObjects": "DeleteObject"}
+CLOUDWATCH_OPERATIONS = {"GetMetricStatistics"}
 S3_OPERATIONS = {"GetObject", "PutObject", "HeadObject", "ListObjectsV2", "DeleteObject", "DeleteObjects"}
 CONTACTS = """Name,Email,Phone,Department,Alerts
 Dana Whitfield,dana.whitfield@example.gov,+16195550101,trash,all
@@ -66,7 +67,13 @@ def test_a_full_run_calls_exactly_the_operations_the_policy_allows(aws_endpoint,
 
     called = set()
     for call in read_log(str(log)):
-        service = "s3" if call["operation"] in S3_OPERATIONS else "sns"
+        service = (
+            "s3"
+            if call["operation"] in S3_OPERATIONS
+            else "cloudwatch"
+            if call["operation"] in CLOUDWATCH_OPERATIONS
+            else "sns"
+        )
         called.add(f"{service}:{S3_ACTIONS.get(call['operation'], call['operation'])}")
     # Asking about one number at a time replaces the opt-out list when the topics published to hold a
     # single SMS number (tests/integration/test_recipients.py counts both); these topics hold several.

@@ -19,6 +19,7 @@ def test_the_policy_names_resources_except_for_actions_iam_cannot_scope():
         "sns:GetSMSSandboxAccountStatus",  # the account's SMS sandbox and spend limit
         "sns:ListSMSSandboxPhoneNumbers",
         "sns:GetSMSAttributes",
+        "cloudwatch:GetMetricStatistics",  # the month's SMS spend so far (SMSMonthToDateSpentUSD)
     }
     for statement in iam_policy()["Statement"]:
         if statement["Resource"] == "*":

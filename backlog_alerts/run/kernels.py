@@ -82,15 +82,17 @@ def imports_of(notebook: nbformat.NotebookNode) -> str:
 class Kernel:
     """One notebook's kernel, its connection file and sockets in a folder removed when it stops."""
 
+    manager: QuietKernelManager
+
     def __init__(self, notebook: Path, env: dict[str, str], stderr_line: Callable[[str], None] | None = None):
         document = nbformat.read(str(notebook), as_version=4)
         self._runtime = tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-")
-        self.manager = QuietKernelManager(
-            kernel_name=document.metadata.get("kernelspec", {}).get("name", "python3"),
-            connection_file=os.path.join(self._runtime, "kernel.json"),
-        )
-        self.manager.transport, self.manager.ip = listen_on(self._runtime)
-        try:
+        try:  # from here an interruption (SIGTERM while the run starts) removes the folder too
+            self.manager = QuietKernelManager(
+                kernel_name=document.metadata.get("kernelspec", {}).get("name", "python3"),
+                connection_file=os.path.join(self._runtime, "kernel.json"),
+            )
+            self.manager.transport, self.manager.ip = listen_on(self._runtime)
             self.manager.start_kernel(
                 env={**env, "JUPYTER_RUNTIME_DIR": self._runtime, WARM_UP: imports_of(document)},
                 cwd=str(notebook.parent),  # as in Jupyter and nbval: relative paths from the notebooks folder
@@ -108,10 +110,12 @@ class Kernel:
     def stop(self) -> None:
         """Killed, not asked to shut down (which takes a kernel 0.3 s): its notebook is over, or must be
         (a timeout, an interruption), and papermill has saved the executed copy either way."""
-        with suppress(RuntimeError):  # already gone
-            if self.manager.has_kernel:
-                self.manager.shutdown_kernel(now=True)
-        self.manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
+        manager = getattr(self, "manager", None)  # none when interrupted before it was made
+        if manager is not None:
+            with suppress(RuntimeError):  # already gone
+                if manager.has_kernel:
+                    manager.shutdown_kernel(now=True)
+            manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
         shutil.rmtree(self._runtime, ignore_errors=True)
 
 

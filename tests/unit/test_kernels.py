@@ -2,10 +2,14 @@
 
 import os
 import subprocess
+import tempfile
 
+import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from backlog_alerts.errors import Interrupted
+from backlog_alerts.run import kernels
 from backlog_alerts.run.kernels import (
     MAX_SOCKET_PATH,
     RUNTIME_PREFIX,
@@ -51,3 +55,19 @@ def test_only_the_kernel_folders_of_runners_that_are_gone_are_stale(tmp_path):
         (folder / "kernel.json").write_text("{}")
     assert remove_stale_runtimes(str(tmp_path)) == [stale]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ours.name, unrelated.name])
+
+
+@pytest.mark.parametrize("when", ["making its manager", "starting its process"])
+def test_a_kernel_interrupted_while_it_starts_leaves_no_folder(when, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(notebook))
+
+    def interrupted(*_args, **_kwargs):
+        raise Interrupted("signal 15")
+
+    target = "__init__" if when == "making its manager" else "start_kernel"
+    monkeypatch.setattr(kernels.QuietKernelManager, target, interrupted)
+    with pytest.raises(Interrupted):
+        kernels.Kernel(notebook, {})
+    assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]

@@ -22,6 +22,7 @@ from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.rules import SEVERITIES
 from backlog_alerts.alerting.state import AlertState, RuleState, save_state
 from backlog_alerts.errors import EXIT_NOTEBOOK_FAILED, BacklogAlertsError
+from backlog_alerts.io import aws
 from backlog_alerts.sync.topics import Topic
 
 
@@ -106,8 +107,7 @@ def publish_and_record(
         try:
             message_id = publish(sns, topics[message.department].arn, message)
         except (ClientError, BotoCoreError) as err:  # the others still go; the state says this did not
-            code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
-            failed.update((d.rule, f"not sent: {code or err}") for d in message.decisions)
+            failed.update((d.rule, f"not sent: {aws.error_code(err) or err}") for d in message.decisions)
             continue
         sent.update(mark_sent(state, message, message_id, run_id=run_id))
         save_state(state_uri, state, region)

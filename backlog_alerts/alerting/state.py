@@ -150,7 +150,7 @@ def check_state_location(uri: str, region: str | None = None, *, write: bool = T
                 **condition,
             )
         except ClientError as err:  # a failed condition means we could write: someone just did
-            if storage.error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            if aws.error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise StateError(f"{uri}: cannot write alert state: {err}") from err
     return state
 

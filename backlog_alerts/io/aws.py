@@ -14,6 +14,8 @@ import boto3
 import botocore.loaders
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from backlog_alerts.errors import BacklogAlertsError
 
@@ -23,6 +25,15 @@ TARGETS = get_args(Target)
 
 class TargetError(BacklogAlertsError, RuntimeError):
     """Raised when a notebook is asked to run somewhere it must not (e.g. local demo on real AWS)."""
+
+
+# A call that failed after botocore's retries: an AWS error, no answer at all, or an unreadable one.
+CALL_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
+
+
+def error_code(err: BaseException) -> str:
+    """The code AWS answered with (`NoSuchKey`, `Throttling`), or "" for a failure without one."""
+    return str(err.response.get("Error", {}).get("Code", "")) if isinstance(err, ClientError) else ""
 
 
 def check_target(target: str) -> str:

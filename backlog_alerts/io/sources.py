@@ -68,7 +68,7 @@ def s3_read_error(uri: str, err: ClientError) -> SourceError:
         return SourceMissing(
             f"{uri}: cannot read: no such {absent}" + (f" {bucket!r}" if absent == "bucket" else "")
         )
-    return SourceError(f"{uri}: cannot read: {storage.error_code(err) or err}")
+    return SourceError(f"{uri}: cannot read: {aws.error_code(err) or err}")
 
 
 def read_source(uri: str, region: str | None = None) -> Source:

@@ -34,16 +34,12 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
-def error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
 def missing(err: ClientError) -> str:
     """What an S3 error says is absent: "object", "bucket", or "" when it is another failure.
 
     Callers decide what absence means: a report not there yet, or a misconfigured state bucket.
     """
-    code = error_code(err)
+    code = aws.error_code(err)
     return "object" if code in ("NoSuchKey", "404") else "bucket" if code == "NoSuchBucket" else ""
 
 

@@ -12,10 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
-
 from backlog_alerts.errors import EXIT_NOTEBOOK_FAILED, BacklogAlertsError
+from backlog_alerts.io import aws
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.sync.contacts import ContactsFile, Problem
 from backlog_alerts.sync.subscriptions import (
@@ -232,9 +230,8 @@ def _apply_one(sns: Any, change: Change) -> Change:
             return replace(change, result="updated")
         sns.unsubscribe(SubscriptionArn=change.subscription_arn)
         return replace(change, result="removed")
-    except (ClientError, BotoCoreError, ResponseParserError) as err:  # recorded; the next run retries it
-        code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
-        return replace(change, result=f"failed: {code or err}")
+    except aws.CALL_ERRORS as err:  # recorded; the next run retries it
+        return replace(change, result=f"failed: {aws.error_code(err) or err}")
 
 
 def apply_plan(sns: Any, plan: list[Change], workers: int = 8) -> list[Change]:

@@ -13,17 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
-
+from backlog_alerts.io import aws
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.sync.pending import pending_since
 from backlog_alerts.sync.plan import Change
 from backlog_alerts.sync.sms_account import UNKNOWN_ACCOUNT, SmsAccount
 from backlog_alerts.sync.subscriptions import PENDING, Existing, list_subscriptions
 from backlog_alerts.sync.topics import Topic
-
-AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 
 
 @dataclass(frozen=True)
@@ -152,7 +148,7 @@ def listed_reach(
     numbers = [s.endpoint for subs in listed.values() for s in subs if s.protocol == "sms"]
     try:
         stopped = opted_out_numbers(sns, numbers)
-    except AWS_ERRORS as err:  # reach informs; it must not stop a sync that is done or an alert due
+    except aws.CALL_ERRORS as err:  # reach informs; it must not stop a sync that is done or an alert due
         warnings.warn(
             f"which numbers opted out is not known ({err}): all are counted as reached", stacklevel=2
         )
@@ -182,6 +178,6 @@ def topic_reach(
     for d in sorted(set(departments) & set(topics)):
         try:
             listed[d] = list_subscriptions(sns, topics[d].arn)
-        except AWS_ERRORS as err:
+        except aws.CALL_ERRORS as err:
             warnings.warn(f"whom the {d} topic reaches is not known: {err}", stacklevel=2)
     return listed_reach(sns, listed, topics, account, ledger or {})

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
-
 from backlog_alerts.io import aws
 
 
@@ -85,9 +82,8 @@ def read_sms_account(
     def answer(call: str, client: Any = sns, **kwargs: Any) -> dict[str, Any] | None:
         try:
             response: dict[str, Any] = getattr(client, call)(**kwargs)
-        except (ClientError, BotoCoreError, ResponseParserError) as err:
-            code = err.response["Error"].get("Code", "") if isinstance(err, ClientError) else ""
-            notes.append(f"{call}: {code or type(err).__name__}")
+        except aws.CALL_ERRORS as err:
+            notes.append(f"{call}: {aws.error_code(err) or type(err).__name__}")
             return None
         return response
 

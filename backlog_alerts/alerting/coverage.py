@@ -21,7 +21,7 @@ from backlog_alerts.alerting.evaluation import PUBLISH, SUPPRESSED, Decision
 from backlog_alerts.alerting.ops import publish_ops_notice
 from backlog_alerts.alerting.state import AlertState, RuleState, save_state
 from backlog_alerts.masking import mask_endpoint
-from backlog_alerts.sync.pending import NOTICE_AFTER_HOURS, hours_pending, ledger_key
+from backlog_alerts.sync.pending import FIRST_SEEN, NOTICE_AFTER_HOURS, hours_pending, ledger_key
 from backlog_alerts.sync.reach import Reach
 from backlog_alerts.sync.sms_account import SmsAccount, month_total, spend_warning
 from backlog_alerts.sync.topics import Topic
@@ -119,12 +119,12 @@ def reach_conditions(
             hours = hours_pending(since, now)
             if hours is None or hours < NOTICE_AFTER_HOURS:
                 continue
-            how = ledger.get(ledger_key(topics[dept].arn, email), {}).get("how", "")
-            at_least = "at least " if how == "first seen" else ""
+            key = ledger_key(topics[dept].arn, email)
+            at_least = "at least " if ledger.get(key, {}).get("how") == FIRST_SEEN else ""
             shown = (
                 f"{dept}: {mask_endpoint('email', email)}, pending {at_least}{hours:.0f} h (since {since})"
             )
-            found.append(Condition(PENDING, f"{ledger_key(topics[dept].arn, email)}@{since}", shown))
+            found.append(Condition(PENDING, f"{key}@{since}", shown))
     return found
 
 

@@ -6,11 +6,11 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from backlog_alerts.alerting.state import StateError, load_state
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD, BacklogAlertsError
 from backlog_alerts.io import aws
+from backlog_alerts.masking import mask_email
 from backlog_alerts.run.plan import plan_run
 from backlog_alerts.sync.pending import hours_pending
 from backlog_alerts.sync.reach import Reach, topic_reach
@@ -43,13 +43,13 @@ def department_reach(params_path: str | Path) -> tuple[list[Reach], set[str], Sm
     return [reach[dept] for dept in params.departments], with_rules, account
 
 
-def _pending(shown: dict[str, Any], now: datetime) -> list[str]:
-    """Each pending email with how long it has waited, where the sync recorded it."""
+def _pending(reach: Reach, now: datetime) -> list[str]:
+    """Each pending email (masked) with how long it has waited, where the sync recorded it."""
     return [
-        f"{email} ({hours:.0f} h)"
+        f"{mask_email(email)} ({hours:.0f} h)"
         if (hours := hours_pending(since, now)) is not None
-        else f"{email} (age unknown)"
-        for email, since in zip(shown["pending"], shown["pending_since"], strict=True)
+        else f"{mask_email(email)} (age unknown)"
+        for email, since in reach.pending_with_since()
     ]
 
 
@@ -69,7 +69,7 @@ def show_recipients(params_path: str | Path, say: Callable[[str], None]) -> int:
     now = datetime.now(UTC)
     unheard = []
     for reach in reaches:
-        shown = reach.masked() | {"pending": _pending(reach.masked(), now)}
+        shown = reach.masked() | {"pending": _pending(reach, now)}
         rules = "" if reach.department in with_rules else " (no rules)"
         say(f"{reach.department}{rules}: {reach.people} reachable endpoints")
         for label in ("reached", "pending", "opted_out", "unverified", "unmanaged"):

@@ -55,11 +55,12 @@ test-airflow: $(AIRFLOW_VENV)/.installed
 soak: $(VENV)/.installed-test
 	$(BIN)/python tests/faults/soak.py --trials 20
 
-## lint: ruff's checks and its formatting over the whole repository, and mypy over the package
+## lint: ruff's checks and formatting over the whole repository, mypy and the import layers of the package
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## lab: JupyterLab on notebooks/, with the emulator started and seeded
 lab: $(VENV)/.installed

@@ -73,9 +73,12 @@ class Backlog:
         }
 
 
-def _open_stream(uri: str, region: str | None) -> tuple[Any, dict[str, str]]:
+def _open_stream(uri: str, region: str | None, pin: Any = None) -> tuple[Any, dict[str, str]]:
     """A readable stream and what identifies the file's version without reading it twice: the ETag on
-    S3, size and modification time locally. (SHA-256 of a GB-sized export would cost more than the count.)"""
+    S3, size and modification time locally. (SHA-256 of a GB-sized export would cost more than the count.)
+    With the run's pin, the copy its pre-run check made (fingerprinted then)."""
+    if pin is not None and pin.copy:
+        return pa.OSFile(pin.copy), {"etag": pin.etag, "sha256": pin.sha256}
     path = local_path(uri)
     if path is not None:
         try:
@@ -85,22 +88,10 @@ def _open_stream(uri: str, region: str | None) -> tuple[Any, dict[str, str]]:
             raise SourceMissing(f"{uri}: cannot read: no such file") from err
         except OSError as err:
             raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
-    from botocore.exceptions import BotoCoreError, ClientError  # only remote files need boto3 and pandas
+    from backlog_alerts.io.sources import open_binary  # only remote files need boto3 and pandas
 
-    from backlog_alerts.io import aws, storage
-    from backlog_alerts.io.sources import read_source, s3_read_error
-
-    if storage.is_s3(uri):
-        bucket, key = storage.split_s3_uri(uri)
-        try:
-            obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
-            return pa.PythonFile(obj["Body"], mode="r"), {"etag": obj.get("ETag", "").strip('"')}
-        except ClientError as err:
-            raise s3_read_error(uri, err) from err
-        except BotoCoreError as err:
-            raise SourceError(f"{uri}: cannot read: {err}") from err
-    source = read_source(uri, region)
-    return pa.BufferReader(source.text.encode("utf-8")), {"etag": source.etag, "sha256": source.sha256}
+    stream, etag = open_binary(uri, region)
+    return pa.PythonFile(stream, mode="r"), {"etag": etag}
 
 
 def _blank_to_null(values: pa.Array) -> Any:
@@ -108,7 +99,7 @@ def _blank_to_null(values: pa.Array) -> Any:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
-def open_backlog(uri: str, settings: RequestSettings, region: str | None = None) -> Backlog:
+def open_backlog(uri: str, settings: RequestSettings, region: str | None = None, pin: Any = None) -> Backlog:
     """Count open records per service: status not closed, old enough, not a duplicate child.
 
     Only the needed columns are kept; service and status come dictionary-encoded, so trimming and
@@ -119,7 +110,7 @@ def open_backlog(uri: str, settings: RequestSettings, region: str | None = None)
     columns = [*coded, *([settings.age_column] if settings.min_age_days else [])]
     columns += [] if settings.include_duplicates else [settings.parent_column]
     closed = pa.array(sorted({s.strip().casefold() for s in settings.closed_statuses}), pa.string())
-    stream, version = _open_stream(uri, region)
+    stream, version = _open_stream(uri, region, pin)
     backlog = Backlog(version=version)
     try:
         reader = pacsv.read_csv(

@@ -1,7 +1,7 @@
 """What-if over past reports: which alerts a rule set would have sent, period by period.
 
-The replay uses the alert check's own code (evaluate, plan_actions, build_messages, mark_sent,
-settle) on a fresh in-memory state, so a backtest answers exactly as the scheduled job would have,
+The replay uses the alert check's own code (evaluate, plan_actions, build_messages, mark_sent) on a
+fresh in-memory state, so a backtest answers exactly as the scheduled job would have,
 yet it never publishes and never touches the real alert state.
 """
 
@@ -17,14 +17,16 @@ from typing import Any
 from backlog_alerts.alerting.backlog import RequestSettings
 from backlog_alerts.alerting.evaluation import Decision, Mute, evaluate, plan_actions
 from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
-from backlog_alerts.alerting.publish import build_messages, mark_sent, settle
-from backlog_alerts.alerting.report import load_report, report_period
+from backlog_alerts.alerting.period import decide_period
+from backlog_alerts.alerting.publish import build_messages, mark_sent
+from backlog_alerts.alerting.report import load_report
 from backlog_alerts.alerting.rules import Rule
-from backlog_alerts.alerting.state import AlertState
-from backlog_alerts.io import aws, storage
-from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.io import storage
 from backlog_alerts.io.sources import SourceError
+from backlog_alerts.state.document import AlertState
+from backlog_alerts.state.ledger import note_checked
 from backlog_alerts.sync.contacts import Contact
+from backlog_alerts.sync.topics import topic_name
 
 SENT = ("publish", "resolved")
 
@@ -37,18 +39,9 @@ class PastReport:
 
 def list_reports(prefix: str, region: str | None = None) -> list[PastReport]:
     """Every CSV under `prefix` (s3://bucket/2019/ or a local folder), oldest period first."""
-    if storage.is_s3(prefix):
-        bucket, key = storage.split_s3_uri(prefix)
-        pages = aws.client("s3", region).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
-        uris = [f"s3://{bucket}/{o['Key']}" for page in pages for o in page.get("Contents", [])]
-    else:
-        folder = resolve_local(prefix)
-        if not folder.is_dir():
-            raise SourceError(f"{prefix}: not a folder of reports")
-        uris = [str(p) for p in folder.rglob("*.csv")]
     reports: dict[str, PastReport] = {}
-    for uri in sorted(u for u in uris if u.endswith(".csv")):
-        period = report_period(uri)
+    for uri in storage.files_under(prefix, ".csv", region):
+        period = decide_period(uri)
         if not period:
             raise SourceError(f"{uri}: no period in its name (e.g. 2019/feb/final_report.csv)")
         if period in reports:
@@ -89,6 +82,7 @@ def replay(
 ) -> Replay:
     """Run the alert check over each report in order, on a fresh state that only this replay sees."""
     state, result = AlertState(), Replay()
+    topics = {d: topic_name(d) for d in departments}  # each department's topic, by name: never published to
     for past in reports:
         report = load_report(
             past.uri,
@@ -102,6 +96,7 @@ def replay(
         planned = plan_actions(
             evaluated,
             state,
+            topics,
             notify_resolved=notify_resolved,
             mutes=mutes or [],
             today=_period_end(past.period),
@@ -114,14 +109,12 @@ def replay(
             period=past.period,
             run_id="backtest",
         )
-        sent: dict[str, str] = {}
         for number, message in enumerate(messages, start=1):
-            message_id = f"backtest-{past.period}-{number}"
-            sent.update(mark_sent(state, message, message_id, run_id="backtest"))
+            mark_sent(state, message, f"backtest-{past.period}-{number}", run_id="backtest")
             result.messages.append(
                 {"period": past.period, "department": message.department, "severity": message.severity}
             )
-        settle(state, planned, sent, {}, run_id="backtest")
+        note_checked(state, past.period)
         result.decisions += [_row(past.period, d) for d in planned]
         result.counts[past.period] = {d.service_name: d.count for d in evaluated}
     return result

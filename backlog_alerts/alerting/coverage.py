@@ -9,6 +9,7 @@ is told again.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.alerting.evaluation import PUBLISH, SUPPRESSED, Decision
 from backlog_alerts.alerting.ops import publish_ops_notice
-from backlog_alerts.alerting.state import AlertState, RuleState, save_state
 from backlog_alerts.masking import mask_endpoint
+from backlog_alerts.state.document import AlertState
+from backlog_alerts.state.store import StateStore
 from backlog_alerts.sync.pending import FIRST_SEEN, NOTICE_AFTER_HOURS, hours_pending, ledger_key
 from backlog_alerts.sync.reach import Reach
 from backlog_alerts.sync.sms_account import SmsAccount, month_total, spend_warning
@@ -28,6 +30,17 @@ from backlog_alerts.sync.topics import Topic
 
 UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND = "unheard", "opted_out", "pending", "unverified", "spend"
 KINDS = (UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND)
+
+
+def unheard_advice(params_hint: str) -> str:
+    """What to do about an alert nobody heard: it is not sent again for its period on its own."""
+    return (
+        "An alert is sent once per report period, so it is not sent again when someone can hear it: pass "
+        "it on, or forget it and run again to resend it: backlog-alerts state forget "
+        f"{params_hint} --period <period> --department <department> --service '<service>'"
+    )
+
+
 HEADINGS = {
     UNHEARD: "Firing alerts that reach nobody (published all the same; the department's topic has no "
     "confirmed email and no SMS number that receives):",
@@ -46,8 +59,7 @@ SUBJECTS = {
     SPEND: "SMS spend near the limit",
 }
 ADVICE = {
-    UNHEARD: "An alert is sent once per report period, so it is not sent again when someone can hear it: "
-    "pass it on, or remove the rule from `rules` in the alert state (state_uri) and run again to resend it.",
+    UNHEARD: unheard_advice("--params <params file>"),
     OPTED_OUT: "With the director's consent, a number can be opted back in, once every 30 days: "
     "aws sns opt-in-phone-number --phone-number <number> (SNS OptInPhoneNumber). The numbers are masked "
     "here; the contacts file has them in full (match the last four digits).",
@@ -70,11 +82,9 @@ def _hashed(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def unheard(
-    alerts: Iterable[Decision], reach: Mapping[str, Reach], rules: Mapping[str, RuleState], *, dry_run: bool
-) -> list[Condition]:
+def unheard(alerts: Iterable[Decision], reach: Mapping[str, Reach], *, dry_run: bool) -> list[Condition]:
     """Firing alerts, sent now or before for this report, whose department's topic reaches nobody:
-    once per rule and report period."""
+    once per topic, service and report period."""
     found = []
     for a in alerts:
         missed = reach.get(a.department)
@@ -82,21 +92,20 @@ def unheard(
             continue
         if a.action == PUBLISH and not (a.message_id or dry_run):
             continue  # not sent at all: the run fails and says so
-        before = rules.get(a.rule, RuleState())
         when = (
             "would be published (dry run)"
             if dry_run and a.action == PUBLISH
             else f"published by this run, MessageId {a.message_id}"
             if a.action == PUBLISH
-            else f"sent {before.sent_at}, MessageId {before.message_id}"
+            else f"sent {a.previous_sent_at}, MessageId {a.previous_message_id}"
         )
         found.append(
             Condition(
                 UNHEARD,
-                f"{a.rule}@{a.report_key}",
-                f"{a.department}: {a.service_name} {a.count} {a.comparison} {a.threshold} (rule {a.rule}), "
-                f"{when}; {len(missed.pending)} pending, {len(missed.opted_out)} opted out, "
-                f"{len(missed.unverified)} not verified",
+                f"{a.department}:{a.service_name}@{a.period}",
+                f"{a.department}: {a.service_name} {a.count} {a.comparison} {a.threshold} (rule {a.rule}, "
+                f"period {a.period}), {when}; {len(missed.pending)} pending, {len(missed.opted_out)} "
+                f"opted out, {len(missed.unverified)} not verified",
             )
         )
     return found
@@ -156,7 +165,7 @@ def conditions_of(
 ) -> list[Condition]:
     """Every condition that holds after this run's alerts, told before or not."""
     return [
-        *unheard(alerts, reach, state.rules, dry_run=dry_run),
+        *unheard(alerts, reach, dry_run=dry_run),
         *reach_conditions(reach, topics, state.subscribed, now),
         *spend(account, texts, sms_price_usd, now, dry_run=dry_run),
     ]
@@ -191,7 +200,9 @@ def remember(state: AlertState, conditions: Iterable[Condition], told: str, now:
             state.notices.pop(f"coverage_{kind}", None)
 
 
-def notice_text(conditions: list[Condition], run_id: str) -> tuple[str, str]:
+def notice_text(
+    conditions: list[Condition], run_id: str, advice: Mapping[str, str] = ADVICE
+) -> tuple[str, str]:
     """Subject and message of the notice: a section per kind, each with what to do about it."""
     counts = {kind: sum(c.kind == kind for c in conditions) for kind in KINDS}
     subject = "[OPS] backlog-alerts: " + ", ".join(
@@ -201,7 +212,7 @@ def notice_text(conditions: list[Condition], run_id: str) -> tuple[str, str]:
     for kind in KINDS:
         lines = [f"  - {c.text}" for c in conditions if c.kind == kind]
         if lines:
-            sections.append("\n".join([HEADINGS[kind], *lines, *([ADVICE[kind]] if kind in ADVICE else [])]))
+            sections.append("\n".join([HEADINGS[kind], *lines, *([advice[kind]] if kind in advice else [])]))
     footer = (
         f"Run {run_id}. Each condition is told once while it lasts; "
         "`backlog-alerts recipients` shows everyone."
@@ -212,18 +223,17 @@ def notice_text(conditions: list[Condition], run_id: str) -> tuple[str, str]:
 def send_coverage_notice(
     sns: Any,
     ops_topic: Topic | None,
-    state: AlertState,
+    store: StateStore,
     conditions: list[Condition],
     *,
-    state_uri: str,
     run_id: str,
     dry_run: bool,
     now: datetime,
-    region: str | None = None,
+    advice: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One notice with the conditions not told before, then the state saved; what happened, for the
     trail. A notice SNS refuses leaves the state as it was, so the next run tells it."""
-    new = untold(conditions, state)
+    new = untold(conditions, store.state)
     shown = [{"kind": c.kind, "text": c.text, "new": c in new} for c in conditions]  # keys stay in the state
     record: dict[str, Any] = {"conditions": shown, "message_id": "", "error": ""}
     if dry_run or ops_topic is None:
@@ -231,11 +241,14 @@ def send_coverage_notice(
         return record | {"action": told if new else "nothing new"}
     if new:
         try:
-            record["message_id"] = publish_ops_notice(sns, ops_topic.arn, *notice_text(new, run_id))
+            record["message_id"] = publish_ops_notice(
+                sns, ops_topic.arn, *notice_text(new, run_id, {**ADVICE, **(advice or {})})
+            )
         except (ClientError, BotoCoreError) as err:  # the state stays as it was: the next run tells it
             return record | {"action": "not sent", "error": f"not sent: {err}"}
-    before = {k: v for k, v in state.notices.items() if k.startswith("coverage_")}
-    remember(state, conditions, record["message_id"], now)
-    if {k: v for k, v in state.notices.items() if k.startswith("coverage_")} != before:
-        save_state(state_uri, state, region)
+    told_before = {k: v for k, v in store.state.notices.items() if k.startswith("coverage_")}
+    after = copy.deepcopy(store.state)
+    remember(after, conditions, record["message_id"], now)
+    if {k: v for k, v in after.notices.items() if k.startswith("coverage_")} != told_before:
+        store.update(lambda state: remember(state, conditions, record["message_id"], now))
     return record | {"action": "published" if new else "nothing new"}

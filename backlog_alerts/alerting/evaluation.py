@@ -1,6 +1,13 @@
-"""From counts to decisions: which rules fire, which tier wins, and what to do given the alert state.
+"""From counts to decisions: which rules fire, which tier goes out, and what the topic already heard.
 
-All of this is pure (no AWS, no clock), so every transition is unit-tested as a table of cases.
+All of this is pure (no AWS, no clock), so every transition is unit-tested as a table of cases and as
+properties over sequences of reports.
+
+An alert is what a director hears: (topic, service, tier, report period). Rule names, thresholds and
+params files are not part of it, so renaming or retuning a rule sends nothing new, and a service moved
+to another department is news to that department's topic. Per service and topic, mutes come first (a
+mute silences only the rules it names), then the highest tier that fires and is not muted goes out,
+unless the topic already heard that tier, or a higher one, of that service in this period.
 """
 
 from __future__ import annotations
@@ -11,9 +18,11 @@ from datetime import date
 from typing import Any
 
 from backlog_alerts.alerting.report import count_for
-from backlog_alerts.alerting.rules import Rule
-from backlog_alerts.alerting.state import AlertState, RuleState
+from backlog_alerts.alerting.rules import SEVERITIES, Rule
 from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.state.document import RESOLVED as RESOLVED_TIER
+from backlog_alerts.state.document import UNDATED, AlertState
+from backlog_alerts.state.ledger import covering, heard_in, highest_alert, previous_period, rank
 
 # What a decision leads to. Only PUBLISH and RESOLVED send anything.
 PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (
@@ -34,15 +43,21 @@ class MuteError(BacklogAlertsError, ValueError):
 
 @dataclass(frozen=True)
 class Mute:
-    """Hold back a department's or a rule's alerts until `until` (inclusive), for a stated reason."""
+    """Hold back, until `until` (inclusive), one rule's alerts, or a department's (of one severity, if
+    given), for a stated reason. It silences only what it names."""
 
     until: date
     reason: str
     department: str = ""
     rule: str = ""
+    severity: str = ""
 
     def covers(self, decision: Decision, today: date) -> bool:
-        return today <= self.until and (decision.department == self.department or decision.rule == self.rule)
+        if today > self.until:
+            return False
+        if self.rule:
+            return decision.rule == self.rule
+        return decision.department == self.department and self.severity in ("", decision.severity)
 
 
 @dataclass(frozen=True)
@@ -57,23 +72,30 @@ class Decision:
     threshold: int
     count: int | None
     fired: bool
-    state_before: str = "ok"
-    state_after: str = "ok"
     action: str = QUIET
     note: str = ""
     message_id: str = ""
     error: str = ""  # why a planned message was not sent (the next run sends it)
-    report_key: str = ""  # the facts it is about: the report's period, else the count itself
+    period: str = ""  # the report's period, else `count:N` (the count itself is the fact)
+    topic: str = ""  # the ARN of the department's topic, where the alert goes
+    heard_before: str = ""  # the highest tier the topic had heard of this service this period
+    previous_message_id: str = ""  # suppressed: the alert already heard
+    previous_sent_at: str = ""
 
     @property
     def over_by(self) -> int:
         return (self.count or 0) - self.threshold
 
+    @property
+    def tier(self) -> str:
+        """What a topic hears when this decision is sent: its severity, or a resolved notice."""
+        return RESOLVED_TIER if self.action == RESOLVED else self.severity
+
 
 def evaluate(
     rules: list[Rule], counts: dict[str, int], report_uri: str, missing_service: str, period: str = ""
 ) -> list[Decision]:
-    """Compare every rule with its count; of the tiers that fire on one service, the highest wins.
+    """Compare every rule with its count.
 
     Every rule's service is looked up before any verdict, so a missing one stops the whole check.
     A verdict is about its report's period; without one, about the count itself, so that the same
@@ -83,99 +105,158 @@ def evaluate(
     decisions = []
     for r in rules:
         count = looked_up[r.name]
-        fired = count is not None and r.fires(count)
-        decisions.append(
-            Decision(
-                r.name,
-                r.service_name,
-                r.department,
-                r.severity,
-                r.comparison,
-                r.threshold,
-                count,
-                fired,
-                report_key=period or f"count:{count}",
-            )
+        decision = Decision(
+            r.name,
+            r.service_name,
+            r.department,
+            r.severity,
+            r.comparison,
+            r.threshold,
+            count,
+            count is not None and r.fires(count),
+            period=period or f"{UNDATED}{count}",
         )
-    by_name = {r.name: r for r in rules}
-    winners: dict[tuple[str, str], Rule] = {}
-    for d in decisions:
-        if d.fired:
-            key = (d.service_name, d.department)
-            if key not in winners or by_name[d.rule].rank > winners[key].rank:
-                winners[key] = by_name[d.rule]
-    planned = []
-    for d in decisions:
-        if d.fired and winners[(d.service_name, d.department)].name != d.rule:
-            d = replace(
-                d, action=SUPERSEDED, note=f"{winners[(d.service_name, d.department)].name} outranks it"
+        if count is None:
+            decision = replace(
+                decision, action=SKIPPED, note="service not in the report (missing_service: skip)"
             )
-        elif d.count is None:
-            d = replace(d, action=SKIPPED, note="service not in the report (missing_service: skip)")
-        elif d.service_name not in counts:
-            d = replace(d, note="service not in the report, counted as 0 (missing_service: zero)")
-        planned.append(d)
-    return planned
+        elif r.service_name not in counts:
+            decision = replace(
+                decision, note="service not in the report, counted as 0 (missing_service: zero)"
+            )
+        decisions.append(decision)
+    return decisions
 
 
-def _same_facts(before: RuleState, d: Decision) -> bool:
-    """A period's alert is sent once per period; without a period, once per count, whichever file the
-    count came from (the same numbers copied to an unnamed file are not news)."""
-    if d.report_key.startswith("count:"):
-        return before.count == d.count
-    return before.report_key == d.report_key
+def _outranks(d: Decision) -> tuple[int, int]:
+    return SEVERITIES.index(d.severity), d.threshold
+
+
+def _muted(d: Decision, mutes: list[Mute], today: date) -> Decision | None:
+    mute = next((m for m in mutes if m.covers(d, today)), None)
+    return None if mute is None else replace(d, action=MUTED, note=f"muted until {mute.until}: {mute.reason}")
+
+
+def _already(d: Decision, heard: Any, what: str) -> Decision:
+    how = "" if heard.how == "sent" else f" ({heard.how})"
+    rule = f", rule {heard.rule}" if heard.rule and heard.rule != d.rule else ""
+    return replace(
+        d,
+        action=SUPPRESSED,
+        note=f"{what} {heard.message_id or '(no MessageId)'} at {heard.sent_at or 'an unknown time'}"
+        f" ({heard.tier}, period {heard.period}{rule}){how}",
+        previous_message_id=heard.message_id,
+        previous_sent_at=heard.sent_at,
+    )
+
+
+def _plan_group(
+    group: list[Decision],
+    state: AlertState,
+    *,
+    notify_resolved: bool,
+    mutes: list[Mute],
+    today: date,
+) -> list[Decision]:
+    """One service on one topic: mutes, then the highest tier left, then what the topic heard."""
+    first = group[0]
+    topic, service, period = first.topic, first.service_name, first.period
+    before = highest_alert(state, topic, service, period)
+    group = [replace(d, heard_before=before.tier if before else "") for d in group]
+    fired = [d for d in group if d.fired]
+    muted = {d.rule: m for d in fired if (m := _muted(d, mutes, today))}
+    live = [d for d in fired if d.rule not in muted]
+    winner = max(live, key=_outranks) if live else None
+    planned = {}
+    for d in group:
+        if d.action == SKIPPED:
+            planned[d.rule] = d
+        elif d.rule in muted:
+            planned[d.rule] = muted[d.rule]
+        elif winner is not None and d.rule == winner.rule:
+            heard = covering(state, topic, service, d.severity, period)
+            planned[d.rule] = _already(d, heard, "already sent") if heard else replace(d, action=PUBLISH)
+        elif d.fired:
+            planned[d.rule] = replace(
+                d, action=SUPERSEDED, note=f"{winner.rule if winner else '?'} outranks it"
+            )
+        else:
+            planned[d.rule] = replace(d, action=QUIET)
+    if not fired:
+        resolved = _resolution(group, state, notify_resolved=notify_resolved, mutes=mutes, today=today)
+        if resolved is not None:
+            planned[resolved.rule] = resolved
+    return [planned[d.rule] for d in group]
+
+
+def _resolution(
+    group: list[Decision], state: AlertState, *, notify_resolved: bool, mutes: list[Mute], today: date
+) -> Decision | None:
+    """A service under every threshold whose topic heard an alert of it in the period checked before
+    this one: back under threshold, once per period. Inside a period nothing resolves: a dip after the
+    period's alert changes nothing (the alert of that period stands)."""
+    first = group[0]
+    topic, service, period = first.topic, first.service_name, first.period
+    last = previous_period(state, period)
+    was = highest_alert(state, topic, service, last, exact=True) if last else None
+    if was is None or highest_alert(state, topic, service, period) is not None:
+        return None
+    candidates = [d for d in group if d.action != SKIPPED]
+    if not candidates:
+        return None
+    rule = next((d for d in candidates if d.severity == was.tier), max(candidates, key=_outranks))
+    told = covering(state, topic, service, RESOLVED_TIER, period)
+    if told is not None:
+        return _already(rule, told, "resolved notice already sent")
+    note = f"back under threshold; {was.tier} alert of {last} ({was.message_id or 'no MessageId'})"
+    if not notify_resolved:
+        return replace(rule, action=CLEARED, note=f"{note}; notify_resolved is off: no notice")
+    resolved = replace(rule, action=RESOLVED, note=note)
+    return _muted(resolved, mutes, today) or resolved
 
 
 def plan_actions(
     decisions: list[Decision],
     state: AlertState,
+    topics: Mapping[str, str],
     *,
     notify_resolved: bool,
     mutes: Iterable[Mute] = (),
     today: date,
 ) -> list[Decision]:
-    """Given what was sent before, decide per rule: publish, suppress, resolve, clear, or hold (mute)."""
+    """Given what each topic (by department: its ARN in `topics`) heard, decide per rule: publish,
+    suppress, resolve, clear, hold (mute), or outranked."""
     mutes = list(mutes)
-    planned = []
+    groups: dict[tuple[str, str], list[Decision]] = {}
     for d in decisions:
-        before = state.rules.get(d.rule)
-        was_firing = before is not None and before.status == "firing"
-        d = replace(d, state_before="firing" if was_firing else "ok")
-        if d.action == SKIPPED:
-            planned.append(replace(d, state_after=d.state_before))
-            continue
-        if d.fired:
-            d = replace(d, state_after="firing")
-            if d.action == SUPERSEDED:
-                planned.append(d)
-                continue
-            if before is not None and was_firing and _same_facts(before, d):
-                note = f"already sent {before.message_id or '(as part of a higher tier)'} at {before.sent_at}"
-                d = replace(d, action=SUPPRESSED, note=note, state_after="firing")
-            else:
-                d = replace(d, action=PUBLISH)
-        elif was_firing:
-            d = replace(d, action=RESOLVED if notify_resolved else CLEARED, state_after="ok")
-        else:
-            d = replace(d, action=QUIET, state_after="ok")
-        mute = next((m for m in mutes if m.covers(d, today)), None)
-        if mute and d.action in (PUBLISH, RESOLVED):
-            d = replace(
-                d, action=MUTED, state_after=d.state_before, note=f"muted until {mute.until}: {mute.reason}"
-            )
-        planned.append(d)
-    return planned
+        d = replace(d, topic=topics.get(d.department, f"(no topic for {d.department})"))
+        groups.setdefault((d.service_name, d.topic), []).append(d)
+    planned = {
+        d.rule: d
+        for group in groups.values()
+        for d in _plan_group(group, state, notify_resolved=notify_resolved, mutes=mutes, today=today)
+    }
+    return [planned[d.rule] for d in decisions]
+
+
+def heard_now(state: AlertState, decision: Decision) -> str:
+    """The highest tier the decision's topic has heard of its service in its period, now."""
+    found = heard_in(state, decision.topic, decision.service_name, decision.period)
+    return max((h.tier for h in found), key=rank, default="")
 
 
 def parse_mutes(
     raw_mutes: Iterable[Mapping[str, Any]], departments: Iterable[str], rules: list[Rule]
 ) -> list[Mute]:
-    """Mute windows from params: each names a department or a rule, an end date and a reason."""
+    """Mute windows from params: each names a rule, or a department (and optionally a severity), an
+    end date and a reason."""
     known_departments, known_rules = set(departments), {r.name for r in rules}
     mutes = []
     for position, raw in enumerate(raw_mutes or [], start=1):
         label = f"mute {position}"
-        unknown = sorted(set(raw) - {"department", "rule", "until", "reason"})
+        if not isinstance(raw, Mapping):
+            raise MuteError(f"{label}: must be a mapping of fields, not {raw!r}")
+        unknown = sorted(set(raw) - {"department", "rule", "severity", "until", "reason"})
         if unknown:
             raise MuteError(f"{label}: unknown field(s) {', '.join(unknown)}")
         if bool(raw.get("department")) == bool(raw.get("rule")):
@@ -184,6 +265,11 @@ def parse_mutes(
             raise MuteError(f"{label}, department: {raw['department']!r} is not a configured department")
         if raw.get("rule") and raw["rule"] not in known_rules:
             raise MuteError(f"{label}, rule: {raw['rule']!r} is not a rule name")
+        if raw.get("severity") and (raw.get("rule") or raw["severity"] not in SEVERITIES):
+            raise MuteError(
+                f"{label}, severity: give it with a department, as one of {', '.join(SEVERITIES)} "
+                "(a rule has one severity already)"
+            )
         if not raw.get("reason"):
             raise MuteError(f"{label}, reason: say why (it is shown and recorded)")
         try:
@@ -194,5 +280,13 @@ def parse_mutes(
             )
         except ValueError as err:
             raise MuteError(f"{label}, until: {raw.get('until')!r} is not a date (YYYY-MM-DD)") from err
-        mutes.append(Mute(until, str(raw["reason"]), raw.get("department", ""), raw.get("rule", "")))
+        mutes.append(
+            Mute(
+                until,
+                str(raw["reason"]),
+                raw.get("department", ""),
+                raw.get("rule", ""),
+                raw.get("severity", ""),
+            )
+        )
     return mutes

@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.ascii_text import plain_ascii
 from backlog_alerts.io import aws
+from backlog_alerts.sync.marks import foreign, read_marks
 from backlog_alerts.sync.topics import existing_topic_arns
 
 
@@ -32,7 +33,9 @@ class Failure(Protocol):
     output: str
 
 
-def notify_ops_of_failure(ops_topic: str, region: str, run_id: str, failures: Sequence[Failure]) -> str:
+def notify_ops_of_failure(
+    ops_topic: str, region: str, run_id: str, failures: Sequence[Failure], deployment: str = ""
+) -> str:
     """A scheduled job must not fail silently: one short notice to the ops topic, if there is one."""
     if not failures:
         return "ops: no ops_topic configured, nobody was notified of the failure"
@@ -45,10 +48,13 @@ def notify_ops_of_failure(ops_topic: str, region: str, run_id: str, failures: Se
             f"Run {run_id}: {f.notebook} {f.status}.\nError: {f.error}\nExecuted copy: {f.output}"
             for f in failures
         ),
+        deployment,
     )
 
 
-def notify_ops_of_refusal(ops_topic: str, region: str, run_id: str, reason: str, folder: str) -> str:
+def notify_ops_of_refusal(
+    ops_topic: str, region: str, run_id: str, reason: str, folder: str, deployment: str = ""
+) -> str:
     """A run refused by the pre-run check is a run that did not happen: ops hear of it like a failure."""
     return notify_ops(
         ops_topic,
@@ -57,11 +63,15 @@ def notify_ops_of_refusal(ops_topic: str, region: str, run_id: str, reason: str,
         "[OPS] backlog-alerts run refused: bad input, nothing was changed",
         f"Run {run_id} was refused by the pre-run check; no notebook ran, no alert was sent.\n"
         f"Reason: {reason}\nRun folder: {folder}",
+        deployment,
     )
 
 
-def notify_ops(ops_topic: str, region: str, about: str, subject: str, message: str) -> str:
-    """One notice to the ops topic if it exists; a line saying what happened, for the run's output."""
+def notify_ops(
+    ops_topic: str, region: str, about: str, subject: str, message: str, deployment: str = ""
+) -> str:
+    """One notice to the ops topic if it exists and is not another deployment's; a line saying what
+    happened, for the run's output."""
     if not ops_topic:
         return f"ops: no ops_topic configured, nobody was notified of the {about}"
     try:
@@ -69,6 +79,8 @@ def notify_ops(ops_topic: str, region: str, about: str, subject: str, message: s
         arn = existing_topic_arns(sns).get(ops_topic)
         if arn is None:
             return f"ops: topic {ops_topic} does not exist, nobody was notified of the {about}"
+        if foreign(read_marks(sns, {ops_topic: arn}), deployment):
+            return f"ops: topic {ops_topic} is another deployment's, nobody was notified of the {about}"
         message_id = publish_ops_notice(sns, arn, subject, message)
     except (ClientError, BotoCoreError) as err:
         return f"ops: could not notify {ops_topic}: {err}"

@@ -1,6 +1,6 @@
 """Publishing planned alerts and what the state remembers of them.
 
-One digest per department and severity, the state saved after each success (`mark_sent`, `settle`);
+One digest per department and severity, each recorded in the state's ledger right after SNS took it;
 a report older than the state's newest period is stale (`against_state`), and a missing, late or
 stale report is told to the ops topic once per outage (`report_problem_notice`).
 """
@@ -8,21 +8,25 @@ stale report is told to the ops topic once per outage (`report_problem_notice`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from backlog_alerts.alerting.evaluation import CLEARED, PUBLISH, RESOLVED, SUPERSEDED, SUPPRESSED, Decision
+from backlog_alerts.alerting.evaluation import PUBLISH, RESOLVED, SUPPRESSED, Decision
 from backlog_alerts.alerting.messages import Message, render
 from backlog_alerts.alerting.ops import publish_ops_notice
 from backlog_alerts.alerting.report import Report
-from backlog_alerts.alerting.rules import SEVERITIES
-from backlog_alerts.alerting.state import AlertState, RuleState, save_state
+from backlog_alerts.alerting.rules import SEVERITIES, Rule
 from backlog_alerts.errors import EXIT_NOTEBOOK_FAILED, BacklogAlertsError
 from backlog_alerts.io import aws
+from backlog_alerts.state.document import AlertState, Heard, is_dated
+from backlog_alerts.state.ledger import LegacyRule, convert_legacy, covering, record
+from backlog_alerts.state.ledger import note_checked as checked
+from backlog_alerts.state.store import StateStore
+from backlog_alerts.sync.marks import Mark, next_send, tag_checked, tag_send
 from backlog_alerts.sync.topics import Topic
 
 
@@ -86,56 +90,105 @@ def publish_and_record(
     sns: Any,
     messages: list[Message],
     decisions: list[Decision],
-    topics: Mapping[str, Topic],
-    state: AlertState,
+    store: StateStore,
     *,
-    state_uri: str,
     report: Report,
     run_id: str,
-    region: str | None = None,
+    marks: Mapping[str, Mark] | None = None,
+    rerender: Callable[[list[Decision]], Message] | None = None,
 ) -> list[Decision]:
-    """Publish each message, then save the state at once: a crash in between repeats at most one alert.
+    """Publish each message, record it in the state at once, then on its topic (`marks`: the topics'
+    marks, by ARN): a crash in between repeats at most one alert, and never loses one.
 
-    A message SNS refuses (after botocore's retries) is recorded as not sent and the rest still go.
-
-    Rules that change state without a message (cleared, superseded by a higher tier) are saved last,
-    with what this report changes for the next one (see `note_checked`).
+    Called under the state's lock, it reads the state once more first: what another writer sent since
+    this check planned (a notebook run by hand beside a scheduled run) is not sent again (`rerender`
+    renders a digest without it). A message SNS refuses (after botocore's retries) is recorded as not
+    sent and the rest still go. Last, the report's period is noted as checked, in the state and on
+    the topics (a state restored from before it is then known to be behind).
     """
     sent: dict[str, str] = {}
     failed: dict[str, str] = {}
+    meanwhile: dict[str, Decision] = {}
+    last = {arn: mark.last_send for arn, mark in (marks or {}).items()}
+    store.load()
     for message in messages:
+        for d in message.decisions:
+            heard = covering(store.state, d.topic, d.service_name, d.tier, d.period)
+            if heard is not None:
+                meanwhile[d.rule] = _heard_meanwhile(d, heard)
+        fresh = [d for d in message.decisions if d.rule not in meanwhile]
+        if not fresh:
+            continue
+        if len(fresh) < len(message.decisions) and rerender is not None:
+            message = rerender(fresh)
+        topic = message.decisions[0].topic
         try:
-            message_id = publish(sns, topics[message.department].arn, message)
-        except (ClientError, BotoCoreError) as err:  # the others still go; the state says this did not
+            message_id = publish(sns, topic, message)
+        except aws.CALL_ERRORS as err:  # the others still go; the state says this did not
             failed.update((d.rule, f"not sent: {aws.error_code(err) or err}") for d in message.decisions)
             continue
-        sent.update(mark_sent(state, message, message_id, run_id=run_id))
-        save_state(state_uri, state, region)
-    settle(state, decisions, sent, failed, run_id=run_id)
-    note_checked(state, report)
-    save_state(state_uri, state, region)
+        sent_at = _now()
+        store.update(
+            partial(mark_sent, message=message, message_id=message_id, run_id=run_id, sent_at=sent_at)
+        )
+        sent.update((d.rule, message_id) for d in message.decisions)
+        mark = next_send(last.get(topic), message.decisions[0].period, message.severity, message_id, run_id)
+        last[topic] = mark
+        with suppress(*aws.CALL_ERRORS):  # a mark not made weakens only the check for a lost state
+            tag_send(sns, topic, mark)
+    if report.status == "ok":
+        store.update(lambda state: note_checked(state, report))
+        for arn, topic_mark in (marks or {}).items():  # each topic records the newest period checked
+            if is_dated(report.period) and topic_mark.checked < report.period:
+                with suppress(*aws.CALL_ERRORS):
+                    tag_checked(sns, arn, report.period)
     return [
-        replace(d, message_id=sent.get(d.rule, d.message_id), error=failed.get(d.rule, "")) for d in decisions
+        meanwhile.get(d.rule)
+        or replace(d, message_id=sent.get(d.rule, d.message_id), error=failed.get(d.rule, ""))
+        for d in decisions
     ]
 
 
-def mark_sent(state: AlertState, message: Message, message_id: str, *, run_id: str) -> dict[str, str]:
-    """The state after one message went out, its run id logged; the backtest replays history through
-    the same code."""
-    sent_at = _now()
-    for d in message.decisions:
-        state.rules[d.rule] = RuleState(
-            status=d.state_after,
-            count=d.count,
-            report_key=d.report_key,
-            message_id=message_id,
-            sent_at=sent_at,
-            run_id=run_id,
-        )
+def _heard_meanwhile(d: Decision, heard: Heard) -> Decision:
+    """A decision to send that another writer sent since this check planned it."""
+    return replace(
+        d,
+        action=SUPPRESSED,
+        note=f"sent meanwhile by run {heard.run_id or '?'}: {heard.message_id} at {heard.sent_at}",
+        previous_message_id=heard.message_id,
+        previous_sent_at=heard.sent_at,
+    )
+
+
+def mark_sent(
+    state: AlertState, message: Message, message_id: str, *, run_id: str, sent_at: str = ""
+) -> dict[str, str]:
+    """What the topic heard from one message, in the ledger, and the send logged with its run id; the
+    backtest replays history through the same code."""
+    sent_at = sent_at or _now()
+    record(
+        state,
+        [
+            Heard(
+                d.topic,
+                d.service_name,
+                d.tier,
+                d.period,
+                message_id=message_id,
+                sent_at=sent_at,
+                run_id=run_id,
+                count=d.count,
+                rule=d.rule,
+                department=d.department,
+            )
+            for d in message.decisions
+        ],
+    )
     state.log_send(
         {
             "run_id": run_id,
             "sent_at": sent_at,
+            "topic": message.decisions[0].topic,
             "department": message.department,
             "severity": message.severity,
             "rules": [d.rule for d in message.decisions],
@@ -145,34 +198,19 @@ def mark_sent(state: AlertState, message: Message, message_id: str, *, run_id: s
     return {d.rule: message_id for d in message.decisions}
 
 
-def settle(
-    state: AlertState,
-    decisions: list[Decision],
-    sent: Mapping[str, str],
-    failed: Mapping[str, str],
-    *,
-    run_id: str,
-) -> None:
-    """Rules that change state without a message of their own: cleared, or outranked by a sent tier."""
-    winner_ids = {(d.service_name, d.department): sent[d.rule] for d in decisions if d.rule in sent}
-    told = {(d.service_name, d.department) for d in decisions if d.rule in sent or d.action == SUPPRESSED}
-    unsent = {(d.service_name, d.department) for d in decisions if d.rule in failed}
-    for d in decisions:
-        if (d.service_name, d.department) in unsent:
-            continue  # its tier's message failed: leave the rule as it was, for the next run
-        if d.action == SUPERSEDED and (d.service_name, d.department) not in told:
-            continue  # its higher tier was muted (or not sent): nobody heard of this tier either
-        if d.action == CLEARED:
-            state.rules[d.rule] = replace(state.rules[d.rule], status="ok", count=d.count, run_id=run_id)
-        elif d.action == SUPERSEDED:
-            state.rules[d.rule] = RuleState(
-                status="firing",
-                count=d.count,
-                report_key=d.report_key,
-                message_id=winner_ids.get((d.service_name, d.department), ""),
-                sent_at=_now(),
-                run_id=run_id,
-            )
+def convert_version_1(
+    store: StateStore, rules: list[Rule], topics: Mapping[str, Topic], *, dry_run: bool
+) -> list[str]:
+    """A state written before the ledger: its per-rule records become what each topic heard, by
+    today's rules (names) and topics; returns the names no rule has now (their records are dropped).
+    A dry run converts in memory only."""
+    if not store.state.legacy_rules:
+        return []
+    known = {r.name: LegacyRule(r.service_name, r.department, r.severity) for r in rules}
+    arns = {d: t.arn for d, t in topics.items()}
+    if dry_run:
+        return convert_legacy(store.state, known, arns)
+    return store.update(lambda state: convert_legacy(state, known, arns))
 
 
 class PublishError(BacklogAlertsError, RuntimeError):
@@ -192,7 +230,7 @@ def raise_for_unsent(alerts: list[Decision]) -> None:
         )
 
 
-def against_state(report: Report, state: AlertState) -> Report:
+def against_state(report: Report, state: AlertState, params_hint: str = "--params <params file>") -> Report:
     """Periods only move forward: a report older than the newest period checked alerts nobody.
 
     Re-running February after March must neither page anyone with February's numbers nor reset
@@ -203,36 +241,34 @@ def against_state(report: Report, state: AlertState) -> Report:
         return report
     note = (
         f"{report.uri} covers {report.period}, but {newest} was already checked: periods only move "
-        "forward, so no department is alerted on older numbers (if checking "
-        f"{newest} was a mistake, remove latest_period from the alert state)"
+        f"forward, so no department is alerted on older numbers. If checking {newest} was a mistake, "
+        f"forget it, then run again: backlog-alerts state forget {params_hint} --period {newest}"
     )
     return replace(report, status="stale", note=note, notice_key=report.period)
 
 
 def note_checked(state: AlertState, report: Report) -> None:
-    """After a report was checked: the newest period moves forward, and an outage of this file ends,
-    so that the next time it goes missing ops hear of it again."""
+    """After a report was checked: its period is remembered (periods only move forward), and an outage
+    of this file ends, so that the next time it goes missing ops hear of it again."""
     if report.status != "ok":
         return
-    state.latest_period = max(state.latest_period, report.period)
+    checked(state, report.period)
     state.notices.get("report_missing", {}).pop(report.uri, None)
 
 
 def report_problem_notice(
     sns: Any,
     ops_topic: Topic | None,
-    state: AlertState,
+    store: StateStore,
     *,
     report: Report,
-    state_uri: str,
     run_id: str,
     dry_run: bool,
-    region: str | None = None,
 ) -> dict[str, str]:
     """Tell the data engineer once per outage that the report is missing, late or stale; never the
     directors. An outage is the expected period, else the report's period, else its location."""
     kind, key = report.status, report.notice_key
-    already = state.notices.get(f"report_{kind}", {}).get(key)
+    already = store.state.notices.get(f"report_{kind}", {}).get(key)
     if ops_topic is None:
         return {"action": "none", "note": "no ops_topic configured: nobody was told", "message_id": ""}
     if already:
@@ -245,6 +281,5 @@ def report_problem_notice(
         f"[OPS] backlog-alerts: report {kind} for {key}",
         f"{report.note}\nDirectors were not alerted. Run: {run_id}",
     )
-    state.notices.setdefault(f"report_{kind}", {})[key] = message_id
-    save_state(state_uri, state, region)
+    store.update(lambda state: state.notices.setdefault(f"report_{kind}", {}).__setitem__(key, message_id))
     return {"action": "published", "note": report.note, "message_id": message_id}

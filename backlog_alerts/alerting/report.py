@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 import pandas as pd
 
 from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
+from backlog_alerts.alerting.period import check_period, decide_period
 from backlog_alerts.alerting.rules import Rule
 from backlog_alerts.io.sources import (
+    Pin,
     Source,
     SourceError,
     SourceMissing,
@@ -25,19 +25,6 @@ from backlog_alerts.io.sources import (
 MissingService = Literal["error", "zero", "skip"]  # a watched service absent from the report
 MISSING_SERVICE_MODES = get_args(MissingService)
 MAX_COUNT = 10**9  # open requests for one service; more is an ID or a sum pasted into the column
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_NAMES = (
-    "january|february|march|april|june|july|august|september|october|november|december|sept|"
-    + "|".join(MONTHS)
-)
-# A period in a key: year first (`2019/feb/`, `2019-02`) or a month name first in one name (`feb-2019/`,
-# `February_2019.csv`; not `dec/2019/`, where `dec` may be anything).
-_PERIODS_IN_PATH = (
-    re.compile(
-        r"(?<!\d)(?P<year>\d{4})[/_-](?P<month>" + _MONTH_NAMES + r"|1[0-2]|0?[1-9])(?![a-z\d])", re.I
-    ),
-    re.compile(r"(?<![a-z])(?P<month>" + _MONTH_NAMES + r")[_ -]?(?P<year>\d{4})(?!\d)", re.I),
-)
 
 
 def parse_counts(
@@ -98,21 +85,6 @@ def check_missing_service(mode: str) -> str:
     if mode not in MISSING_SERVICE_MODES:
         raise SourceError(f"missing_service must be one of {', '.join(MISSING_SERVICE_MODES)}, not {mode!r}")
     return mode
-
-
-def report_period(uri: str, explicit: str = "") -> str:
-    """`YYYY-MM` from a param, else from the key (`2019/feb/final_report.csv`); empty if neither says."""
-    if explicit:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", explicit):
-            raise SourceError(f"report_period {explicit!r} is not YYYY-MM")
-        return explicit
-    matches = [m for pattern in _PERIODS_IN_PATH for m in pattern.finditer(uri)]
-    if not matches:
-        return ""
-    last = max(matches, key=lambda m: m.end())  # the file's own folder or name, not a bucket's
-    year, month = last["year"], last["month"]
-    number = MONTHS.index(month[:3].lower()) + 1 if month.isalpha() else int(month)
-    return f"{year}-{number:02d}"
 
 
 def count_for(counts: dict[str, int], service: str, uri: str, missing_service: str = "error") -> int | None:
@@ -183,20 +155,16 @@ def load_report(
     service_column: str = "service_name",
     count_column: str = "count",
     requests: RequestSettings | None = None,
+    pins: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Report:
     """Read and check the report; a missing or out-of-date one is a state, any other problem an error.
 
     With `requests` settings the file holds raw request records, and each count is the open backlog.
+    With the run's `pins`, the version its pre-run check read.
     """
-    found_period = report_period(uri, period)
-    this_month = datetime.now(UTC).strftime("%Y-%m")
-    if found_period > this_month:  # a typo (2091 for 2019) would make every real report stale after it
-        raise SourceError(
-            f"{uri}: covers {found_period}, a month that has not come yet (this is {this_month}): "
-            "a typo in the key or in report_period?"
-        )
+    found_period = decide_period(uri, period)
     if expected_period:
-        report_period("", expected_period)  # validates the format
+        check_period(expected_period, "expected_period")
         if not found_period:  # lateness cannot be judged: never alert as if current
             raise SourceError(
                 f"{uri}: expected_period is {expected_period}, but this report's period is unknown: "
@@ -204,9 +172,10 @@ def load_report(
             )
     try:
         if requests is None:
-            source = read_source(uri, region)
+            source = read_source(uri, region, pins)
         else:
-            backlog = open_backlog(uri, replace(requests, service_column=service_column), region)
+            settings = replace(requests, service_column=service_column)
+            backlog = open_backlog(uri, settings, region, Pin.of(pins, uri))
     except SourceMissing as err:
         period = found_period or expected_period
         return Report(uri, "missing", period, note=str(err), notice_key=expected_period or period or uri)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote
+
+from backlog_alerts.errors import SourceError
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -24,10 +26,19 @@ def resolve_local(path: str | Path, start: Path | None = None) -> Path:
     return ((root or (start or Path.cwd())) / candidate).resolve()
 
 
+def file_uri_path(uri: str) -> Path:
+    """`file:///abs/path` (or `file://localhost/...`) as a path, percent-escapes decoded (RFC 8089);
+    everything after the host is the path, `#` and `?` included."""
+    host, slash, path = uri[len("file://") :].partition("/")
+    if host.lower() not in ("", "localhost"):
+        raise SourceError(f"{uri}: a file:// URI on another host ({host!r}) is not supported")
+    return resolve_local(unquote(slash + path))
+
+
 def local_path(uri: str | Path) -> Path | None:
     """The local file a location names (a plain path or file://), or None for s3:// and http(s)://."""
-    parsed = urlparse(str(uri))
-    scheme = parsed.scheme.lower()
-    if scheme == "file":
-        return resolve_local(parsed.path)
-    return resolve_local(uri) if scheme == "" else None
+    text = str(uri)
+    scheme, found, _ = text.partition("://")
+    if not found:
+        return resolve_local(text)
+    return file_uri_path(text) if scheme.lower() == "file" else None

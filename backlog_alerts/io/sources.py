@@ -7,7 +7,10 @@ import csv
 import hashlib
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, cast
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -29,12 +32,12 @@ class Source:
     sha256: str
 
 
-def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
-    """Fetch raw bytes and the server's ETag (empty for local files)."""
+def open_binary(uri: str, region: str | None = None) -> tuple[BinaryIO, str]:
+    """A stream of an input's bytes and the server's ETag (empty for local files)."""
     path, scheme = local_path(uri), urlparse(uri).scheme.lower()
     if path is not None:
         try:
-            return path.read_bytes(), ""
+            return path.open("rb"), ""
         except FileNotFoundError as err:
             raise SourceMissing(f"{uri}: cannot read: no such file") from err
         except OSError as err:
@@ -43,21 +46,32 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
         bucket, key = storage.split_s3_uri(uri)
         try:
             obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
-            return obj["Body"].read(), obj.get("ETag", "").strip('"')
+            return obj["Body"], obj.get("ETag", "").strip('"')
         except ClientError as err:
             raise s3_read_error(uri, err) from err
         except BotoCoreError as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
     if scheme in ("http", "https"):
         try:
-            response = requests.get(uri, timeout=30)
+            response = requests.get(uri, timeout=30, stream=True)
             if response.status_code == 404:
                 raise SourceMissing(f"{uri}: cannot read: 404 not found")
             response.raise_for_status()
         except requests.RequestException as err:
             raise SourceError(f"{uri}: cannot read: {err}") from err
-        return response.content, response.headers.get("ETag", "").strip('"')
+        response.raw.decode_content = True
+        return cast(BinaryIO, response.raw), response.headers.get("ETag", "").strip('"')
     raise SourceError(f"{uri}: unsupported location (use s3://, https:// or a local path)")
+
+
+def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
+    """Fetch raw bytes and the server's ETag (empty for local files)."""
+    stream, etag = open_binary(uri, region)
+    try:
+        with stream:
+            return stream.read(), etag
+    except (OSError, BotoCoreError, requests.RequestException) as err:
+        raise SourceError(f"{uri}: cannot read: {err}") from err
 
 
 def s3_read_error(uri: str, err: ClientError) -> SourceError:
@@ -71,9 +85,58 @@ def s3_read_error(uri: str, err: ClientError) -> SourceError:
     return SourceError(f"{uri}: cannot read: {aws.error_code(err) or err}")
 
 
-def read_source(uri: str, region: str | None = None) -> Source:
-    """Read a UTF-8 text file (BOM or not) and fingerprint it, so a run can say what it saw."""
-    data, etag = _read_bytes(uri, region)
+@dataclass(frozen=True)
+class Pin:
+    """The exact version of an input that a run's pre-run check read: its SHA-256 and ETag, and a private
+    copy of those bytes that the run's notebooks read instead of the file (which may be replaced)."""
+
+    sha256: str
+    etag: str = ""
+    copy: str = ""
+
+    @classmethod
+    def of(cls, pins: Mapping[str, Mapping[str, str]] | None, uri: str) -> Pin | None:
+        found = (pins or {}).get(uri)
+        return cls(**found) if found else None
+
+
+def pin_input(uri: str, folder: Path, region: str | None = None) -> Pin:
+    """Copy an input into `folder` (private to the run), fingerprinting it on the way, a block at a
+    time: the notebooks then read what the check read, whatever happens to the file meanwhile."""
+    stream, etag = open_binary(uri, region)
+    copy = folder / f"{len(list(folder.iterdir())) + 1}-{Path(uri.rstrip('/')).name or 'input'}"
+    digest = hashlib.sha256()
+    try:
+        with stream, copy.open("wb") as out:
+            copy.chmod(0o600)
+            while block := stream.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+    except (OSError, BotoCoreError, requests.RequestException) as err:
+        raise SourceError(f"{uri}: cannot read: {err}") from err
+    return Pin(digest.hexdigest(), etag, str(copy))
+
+
+def pinned_bytes(uri: str, pin: Pin, region: str | None) -> tuple[bytes, str]:
+    """The checked version's bytes: from the run's copy, else read again and compared."""
+    copy = Path(pin.copy) if pin.copy else None
+    data = copy.read_bytes() if copy is not None and copy.is_file() else _read_bytes(uri, region)[0]
+    found = hashlib.sha256(data).hexdigest()
+    if found != pin.sha256:
+        raise SourceError(
+            f"{uri}: replaced since the pre-run check read it (SHA-256 {pin.sha256[:12]}..., now "
+            f"{found[:12]}...); nothing was changed from it. Run again to use the new file"
+        )
+    return data, pin.etag
+
+
+def read_source(
+    uri: str, region: str | None = None, pins: Mapping[str, Mapping[str, str]] | None = None
+) -> Source:
+    """Read a UTF-8 text file (BOM or not) and fingerprint it, so a run can say what it saw; with the
+    run's `pins`, the version its pre-run check read."""
+    pin = Pin.of(pins, uri)
+    data, etag = pinned_bytes(uri, pin, region) if pin else _read_bytes(uri, region)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise SourceError(f"{uri}: UTF-16 text (Excel's 'Unicode Text'); save it as CSV UTF-8")
     try:

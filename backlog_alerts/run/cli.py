@@ -1,4 +1,4 @@
-"""Command line: `backlog-alerts run | backtest | audit | report | emulator | lab`."""
+"""Command line: `backlog-alerts` and its subcommands (run, backtest, audit, report, state, ...)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from backlog_alerts.trail.audit import FORMATS
 from backlog_alerts.trail.audit_data import PER
 
 DEFAULT_PARAMS = "params/local.yaml"
+STATE_ACTIONS = ("show", "rebuild", "forget")
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}    the run succeeded
   {EXIT_NOTEBOOK_FAILED}    a notebook failed or timed out (its executed copy is kept; the ops topic is told)
@@ -144,6 +145,24 @@ def _parser() -> argparse.ArgumentParser:
     recipients.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
     recipients.epilog = RECIPIENTS_EXIT_CODES
     recipients.formatter_class = argparse.RawDescriptionHelpFormatter
+
+    state = _subcommand(
+        commands, "state", "show, rebuild or forget part of the alert state (the recovery steps notices name)"
+    )
+    state.add_argument(
+        "action",
+        choices=STATE_ACTIONS,
+        help="show: what it holds; rebuild: from the trail and the topics' marks; forget: a period's alerts",
+    )
+    state.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
+    state.add_argument("--trail", help="rebuild: the run folders to read (default: the params' output_dir)")
+    state.add_argument("--period", help="forget: the report period (YYYY-MM) whose alerts to forget")
+    state.add_argument("--department", help="forget: only what this department's topic heard")
+    state.add_argument("--service", help="forget: only what was heard of this service")
+
+    topics = _subcommand(commands, "topics", "hand this params file's topics to its deployment on purpose")
+    topics.add_argument("action", choices=("adopt",), help="adopt: mark them as this deployment's")
+    topics.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
 
     lab = _subcommand(commands, "lab", "JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
@@ -263,6 +282,32 @@ def _recipients(args: argparse.Namespace) -> int:
         return err.exit_code
 
 
+def _state(args: argparse.Namespace) -> int:
+    from backlog_alerts.run import state_commands  # boto3 and the trail reader: only for this command
+
+    try:
+        if args.action == "show":
+            return state_commands.show(args.params, print)
+        if args.action == "rebuild":
+            return state_commands.rebuild(args.params, args.trail, print)
+        if not args.period:
+            raise ParamsError("state forget needs --period YYYY-MM")
+        return state_commands.forget(args.params, args.period, args.department, args.service, print)
+    except BacklogAlertsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+
+
+def _topics(args: argparse.Namespace) -> int:
+    from backlog_alerts.run import state_commands
+
+    try:
+        return state_commands.adopt(args.params, print)
+    except BacklogAlertsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+
+
 def _lab(args: argparse.Namespace) -> int:
     from backlog_alerts.run.lab import run_lab  # jupyter_server: only for JupyterLab
 
@@ -280,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         "emulator": _emulator,
         "lab": _lab,
         "recipients": _recipients,
+        "state": _state,
+        "topics": _topics,
     }
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:

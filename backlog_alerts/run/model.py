@@ -25,7 +25,13 @@ from backlog_alerts.alerting.report import MissingService, ReportKind
 from backlog_alerts.alerting.rules import RuleError, parse_rules
 from backlog_alerts.io.aws import RetryMode, Target
 from backlog_alerts.sync.contacts import OnInvalidRow
-from backlog_alerts.sync.topics import TopicError, check_display_name, check_topic_name, topic_name
+from backlog_alerts.sync.topics import (
+    TopicError,
+    check_display_name,
+    check_topic_name,
+    ops_topic_name,
+    topic_name,
+)
 
 
 def _location(value: str) -> str:
@@ -35,6 +41,23 @@ def _location(value: str) -> str:
         raise ValueError(f"{value!r} names no object: an S3 URI must look like s3://bucket/key")
     if parsed.scheme not in ("", "s3", "http", "https", "file"):
         raise ValueError(f"{value!r}: unsupported location (use s3://, https:// or a local path)")
+    return value
+
+
+def _writable(value: str) -> str:
+    """Where the tool writes (the state, the trail): s3:// or a local path, never http(s)://."""
+    if urlparse(value).scheme in ("http", "https"):
+        raise ValueError(f"{value!r}: the tool cannot write to http(s):// (use s3:// or a local path)")
+    if urlparse(value).scheme not in ("", "s3", "file"):
+        raise ValueError(f"{value!r}: unsupported location (use s3:// or a local path)")
+    return value
+
+
+def _namespace(value: str) -> str:
+    if value and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", value):
+        raise ValueError(
+            f"{value!r} is not a namespace: 1 to 40 of a-z, 0-9, - and _, starting with a letter or digit"
+        )
     return value
 
 
@@ -58,7 +81,16 @@ def _topic(value: str) -> str:
 
 
 Location = Annotated[str, AfterValidator(_location)]
-OptionalLocation = Annotated[str, AfterValidator(lambda v: _location(v) if v else v)]
+
+
+def _state_location(value: str) -> str:
+    if value.endswith("/"):
+        raise ValueError(f"{value!r} names a folder: name the state's file (e.g. {value}alert_state.json)")
+    return _writable(_location(value))
+
+
+StateLocation = Annotated[str, AfterValidator(lambda v: _state_location(v) if v else v)]
+Namespace = Annotated[str, AfterValidator(_namespace)]
 Period = Annotated[str, AfterValidator(_period)]
 Seconds = Annotated[int, Field(gt=0)]
 
@@ -91,6 +123,9 @@ class Params(BaseModel):
     region: Annotated[str, AfterValidator(_region)] = "us-east-1"
     departments: Annotated[dict[str, str], Field(min_length=1)] = {"trash": "Trash", "streets": "Streets"}
     run_id: str = ""
+    params_file: str = ""  # set by the runner: the params file, named in recovery commands
+    pinned_inputs: dict[str, dict[str, str]] = {}  # set by the runner: the inputs its check read
+    namespace: Namespace = ""  # a deployment's own topics (`<namespace>_<department>_notifications`)
     ops_topic: Annotated[str, AfterValidator(_topic)] = "backlog_alerts_ops"
     dry_run: bool = False
     # 01 topic setup
@@ -118,13 +153,13 @@ class Params(BaseModel):
     notify_resolved: bool = False
     mutes: list[dict[str, Any]] = []
     message_templates: dict[str, str] = {}
-    state_uri: OptionalLocation = "s3://backlog-alerts-demo-state/alert_state.json"  # "": beside the runs
+    state_uri: StateLocation = "s3://backlog-alerts-demo-state/alert_state.json"  # "": the project's
     sms_price_usd: Annotated[float, Field(gt=0)] = 0.01  # one SMS, weighed against the monthly spend limit
     # 04 backtest
     reports_uri: str = "s3://backlog-alerts-demo-reports/2019/"  # an s3:// prefix or a local folder
     proposed_rules: list[dict[str, Any]] = []
     # The runner's own keys.
-    output_dir: str = "outputs"
+    output_dir: Annotated[str, AfterValidator(_writable), Field(min_length=1)] = "outputs"
     execution_timeout: Seconds = 300  # seconds one cell may take
     notebook_timeout: Seconds = 900  # seconds one whole notebook may take, kernel start-up included
     lock_wait: Annotated[float, Field(ge=0)] = 60  # seconds to wait for another run on the same output
@@ -133,14 +168,21 @@ class Params(BaseModel):
     keep_runs: Annotated[int, Field(gt=0)] | None = None  # retention: keep the newest N run folders
     keep_days: Annotated[int, Field(gt=0)] | None = None  # retention: remove run folders older than this
 
+    @property
+    def ops_topic_name(self) -> str:
+        """The ops topic's name in this deployment's namespace ("" for none)."""
+        return ops_topic_name(self.ops_topic, self.namespace)
+
     @model_validator(mode="after")
     def _consistent(self) -> Params:
         """Rules, mutes and templates are checked against the departments, as the alert check will."""
         key = "departments"
         try:
             for department, display_name in self.departments.items():
-                topic_name(department)
+                topic_name(department, self.namespace)
                 check_display_name(department, display_name)
+            key = "ops_topic"
+            ops_topic_name(self.ops_topic, self.namespace)
             key = "rules"
             rules = parse_rules(self.rules, self.departments)
             key = "proposed_rules"

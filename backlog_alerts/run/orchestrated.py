@@ -16,11 +16,11 @@ from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import aws, storage
 from backlog_alerts.run.notebook import NotebookResult
 from backlog_alerts.run.pipeline import RunResult
-from backlog_alerts.run.plan import RunPlan, check_plan_inputs, plan_run
-from backlog_alerts.run.preflight import within
+from backlog_alerts.run.plan import RunPlan, plan_run
+from backlog_alerts.run.preflight import check_run, within
 from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.trail.executed import first_error, read_notebook
-from backlog_alerts.trail.lock import acquire_s3, release_s3
+from backlog_alerts.trail.lock import acquire, lock_uri, release, state_lock_uri
 from backlog_alerts.trail.manifest import FAILED, SUCCEEDED, Manifest, NotebookEntry, new_manifest, now
 from backlog_alerts.trail.retention import apply_retention
 
@@ -30,35 +30,47 @@ def notebook_parameters(plan: RunPlan, run_id: str) -> dict[str, dict[str, Any]]
     return {path.name: {**values, "run_id": run_id} for path, values in plan.per_notebook.items()}
 
 
-def begin(params_path: str | Path, run_id: str, owner: str) -> str:
-    """Check params and inputs, take the lock, open the run folder; returns the folder.
+def _lock_uris(plan: RunPlan) -> list[str]:
+    return [lock_uri(plan.location), state_lock_uri(plan.params.state_uri)]
 
-    `owner` (e.g. `airflow:<dag id>`) stands in for host and pid in the manifest and the lock: the
-    tasks of one run live in different processes, maybe on different machines.
+
+def begin(params_path: str | Path, run_id: str, owner: str) -> str:
+    """Check params and inputs, take the locks, open the run folder; returns the folder.
+
+    `owner` (e.g. `airflow:<dag id>`) stands in for host and pid in the manifest and the locks: the
+    tasks of one run live in different processes, maybe on different machines. The notebook tasks
+    read the inputs again (they are not pinned to the check's copies, which stay on this worker).
     """
     plan = plan_run(params_path)
     aws.check_target(plan.params.target)
-    locked = storage.is_s3(plan.location)
-    if locked:
-        holder = {"run_id": run_id, "started_at": now(), "host": owner, "pid": 0, "status": "running"}
-        acquire_s3(plan.location, holder, wait=plan.params.lock_wait)
-    try:  # under the lock, as in `backlog-alerts run`: the check probes the alert state
-        within(plan.params.execution_timeout, lambda: check_plan_inputs(plan))
-    except BacklogAlertsError as err:  # refused: on the trail and told to ops, as `run` does
-        try:
+    holder = {"run_id": run_id, "started_at": now(), "host": owner, "pid": 0, "status": "running"}
+    taken: list[str] = []
+    try:
+        for uri in _lock_uris(plan):
+            acquire(uri, holder, wait=plan.params.lock_wait)
+            taken.append(uri)
+        try:  # under the locks, as in `backlog-alerts run`: the check probes the alert state
+            checked = within(plan.params.execution_timeout, lambda: check_run(plan))
+        except BacklogAlertsError as err:  # refused: on the trail and told to ops, as `run` does
             record_refusal(plan, str(err), run_id, host=owner, pid=0)
-        finally:
-            if locked:
-                release_s3(plan.location)
-        raise
+            raise
     except BaseException:
-        if locked:
-            release_s3(plan.location)
+        for uri in taken:
+            release(uri)
         raise
     folder = storage.join(plan.location, run_id)
-    if not storage.is_s3(folder):
-        Path(folder).mkdir(parents=True)
-    new_manifest(run_id, folder, plan.params_path, plan.paths, "running", host=owner, pid=0).write()
+    storage.make_folder(folder)
+    new_manifest(
+        run_id,
+        folder,
+        plan.params_path,
+        plan.paths,
+        "running",
+        host=owner,
+        pid=0,
+        deployment=checked.deployment,
+        state_uri=plan.params.state_uri,
+    ).write()
     return folder
 
 
@@ -98,11 +110,14 @@ def finish(params_path: str | Path, run_id: str) -> RunResult:
     try:
         if failed:
             manifest.finish(FAILED, failed.notebook, failed.error)
-            notify_ops_of_failure(plan.params.ops_topic, plan.params.region, run_id, result.failures)
+            deployment = manifest_data.get("deployment", "")
+            notify_ops_of_failure(
+                plan.params.ops_topic_name, plan.params.region, run_id, result.failures, deployment
+            )
         else:
             manifest.finish(SUCCEEDED)
             apply_retention(plan.location, plan.params.keep_runs, plan.params.keep_days)
     finally:
-        if storage.is_s3(plan.location):
-            release_s3(plan.location)
+        for uri in _lock_uris(plan):
+            release(uri)
     return result

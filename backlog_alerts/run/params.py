@@ -87,9 +87,12 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def check_params(data: dict[str, Any], source: str | Path) -> Params:
+RUNNER_SET = ("params_file", "pinned_inputs")  # the runner's own, never read from a params file
+
+
+def check_params(data: dict[str, Any], source: str | Path, *, from_file: bool = False) -> Params:
     """The model of a params mapping, checked before the run touches AWS; all problems in one error."""
-    known = set(Params.model_fields)
+    known = set(Params.model_fields) - (set(RUNNER_SET) if from_file else set())
     unknown = sorted(set(data) - known)
     if unknown:
         raise ParamsError(
@@ -103,7 +106,7 @@ def check_params(data: dict[str, Any], source: str | Path) -> Params:
 
 def load_params(path: str | Path) -> Params:
     """Read a params file into the model: the one object a run's settings come from."""
-    return check_params(read_mapping(path), path)
+    return check_params(read_mapping(path), path, from_file=True)
 
 
 def declared_parameters(notebook: Path) -> set[str]:

@@ -10,20 +10,22 @@ from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_failure
 from backlog_alerts.errors import BacklogAlertsError, RunInterrupted, raise_interrupted
 from backlog_alerts.io import aws, emulator, storage
 from backlog_alerts.io.demo import seed_demo
-from backlog_alerts.run.kernels import Kernels
+from backlog_alerts.run.kernels import INPUTS_PREFIX, Kernels
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.notebook import NotebookResult, run_notebook
 from backlog_alerts.run.params import check_params, notebook_parameters
-from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, check_plan_inputs, plan_run
-from backlog_alerts.run.preflight import within
+from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, plan_run
+from backlog_alerts.run.preflight import check_run, within
 from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.run.summary import show_published
+from backlog_alerts.state.location import move_legacy_state
 from backlog_alerts.trail.executed import read_facts
 from backlog_alerts.trail.lock import run_lock
 from backlog_alerts.trail.manifest import FAILED, INTERRUPTED, SUCCEEDED, Manifest, new_manifest, now
@@ -132,24 +134,38 @@ def run_pipeline(
         kernels = stack.enter_context(Kernels(plan.paths, env, stderr_line))
         kernels.start_ahead()  # they boot while the demo is seeded and the inputs are checked
         seed_emulator(params, say)
-        lock = stack.enter_context(run_lock(plan.location, wait=params.lock_wait))
-        try:  # under the lock: the check probes the alert state
-            checked = within(params.execution_timeout, lambda: check_plan_inputs(plan))
+        lock = stack.enter_context(run_lock(plan.location, params.lock_wait, state_uri=params.state_uri))
+        plan = _settle_state_location(plan, say)
+        pins = Path(stack.enter_context(TemporaryDirectory(prefix=f"{INPUTS_PREFIX}{os.getpid()}-")))
+        try:  # under the locks: the check probes, and may rebuild, the alert state
+            checked = within(params.execution_timeout, lambda: check_run(plan, pins))
         except BacklogAlertsError as err:  # refused: on the trail and told to ops, then the same error
             _record_refusal(plan, str(err), say)
             raise
-        for line in checked:
+        for line in checked.lines:
             say(line)
+        plan = plan.with_params(pinned_inputs=checked.pins)
         run_id, folder = create_run_folder(plan.location)
         lock.claim(run_id)
-        manifest = new_manifest(run_id, folder, plan.params_path, plan.paths)
+        manifest = new_manifest(
+            run_id,
+            folder,
+            plan.params_path,
+            plan.paths,
+            deployment=checked.deployment,
+            state_uri=plan.params.state_uri,
+        )
         say(f"run {run_id}: params {plan.params_path}, output {folder}")
         say(f"AWS: {'embedded moto server at ' if started else ''}{endpoint}")
         result = RunResult(run_id, folder, endpoint)
         _run_guarded(plan, result, manifest, kernels, say)
         if result.failed:
             manifest.finish(FAILED, result.failed.notebook, result.failed.error)
-            say(notify_ops_of_failure(params.ops_topic, params.region, run_id, result.failures))
+            say(
+                notify_ops_of_failure(
+                    params.ops_topic_name, params.region, run_id, result.failures, checked.deployment
+                )
+            )
         else:
             manifest.finish(SUCCEEDED)
             if params.target == "local":  # while the emulator still holds what it delivered
@@ -157,6 +173,21 @@ def run_pipeline(
             for removed in apply_retention(plan.location, params.keep_runs, params.keep_days):
                 say(f"retention: removed run {removed}")
     return result
+
+
+def _settle_state_location(plan: RunPlan, say: Say) -> RunPlan:
+    """With `state_uri` left empty, a state kept beside the run folders by an older version moves to
+    the project's own location (a dry run reads it where it is, and says it would move it)."""
+    if not plan.default_state:
+        return plan
+    moved = move_legacy_state(plan.location, plan.params.state_uri, dry_run=plan.params.dry_run)
+    if moved is None:
+        return plan
+    if plan.params.dry_run:
+        say(f"alert state: would move {moved.source} to {moved.target} (dry run: read where it is)")
+        return plan if moved.merged else plan.with_params(state_uri=moved.source)
+    say(moved.line())
+    return plan
 
 
 def _record_refusal(plan: RunPlan, reason: str, say: Say) -> None:

@@ -3,7 +3,7 @@ each one's parameters, and where the run folders go."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from backlog_alerts.io import storage
 from backlog_alerts.io.paths import project_root, resolve_local
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.params import ParamsError, load_params, notebook_parameters
-from backlog_alerts.run.preflight import check_inputs
+from backlog_alerts.state.location import state_uri_for
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
 ALERT_CHECK = NOTEBOOKS[2]  # runs even after an earlier notebook failed
@@ -37,6 +37,18 @@ class RunPlan:
     paths: list[Path]
     per_notebook: dict[Path, dict[str, Any]]
     location: str
+    default_state: bool = False  # state_uri was left empty: the project's own state location
+
+    @property
+    def params_hint(self) -> str:
+        """How a recovery command names this params file."""
+        return f"--params {self.params.params_file}"
+
+    def with_params(self, **changes: Any) -> RunPlan:
+        """The same plan with some params changed, each notebook's parameters with them."""
+        params = self.params.model_copy(update=changes)
+        per_notebook = {path: notebook_parameters(params, path) for path in self.paths}
+        return replace(self, params=params, per_notebook=per_notebook)
 
     @property
     def backtest(self) -> Path:
@@ -54,12 +66,16 @@ def plan_run(
     if missing:
         raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
     location = storage.normalize(output_dir or params.output_dir)
-    if not params.state_uri:  # "" means: beside the run folders
-        params = params.model_copy(update={"state_uri": storage.join(location, "alert_state.json")})
+    state_uri = state_uri_for(params.state_uri, params_path.parent, params.namespace)
+    default_state = not params.state_uri  # "": the project's own location, where older runs' state moves
+    params = params.model_copy(update={"state_uri": state_uri, "params_file": shown_path(params_path)})
     per_notebook = {path: notebook_parameters(params, path) for path in paths}
-    return RunPlan(params_path, params, paths, per_notebook, location)
+    return RunPlan(params_path, params, paths, per_notebook, location, default_state)
 
 
-def check_plan_inputs(plan: RunPlan) -> list[str]:
-    """The contacts file and the report, read and checked as notebooks 2 and 3 will read them."""
-    return check_inputs(plan.params)
+def shown_path(path: Path) -> str:
+    """A path as a person would type it here: relative to the current folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

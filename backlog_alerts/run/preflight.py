@@ -1,32 +1,63 @@
 """Before the first change to AWS: everything a run can know without changing anything.
 
 Topic setup and the sync change AWS before the alert check reads the report, so a bad report found
-only in notebook 3 would leave a half-applied run. The runner reads both inputs first, renders every
-message with the real display names and counts, and checks that the alert state can be read and
-written, all within the notebooks' cell timeout.
+only in notebook 3 would leave a half-applied run. The runner reads both inputs first (keeping a
+private copy of each, which the notebooks then read: a file replaced mid-run cannot change what the
+run uses), renders every message with the real display names and counts, and checks the alert state:
+that it can be read and written, that the topics are this deployment's, and that it is not behind
+what the topics heard (a lost or restored state is rebuilt from the trail, never obeyed). All of it
+within the notebooks' cell timeout.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from backlog_alerts.alerting.evaluation import evaluate
 from backlog_alerts.alerting.messages import check_messages, check_templates
 from backlog_alerts.alerting.report import load_report, request_settings
 from backlog_alerts.alerting.rules import parse_rules
-from backlog_alerts.alerting.state import check_state_location
-from backlog_alerts.errors import SourceError
-from backlog_alerts.io.sources import read_source
+from backlog_alerts.errors import SourceError, SourceMissing
+from backlog_alerts.io import aws
+from backlog_alerts.io.sources import pin_input, read_source
 from backlog_alerts.run.model import Params
+from backlog_alerts.run.plan import RunPlan
+from backlog_alerts.state.ledger import known_message_ids
+from backlog_alerts.state.store import StateStore, open_state
 from backlog_alerts.sync.contacts import parse_contacts
+from backlog_alerts.sync.marks import Mark, behind, behind_error, foreign, read_marks, refusal
+from backlog_alerts.sync.topics import existing_topic_arns, topic_names
+from backlog_alerts.trail.rebuild import TrailRecord, read_trail, rebuilt
 
 
-def check_inputs(params: Params) -> list[str]:
+@dataclass
+class Checked:
+    """What the pre-run check found: lines for the log, the deployment, the inputs' pins."""
+
+    lines: list[str] = field(default_factory=list)
+    deployment: str = ""
+    pins: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def pin_inputs(params: Params, folder: Path) -> dict[str, dict[str, str]]:
+    """The contacts file and the report, each copied once into the run's private folder."""
+    pins = {}
+    for uri in (params.contacts_uri, params.report_uri):
+        try:
+            pins[uri] = vars(pin_input(uri, folder, params.region))
+        except SourceMissing:
+            continue  # the check below says what a missing input means
+    return pins
+
+
+def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) -> list[str]:
     """Raise the error the notebooks would raise on a bad input; else one line per input, for the log."""
     contacts = parse_contacts(
-        read_source(params.contacts_uri, params.region),
+        read_source(params.contacts_uri, params.region, pins),
         list(params.departments),
         params.default_phone_region,
         params.on_invalid_row,
@@ -42,31 +73,117 @@ def check_inputs(params: Params) -> list[str]:
         requests=request_settings(
             params.report_kind, params.closed_statuses, params.min_age_days, params.include_duplicate_requests
         ),
+        pins=pins,
     )
     rules = parse_rules(params.rules, params.departments)
     if report.status == "ok":
         evaluate(rules, report.counts, report.uri, params.missing_service)
     check_messages(rules, params.departments, check_templates(params.message_templates), report.counts)
-    state = check_state_location(params.state_uri, params.region, write=not params.dry_run)
     dropped = sum(p.effect == "endpoint dropped" for p in contacts.problems)
     first = f" (first: {contacts.problems[0]})" if contacts.problems else ""
     return [
         f"checked contacts {params.contacts_uri}: {len(contacts.contacts)} contacts, "
         f"{len(contacts.rejected_rows)} rows rejected, {dropped} invalid emails or phones dropped{first}",
-        f"checked report {params.report_uri}: {report.status}, {len(report.counts)} services",
-        f"checked alert state {params.state_uri}: {len(state.rules)} rules, "
-        f"newest period {state.latest_period or 'none'}",
+        f"checked report {params.report_uri}: {report.status}, {len(report.counts)} services"
+        + (f", period {report.period}" if report.period else ", no period"),
     ]
 
 
-def within(seconds: float, check: Callable[[], list[str]]) -> list[str]:
+def topic_marks(params: Params) -> dict[str, Mark]:
+    """The marks of the topics this params file manages, those that exist."""
+    sns = aws.client("sns", params.region)
+    arns = existing_topic_arns(sns)
+    names = topic_names(list(params.departments), params.ops_topic, params.namespace)
+    return read_marks(sns, {n: arns[n] for n in names.values() if n in arns})
+
+
+def check_state(plan: RunPlan) -> tuple[list[str], str]:
+    """The alert state against the topics (see `reconcile`); lines for the log, and the deployment."""
+    params = plan.params
+    store = open_state(params.state_uri, params.region)
+    marks = topic_marks(params)
+    names = topic_names(list(params.departments), params.ops_topic, params.namespace)
+    arns = {d: marks[name].arn for d, name in names.items() if name in marks}
+    lines = reconcile(
+        store,
+        marks,
+        lambda: read_trail(plan.location, arns),
+        dry_run=params.dry_run,
+        hint=plan.params_hint,
+        namespace_hint=params.namespace or "<city>",
+    )
+    state = store.state
+    lines.append(
+        f"checked alert state {params.state_uri}: deployment {state.deployment or '(new)'}, "
+        f"{len(state.heard)} alert(s) heard, newest period {state.latest_period or 'none'}"
+    )
+    return lines, state.deployment
+
+
+def reconcile(
+    store: StateStore,
+    marks: Mapping[str, Mark],
+    trail: Callable[[], TrailRecord],
+    *,
+    dry_run: bool,
+    hint: str,
+    namespace_hint: str = "<city>",
+) -> list[str]:
+    """Before any change: the topics are this deployment's, and the state is not behind them.
+
+    A state that is missing while the topics carry a deployment's id is that deployment's lost state
+    only if the run's own trail recorded that deployment: then it is rebuilt; else refused (it may be
+    another city's topics). A state behind its topics' marks is rebuilt from the trail and the marks.
+    A dry run rebuilds nothing and refuses instead, with the command that mends it. Otherwise the
+    state is written once (proving it can be, and naming a new deployment)."""
+    lines = []
+    others = foreign(marks, store.state.deployment)
+    theirs = {m.deployment for m in others}
+    where = store.uri
+    if others and not store.state.deployment and not dry_run:
+        record = trail()
+        if len(theirs) == 1 and theirs <= record.deployments:  # our own trail: this state was lost
+            mine = theirs.pop()
+            store.rewrite(lambda state: rebuilt(state, record, marks.values(), mine))
+            lines.append(
+                f"alert state: {where} was missing, but the topics and the trail at {record.location} are "
+                f"deployment {mine}: rebuilt from {record.runs} run(s) of the trail and the topics' marks"
+            )
+            others = []
+    if others:
+        raise refusal(others, store.state.deployment, where, hint, namespace_hint)
+    late = behind(marks, known_message_ids(store.state), store.state.latest_period)
+    if late:
+        if dry_run:
+            raise behind_error(late, where, hint)
+        record = trail()
+        store.rewrite(lambda state: rebuilt(state, record, marks.values(), state.deployment))
+        lines.append(
+            f"alert state: {where} was behind what topic(s) {', '.join(m.name for m in late)} heard (lost, "
+            f"or restored from an old copy): rebuilt from {record.runs} run(s) of the trail at "
+            f"{record.location} and the topics' marks"
+        )
+    if not dry_run:
+        store.update(lambda state: None)  # it can be written; a new state gets its deployment's id
+    return lines
+
+
+def check_run(plan: RunPlan, pins_folder: Path | None = None) -> Checked:
+    """The whole pre-run check: inputs (pinned into `pins_folder` when given), then the state."""
+    pins = pin_inputs(plan.params, pins_folder) if pins_folder is not None else {}
+    lines = check_inputs(plan.params, pins)
+    state_lines, deployment = check_state(plan)
+    return Checked(lines + state_lines, deployment, pins)
+
+
+def within(seconds: float, check: Callable[[], Any]) -> Any:
     """Run the pre-run check with the notebooks' cell timeout: a check that would outlast a cell
     must stop the run before anything changes, not let notebook 3 time out after 1 and 2 did."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            outcome["lines"] = check()
+            outcome["result"] = check()
         except BaseException as err:  # handed to the caller's thread below
             outcome["error"] = err
 
@@ -80,4 +197,4 @@ def within(seconds: float, check: Callable[[], list[str]]) -> list[str]:
         )
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["lines"]
+    return outcome["result"]

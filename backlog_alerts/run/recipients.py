@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backlog_alerts.alerting.state import StateError, load_state
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD, BacklogAlertsError
 from backlog_alerts.io import aws
 from backlog_alerts.masking import mask_email
 from backlog_alerts.run.plan import plan_run
+from backlog_alerts.state.document import StateError
+from backlog_alerts.state.store import open_state
 from backlog_alerts.sync.pending import hours_pending
 from backlog_alerts.sync.reach import Reach, topic_reach
 from backlog_alerts.sync.sms_account import SmsAccount, read_sms_account
@@ -34,7 +35,7 @@ def department_reach(params_path: str | Path) -> tuple[list[Reach], set[str], Sm
     sns = aws.client("sns", params.region)
     account = read_sms_account(sns, params.region, ask_sandbox=params.target == "aws")
     try:  # when the sync subscribed each pending email; without it, ages are unknown
-        ledger = load_state(params.state_uri, params.region).subscribed
+        ledger = open_state(params.state_uri, params.region).state.subscribed
     except StateError:
         ledger = {}
     topics = find_topics(sns, list(params.departments))

@@ -5,12 +5,13 @@ Only once the params are valid: they say where the trail is and which topic ops 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_refusal
+from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import storage
 from backlog_alerts.run.plan import RunPlan
+from backlog_alerts.state.store import open_state
 from backlog_alerts.trail.manifest import REFUSED, new_manifest
 from backlog_alerts.trail.runs import create_run_folder
 
@@ -23,11 +24,29 @@ def record_refusal(plan: RunPlan, reason: str, run_id: str = "", **owner: Any) -
     """
     if run_id:
         folder = storage.join(plan.location, run_id)
-        if not storage.is_s3(folder):
-            Path(folder).mkdir(parents=True, exist_ok=True)
+        storage.make_folder(folder)
     else:
         run_id, folder = create_run_folder(plan.location)
-    manifest = new_manifest(run_id, folder, plan.params_path, plan.paths, "not run", **owner)
+    deployment = _deployment(plan)
+    manifest = new_manifest(
+        run_id,
+        folder,
+        plan.params_path,
+        plan.paths,
+        "not run",
+        **owner,
+        deployment=deployment,
+        state_uri=plan.params.state_uri,
+    )
     manifest.finish(REFUSED, "", reason)
-    told = notify_ops_of_refusal(plan.params.ops_topic, plan.params.region, run_id, reason, folder)
+    params = plan.params
+    told = notify_ops_of_refusal(params.ops_topic_name, params.region, run_id, reason, folder, deployment)
     return folder, told
+
+
+def _deployment(plan: RunPlan) -> str:
+    """The deployment of the run's state, if it can be read (a refusal may be about the state)."""
+    try:
+        return open_state(plan.params.state_uri, plan.params.region).state.deployment
+    except BacklogAlertsError:
+        return ""

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK, BacklogAlertsError
 from backlog_alerts.io import storage
 from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.trail.audit import load_run, load_runs, render, render_run
-from backlog_alerts.trail.untraced import default_state_uri, load_outside
+from backlog_alerts.trail.untraced import load_outside, state_beside
 
 
 def trail_folder(output_dir: str) -> str | None:
     """The trail's location; None (said on stderr) when it is a local folder that does not exist."""
     location = storage.normalize(output_dir)
-    if not storage.is_s3(location) and not Path(location).is_dir():
+    if not storage.is_folder(location):
         print(f"error: no run folders at {location}: no such folder (see --output-dir)", file=sys.stderr)
         return None
     return location
@@ -33,8 +32,8 @@ def audit(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         print(render_run(load_run(location, args.run), args.format))
         return EXIT_OK
-    state_uri = args.state or default_state_uri(location)
-    if args.state and not storage.is_s3(args.state) and not resolve_local(args.state).is_file():
+    state_uri = args.state or state_beside(location)
+    if args.state and not storage.exists(args.state):
         print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
         return EXIT_BAD_INPUT
     since = args.since.strftime("%Y%m%d") if args.since else ""

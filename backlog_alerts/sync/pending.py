@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from backlog_alerts.alerting.state import StateError, load_state, save_state
 from backlog_alerts.masking import mask_endpoint
+from backlog_alerts.state.document import AlertState, StateError
+from backlog_alerts.state.store import open_state
 from backlog_alerts.sync.plan import ADD, PENDING, Change
 from backlog_alerts.sync.subscriptions import endpoint_key
 
@@ -72,17 +73,21 @@ def keep_ledger(
 ) -> tuple[Ledger, str]:
     """The ledger after this sync, saved in the alert state when it changed (not in a dry run), and
     what became of it. The subscriptions are made by then: a state that cannot be read or written
-    costs the ages, not the sync (the alert check then fails on it, and says why)."""
-    if not state_uri:
-        return {}, "not kept: no state_uri"
+    costs the ages, not the sync (the alert check then fails on it, and says why). The write is
+    conditional: a state changed meanwhile is read again and the ledger worked out on it afresh."""
+    outcome, topic_arns = list(outcome), list(topic_arns)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        state = load_state(state_uri, region)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        ledger = update_ledger(state.subscribed, outcome, topic_arns, now)
-        if ledger == state.subscribed or dry_run:
-            return ledger, "unchanged" if ledger == state.subscribed else "dry run: not saved"
-        state.subscribed = ledger
-        save_state(state_uri, state, region)
+        store = open_state(state_uri, region)
+        ledger = update_ledger(store.state.subscribed, outcome, topic_arns, now)
+        if ledger == store.state.subscribed or dry_run:
+            return ledger, "unchanged" if ledger == store.state.subscribed else "dry run: not saved"
+
+        def change(state: AlertState) -> Ledger:
+            state.subscribed = update_ledger(state.subscribed, outcome, topic_arns, now)
+            return state.subscribed
+
+        ledger = store.update(change)
     except StateError as err:
         return {}, f"not kept: {err}"
     return ledger, f"saved in {state_uri}"

@@ -47,11 +47,23 @@ def check_display_name(department: str, name: str) -> str:
     return folded
 
 
-def topic_name(department: str) -> str:
-    """`trash` -> `trash_notifications`."""
+def topic_name(department: str, namespace: str = "") -> str:
+    """`trash` -> `trash_notifications`; in namespace `sd`, `sd_trash_notifications`."""
     if not department or department == OPS:
         raise TopicError(f"department {department!r} cannot be used (empty, or reserved for the ops topic)")
-    return check_topic_name(f"{department}{TOPIC_SUFFIX}")
+    return check_topic_name(f"{namespace + '_' if namespace else ''}{department}{TOPIC_SUFFIX}")
+
+
+def ops_topic_name(ops_topic: str, namespace: str = "") -> str:
+    """The ops topic's name in a namespace (`sd_backlog_alerts_ops`); "" when there is none."""
+    return check_topic_name(f"{namespace}_{ops_topic}") if ops_topic and namespace else ops_topic
+
+
+def topic_names(departments: list[str], ops_topic: str = "", namespace: str = "") -> dict[str, str]:
+    """Each department's topic name (and the ops topic's, as `ops`): the topics a deployment manages."""
+    names = {d: topic_name(d, namespace) for d in departments}
+    ops = ops_topic_name(ops_topic, namespace)
+    return names | ({OPS: ops} if ops else {})
 
 
 def existing_topic_arns(sns: Any) -> dict[str, str]:
@@ -69,19 +81,20 @@ def ensure_topics(
     tags: dict[str, str] | None = None,
     ops_topic: str = "",
     kms_master_key_id: str = "",
+    namespace: str = "",
+    owner: dict[str, str] | None = None,
 ) -> list[Topic]:
     """Create missing topics by name only, then set DisplayName (in ASCII, as SMS needs it), the KMS key
     and tags in separate calls.
 
     Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one,
     so attributes never travel with CreateTopic and a re-run returns the same ARNs. The optional
-    ops topic (the data engineer's) is listed with department `ops`.
+    ops topic (the data engineer's) is listed with department `ops`. `owner` (the deployment's marks,
+    `sync.marks.owner_tags`) goes on every topic with the params' tags.
     """
     before = existing_topic_arns(sns)
-    wanted = [(d, topic_name(d), display) for d, display in departments.items()]
-    if ops_topic:
-        check_topic_name(ops_topic)
-        wanted.append((OPS, ops_topic, "Ops"))
+    names = topic_names(list(departments), ops_topic, namespace)
+    wanted = [(d, name, departments.get(d, "Ops")) for d, name in names.items()]
     topics = []
     for department, name, display_name in wanted:
         arn = sns.create_topic(Name=name)["TopicArn"]
@@ -89,16 +102,19 @@ def ensure_topics(
         for attribute, value in attributes.items():
             if value:  # server-side encryption at rest with this KMS key, when one is given
                 sns.set_topic_attributes(TopicArn=arn, AttributeName=attribute, AttributeValue=value)
-        if tags:
-            sns.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": str(v)} for k, v in tags.items()])
+        every = {**(tags or {}), **(owner or {})}
+        if every:
+            sns.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": str(v)} for k, v in every.items()])
         topics.append(Topic(department, name, arn, created=name not in before))
     return topics
 
 
-def find_topics(sns: Any, departments: list[str], ops_topic: str = "") -> dict[str, Topic]:
+def find_topics(
+    sns: Any, departments: list[str], ops_topic: str = "", namespace: str = ""
+) -> dict[str, Topic]:
     """Resolve each department's topic ARN (and the ops topic's, as `ops`) by name, creating nothing."""
     arns = existing_topic_arns(sns)
-    names = {d: topic_name(d) for d in departments} | ({OPS: ops_topic} if ops_topic else {})
+    names = topic_names(departments, ops_topic, namespace)
     missing = [name for name in names.values() if name not in arns]
     if missing:
         raise TopicError(

@@ -118,7 +118,7 @@ def alert_records(recorded: RecordedRun) -> list[dict[str, Any]]:
             "threshold": d.get("threshold"),
             "action": d["action"],
             "message_id": d.get("message_id") or None,
-            "topic_arn": arns.get(d["department"]),
+            "topic_arn": d.get("topic") or arns.get(d["department"]),
             "recipients": recipients.get(d["department"]),
             "reached": reach[d["department"]]["people"] if d["department"] in reach else None,
             "reach": _reach_lists(reach.get(d["department"])),

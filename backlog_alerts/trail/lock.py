@@ -1,30 +1,24 @@
-"""One run at a time per output location, so two overlapping runs cannot send the same alert twice.
+"""One run at a time per output location and per alert state, so two overlapping runs cannot send the
+same alert twice.
 
-Locally a `filelock` lock (released by the OS if the holder dies); on S3 a lock object created with a
-conditional write (`If-None-Match: *`). A holder that has gone away leaves a stale S3 lock, which is
-recognized (same host and its process is gone, or older than `stale_after`) and taken over.
+A run holds two locks (`io.locks`): one in its output location, one beside its alert state, which
+runs with different output folders share. Each is a small holder record saying which run holds it,
+where, since when; a holder that has gone away is recognized and taken over.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
-from filelock import FileLock, Timeout
-
 from backlog_alerts.errors import EXIT_LOCKED, BacklogAlertsError
-from backlog_alerts.io import aws, storage
-from backlog_alerts.trail.manifest import effective_status, now
+from backlog_alerts.io import locks, storage
+from backlog_alerts.state.document import StateError
+from backlog_alerts.trail.manifest import now
 
 LOCK_NAME = ".backlog-alerts.lock"
+STALE_AFTER = 6 * 3600  # seconds after which a lock whose holder cannot be checked is taken over
 
 
 class RunLockBusy(BacklogAlertsError, RuntimeError):
@@ -33,113 +27,90 @@ class RunLockBusy(BacklogAlertsError, RuntimeError):
     exit_code = EXIT_LOCKED
 
 
-class RunLock:
-    """The held lock; `claim(run_id)` records which run holds it, for whoever finds it busy."""
+def lock_uri(location: str) -> str:
+    """The output location's lock record."""
+    return storage.join(location, LOCK_NAME)
 
-    def __init__(self, location: str):
-        self.location = location
+
+def state_lock_uri(state_uri: str) -> str:
+    """The alert state's lock record, beside it: runs writing one state share it."""
+    return f"{state_uri}.lock"
+
+
+class RunLock:
+    """The held locks; `claim(run_id)` records which run holds them, for whoever finds them busy."""
+
+    def __init__(self, uris: list[str]):
+        self.uris = uris
         self.holder: dict[str, Any] = {
             "run_id": "",
             "started_at": now(),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
+            **locks.this_process(),
             "status": "running",
         }
 
     def claim(self, run_id: str) -> None:
         self.holder["run_id"] = run_id
-        _write_holder(self.location, self.holder)
+        for uri in self.uris:
+            locks.rewrite(uri, self.holder)
 
 
-def _holder_uri(location: str) -> str:
-    return storage.join(location, f"{LOCK_NAME}.json" if not storage.is_s3(location) else LOCK_NAME)
+def _busy(uri: str) -> Any:
+    def busy(holder: dict[str, Any]) -> RunLockBusy:
+        return RunLockBusy(
+            f"another run is in progress (run id {holder.get('run_id') or 'not yet known'}, "
+            f"started at {holder.get('started_at', 'unknown')} on {holder.get('host', 'unknown host')}); "
+            f"lock: {uri}"
+        )
+
+    return busy
 
 
-def _write_holder(location: str, holder: dict[str, Any], *, exclusive: bool = False) -> None:
-    body = json.dumps(holder)
-    if not storage.is_s3(location):
-        Path(_holder_uri(location)).write_text(body, encoding="utf-8")
-        return
-    bucket, key = storage.split_s3_uri(_holder_uri(location))
-    conditional = {"IfNoneMatch": "*"} if exclusive else {}
-    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body.encode(), **conditional)
+def acquire(uri: str, holder: dict[str, Any], wait: float = 0, stale_after: float = STALE_AFTER) -> None:
+    """Take one lock, or raise `RunLockBusy` naming its holder. Separate from `run_lock` so that an
+    orchestrator can hold it across tasks in several processes."""
+    locks.acquire(uri, holder, wait=wait, stale_after=stale_after, busy=_busy(uri))
 
 
-def _read_holder(location: str) -> dict[str, Any]:
-    uri = _holder_uri(location)
-    try:
-        if not storage.is_s3(location):
-            return json.loads(Path(uri).read_text(encoding="utf-8"))
-        bucket, key = storage.split_s3_uri(uri)
-        return json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-    except (ValueError, OSError, ClientError):  # released as we look, or unreadable: describe it as unknown
-        return {}
-
-
-def _busy(location: str, holder: dict[str, Any]) -> RunLockBusy:
-    return RunLockBusy(
-        f"another run is in progress (run id {holder.get('run_id') or 'not yet known'}, "
-        f"started at {holder.get('started_at', 'unknown')} on {holder.get('host', 'unknown host')}); "
-        f"lock: {_holder_uri(location)}"
-    )
-
-
-def _stale(holder: dict[str, Any], stale_after: float) -> bool:
-    if not holder:
-        return False
-    if effective_status(holder) == "interrupted":  # same host, process gone
-        return True
-    started = datetime.fromisoformat(holder["started_at"])
-    return datetime.now(UTC) - started > timedelta(seconds=stale_after)
+def release(uri: str) -> None:
+    locks.release(uri)
 
 
 @contextmanager
-def run_lock(location: str, wait: float = 0, stale_after: float = 6 * 3600) -> Iterator[RunLock]:
-    """Hold the location's run lock for the duration of a run, waiting up to `wait` seconds for it."""
-    lock = RunLock(location)
-    if not storage.is_s3(location):
-        Path(location).mkdir(parents=True, exist_ok=True)
-        file_lock = FileLock(str(Path(location, LOCK_NAME)))
-        try:
-            file_lock.acquire(timeout=wait)
-        except Timeout:
-            raise _busy(location, _read_holder(location)) from None
-        try:
-            _write_holder(location, lock.holder)
-            yield lock
-        finally:
-            Path(_holder_uri(location)).unlink(missing_ok=True)
-            file_lock.release()
-        return
-    acquire_s3(location, lock.holder, wait, stale_after)
-    try:
+def run_lock(
+    location: str, wait: float = 0, stale_after: float = STALE_AFTER, state_uri: str = ""
+) -> Iterator[RunLock]:
+    """Hold the output location's lock, and the alert state's, for the duration of a run, waiting up
+    to `wait` seconds for each."""
+    uris = [lock_uri(location)]
+    if state_uri:
+        uris.append(state_lock_uri(state_uri))
+    lock = RunLock(uris)
+    with ExitStack() as held:
+        for uri in uris:
+            try:
+                acquire(uri, lock.holder, wait, stale_after)
+            except storage.StorageError as err:
+                if uri == lock_uri(location):
+                    raise
+                why = str(err).rsplit(": ", 1)[-1]  # the state's own place cannot be written
+                raise StateError(f"{state_uri}: cannot write alert state there: {why}") from err
+            held.callback(release, uri)
         yield lock
+
+
+@contextmanager
+def state_lock(state_uri: str, run_id: str, wait: float = 60) -> Iterator[None]:
+    """The alert state's lock around a notebook's writes: already held when `backlog-alerts run` runs
+    the notebook for this run id; taken (and released) when the notebook runs by hand."""
+    uri = state_lock_uri(state_uri)
+    holder, _ = locks.read_holder(uri)
+    if run_id and holder.get("run_id") == run_id:
+        yield
+        return
+    mine = {"run_id": run_id, "started_at": now(), **locks.this_process(), "status": "running"}
+    acquire(uri, mine, wait)
+    try:
+        yield
     finally:
-        release_s3(location)
-
-
-def acquire_s3(location: str, holder: dict[str, Any], wait: float = 0, stale_after: float = 6 * 3600) -> None:
-    """Create the lock object only if absent (`If-None-Match: *`); wait, or take over a stale one.
-
-    Separate from `run_lock` so that an orchestrator can hold the lock across tasks on several machines.
-    """
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            _write_holder(location, holder, exclusive=True)
-            return
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
-                raise
-        found = _read_holder(location)
-        if _stale(found, stale_after):
-            release_s3(location)
-            continue
-        if time.monotonic() >= deadline:
-            raise _busy(location, found)
-        time.sleep(1)
-
-
-def release_s3(location: str) -> None:
-    bucket, key = storage.split_s3_uri(_holder_uri(location))
-    aws.client("s3").delete_object(Bucket=bucket, Key=key)
+        release(uri)

@@ -90,6 +90,8 @@ class Manifest:
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     notebooks: list[NotebookEntry] = field(default_factory=list)
+    deployment: str = ""  # the deployment whose alert state the run used (a lost state is rebuilt by it)
+    state_uri: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from backlog_alerts.io import storage
 
@@ -15,18 +14,8 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def create_run_folder(location: str) -> tuple[str, str]:
     """Claim a fresh run folder; locally an exclusive mkdir keeps two runs in the same instant apart."""
-    if storage.is_s3(location):
-        while True:
-            run_id = new_run_id()
-            folder = storage.join(location, run_id)
-            if not storage.exists(folder):
-                return run_id, folder
-    Path(location).mkdir(parents=True, exist_ok=True)
     while True:
         run_id = new_run_id()
-        path = Path(location, run_id)
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return run_id, str(path)
+        folder = storage.join(location, run_id)
+        if storage.claim_folder(folder):
+            return run_id, folder

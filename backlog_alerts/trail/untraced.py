@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from backlog_alerts.alerting.state import AlertState, load_state
 from backlog_alerts.io import storage
+from backlog_alerts.state.document import AlertState
+from backlog_alerts.state.location import STATE_FILE, default_state_uri
+from backlog_alerts.state.store import open_state
 
-STATE_FILE = "alert_state.json"  # where `state_uri: ""` keeps the state: beside the run folders
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "department", "severity", "rules", "message_id")
 
 
-def default_state_uri(location: str) -> str | None:
-    """The state beside the run folders, if there is one there."""
-    uri = storage.join(location, STATE_FILE)
-    return uri if storage.exists(uri) else None
+def state_beside(location: str) -> str | None:
+    """The alert state `audit` reads without `--state`: the project's own (where `state_uri: ""` keeps
+    it), else one an older version kept beside the run folders; None when there is neither."""
+    for uri in (default_state_uri(), storage.join(location, STATE_FILE)):
+        if storage.exists(uri):
+            return uri
+    return None
 
 
 def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list[dict[str, Any]]:
@@ -45,4 +49,4 @@ def load_outside(state_uri: str | None, location: str, since: str = "") -> list[
     """The sends outside recorded runs in the state at `state_uri` (none when there is no state)."""
     if not state_uri:
         return []
-    return sent_outside(load_state(state_uri), storage.run_ids(location), since)
+    return sent_outside(open_state(state_uri).state, storage.run_ids(location), since)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -119,10 +120,73 @@ class FaultInjector:
         return client
 
 
-def spec(rate: float = 0.0, seed: int = 0, operations=(), permanent=(), log: str = "") -> str:
-    """The JSON that BACKLOG_ALERTS_FAULTS carries to every process of a run."""
+@dataclass
+class Crash:
+    """SIGKILL to the whole run, from inside the kernel that publishes, at an exact moment: right after
+    SNS took the `nth` alert (before the state records it: the one window for a repeat), or right after
+    the state recorded it (before the topic's mark and the next alert)."""
+
+    moment: str  # "publish" | "state-save"
+    nth: int
+    _published: int = 0
+
+    def __call__(self, event_name: str, http_response: Any = None, parsed: Any = None, **kwargs: Any) -> None:
+        operation = event_name.split(".")[2]
+        params = kwargs.get("context", {}).get("crash_params", {})
+        if http_response is None or http_response.status_code >= 300 or not in_a_kernel():
+            return
+        if operation == "Publish" and str(params.get("TopicArn", "")).endswith("_notifications"):
+            self._published += 1
+            if self.moment == "publish" and self._published == self.nth:
+                kill_run()
+        is_state = operation == "PutObject" and str(params.get("Key", "")).endswith("alert_state.json")
+        if is_state and self.moment == "state-save" and self._published == self.nth:
+            kill_run()
+
+    def remember(self, params: Any, context: Any, **_: Any) -> None:
+        context["crash_params"] = params
+
+
+def kill_run() -> None:
+    """The runner (this kernel's parent), the other kernels it started, then this kernel: nothing of
+    the run may finish what it was doing."""
+    import signal
+
+    runner = os.getppid()
+    for pid in children(runner):
+        if pid != os.getpid():
+            os.kill(pid, signal.SIGKILL)
+    os.kill(runner, signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                with open(f"/proc/{stat}/stat", encoding="utf-8") as text:
+                    if int(text.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(stat))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def spec(
+    rate: float = 0.0, seed: int = 0, operations=(), permanent=(), log: str = "", crash: tuple | None = None
+) -> str:
+    """The JSON that BACKLOG_ALERTS_FAULTS carries to every process of a run; `crash` is (moment, nth)."""
     return json.dumps(
-        {"rate": rate, "seed": seed, "operations": list(operations), "permanent": list(permanent), "log": log}
+        {
+            "rate": rate,
+            "seed": seed,
+            "operations": list(operations),
+            "permanent": list(permanent),
+            "log": log,
+            "crash": list(crash) if crash else None,
+        }
     )
 
 
@@ -138,12 +202,23 @@ def install_everywhere(raw: str) -> None:
         permanent=settings["permanent"],
         log=settings["log"],
     )
+    crash = Crash(*settings["crash"]) if settings.get("crash") else None
     create = botocore.client.ClientCreator.create_client
 
     def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return injector.install(create(self, *args, **kwargs))
+        client = injector.install(create(self, *args, **kwargs))
+        if crash is not None:
+            client.meta.events.register("before-parameter-build", crash.remember)
+            client.meta.events.register("after-call", crash)
+        return client
 
     botocore.client.ClientCreator.create_client = create_client
+
+
+def in_a_kernel() -> bool:
+    """A notebook's kernel (which publishes), not the runner or papermill (asked once the process runs:
+    at start-up `-m ipykernel_launcher` is not in sys.argv yet)."""
+    return "JUPYTER_RUNTIME_DIR" in os.environ and "ipykernel" in " ".join(sys.argv)
 
 
 def read_log(path: str) -> list[dict[str, Any]]:

@@ -11,11 +11,13 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from random import Random
 
 import boto3
+from faults.aws_faults import children, spec
 
 from backlog_alerts.io.emulator import channel_texts, published_messages
 
@@ -56,12 +58,14 @@ def _state(region: str = "us-east-1") -> str:
     except s3.exceptions.NoSuchKey:
         return "{}"
     volatile = ("message_id", "sent_at", "run_id")
-    for rule in data.get("rules", {}).values():
-        for key in volatile:
-            rule.pop(key, None)
-    # The send log, in any order (a send retried by a later run comes after the others).
-    sends = [{k: v for k, v in send.items() if k not in volatile} for send in data.get("sends", [])]
-    data["sends"] = sorted(sends, key=lambda send: json.dumps(send, sort_keys=True))
+    # What each topic heard and the send log, in any order (a send retried by a later run comes after
+    # the others), without ids and times; the deployment's id is new on each emulator, and how many
+    # writes the state took depends on retries.
+    for name in ("heard", "sends"):
+        entries = [{k: v for k, v in e.items() if k not in volatile} for e in data.get(name, [])]
+        data[name] = sorted(entries, key=lambda entry: json.dumps(entry, sort_keys=True))
+    data.pop("deployment", None)
+    data.pop("generation", None)
     # When the sync subscribed the emails it last saw pending: dated, and forgotten by the next sync
     # once confirmed, so it depends on how many syncs a run took, not on what the directors got.
     data.pop("subscribed", None)
@@ -132,6 +136,9 @@ def kill_during(env: dict[str, str], output_dir: Path, notebook: str, delay: flo
         time.sleep(0.05)
     time.sleep(delay)
     where = _running_notebook(output_dir) or "after the last notebook"
+    for pid in children(process.pid):  # the whole run: its kernels too, which would finish their cell
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     process.send_signal(signal.SIGKILL)
     process.wait()
     return where
@@ -148,14 +155,28 @@ class CrashTrial:
     duplicates: int  # deliveries beyond the first of the same alert
 
 
-def crash_trial(seed: int, endpoint: str, env: dict[str, str], workdir: Path, clean: Outcome) -> CrashTrial:
-    """Kill a run at a seeded point of notebook 2 or 3, re-run normally, compare with a clean run."""
+MOMENTS = ("02_subscription_sync.ipynb", "03_alert_check.ipynb", "publish", "state-save")
+
+
+def crash_trial(
+    seed: int, endpoint: str, env: dict[str, str], workdir: Path, clean: Outcome, moment: str = ""
+) -> CrashTrial:
+    """Kill a whole run (runner and kernels) at a seeded moment, re-run normally, compare with a clean
+    run. The moment is a random point of notebook 2 or 3, or, from inside the publishing kernel, right
+    after SNS took the first or second alert (before the state recorded it: the one window for a
+    repeat) or right after the state recorded it."""
     rng = Random(seed)
     reset(endpoint)
     departed_director()
     output_dir = workdir / f"crash-{seed}"
-    notebook = rng.choice(["02_subscription_sync.ipynb", "03_alert_check.ipynb"])
-    killed_in = kill_during(env, output_dir, notebook, rng.uniform(0.0, 0.6))  # a notebook takes about 1 s
+    moment = moment or rng.choice(MOMENTS)
+    if moment.endswith(".ipynb"):
+        killed_in = kill_during(env, output_dir, moment, rng.uniform(0.0, 0.6))  # a notebook takes about 1 s
+    else:
+        nth = rng.choice((1, 2))
+        killed = run(with_faults(env, spec(crash=(moment, nth))), "--output-dir", str(output_dir))
+        assert killed.returncode == -signal.SIGKILL, f"seed {seed}: not killed at {moment} {nth}"
+        killed_in = f"{moment} {nth}"
     rerun = run(env, "--output-dir", str(output_dir))
     if rerun.returncode != 0:
         raise AssertionError(f"seed {seed}: the re-run failed: {rerun.stderr[-2000:]}")

@@ -73,7 +73,11 @@ def test_month_by_month_no_repeats_and_a_resolved_notice(sqs, inboxes, check):
     (resolved,) = drain(sqs, inboxes["streets"])
     assert resolved["Subject"] == "[RESOLVED] Pothole backlog 90 > 100"
     assert "Back under threshold" in resolved["Message"]
-    assert {row["rule"]: row["status"] for row in facts["state"]} == {"potholes": "ok"}
+    # What streets heard: March's warning (the period before), and April's resolved notice.
+    assert {(row["period"], row["service"], row["tier"]) for row in facts["state"]} == {
+        ("2019-03", "Pothole", "warning"),
+        ("2019-04", "Pothole", "resolved"),
+    }
     # The inboxes are queues, not people: ops heard that February's and March's alerts reached nobody,
     # each once (the daily re-run of February told nothing new).
     assert subjects(sqs, inboxes["ops"]) == ["[OPS] backlog-alerts: 1 alert(s) reach nobody"] * 2

@@ -15,6 +15,7 @@ from faults.trials import with_faults
 from helpers import ROOT, clean_env, demo_rows, reset_emulator, run_cli, run_until_notebook_2
 
 from backlog_alerts.io import emulator, storage
+from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.trail.audit import collect, load_runs
 from backlog_alerts.trail.audit_data import run_record
 
@@ -42,6 +43,9 @@ def trail_runs(moto_endpoint, tmp_path_factory):
     env = {**emulator.emulator_environ(moto_endpoint, clean_env())}
     env_with_keys = {**env, "AWS_ACCESS_KEY_ID": FAKE_KEY_ID, "AWS_SECRET_ACCESS_KEY": FAKE_SECRET}
     refused = {"operation": "Publish", "match": "streets_notifications", "kind": "access_denied"}
+    march = tmp_path / "2019" / "03" / "final_report.csv"  # February's counts again, as March's report
+    march.parent.mkdir(parents=True)
+    march.write_bytes(demo_bytes("final_report.csv"))
     results = [
         run_cli(["run", "--output-dir", str(out)], env_with_keys),
         run_cli(["run", "--output-dir", str(out)], env),
@@ -51,7 +55,7 @@ def trail_runs(moto_endpoint, tmp_path_factory):
                 "--output-dir",
                 str(out),
                 "--params",
-                str(write_params(tmp_path, "broken.yaml", report_period="2019-03")),
+                str(write_params(tmp_path, "broken.yaml", report_uri=str(march))),
             ],
             with_faults(env, spec(permanent=[refused])),
         ),

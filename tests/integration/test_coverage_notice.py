@@ -8,6 +8,7 @@ import pytest
 from helpers import clean_env, drain, params_file, run_cli, subscribe_queue
 
 from backlog_alerts.io import aws, emulator
+from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.sync.sms_account import read_sms_account
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,10 @@ def test_the_months_sms_spend_is_told_at_half_the_limit_and_again_past_it(aws_en
     ) in notice["Message"]
 
     spent_this_month(0.07)  # as SNS reports it after those texts
-    params = params_file(tmp_path, output_dir=str(tmp_path / "out"), report_period="2019-03")
+    march = tmp_path / "2019" / "03" / "final_report.csv"
+    march.parent.mkdir(parents=True)
+    march.write_bytes(demo_bytes("final_report.csv"))  # February's counts again, as March's report
+    params = params_file(tmp_path, output_dir=str(tmp_path / "out"), report_uri=str(march))
     second = run_cli(["run", "--params", str(params)], env)  # a new period: texted again, past the limit
     assert second.returncode == 0, second.stderr
     (notice,) = drain(sqs, ops)
@@ -72,7 +76,10 @@ def test_a_department_with_rules_and_nobody_in_the_contacts_file_is_unheard_and_
     assert streets.endswith(", REACHED NOBODY (0 pending, 0 opted out)")
     (notice,) = drain(sqs, ops)
     assert notice["Subject"] == "[OPS] backlog-alerts: 1 alert(s) reach nobody"
-    assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
+    assert (
+        "streets: Pothole 163 > 100 (rule potholes, period 2019-02), published by this run"
+        in notice["Message"]
+    )
     assert "trash" not in notice["Message"].split("\n\n")[0]  # Dana's confirmed email hears trash's alert
 
 

@@ -96,8 +96,8 @@ def test_a_permanent_publish_failure_is_recorded_and_the_next_run_sends_only_wha
     partial = observe(aws_endpoint)
     # The other department got its alert, and the ops topic heard about the failure.
     assert sorted(topic for topic, *_ in partial.deliveries) == ["backlog_alerts_ops", "trash_notifications"]
-    state = json.loads(partial.state)["rules"]
-    assert state["illegal_dumping"]["status"] == "firing" and "potholes" not in state
+    heard = {(h["service"], h["tier"]) for h in json.loads(partial.state)["heard"]}
+    assert heard == {("Illegal Dumping", "warning")}, "the state holds only what went out"
 
     second = run(env, "--output-dir", str(out))
     assert second.returncode == 0, second.stderr
@@ -105,12 +105,19 @@ def test_a_permanent_publish_failure_is_recorded_and_the_next_run_sends_only_wha
 
 
 @pytest.mark.xdist_group("faults-clean")  # shares a module fixture: one worker computes it once
-def test_a_run_killed_mid_notebook_is_finished_by_the_next_run(clean, aws_endpoint, tmp_path):
+def test_a_run_killed_whole_at_the_publish_and_the_state_save_is_finished_by_the_next_run(
+    clean, aws_endpoint, tmp_path
+):
+    """SIGKILL to the runner and its kernels from inside the publishing kernel: right after SNS took the
+    first alert (before the state recorded it) the next run repeats that one alert, and only it; right
+    after the state recorded it, nothing is repeated. Nothing is ever missing."""
     env = emulator_environ(aws_endpoint, clean_env())
-    trials = [crash_trial(seed, aws_endpoint, env, tmp_path, clean) for seed in (1, 2)]
-    for trial in trials:
+    after_publish = crash_trial(1, aws_endpoint, env, tmp_path, clean, moment="publish")
+    after_save = crash_trial(2, aws_endpoint, env, tmp_path, clean, moment="state-save")
+    for trial in (after_publish, after_save):
         assert trial.same_subscriptions and trial.missing == 0, trial
-    assert sum(t.duplicates for t in trials) <= len(trials)  # at most one per killed run
+    assert after_publish.duplicates == 1, after_publish  # the one window: published, not yet recorded
+    assert after_save.duplicates == 0, after_save
 
 
 def test_an_endpoint_that_is_down_fails_each_change_clearly_and_the_next_sync_finishes(aws_endpoint, sns):

@@ -15,7 +15,7 @@ from faults.aws_faults import read_log, spec
 from faults.trials import run, with_faults
 from helpers import ROOT, clean_env, iam_policy
 
-from backlog_alerts.io.demo import seed_demo
+from backlog_alerts.io.demo import demo_bytes, seed_demo
 from backlog_alerts.io.emulator import emulator_environ
 
 pytestmark = pytest.mark.integration
@@ -61,7 +61,10 @@ def test_a_full_run_calls_exactly_the_operations_the_policy_allows(aws_endpoint,
 
     assert run(counted, "--params", str(tmp_path / "params.yaml")).returncode == 0
     failing = with_faults(env, spec(log=str(log), permanent=[refused]))
-    params["report_period"] = "2019-03"  # a new period: alerts again, one refused -> ops notice
+    march = tmp_path / "2019" / "03" / "final_report.csv"  # February's counts again, as March's report
+    march.parent.mkdir(parents=True)
+    march.write_bytes(demo_bytes("final_report.csv"))
+    params["report_uri"] = str(march)  # a new period: alerts again, one refused -> ops notice
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     assert run(failing, "--params", str(tmp_path / "params.yaml")).returncode == 1
 

@@ -16,10 +16,10 @@ from backlog_alerts.alerting.messages import check_templates
 from backlog_alerts.alerting.publish import build_messages, publish_and_record
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.rules import parse_rules
-from backlog_alerts.alerting.state import load_state
 from backlog_alerts.io import aws
 from backlog_alerts.io.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.io.sources import SourceError, read_source
+from backlog_alerts.state.store import open_state
 from backlog_alerts.sync.contacts import Contact
 from backlog_alerts.sync.plan import apply_plan, plan_sync
 from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
@@ -140,19 +140,22 @@ RULES = [
 ]
 
 
-def run_check(sns, topics, state, state_uri, counts, period):
+def run_check(sns, topics, state_uri, counts, period):
     """The alert notebook's steps, in process: evaluate, plan, render, publish, record."""
     rules = parse_rules(RULES, DEPARTMENTS)
+    store = open_state(state_uri)
     decisions = plan_actions(
-        evaluate(rules, counts, "r.csv", "error", period), state, notify_resolved=True, today=date(2019, 3, 1)
+        evaluate(rules, counts, "r.csv", "error", period),
+        store.state,
+        {d: t.arn for d, t in topics.items()},
+        notify_resolved=True,
+        today=date(2019, 3, 1),
     )
     messages = build_messages(
         decisions, check_templates({}), DEPARTMENTS, report_uri="r.csv", period=period, run_id="RUN"
     )
     report = Report("r.csv", "ok", period, counts)
-    return publish_and_record(
-        sns, messages, decisions, topics, state, state_uri=state_uri, report=report, run_id="RUN"
-    )
+    return publish_and_record(sns, messages, decisions, store, report=report, run_id="RUN")
 
 
 def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sns, sqs, s3, tmp_path):
@@ -171,11 +174,10 @@ def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sn
     )
     s3.create_bucket(Bucket="state-bucket")
     state_uri = "s3://state-bucket/alert_state.json"
-    state = load_state(state_uri)
 
     # Feb: Pothole warning and Graffiti warning fire on streets -> one digest; nothing critical.
     alerts = run_check(
-        sns, topics, state, state_uri, {"Pothole": 150, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02"
+        sns, topics, state_uri, {"Pothole": 150, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02"
     )
     (digest,) = drain(sqs, everything)
     assert digest["Subject"] == "[WARNING] 2 streets backlogs: Pothole 150 > 100; Graffiti 20 > 10"
@@ -194,22 +196,18 @@ def test_digest_per_department_and_severity_with_attributes_and_filter_policy(sn
     }
 
     # The saved state stops a repeat of the same period, read back from S3 as the next run would.
-    state = load_state(state_uri)
-    assert state.rules["pothole_warn"].message_id == digest["MessageId"]
-    run_check(
-        sns, topics, state, state_uri, {"Pothole": 150, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02"
-    )
+    heard = {(h.service, h.tier): h for h in open_state(state_uri).state.heard}
+    assert heard["Pothole", "warning"].message_id == digest["MessageId"]
+    assert heard["Pothole", "warning"].topic == topics["streets"].arn
+    tags = {
+        t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=topics["streets"].arn)["Tags"]
+    }
+    assert tags["backlog-alerts:last-send"] == f"2019-02 warning {digest['MessageId']} RUN"
+    run_check(sns, topics, state_uri, {"Pothole": 150, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02")
     assert drain(sqs, everything) == []
 
     # Same period, Pothole now critical: the higher tier goes out at once, to both subscribers.
-    run_check(
-        sns,
-        topics,
-        load_state(state_uri),
-        state_uri,
-        {"Pothole": 250, "Graffiti": 20, "Illegal Dumping": 3},
-        "2019-02",
-    )
+    run_check(sns, topics, state_uri, {"Pothole": 250, "Graffiti": 20, "Illegal Dumping": 3}, "2019-02")
     (critical,) = drain(sqs, critical_only)
     assert critical["Subject"] == "[CRITICAL] Pothole backlog 250 > 200"
     assert [m["Subject"] for m in drain(sqs, everything)] == [critical["Subject"]]

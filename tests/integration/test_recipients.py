@@ -85,7 +85,10 @@ def test_an_alert_to_a_department_nobody_would_hear_is_published_recorded_and_to
 
     (notice,) = drain(sqs, ops)  # one coverage notice: the unheard alert and the opted-out number
     assert notice["Subject"] == "[OPS] backlog-alerts: 1 alert(s) reach nobody, 1 number(s) opted out"
-    assert "streets: Pothole 163 > 100 (rule potholes), published by this run" in notice["Message"]
+    assert (
+        "streets: Pothole 163 > 100 (rule potholes, period 2019-02), published by this run"
+        in notice["Message"]
+    )
     assert "streets: +4*******0600" in notice["Message"] and "opt-in-phone-number" in notice["Message"]
     assert LISTED not in notice["Message"] and "5550101" not in notice["Message"]
     assert run["coverage"]["message_id"] == notice["MessageId"] and run["coverage"]["action"] == "published"

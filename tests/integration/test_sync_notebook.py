@@ -34,7 +34,7 @@ def run_sync(tmp_path, rows, **params):
         papermill.execute_notebook(
             str(ROOT / "notebooks" / "02_subscription_sync.ipynb"),
             str(output),
-            parameters={"contacts_uri": str(contacts), **params},
+            parameters={"contacts_uri": str(contacts), "state_uri": str(tmp_path / "state.json"), **params},
             cwd=str(ROOT / "notebooks"),
             progress_bar=False,
         )
@@ -82,6 +82,7 @@ def test_unchanged_file_makes_no_subscribe_or_unsubscribe_call(sns, synced, tmp_
     assert state(sns) == synced  # same subscriptions, same ARNs, the foreign queue included
     assert facts["api_calls"] == {
         "ListTopics": 1,
+        "ListTagsForResource": 2,  # whose topics these are (the deployment's mark on each)
         "ListSubscriptionsByTopic": 2,
         "ListPhoneNumbersOptedOut": 1,  # whom an alert would reach: numbers that replied STOP
     }

@@ -7,7 +7,7 @@ import json
 from helpers import CONTACTS_SHA, COVERAGE_FACT, PARAMS_SHA, REPORT_SHA, hand_built_run
 from helpers import recorded_decision as decision
 
-from backlog_alerts.alerting.state import AlertState
+from backlog_alerts.state.document import AlertState
 from backlog_alerts.trail.audit import render
 from backlog_alerts.trail.audit_data import ALERT_COLUMNS, RUN_COLUMNS, flatten, run_record
 from backlog_alerts.trail.untraced import sent_outside
@@ -98,7 +98,7 @@ def test_json_lists_runs_and_sends_outside_recorded_runs():
 def test_a_state_saved_before_run_ids_and_sends_were_kept_still_loads():
     old = '{"version": 1, "rules": {"potholes": {"status": "firing", "count": 5, "report_key": "2019-02"}}}'
     state = AlertState.from_json(old, "old.json")
-    assert state.sends == [] and state.rules["potholes"].run_id == ""
+    assert state.sends == [] and state.legacy_rules["potholes"]["report_key"] == "2019-02"
     assert sent_outside(state, []) == []
 
 
@@ -107,20 +107,37 @@ def test_every_send_is_logged_with_its_run_id_and_survives_a_save():
     from backlog_alerts.alerting.messages import Message
     from backlog_alerts.alerting.publish import mark_sent
 
-    fired = Decision("potholes", "Pothole", "streets", "warning", ">=", 10, 50, True, action="publish")
+    fired = Decision(
+        "potholes", "Pothole", "streets", "warning", ">=", 10, 50, True, action="publish", topic="arn:s"
+    )
     state = AlertState()
     mark_sent(state, Message("streets", "warning", "subject", "sms", "email", (fired,)), "m-1", run_id="R1")
-    (send,) = AlertState.from_json(state.to_json(), "state.json").sends
-    assert (send["run_id"], send["rules"], send["message_id"]) == ("R1", ["potholes"], "m-1")
-    assert state.rules["potholes"].run_id == "R1"
+    saved = AlertState.from_json(state.to_json(), "state.json")
+    (send,) = saved.sends
+    assert (send["run_id"], send["rules"], send["message_id"], send["topic"]) == (
+        "R1",
+        ["potholes"],
+        "m-1",
+        "arn:s",
+    )
+    (heard,) = saved.heard
+    assert (heard.topic, heard.service, heard.tier, heard.run_id) == ("arn:s", "Pothole", "warning", "R1")
 
 
-def test_the_default_state_is_the_one_beside_the_run_folders_if_there(tmp_path):
-    from backlog_alerts.trail.untraced import default_state_uri
+def test_audit_reads_the_projects_state_else_one_left_beside_the_run_folders(tmp_path, monkeypatch):
+    from backlog_alerts.trail.untraced import state_beside
 
-    assert default_state_uri(str(tmp_path)) is None
-    (tmp_path / "alert_state.json").write_text(AlertState().to_json())
-    assert default_state_uri(str(tmp_path)) == str(tmp_path / "alert_state.json")
+    project = tmp_path / "project"
+    for folder in ("notebooks", "params", "outputs"):
+        (project / folder).mkdir(parents=True)
+    monkeypatch.chdir(project)
+    outputs = str(project / "outputs")
+    assert state_beside(outputs) is None
+    (project / "outputs" / "alert_state.json").write_text(AlertState().to_json())
+    assert state_beside(outputs) == outputs + "/alert_state.json"
+    (project / "state").mkdir()
+    (project / "state" / "alert_state.json").write_text(AlertState().to_json())
+    assert state_beside(outputs) == str(project / "state" / "alert_state.json")
 
 
 def test_the_coverage_notice_is_in_the_record_and_counted_in_the_csv_row():

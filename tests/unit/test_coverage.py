@@ -22,7 +22,8 @@ from backlog_alerts.alerting.coverage import (
 )
 from backlog_alerts.alerting.evaluation import PUBLISH, QUIET, SUPPRESSED, Decision
 from backlog_alerts.alerting.outcome import Publication
-from backlog_alerts.alerting.state import AlertState, RuleState
+from backlog_alerts.state.document import AlertState
+from backlog_alerts.state.store import StateStore
 from backlog_alerts.sync.pending import FIRST_SEEN, SUBSCRIBED, ledger_key
 from backlog_alerts.sync.reach import Reach
 from backlog_alerts.sync.sms_account import SmsAccount
@@ -44,8 +45,8 @@ POTHOLES = Decision(
     True,
     action=PUBLISH,
     message_id="m-1",
-    report_key="2019-02",
-    state_after="firing",
+    period="2019-02",
+    topic=TOPICS["streets"].arn,
 )
 NOBODY = Reach("streets", (), (), pending=("new.director@example.gov",), opted_out=("+16195550199",))
 SOMEONE = Reach("trash", ("dana.okafor@example.gov",), ("+16195550101",))
@@ -71,9 +72,9 @@ def test_an_alert_published_to_a_department_nobody_hears_is_named_unheard_with_w
     assert unheard == [
         Condition(
             UNHEARD,
-            "potholes@2019-02",
-            "streets: Pothole 163 > 100 (rule potholes), published by this run, MessageId m-1; "
-            "1 pending, 1 opted out, 0 not verified",
+            "streets:Pothole@2019-02",
+            "streets: Pothole 163 > 100 (rule potholes, period 2019-02), published by this run, "
+            "MessageId m-1; 1 pending, 1 opted out, 0 not verified",
         )
     ]
 
@@ -85,11 +86,13 @@ def test_a_department_someone_hears_and_a_rule_not_firing_are_not_unheard():
 
 
 def test_an_alert_sent_before_for_this_period_is_unheard_under_its_first_messageid():
-    state = AlertState(rules={"potholes": RuleState("firing", 163, "2019-02", "m-0", "2026-11-01T00:00:00")})
-    (unheard,) = [
-        c for c in conditions([replace(POTHOLES, action=SUPPRESSED)], state=state) if c.kind == UNHEARD
-    ]
-    assert unheard.key == "potholes@2019-02" and "sent 2026-11-01T00:00:00, MessageId m-0" in unheard.text
+    suppressed = replace(
+        POTHOLES, action=SUPPRESSED, previous_message_id="m-0", previous_sent_at="2026-11-01T00:00:00"
+    )
+    (unheard,) = [c for c in conditions([suppressed]) if c.kind == UNHEARD]
+    assert (
+        unheard.key == "streets:Pothole@2019-02" and "sent 2026-11-01T00:00:00, MessageId m-0" in unheard.text
+    )
 
 
 def test_an_alert_not_sent_at_all_is_left_to_the_failed_run_and_a_dry_run_says_would():
@@ -180,32 +183,30 @@ class FakeSns:
 OPS = Topic("ops", "backlog_alerts_ops", "arn:ops")
 
 
-def notify(sns, state, found, tmp_path, dry_run=False, ops=OPS):
-    return send_coverage_notice(
-        sns, ops, state, found, state_uri=str(tmp_path / "state.json"), run_id="r", dry_run=dry_run, now=NOW
-    )
+def notify(sns, store, found, dry_run=False, ops=OPS):
+    return send_coverage_notice(sns, ops, store, found, run_id="r", dry_run=dry_run, now=NOW)
 
 
 def test_a_condition_is_told_once_while_it_lasts_and_again_when_it_comes_back(tmp_path):
-    sns, state = FakeSns(), AlertState()
+    sns, store = FakeSns(), StateStore(str(tmp_path / "state.json"))
     found = conditions()
-    assert notify(sns, state, found, tmp_path)["action"] == "published" and len(sns.sent) == 1
-    record = notify(sns, state, found, tmp_path)
+    assert notify(sns, store, found)["action"] == "published" and len(sns.sent) == 1
+    record = notify(sns, store, found)
     assert record["action"] == "nothing new" and len(sns.sent) == 1
     assert [c["new"] for c in record["conditions"]] == [False, False]
     assert "key" not in record["conditions"][0]  # hashed numbers stay in the state
-    notify(sns, state, [], tmp_path)  # the director opted back in and the alert was heard
-    assert not any(k.startswith("coverage_") for k in state.notices)
-    assert notify(sns, state, found, tmp_path)["action"] == "published" and len(sns.sent) == 2
+    notify(sns, store, [])  # the director opted back in and the alert was heard
+    assert not any(k.startswith("coverage_") for k in store.load().notices)
+    assert notify(sns, store, found)["action"] == "published" and len(sns.sent) == 2
 
 
 def test_a_refused_notice_a_dry_run_and_no_ops_topic_change_no_state(tmp_path):
-    state = AlertState()
-    refused = notify(FakeSns(refuse=True), state, conditions(), tmp_path)
+    store = StateStore(str(tmp_path / "state.json"))
+    refused = notify(FakeSns(refuse=True), store, conditions())
     assert refused["action"] == "not sent" and "AuthorizationError" in refused["error"]
-    assert notify(FakeSns(), state, conditions(), tmp_path, dry_run=True)["action"].startswith("dry run")
-    assert notify(FakeSns(), state, conditions(), tmp_path, ops=None)["action"].startswith("none")
-    assert state.notices == {} and not (tmp_path / "state.json").exists()
+    assert notify(FakeSns(), store, conditions(), dry_run=True)["action"].startswith("dry run")
+    assert notify(FakeSns(), store, conditions(), ops=None)["action"].startswith("none")
+    assert store.state.notices == {} and not (tmp_path / "state.json").exists()
 
 
 UNIVERSE = [

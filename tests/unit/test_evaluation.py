@@ -1,4 +1,7 @@
-"""Decisions: tiers, missing services, and the state transitions as a table of cases."""
+"""Decisions: tiers, mutes, missing services, and what a topic already heard, as tables of cases.
+
+The properties over whole sequences of runs are in test_ledger_sequences.py.
+"""
 
 from datetime import date
 
@@ -20,16 +23,18 @@ from backlog_alerts.alerting.evaluation import (
     plan_actions,
 )
 from backlog_alerts.alerting.rules import parse_rules
-from backlog_alerts.alerting.state import AlertState, RuleState
 from backlog_alerts.io.sources import SourceError
+from backlog_alerts.state.document import ANY_SERVICE, AlertState, Heard
 
+DEPARTMENTS = ["streets", "trash"]
 RULES = parse_rules(
     [
         *POTHOLE_TIERS,
         {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30},
     ],
-    ["streets", "trash"],
+    DEPARTMENTS,
 )
+TOPICS = {"streets": "arn:streets", "trash": "arn:trash"}
 TODAY = date(2019, 3, 10)
 
 
@@ -37,14 +42,28 @@ def by_rule(decisions):
     return {d.rule: d for d in decisions}
 
 
+def heard(tier, period, service="Pothole", topic="arn:streets", message_id="m-1", **extra):
+    return Heard(topic, service, tier, period, message_id=message_id, sent_at="2019-02-03", **extra)
+
+
+def state_of(*entries, checked=()):
+    return AlertState(heard=list(entries), checked=sorted(checked))
+
+
+def plan(counts, state, period="2019-03", rules=RULES, notify=False, mutes=(), today=TODAY):
+    decisions = evaluate(rules, {"Illegal Dumping": 0, **counts}, "r.csv", "error", period)
+    return by_rule(plan_actions(decisions, state, TOPICS, notify_resolved=notify, mutes=mutes, today=today))
+
+
 def test_only_the_highest_tier_that_fires_is_sent():
-    decisions = by_rule(evaluate(RULES, {"Pothole": 214, "Illegal Dumping": 3}, "r.csv", "error"))
-    assert decisions["pothole_crit"].fired and decisions["pothole_crit"].action == QUIET
+    planned = plan({"Pothole": 214}, AlertState())
+    assert planned["pothole_crit"].action == PUBLISH
     assert (
-        decisions["pothole_warn"].action == SUPERSEDED
-        and "pothole_crit outranks it" in decisions["pothole_warn"].note
+        planned["pothole_warn"].action == SUPERSEDED
+        and "pothole_crit outranks it" in planned["pothole_warn"].note
     )
-    assert not decisions["dumping"].fired
+    assert planned["dumping"].action == QUIET
+    assert planned["pothole_crit"].topic == "arn:streets" and planned["pothole_crit"].period == "2019-03"
 
 
 @pytest.mark.parametrize(
@@ -52,7 +71,12 @@ def test_only_the_highest_tier_that_fires_is_sent():
     [("zero", (0, False, QUIET)), ("skip", (None, False, SKIPPED))],
 )
 def test_missing_service_modes(mode, expected):
-    (decision,) = [d for d in evaluate(RULES, {"Pothole": 1}, "r.csv", mode) if d.rule == "dumping"]
+    decisions = evaluate(RULES, {"Pothole": 1}, "r.csv", mode)
+    (decision,) = [
+        d
+        for d in plan_actions(decisions, AlertState(), TOPICS, notify_resolved=True, today=TODAY)
+        if d.rule == "dumping"
+    ]
     assert (decision.count, decision.fired, decision.action) == expected
     assert f"missing_service: {mode}" in decision.note, "the choice is shown"
 
@@ -64,60 +88,171 @@ def test_missing_service_error_names_service_report_and_near_miss():
         evaluate(RULES, {"Pothole": 1, "illegal dumping": 3}, "r.csv", "error")
 
 
-def state_of(**rules):
-    return AlertState(rules={name: RuleState(**value) for name, value in rules.items()})
-
-
-FIRING_FEB = {"status": "firing", "report_key": "2019-02", "message_id": "m-1", "sent_at": "2019-02-03"}
-
-# (case, state before, Pothole count, report period, notify_resolved, expected action of pothole_warn)
+# (case, heard before, checked periods, Pothole count, notify_resolved, expected action of pothole_warn)
 CASES = [
-    ("ok -> firing publishes", {}, 150, "2019-02", False, PUBLISH),
-    ("same report again is suppressed", {"pothole_warn": FIRING_FEB}, 150, "2019-02", False, SUPPRESSED),
-    ("new period still over publishes again", {"pothole_warn": FIRING_FEB}, 150, "2019-03", False, PUBLISH),
-    ("firing -> ok with notify_resolved", {"pothole_warn": FIRING_FEB}, 50, "2019-03", True, RESOLVED),
-    ("firing -> ok without notify_resolved", {"pothole_warn": FIRING_FEB}, 50, "2019-03", False, CLEARED),
-    ("ok stays ok quietly", {}, 50, "2019-03", True, QUIET),
+    ("nothing heard -> publish", [], [], 150, False, PUBLISH),
+    ("warning heard this period -> suppressed", [heard("warning", "2019-03")], [], 150, False, SUPPRESSED),
     (
-        "higher tier is superseding the warning",
-        {"pothole_warn": FIRING_FEB},
-        250,
-        "2019-02",
+        "heard last period only -> a new period publishes",
+        [heard("warning", "2019-02")],
+        ["2019-02"],
+        150,
         False,
-        SUPERSEDED,
+        PUBLISH,
+    ),
+    (
+        "back under, heard last period, notify -> resolved",
+        [heard("warning", "2019-02")],
+        ["2019-02"],
+        50,
+        True,
+        RESOLVED,
+    ),
+    (
+        "back under, heard last period, no notify -> cleared",
+        [heard("warning", "2019-02")],
+        ["2019-02"],
+        50,
+        False,
+        CLEARED,
+    ),
+    (
+        "back under, resolved already told this period",
+        [heard("warning", "2019-02"), heard("resolved", "2019-03")],
+        ["2019-02"],
+        50,
+        True,
+        SUPPRESSED,
+    ),
+    (
+        "back under within the period that alerted -> nothing resolves",
+        [heard("warning", "2019-03")],
+        ["2019-02", "2019-03"],
+        50,
+        True,
+        QUIET,
+    ),
+    ("never heard, under -> quiet", [], ["2019-02"], 50, True, QUIET),
+    (
+        "critical heard this period covers the warning",
+        [heard("critical", "2019-03")],
+        [],
+        150,
+        False,
+        SUPPRESSED,
+    ),
+    (
+        "another service heard says nothing of this one",
+        [heard("warning", "2019-03", service="Graffiti")],
+        [],
+        150,
+        False,
+        PUBLISH,
+    ),
+    (
+        "another topic heard says nothing of this one",
+        [heard("warning", "2019-03", topic="arn:trash")],
+        [],
+        150,
+        False,
+        PUBLISH,
+    ),
+    (
+        "a mark assumed for every service covers it",
+        [heard("warning", "2019-03", service=ANY_SERVICE)],
+        [],
+        150,
+        False,
+        SUPPRESSED,
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("case", "before", "count", "period", "notify", "expected"), CASES, ids=[c[0] for c in CASES]
+    ("case", "before", "checked", "count", "notify", "expected"), CASES, ids=[c[0] for c in CASES]
 )
-def test_state_transitions(case, before, count, period, notify, expected):
-    decisions = evaluate(RULES, {"Pothole": count, "Illegal Dumping": 0}, "r.csv", "error", period)
-    planned = by_rule(plan_actions(decisions, state_of(**before), notify_resolved=notify, today=TODAY))
+def test_what_the_topic_heard_decides(case, before, checked, count, notify, expected):
+    planned = plan({"Pothole": count}, state_of(*before, checked=checked), notify=notify)
     assert planned["pothole_warn"].action == expected
-    if expected == SUPPRESSED:
-        assert planned["pothole_warn"].note == "already sent m-1 at 2019-02-03"
-    if expected == SUPERSEDED:
-        assert planned["pothole_crit"].action == PUBLISH, "a higher tier than last time publishes at once"
+
+
+def test_a_suppressed_alert_names_the_alert_already_heard():
+    planned = plan({"Pothole": 150}, state_of(heard("warning", "2019-03", rule="old_name")))
+    warn = planned["pothole_warn"]
+    assert warn.note == "already sent m-1 at 2019-02-03 (warning, period 2019-03, rule old_name)"
+    assert (warn.previous_message_id, warn.previous_sent_at, warn.heard_before) == (
+        "m-1",
+        "2019-02-03",
+        "warning",
+    )
+
+
+def test_a_higher_tier_within_the_period_goes_out_at_once():
+    planned = plan({"Pothole": 250}, state_of(heard("warning", "2019-03")))
+    assert planned["pothole_crit"].action == PUBLISH
+    assert planned["pothole_warn"].action == SUPERSEDED
+
+
+def test_renaming_or_retuning_a_rule_sends_nothing_new():
+    renamed = parse_rules(
+        [
+            {
+                "name": "streets_potholes",
+                "service_name": "Pothole",
+                "department": "streets",
+                "threshold": 120,
+            },
+            {"name": "dumping", "service_name": "Illegal Dumping", "department": "trash", "threshold": 30},
+        ],
+        DEPARTMENTS,
+    )
+    planned = plan(
+        {"Pothole": 150}, state_of(heard("warning", "2019-03", rule="pothole_warn")), rules=renamed
+    )
+    assert planned["streets_potholes"].action == SUPPRESSED
+
+
+def test_a_service_moved_to_another_department_is_news_to_that_topic():
+    moved = parse_rules(
+        [{"name": "pothole_warn", "service_name": "Pothole", "department": "trash", "threshold": 100}],
+        DEPARTMENTS,
+    )
+    planned = plan({"Pothole": 150}, state_of(heard("warning", "2019-03")), rules=moved)
+    assert planned["pothole_warn"].action == PUBLISH and planned["pothole_warn"].topic == "arn:trash"
 
 
 def test_mutes_hold_back_and_say_why_until_their_end_date():
     mutes = parse_mutes(
         [{"department": "streets", "until": "2019-03-31", "reason": "resurfacing contract"}],
-        ["streets", "trash"],
+        DEPARTMENTS,
         RULES,
     )
-    decisions = evaluate(RULES, {"Pothole": 150, "Illegal Dumping": 40}, "r.csv", "error", "2019-03")
-    held = by_rule(plan_actions(decisions, AlertState(), notify_resolved=False, mutes=mutes, today=TODAY))
+    held = plan({"Pothole": 150, "Illegal Dumping": 40}, AlertState(), mutes=mutes)
     assert held["pothole_warn"].action == MUTED
     assert held["pothole_warn"].note == "muted until 2019-03-31: resurfacing contract"
-    assert held["pothole_warn"].state_after == "ok", "a muted alert is not marked as sent"
     assert held["dumping"].action == PUBLISH
-    later = by_rule(
-        plan_actions(decisions, AlertState(), notify_resolved=False, mutes=mutes, today=date(2019, 4, 1))
-    )
+    later = plan({"Pothole": 150}, AlertState(), mutes=mutes, today=date(2019, 4, 1))
     assert later["pothole_warn"].action == PUBLISH
+
+
+def test_muting_the_critical_tier_lets_the_warning_through():
+    mutes = parse_mutes(
+        [{"rule": "pothole_crit", "until": "2019-03-31", "reason": "contractor"}], DEPARTMENTS, RULES
+    )
+    planned = plan({"Pothole": 214}, AlertState(), mutes=mutes)
+    assert (planned["pothole_crit"].action, planned["pothole_warn"].action) == (MUTED, PUBLISH)
+    after = plan({"Pothole": 214}, state_of(heard("warning", "2019-03")), mutes=mutes, today=date(2019, 4, 1))
+    assert after["pothole_crit"].action == PUBLISH, "the critical tier goes out once its mute ends"
+
+
+def test_a_department_mute_of_one_severity_silences_only_that_severity():
+    mutes = parse_mutes(
+        [{"department": "streets", "severity": "critical", "until": "2019-03-31", "reason": "x"}],
+        DEPARTMENTS,
+        RULES,
+    )
+    planned = plan({"Pothole": 214}, AlertState(), mutes=mutes)
+    assert (planned["pothole_crit"].action, planned["pothole_warn"].action) == (MUTED, PUBLISH)
 
 
 @pytest.mark.parametrize(
@@ -128,52 +263,53 @@ def test_mutes_hold_back_and_say_why_until_their_end_date():
         ({"rule": "dumping", "until": "soon", "reason": "x"}, "mute 1, until: 'soon'"),
         ({"rule": "dumping", "until": "2019-01-01"}, "mute 1, reason"),
         ({"rule": "dumping", "department": "trash", "until": "2019-01-01", "reason": "x"}, "exactly one"),
+        (
+            {"rule": "dumping", "severity": "critical", "until": "2019-01-01", "reason": "x"},
+            "mute 1, severity",
+        ),
+        (
+            {"department": "trash", "severity": "urgent", "until": "2019-01-01", "reason": "x"},
+            "mute 1, severity",
+        ),
+        ("trash", "mute 1: must be a mapping"),
     ],
 )
 def test_bad_mutes_are_named(mute, expected):
     with pytest.raises(MuteError, match=expected):
-        parse_mutes([mute], ["streets", "trash"], RULES)
+        parse_mutes([mute], DEPARTMENTS, RULES)
 
 
-def test_without_a_period_the_same_count_is_not_sent_again_whichever_file_it_came_from():
-    """March's report copied to `latest.csv` (no period) once sent March's alerts a second time."""
-    sent_for_march = state_of(pothole_warn={**FIRING_FEB, "report_key": "2019-03", "count": 150})
-    unnamed = evaluate(RULES, {"Pothole": 150, "Illegal Dumping": 0}, "latest.csv", "error")
-    planned = by_rule(plan_actions(unnamed, sent_for_march, notify_resolved=False, today=TODAY))
-    assert planned["pothole_warn"].action == SUPPRESSED
-    higher = evaluate(RULES, {"Pothole": 160, "Illegal Dumping": 0}, "latest.csv", "error")
-    planned = by_rule(plan_actions(higher, sent_for_march, notify_resolved=False, today=TODAY))
-    assert planned["pothole_warn"].action == PUBLISH, "without a period, a new count is news"
+def test_without_a_period_the_same_count_is_not_sent_again_and_a_new_count_is_news():
+    sent = state_of(heard("warning", "count:150"))
+    assert plan({"Pothole": 150}, sent, period="")["pothole_warn"].action == SUPPRESSED
+    assert plan({"Pothole": 160}, sent, period="")["pothole_warn"].action == PUBLISH
 
 
-def test_a_tier_outranked_by_a_muted_tier_is_not_recorded_as_told():
-    """Pothole over the critical threshold with the critical rule muted: streets hears nothing, so
-    the warning must not be saved as sent 'as part of a higher tier' (a later warning would be held)."""
-    from backlog_alerts.alerting.publish import settle
-
-    mutes = parse_mutes(
-        [{"rule": "pothole_crit", "until": "2019-03-31", "reason": "contractor"}], ["streets"], RULES
+def test_a_report_without_a_period_says_nothing_of_a_dated_period_and_the_reverse():
+    assert (
+        plan({"Pothole": 150}, state_of(heard("warning", "2019-03")), period="")["pothole_warn"].action
+        == PUBLISH
     )
-    counts = {"Pothole": 214, "Illegal Dumping": 3}
-    state = AlertState()
-    planned = by_rule(
-        plan_actions(
-            evaluate(RULES, counts, "r.csv", "error", "2019-03"),
-            state,
-            notify_resolved=False,
-            mutes=mutes,
-            today=TODAY,
-        )
+    assert plan({"Pothole": 150}, state_of(heard("warning", "count:150")))["pothole_warn"].action == PUBLISH
+    undated_back_under = plan(
+        {"Pothole": 50}, state_of(heard("warning", "count:150")), period="", notify=True
     )
-    assert (planned["pothole_crit"].action, planned["pothole_warn"].action) == (MUTED, SUPERSEDED)
-    settle(state, list(planned.values()), sent={}, failed={}, run_id="r1")
-    assert "pothole_warn" not in state.rules, "nobody was told: the warning stays as it was"
+    assert undated_back_under["pothole_warn"].action == QUIET, "resolved notices are for dated periods"
 
-    told = AlertState(
-        rules={"pothole_crit": RuleState(status="firing", report_key="2019-03", message_id="m1")}
+
+def test_a_resolved_notice_goes_to_the_tier_that_was_heard_and_a_mute_holds_it():
+    planned = plan({"Pothole": 50}, state_of(heard("critical", "2019-02"), checked=["2019-02"]), notify=True)
+    assert planned["pothole_crit"].action == RESOLVED and planned["pothole_warn"].action == QUIET
+    mutes = parse_mutes([{"department": "streets", "until": "2019-03-31", "reason": "x"}], DEPARTMENTS, RULES)
+    muted = plan(
+        {"Pothole": 50}, state_of(heard("critical", "2019-02"), checked=["2019-02"]), notify=True, mutes=mutes
     )
-    planned = plan_actions(
-        evaluate(RULES, counts, "r.csv", "error", "2019-03"), told, notify_resolved=False, today=TODAY
+    assert muted["pothole_crit"].action == MUTED
+
+
+def test_an_assumed_mark_never_makes_a_resolved_notice():
+    assumed = heard("critical", "2019-02", service=ANY_SERVICE)
+    assert (
+        plan({"Pothole": 50}, state_of(assumed, checked=["2019-02"]), notify=True)["pothole_warn"].action
+        == QUIET
     )
-    settle(told, planned, sent={}, failed={}, run_id="r2")
-    assert told.rules["pothole_warn"].status == "firing", "covered by the critical alert sent before"

@@ -39,3 +39,14 @@ def test_notebook_is_committed_clean_and_parameterized(name):
     tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     assert notebook.cells[0].cell_type == "markdown"
+
+
+def test_only_io_asks_whether_a_location_is_local_or_on_s3():
+    """Local against S3 is decided behind one storage interface (`backlog_alerts/io/`)."""
+    outside = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "backlog_alerts").rglob("*.py")
+        if path.parent.name != "io"
+        and ("is_s3(" in path.read_text() or 'startswith("s3://")' in path.read_text())
+    ]
+    assert outside == []

@@ -94,29 +94,9 @@ def test_a_re_export_with_other_line_ends_and_row_order_is_about_the_same_facts(
     again.write_bytes(b"\xef\xbb\xbfservice_name,count\r\nIllegal Dumping,48\r\nPothole , 163\r\n")
     a, b = load_report(str(first)), load_report(str(again))
     assert a.period == b.period == "" and a.sha256 != b.sha256  # two files, kept apart in the record
-    keys = [evaluate(rules, r.counts, r.uri, "error", r.period)[0].report_key for r in (a, b)]
+    keys = [evaluate(rules, r.counts, r.uri, "error", r.period)[0].period for r in (a, b)]
     assert keys == ["count:163", "count:163"]  # ... and the same facts for the pothole rule
-    assert evaluate(rules, a.counts, a.uri, "error", "2019-02")[0].report_key == "2019-02"
-
-
-@pytest.mark.parametrize(
-    ("uri", "period"),
-    [
-        ("s3://gid-reports/2019/feb/final_report.csv", "2019-02"),
-        ("s3://gid-reports/2019/february/final_report.csv", "2019-02"),
-        ("reports/2019-03.csv", "2019-03"),
-        ("s3://reports-2018/2019/10/final_report.csv", "2019-10"),
-        ("feb-2019/final_report.csv", "2019-02"),
-        ("exports/September_2019/report.csv", "2019-09"),
-        ("2019/mayor/report.csv", ""),  # a word that starts like a month is not one
-        ("/srv/dec/2019/report.csv", ""),  # a month name first must share its folder with the year
-        ("final/latest_report.csv", ""),
-    ],
-)
-def test_the_period_is_read_from_the_key(uri, period):
-    from backlog_alerts.alerting.report import report_period
-
-    assert report_period(uri) == period
+    assert evaluate(rules, a.counts, a.uri, "error", "2019-02")[0].period == "2019-02"
 
 
 def test_an_expected_period_with_no_period_to_compare_stops_before_anything_is_read(tmp_path):
@@ -146,8 +126,10 @@ def test_a_period_that_has_not_come_yet_is_refused(tmp_path):
         SourceError, match=r"2091/04/final_report.csv: covers 2091-04, a month that has not come yet"
     ):
         load_report(str(path))
-    with pytest.raises(SourceError, match=r"covers 2999-12, a month that has not come yet"):
-        load_report(str(path), period="2999-12")
+    with pytest.raises(SourceError, match=r"report_period is 2999-12, a month that has not come yet"):
+        load_report(str(tmp_path / "r.csv"), period="2999-12")
+    with pytest.raises(SourceError, match=r"expected_period is 2999-12, a month that has not come yet"):
+        load_report(str(tmp_path / "2019-03.csv"), expected_period="2999-12")
 
 
 def test_only_the_watched_services_counts_are_recorded():

@@ -1,0 +1,119 @@
+"""An exclusive lock at a location, the same on a local disk and on S3: a small holder record created
+only if absent (`storage.write(..., expect=ABSENT)`), read by whoever finds it taken, and removed on
+release. A holder that has gone away (same host and its process is gone, or older than `stale_after`)
+is recognized and taken over, removing exactly the record it found (a conditional delete), so two
+waiters never both take it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from backlog_alerts.io import storage
+
+Holder = dict[str, Any]
+
+
+def process_started(pid: int) -> str:
+    """When a process started, as the kernel counts it (Linux), so a reused pid is not taken for the
+    holder; "" where that cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def this_process() -> Holder:
+    """What identifies the lock's holder: this host, this process and when it started."""
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "pid_started": process_started(pid)}
+
+
+def holder_gone(holder: Holder) -> bool:
+    """The holder ran on this host and its process no longer exists (or its pid now names another)."""
+    if holder.get("host") != socket.gethostname():
+        return False
+    pid = int(holder.get("pid") or 0)
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    started = holder.get("pid_started")
+    return bool(started) and started != process_started(pid)
+
+
+def _stale(holder: Holder, stale_after: float) -> bool:
+    if not holder:
+        return False
+    if holder_gone(holder):
+        return True
+    try:
+        started = datetime.fromisoformat(holder["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return datetime.now(UTC) - started > timedelta(seconds=stale_after)
+
+
+def read_holder(uri: str) -> tuple[Holder, str]:
+    """The record at the lock and its version; empty when none (released as we look) or unreadable."""
+    try:
+        found = storage.read(uri)
+    except storage.StorageError:
+        return {}, ""
+    if found is None:
+        return {}, ""
+    try:
+        holder = json.loads(found.data)
+    except ValueError:
+        holder = {}
+    return (holder if isinstance(holder, dict) else {}), found.version
+
+
+def acquire(
+    uri: str,
+    holder: Holder,
+    *,
+    wait: float = 0,
+    stale_after: float = 6 * 3600,
+    busy: Callable[[Holder], Exception],
+    poll: float = 0.2,
+) -> None:
+    """Create the lock record only if absent; wait up to `wait` seconds, or take over a stale one.
+    `busy(found)` is the error raised when it stays taken."""
+    deadline = time.monotonic() + wait
+    body = json.dumps(holder).encode("utf-8")
+    while True:
+        try:
+            storage.write(uri, body, expect=storage.ABSENT)
+            return
+        except storage.Conflict:
+            pass
+        found, version = read_holder(uri)
+        if version and _stale(found, stale_after):
+            with suppress(storage.Conflict):  # someone else took it over first: try again
+                storage.delete(uri, expect=version)
+            continue
+        if time.monotonic() >= deadline:
+            raise busy(found)
+        time.sleep(poll)
+
+
+def rewrite(uri: str, holder: Holder) -> None:
+    """Update the held lock's record (e.g. once the holder knows its run id)."""
+    storage.write(uri, json.dumps(holder).encode("utf-8"))
+
+
+def release(uri: str) -> None:
+    storage.delete(uri)

@@ -1,0 +1,139 @@
+"""Rebuilding what an alert state forgot, from the audit trail and from the topics' own marks.
+
+Each alert check records what its topics heard (the `heard` fact; older runs, each sent alert with its
+period), so the trail can give back every entry a lost or rolled-back state no longer has. What the
+trail cannot give (its run folders removed, or a notebook run by hand), the topic's mark still says in
+part: the period of its last alert and the highest tier heard then. That is kept as "every service's
+alerts up to that tier count as heard for that period": an escalation in that period may be lost,
+but no alert goes out twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+
+from backlog_alerts.io import storage
+from backlog_alerts.state.document import ANY_SERVICE, RESOLVED, AlertState, Heard, is_dated
+from backlog_alerts.state.ledger import known_message_ids, merged
+from backlog_alerts.sync.marks import Mark
+from backlog_alerts.trail.executed import read_facts
+from backlog_alerts.trail.recorded import ALERT_CHECK, TOPIC_SETUP
+
+SENT_ACTIONS = ("publish", "resolved")
+
+
+@dataclass
+class TrailRecord:
+    """What a trail says was heard, which periods were checked, and by which deployments."""
+
+    location: str
+    heard: list[Heard] = field(default_factory=list)
+    checked: set[str] = field(default_factory=set)
+    deployments: set[str] = field(default_factory=set)
+    runs: int = 0
+
+
+def _heard_of_old_run(facts: Mapping[str, Mapping], run_id: str, arns: Mapping[str, str]) -> list[Heard]:
+    """A run from before the `heard` fact: each alert it sent, on its department's topic then."""
+    topics = {t["department"]: t["arn"] for t in facts.get(TOPIC_SETUP, {}).get("topics", [])}
+    check = facts.get(ALERT_CHECK, {})
+    found = []
+    for a in check.get("alerts", []):
+        topic = a.get("topic") or topics.get(a["department"]) or arns.get(a["department"], "")
+        period = a.get("period") or a.get("report_key", "")
+        if a.get("action") not in SENT_ACTIONS or not a.get("message_id") or not topic or not period:
+            continue
+        found.append(
+            Heard(
+                topic,
+                a["service_name"],
+                RESOLVED if a["action"] == "resolved" else a["severity"],
+                period,
+                message_id=a["message_id"],
+                run_id=run_id,
+                count=a.get("count"),
+                rule=a["rule"],
+                department=a["department"],
+                how=f"rebuilt from the trail (run {run_id})",
+            )
+        )
+    return found
+
+
+def read_trail(location: str, arns: Mapping[str, str]) -> TrailRecord:
+    """Every heard entry, checked period and deployment the run folders at `location` recorded;
+    `arns` (department -> topic ARN) places alerts of runs that did not record their topics."""
+    record = TrailRecord(location)
+    if not storage.is_folder(location):
+        return record
+    known = {f.name for f in fields(Heard)}
+    for run_id in storage.run_ids(location):
+        folder = storage.join(location, run_id)
+        manifest = storage.read_json(storage.join(folder, "manifest.json"))
+        if manifest.get("deployment"):
+            record.deployments.add(manifest["deployment"])
+        notebook = storage.join(folder, f"{ALERT_CHECK}.ipynb")
+        if not storage.exists(notebook):
+            continue
+        record.runs += 1
+        facts = {ALERT_CHECK: read_facts(notebook)}
+        setup = storage.join(folder, f"{TOPIC_SETUP}.ipynb")
+        if storage.exists(setup):
+            facts[TOPIC_SETUP] = read_facts(setup)
+        check = facts[ALERT_CHECK]
+        if check.get("ledger", {}).get("deployment"):
+            record.deployments.add(check["ledger"]["deployment"])
+        report = check.get("report", {})
+        if report.get("status") == "ok" and is_dated(report.get("period", "")):
+            record.checked.add(report["period"])
+        if "heard" in check:
+            record.heard += [
+                Heard(
+                    **{
+                        **{k: v for k, v in h.items() if k in known},
+                        "how": f"rebuilt from the trail (run {run_id})",
+                    }
+                )
+                for h in check["heard"]
+            ]
+        else:
+            record.heard += _heard_of_old_run(facts, run_id, arns)
+    return record
+
+
+def assumed_from_marks(marks: Iterable[Mark], known: set[str]) -> list[Heard]:
+    """For each topic whose last alert is still unknown: every service's alerts up to the tier its
+    mark names count as heard for the mark's period."""
+    return [
+        Heard(
+            m.arn,
+            ANY_SERVICE,
+            m.last_send.tier,
+            m.last_send.period,
+            message_id=m.last_send.message_id,
+            run_id=m.last_send.run_id,
+            how="assumed from the topic's mark (the trail has no record of it)",
+        )
+        for m in marks
+        if m.last_send is not None and m.last_send.message_id not in known
+    ]
+
+
+def rebuilt(
+    state: AlertState, trail: TrailRecord | None, marks: Iterable[Mark], deployment: str
+) -> AlertState:
+    """The state with what the trail recorded, then what the topics' marks still say, merged in."""
+    marks = list(marks)
+    found = AlertState(
+        deployment=deployment,
+        heard=list(trail.heard) if trail else [],
+        checked=sorted(
+            (trail.checked if trail else set())
+            | {m.last_send.period for m in marks if m.last_send and is_dated(m.last_send.period)}
+            | {m.checked for m in marks if is_dated(m.checked)}
+        ),
+    )
+    result = merged(state, found, "the rebuilt alert state")
+    extra = assumed_from_marks(marks, known_message_ids(result))
+    return merged(result, AlertState(deployment=result.deployment, heard=extra), "the rebuilt alert state")

@@ -18,6 +18,7 @@ from jupyter_client.manager import KernelManager
 from traitlets import DottedObjectName
 
 AHEAD = 2  # kernels booting ahead of their notebook
+INPUTS_PREFIX = "backlog-alerts-inputs-"  # a run's private copies of its inputs, removed at its end
 RUNTIME_PREFIX = "backlog-alerts-kernel-"  # then the runner's pid: a folder whose runner is gone is stale
 MAX_SOCKET_PATH = 90  # a Unix socket's path has room for about 100 bytes; zmq adds "-<port>"
 WARM_UP = "BACKLOG_ALERTS_WARM_UP"  # the imports a kernel makes before its notebook starts
@@ -101,17 +102,22 @@ class Kernel:
                 stderr=subprocess.PIPE if stderr_line else None,
             )
         except BaseException:
-            self.stop()
+            self.stop(interrupted=True)
             raise
         process = getattr(self.manager.provisioner, "process", None)  # the local provisioner's Popen
         if stderr_line and process is not None and process.stderr is not None:
             threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
 
-    def stop(self) -> None:
+    def stop(self, interrupted: bool = False) -> None:
         """Killed, not asked to shut down (which takes a kernel 0.3 s): its notebook is over, or must be
-        (a timeout, an interruption), and papermill has saved the executed copy either way."""
+        (a timeout, an interruption), and papermill has saved the executed copy either way.
+
+        A start interrupted midway (SIGTERM) may leave a half-made socket in the manager's zmq context,
+        on which terminating the context waits forever: that context is left to the exiting process."""
         manager = getattr(self, "manager", None)  # none when interrupted before it was made
         if manager is not None:
+            if interrupted:
+                manager._created_context = False
             with suppress(RuntimeError):  # already gone
                 if manager.has_kernel:
                     manager.shutdown_kernel(now=True)
@@ -125,15 +131,17 @@ def _forward(stream: IO[bytes], line_to: Callable[[str], None]) -> None:
 
 
 def remove_stale_runtimes(folder: str | None = None) -> list[Path]:
-    """Kernel folders left by runners that were killed (SIGKILL leaves no chance to clean up): their
-    connection file holds the dead kernel's key. Returns what was removed."""
+    """Folders left by runners that were killed (SIGKILL leaves no chance to clean up): a kernel's,
+    whose connection file holds the dead kernel's key, and the run's copies of its inputs (the
+    contacts file among them). Returns what was removed."""
     removed = []
-    for runtime in Path(folder or tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*-*"):
-        pid = runtime.name.removeprefix(RUNTIME_PREFIX).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(runtime, ignore_errors=True)
-            removed.append(runtime)
-    return removed
+    for prefix in (RUNTIME_PREFIX, INPUTS_PREFIX):
+        for runtime in Path(folder or tempfile.gettempdir()).glob(f"{prefix}*-*"):
+            pid = runtime.name.removeprefix(prefix).split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(runtime, ignore_errors=True)
+                removed.append(runtime)
+    return sorted(removed)
 
 
 def _alive(pid: int) -> bool:

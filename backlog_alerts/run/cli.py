@@ -42,7 +42,7 @@ EXIT_CODES = f"""exit codes:
   {EXIT_OK}    the run succeeded
   {EXIT_NOTEBOOK_FAILED}    a notebook failed or timed out (its executed copy is kept; the ops topic is told)
   {EXIT_BAD_INPUT}    bad params or inputs: nothing ran, nothing changed in AWS
-  {EXIT_LOCKED}    another run holds the lock on this output location
+  {EXIT_LOCKED}    another run holds the lock on this output location or this alert state
   {EXIT_INTERRUPTED}  stopped by SIGTERM or Ctrl-C (recorded as interrupted)"""
 RECIPIENTS_EXIT_CODES = f"""exit codes:
   {EXIT_OK}    every department with alert rules reaches at least one person

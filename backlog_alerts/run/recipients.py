@@ -38,7 +38,7 @@ def department_reach(params_path: str | Path) -> tuple[list[Reach], set[str], Sm
         ledger = open_state(params.state_uri, params.region).state.subscribed
     except StateError:
         ledger = {}
-    topics = find_topics(sns, list(params.departments))
+    topics = find_topics(sns, list(params.departments), namespace=params.namespace)
     reach = topic_reach(sns, topics, params.departments, account, ledger)
     with_rules = {rule["department"] for rule in params.rules}
     return [reach[dept] for dept in params.departments], with_rules, account

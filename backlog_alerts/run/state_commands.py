@@ -13,6 +13,7 @@ from pathlib import Path
 
 from backlog_alerts.errors import EXIT_OK
 from backlog_alerts.io import aws, storage
+from backlog_alerts.io.locks import this_process
 from backlog_alerts.run.plan import RunPlan, plan_run
 from backlog_alerts.run.preflight import topic_marks
 from backlog_alerts.run.recipients import NoEmulatorError
@@ -38,12 +39,7 @@ def locked_state(params_path: str | Path) -> Iterator[tuple[RunPlan, StateStore]
             "target: local needs the emulator the runs use: set AWS_ENDPOINT_URL (`make emulator` prints it)"
         )
     uri = state_lock_uri(params.state_uri)
-    holder = {
-        "run_id": "backlog-alerts state",
-        "started_at": now(),
-        "host": os.uname().nodename,
-        "pid": os.getpid(),
-    }
+    holder = {"run_id": "backlog-alerts state", "started_at": now(), **this_process()}
     acquire(uri, holder, wait=params.lock_wait)
     try:
         yield plan, open_state(params.state_uri, params.region)

@@ -1,6 +1,8 @@
 """Local or s3:// storage: one answer to "is it missing?" and one way to replace a file whole."""
 
+import json
 import os
+from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
@@ -55,3 +57,55 @@ def test_json_documents_are_written_through_the_same_replace(tmp_path):
     storage.write_json(uri, {"b": 1, "a": [1, 2]})
     assert storage.read_json(uri) == {"a": [1, 2], "b": 1}
     assert sorted(os.listdir(tmp_path / "run")) == ["manifest.json"]
+
+
+def test_s3_keys_keep_hash_and_question_marks_and_file_uris_are_local_paths(tmp_path):
+    assert storage.split_s3_uri("s3://b/city#1/report?v=2.csv") == ("b", "city#1/report?v=2.csv")
+    assert storage.place(f"file://{tmp_path}/a%20b/x#1.json").path == tmp_path / "a b" / "x#1.json"
+    assert storage.place(f"file://localhost{tmp_path}/x.json").path == tmp_path / "x.json"
+    with pytest.raises(SourceError, match="on another host"):
+        storage.place("file://server/share/x.json")
+    with pytest.raises(SourceError, match=r"cannot write to http\(s\)://"):
+        storage.write("https://example.com/state.json", b"{}")
+    assert storage.normalize(f"file://{tmp_path}/trail/") == str(tmp_path / "trail")
+
+
+def test_a_local_conditional_write_names_the_version_it_replaces(tmp_path):
+    uri = str(tmp_path / "state.json")
+    first = storage.write(uri, b"one", expect=storage.ABSENT)
+    with pytest.raises(storage.Conflict):
+        storage.write(uri, b"two", expect=storage.ABSENT)  # someone made it first
+    second = storage.write(uri, b"two", expect=first)
+    with pytest.raises(storage.Conflict):
+        storage.write(uri, b"three", expect=first)  # written since that version was read
+    with pytest.raises(storage.Conflict):
+        storage.delete(uri, expect=first)
+    assert storage.read(uri) == storage.Versioned(b"two", second)
+    storage.delete(uri, expect=second)
+    assert storage.read(uri) is None and os.listdir(tmp_path) == []
+
+
+def test_a_lock_whose_holder_is_gone_is_taken_over_and_a_live_one_is_not(tmp_path):
+    import subprocess
+
+    from backlog_alerts.io import locks
+
+    uri = str(tmp_path / ".lock")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    gone = {**locks.this_process(), "pid": dead.pid, "started_at": "2026-12-05T00:00:00+00:00"}
+    storage.write(uri, json.dumps(gone).encode(), expect=storage.ABSENT)
+
+    def busy(holder):
+        return RuntimeError(f"busy: {holder.get('run_id')}")
+
+    now = datetime.now(UTC).isoformat()
+    locks.acquire(uri, {**locks.this_process(), "run_id": "mine", "started_at": now}, busy=busy)
+    assert json.loads(storage.read(uri).data)["run_id"] == "mine"
+    with pytest.raises(RuntimeError, match="busy: mine"):
+        locks.acquire(uri, {"run_id": "second"}, busy=busy)
+    reused = {**locks.this_process(), "pid_started": "1", "run_id": "reused pid", "started_at": now}
+    storage.write(uri, json.dumps(reused).encode())  # this pid, but another process's start time
+    locks.acquire(uri, {"run_id": "third", "started_at": now}, busy=busy)
+    locks.release(uri)
+    assert os.listdir(tmp_path) == []

@@ -113,12 +113,9 @@ def _conflicted(err: ClientError) -> bool:
     return aws.error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 
 
-def replace_file(path: Path, text: str | bytes) -> None:
-    """Write a local file whole or not at all: a temporary file, synced, then renamed over it.
-
-    A crash mid-write (or a full disk) leaves the previous version, never half a document.
-    """
-    data = text.encode("utf-8") if isinstance(text, str) else text
+@contextmanager
+def _written_aside(path: Path, data: bytes) -> Iterator[str]:
+    """The bytes in a synced temporary file beside `path`, removed afterwards unless moved into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -126,29 +123,29 @@ def replace_file(path: Path, text: str | bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
+        yield temporary
+    finally:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
-        raise
+
+
+def replace_file(path: Path, text: str | bytes) -> None:
+    """Write a local file whole or not at all: a temporary file, synced, then renamed over it.
+
+    A crash mid-write (or a full disk) leaves the previous version, never half a document.
+    """
+    with _written_aside(path, text.encode("utf-8") if isinstance(text, str) else text) as temporary:
+        os.replace(temporary, path)
 
 
 def _create_new(path: Path, data: bytes) -> None:
     """A whole file, only where none is: written aside, then hard-linked into place (which fails, with
     no trace, if a file is already there)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.link(temporary, path)
-    except FileExistsError as err:
-        raise Conflict(f"{path}: already exists") from err
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
+    with _written_aside(path, data) as temporary:
+        try:
+            os.link(temporary, path)
+        except FileExistsError as err:
+            raise Conflict(f"{path}: already exists") from err
 
 
 def _sha(data: bytes) -> str:

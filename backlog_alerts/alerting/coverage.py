@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,15 +33,6 @@ UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND = "unheard", "opted_out", "pendin
 KINDS = (UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND)
 
 
-def unheard_advice(params_hint: str) -> str:
-    """What to do about an alert nobody heard: it is not sent again for its period on its own."""
-    return (
-        "An alert is sent once per report period, so it is not sent again when someone can hear it: pass "
-        "it on, or forget it and run again to resend it: backlog-alerts state forget "
-        f"{params_hint} --period <period> --department <department> --service '<service>'"
-    )
-
-
 HEADINGS = {
     UNHEARD: "Firing alerts that reach nobody (published all the same; the department's topic has no "
     "confirmed email and no SMS number that receives):",
@@ -59,7 +51,8 @@ SUBJECTS = {
     SPEND: "SMS spend near the limit",
 }
 ADVICE = {
-    UNHEARD: unheard_advice("--params <params file>"),
+    UNHEARD: "An alert is sent once per report period, so it is not sent again when someone can hear it: "
+    "pass it on, or, once someone can hear it, forget it with the command under it and run again.",
     OPTED_OUT: "With the director's consent, a number can be opted back in, once every 30 days: "
     "aws sns opt-in-phone-number --phone-number <number> (SNS OptInPhoneNumber). The numbers are masked "
     "here; the contacts file has them in full (match the last four digits).",
@@ -82,9 +75,11 @@ def _hashed(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def unheard(alerts: Iterable[Decision], reach: Mapping[str, Reach], *, dry_run: bool) -> list[Condition]:
+def unheard(
+    alerts: Iterable[Decision], reach: Mapping[str, Reach], *, dry_run: bool, params_hint: str
+) -> list[Condition]:
     """Firing alerts, sent now or before for this report, whose department's topic reaches nobody:
-    once per topic, service and report period."""
+    once per topic, service and report period, each with the command that sends it again."""
     found = []
     for a in alerts:
         missed = reach.get(a.department)
@@ -105,7 +100,9 @@ def unheard(alerts: Iterable[Decision], reach: Mapping[str, Reach], *, dry_run: 
                 f"{a.department}:{a.service_name}@{a.period}",
                 f"{a.department}: {a.service_name} {a.count} {a.comparison} {a.threshold} (rule {a.rule}, "
                 f"period {a.period}), {when}; {len(missed.pending)} pending, {len(missed.opted_out)} "
-                f"opted out, {len(missed.unverified)} not verified",
+                f"opted out, {len(missed.unverified)} not verified. To send it again: backlog-alerts state "
+                f"forget {params_hint} --period {a.period} --department {a.department} --service "
+                f"{shlex.quote(a.service_name)}",
             )
         )
     return found
@@ -162,10 +159,11 @@ def conditions_of(
     sms_price_usd: float,
     dry_run: bool,
     now: datetime,
+    params_hint: str = "--params <params file>",
 ) -> list[Condition]:
     """Every condition that holds after this run's alerts, told before or not."""
     return [
-        *unheard(alerts, reach, dry_run=dry_run),
+        *unheard(alerts, reach, dry_run=dry_run, params_hint=params_hint),
         *reach_conditions(reach, topics, state.subscribed, now),
         *spend(account, texts, sms_price_usd, now, dry_run=dry_run),
     ]
@@ -200,9 +198,7 @@ def remember(state: AlertState, conditions: Iterable[Condition], told: str, now:
             state.notices.pop(f"coverage_{kind}", None)
 
 
-def notice_text(
-    conditions: list[Condition], run_id: str, advice: Mapping[str, str] = ADVICE
-) -> tuple[str, str]:
+def notice_text(conditions: list[Condition], run_id: str) -> tuple[str, str]:
     """Subject and message of the notice: a section per kind, each with what to do about it."""
     counts = {kind: sum(c.kind == kind for c in conditions) for kind in KINDS}
     subject = "[OPS] backlog-alerts: " + ", ".join(
@@ -212,7 +208,7 @@ def notice_text(
     for kind in KINDS:
         lines = [f"  - {c.text}" for c in conditions if c.kind == kind]
         if lines:
-            sections.append("\n".join([HEADINGS[kind], *lines, *([advice[kind]] if kind in advice else [])]))
+            sections.append("\n".join([HEADINGS[kind], *lines, *([ADVICE[kind]] if kind in ADVICE else [])]))
     footer = (
         f"Run {run_id}. Each condition is told once while it lasts; "
         "`backlog-alerts recipients` shows everyone."
@@ -229,7 +225,6 @@ def send_coverage_notice(
     run_id: str,
     dry_run: bool,
     now: datetime,
-    advice: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One notice with the conditions not told before, then the state saved; what happened, for the
     trail. A notice SNS refuses leaves the state as it was, so the next run tells it."""
@@ -241,9 +236,7 @@ def send_coverage_notice(
         return record | {"action": told if new else "nothing new"}
     if new:
         try:
-            record["message_id"] = publish_ops_notice(
-                sns, ops_topic.arn, *notice_text(new, run_id, {**ADVICE, **(advice or {})})
-            )
+            record["message_id"] = publish_ops_notice(sns, ops_topic.arn, *notice_text(new, run_id))
         except (ClientError, BotoCoreError) as err:  # the state stays as it was: the next run tells it
             return record | {"action": "not sent", "error": f"not sent: {err}"}
     told_before = {k: v for k, v in store.state.notices.items() if k.startswith("coverage_")}

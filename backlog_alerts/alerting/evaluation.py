@@ -22,7 +22,7 @@ from backlog_alerts.alerting.rules import SEVERITIES, Rule
 from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.state.document import RESOLVED as RESOLVED_TIER
 from backlog_alerts.state.document import UNDATED, AlertState
-from backlog_alerts.state.ledger import covering, heard_in, highest_alert, previous_period, rank
+from backlog_alerts.state.ledger import covering, highest_alert, previous_period
 
 # What a decision leads to. Only PUBLISH and RESOLVED send anything.
 PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (
@@ -237,12 +237,6 @@ def plan_actions(
         for d in _plan_group(group, state, notify_resolved=notify_resolved, mutes=mutes, today=today)
     }
     return [planned[d.rule] for d in decisions]
-
-
-def heard_now(state: AlertState, decision: Decision) -> str:
-    """The highest tier the decision's topic has heard of its service in its period, now."""
-    found = heard_in(state, decision.topic, decision.service_name, decision.period)
-    return max((h.tier for h in found), key=rank, default="")
 
 
 def parse_mutes(

@@ -74,7 +74,8 @@ def test_an_alert_published_to_a_department_nobody_hears_is_named_unheard_with_w
             UNHEARD,
             "streets:Pothole@2019-02",
             "streets: Pothole 163 > 100 (rule potholes, period 2019-02), published by this run, "
-            "MessageId m-1; 1 pending, 1 opted out, 0 not verified",
+            "MessageId m-1; 1 pending, 1 opted out, 0 not verified. To send it again: backlog-alerts "
+            "state forget --params <params file> --period 2019-02 --department streets --service Pothole",
         )
     ]
 

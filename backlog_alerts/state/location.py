@@ -1,0 +1,76 @@
+"""Where a deployment's alert state lives when `state_uri` is left empty, and moving it there.
+
+The state must not move with `--output-dir`: every run of one deployment (cron's, one by hand from
+another folder, a notebook in JupyterLab) must find the same one. Left empty, `state_uri` means
+`state/alert_state.json` in the project (the folder holding `notebooks/` and `params/`, found from the
+params file, else from where the notebook runs), or `state/<namespace>/alert_state.json` for a
+deployment with a namespace. A state that an older version kept beside the run folders is moved
+there by the first run that finds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from backlog_alerts.io import storage
+from backlog_alerts.io.paths import project_root
+from backlog_alerts.state.document import AlertState, StateError
+from backlog_alerts.state.ledger import merged
+
+STATE_FILE = "alert_state.json"
+
+
+def default_state_uri(anchor: Path | None = None, namespace: str = "") -> str:
+    """The project's own state location: from the params file's folder (`anchor`), else from here."""
+    root = project_root(anchor) or anchor or project_root() or Path.cwd()
+    folder = Path(root, "state", namespace) if namespace else Path(root, "state")
+    return str(folder / STATE_FILE)
+
+
+def state_uri_for(state_uri: str, anchor: Path | None = None, namespace: str = "") -> str:
+    """The state a run uses: `state_uri` as given (normalized), or the project's own location."""
+    return storage.normalize(state_uri) if state_uri else default_state_uri(anchor, namespace)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A state found where an older version kept it, and what became of it."""
+
+    source: str
+    target: str
+    merged: bool  # a state was already at the target: the two were merged
+
+    def line(self) -> str:
+        how = "merged into the one at" if self.merged else "moved to"
+        return (
+            f"alert state: the state beside the run folders ({self.source}) was {how} {self.target}, "
+            "where every run of this deployment finds it (state_uri left empty)"
+        )
+
+
+def move_legacy_state(output_location: str, target: str, *, dry_run: bool) -> Moved | None:
+    """Move `alert_state.json` from beside the run folders to `target` (merging with one already
+    there), then remove it from its old place; a dry run moves nothing and reads the old one."""
+    source = storage.join(output_location, STATE_FILE)
+    if storage.same_place(source, target):
+        return None
+    old = storage.read(source)
+    if old is None:
+        return None
+    there = storage.read(target)
+    if dry_run:
+        return Moved(source, target, there is not None)
+    state = AlertState.from_json(old.data, source)
+    if there is not None:
+        state = merged(AlertState.from_json(there.data, target), state, target)
+    try:
+        storage.write(
+            target,
+            state.to_json().encode("utf-8"),
+            expect=there.version if there is not None else storage.ABSENT,
+        )
+        storage.delete(source, expect=old.version)
+    except storage.Conflict as err:
+        raise StateError(f"{target}: the alert state changed while it was being moved; run again") from err
+    return Moved(source, target, there is not None)

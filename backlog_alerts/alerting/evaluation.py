@@ -52,12 +52,13 @@ class Mute:
     rule: str = ""
     severity: str = ""
 
-    def covers(self, decision: Decision, today: date) -> bool:
-        if today > self.until:
-            return False
+    def names(self, decision: Decision) -> bool:
         if self.rule:
             return decision.rule == self.rule
         return decision.department == self.department and self.severity in ("", decision.severity)
+
+    def covers(self, decision: Decision, today: date) -> bool:
+        return today <= self.until and self.names(decision)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,13 @@ def _muted(d: Decision, mutes: list[Mute], today: date) -> Decision | None:
     return None if mute is None else replace(d, action=MUTED, note=f"muted until {mute.until}: {mute.reason}")
 
 
+def _sent(d: Decision, action: str, mutes: list[Mute], today: date) -> Decision:
+    """A decision to send, saying so when a mute that names it has ended (its date passed)."""
+    ended = [m for m in mutes if m.names(d) and not m.covers(d, today)]
+    note = "; ".join(f"the mute until {m.until} ({m.reason}) has ended" for m in ended)
+    return replace(d, action=action, note="; ".join(filter(None, [d.note, note])))
+
+
 def _already(d: Decision, heard: Any, what: str) -> Decision:
     how = "" if heard.how == "sent" else f" ({heard.how})"
     rule = f", rule {heard.rule}" if heard.rule and heard.rule != d.rule else ""
@@ -175,7 +183,7 @@ def _plan_group(
             planned[d.rule] = muted[d.rule]
         elif winner is not None and d.rule == winner.rule:
             heard = covering(state, topic, service, d.severity, period)
-            planned[d.rule] = _already(d, heard, "already sent") if heard else replace(d, action=PUBLISH)
+            planned[d.rule] = _already(d, heard, "already sent") if heard else _sent(d, PUBLISH, mutes, today)
         elif d.fired:
             planned[d.rule] = replace(
                 d, action=SUPERSEDED, note=f"{winner.rule if winner else '?'} outranks it"
@@ -193,7 +201,8 @@ def _resolution(
     group: list[Decision], state: AlertState, *, notify_resolved: bool, mutes: list[Mute], today: date
 ) -> Decision | None:
     """A service under every threshold whose topic heard an alert of it in the period checked before
-    this one: back under threshold, once per period. Inside a period nothing resolves: a dip after the
+    this one: back under threshold, once per period, told by the rule of the lowest threshold (the
+    count is under all of them). Inside a period nothing resolves: a dip after the
     period's alert changes nothing (the alert of that period stands)."""
     first = group[0]
     topic, service, period = first.topic, first.service_name, first.period
@@ -204,14 +213,14 @@ def _resolution(
     candidates = [d for d in group if d.action != SKIPPED]
     if not candidates:
         return None
-    rule = next((d for d in candidates if d.severity == was.tier), max(candidates, key=_outranks))
+    rule = min(candidates, key=lambda d: d.threshold)  # under every threshold: the lowest says it all
     told = covering(state, topic, service, RESOLVED_TIER, period)
     if told is not None:
         return _already(rule, told, "resolved notice already sent")
     note = f"back under threshold; {was.tier} alert of {last} ({was.message_id or 'no MessageId'})"
     if not notify_resolved:
         return replace(rule, action=CLEARED, note=f"{note}; notify_resolved is off: no notice")
-    resolved = replace(rule, action=RESOLVED, note=note)
+    resolved = _sent(replace(rule, note=note), RESOLVED, mutes, today)
     return _muted(resolved, mutes, today) or resolved
 
 

@@ -79,25 +79,38 @@ def check_templates(templates: Mapping[str, str]) -> dict[str, str]:
     return merged
 
 
-def _line(d: Decision) -> str:
+def _line(d: Decision, kind: str) -> str:
+    if kind == "resolved":
+        return f"- {d.service_name}: {d.count} open requests, no longer {d.comparison} {d.threshold}"
     return (
         f"- {d.service_name}: {d.count} open requests, threshold {d.comparison} {d.threshold} "
         f"(over by {d.over_by}, {d.severity})"
     )
 
 
-def _summaries(decisions: list[Decision], department: str) -> list[str]:
-    """From most to least detailed; the first that fits the channel is used."""
+def _summaries(decisions: list[Decision], department: str, kind: str) -> list[str]:
+    """From most to least detailed; the first that fits the channel is used. A resolved notice says
+    the count is no longer over the threshold, never that it is."""
+    relation = "no longer " if kind == "resolved" else ""
     if len(decisions) == 1:
         d = decisions[0]
         return [
-            f"{d.service_name} backlog {d.count} {d.comparison} {d.threshold}",
+            f"{d.service_name} backlog {d.count}, {relation}{d.comparison} {d.threshold}"
+            if relation
+            else f"{d.service_name} backlog {d.count} {d.comparison} {d.threshold}",
             f"{d.service_name} backlog {d.count}",
         ]
-    detailed = "; ".join(f"{d.service_name} {d.count} {d.comparison} {d.threshold}" for d in decisions)
+    detailed = "; ".join(
+        f"{d.service_name} {d.count}, {relation}{d.comparison} {d.threshold}"
+        if relation
+        else f"{d.service_name} {d.count} {d.comparison} {d.threshold}"
+        for d in decisions
+    )
     return [
         f"{len(decisions)} {department} backlogs: {detailed}",
-        f"{len(decisions)} {department} backlogs over threshold",
+        f"{len(decisions)} {department} backlogs back under threshold"
+        if relation
+        else f"{len(decisions)} {department} backlogs over threshold",
     ]
 
 
@@ -127,12 +140,12 @@ def render(
         "severity": kind,
         "SEVERITY": kind.upper(),
         "department": department,
-        "items": "\n".join(_line(d) for d in decisions),
+        "items": "\n".join(_line(d, kind) for d in decisions),
         "report_uri": report_uri,
         "period": period or "unknown",
         "run_id": run_id,
     }
-    summaries = _summaries(decisions, department)
+    summaries = _summaries(decisions, department, kind)
     sms_room = SMS_LIMIT - len(f"{display_name}> ")
     message = Message(
         department=department,

@@ -65,12 +65,25 @@ def plan_run(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
+    anchor = params_path.parent
+    params = params.model_copy(update={key: anchored(getattr(params, key), anchor) for key in LOCATIONS})
     location = storage.normalize(output_dir or params.output_dir)
-    state_uri = state_uri_for(params.state_uri, params_path.parent, params.namespace)
+    state_uri = state_uri_for(params.state_uri, anchor, params.namespace)
     default_state = not params.state_uri  # "": the project's own location, where older runs' state moves
     params = params.model_copy(update={"state_uri": state_uri, "params_file": shown_path(params_path)})
     per_notebook = {path: notebook_parameters(params, path) for path in paths}
     return RunPlan(params_path, params, paths, per_notebook, location, default_state)
+
+
+LOCATIONS = ("contacts_uri", "report_uri", "reports_uri", "output_dir", "state_uri")
+
+
+def anchored(value: str, anchor: Path) -> str:
+    """A relative local path in a params file, from the project that holds the file (else the file's
+    folder), wherever the command runs from; a URI or an absolute path as it is."""
+    if not value or "://" in value or Path(value).expanduser().is_absolute():
+        return value
+    return str(resolve_local(value, start=anchor))
 
 
 def shown_path(path: Path) -> str:

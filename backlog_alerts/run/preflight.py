@@ -107,7 +107,7 @@ def check_state(plan: RunPlan) -> tuple[list[str], str]:
     lines = reconcile(
         store,
         marks,
-        lambda: read_trail(plan.location, arns),
+        lambda deployment: read_trail(plan.location, arns, deployment),
         dry_run=params.dry_run,
         hint=plan.params_hint,
         namespace_hint=params.namespace or "<city>",
@@ -123,7 +123,7 @@ def check_state(plan: RunPlan) -> tuple[list[str], str]:
 def reconcile(
     store: StateStore,
     marks: Mapping[str, Mark],
-    trail: Callable[[], TrailRecord],
+    trail: Callable[[str], TrailRecord],
     *,
     dry_run: bool,
     hint: str,
@@ -132,18 +132,19 @@ def reconcile(
     """Before any change: the topics are this deployment's, and the state is not behind them.
 
     A state that is missing while the topics carry a deployment's id is that deployment's lost state
-    only if the run's own trail recorded that deployment: then it is rebuilt; else refused (it may be
-    another city's topics). A state behind its topics' marks is rebuilt from the trail and the marks.
-    A dry run rebuilds nothing and refuses instead, with the command that mends it. Otherwise the
-    state is written once (proving it can be, and naming a new deployment)."""
+    only if the run's own trail recorded that deployment: then it is rebuilt from that deployment's
+    runs; else refused (it may be another city's topics). A state behind its topics' marks is rebuilt
+    from the trail (`trail(deployment)` reads it) and the marks. A dry run rebuilds nothing and
+    refuses instead, with the command that mends it. Otherwise the state is written once (proving it
+    can be, and naming a new deployment)."""
     lines = []
     others = foreign(marks, store.state.deployment)
     theirs = {m.deployment for m in others}
     where = store.uri
-    if others and not store.state.deployment and not dry_run:
-        record = trail()
-        if len(theirs) == 1 and theirs <= record.deployments:  # our own trail: this state was lost
-            mine = theirs.pop()
+    if others and not store.state.deployment and not dry_run and len(theirs) == 1:
+        mine = next(iter(theirs))
+        record = trail(mine)
+        if mine in record.deployments:  # our own trail: this state was lost
             store.rewrite(lambda state: rebuilt(state, record, marks.values(), mine))
             lines.append(
                 f"alert state: {where} was missing, but the topics and the trail at {record.location} are "
@@ -156,7 +157,7 @@ def reconcile(
     if late:
         if dry_run:
             raise behind_error(late, where, hint)
-        record = trail()
+        record = trail(store.state.deployment)
         store.rewrite(lambda state: rebuilt(state, record, marks.values(), state.deployment))
         lines.append(
             f"alert state: {where} was behind what topic(s) {', '.join(m.name for m in late)} heard (lost, "

@@ -85,7 +85,7 @@ def rebuild(params_path: str | Path, trail: str | None, say: Say) -> int:
                 f"topic(s) {', '.join(m.name for m in others)} carry another deployment's id than "
                 f"{deployment}: that is a hand-over, not a rebuild (backlog-alerts topics adopt)"
             )
-        record = read_trail(location, arns)
+        record = read_trail(location, arns, deployment)
         before = len(store.state.heard)
         state = store.rewrite(lambda current: rebuilt(current, record, marks.values(), deployment))
         assumed = sum(h.how.startswith("assumed") for h in state.heard)

@@ -81,6 +81,7 @@ def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
         f"  {a['rule']}: {a['service_name']} {a['count']} {a['comparison']} {a['threshold']} "
         f"({a['severity']}) -> {a['department']}, {a['action']} (MessageId {a['message_id']})"
         + _reached(recorded.reach.get(a["department"]))
+        + (f"; {a['note']}" if a.get("note") else "")
         for a in sent
     ]
     if recorded.check_dry_run:  # nothing went out: say what would have, and to whom

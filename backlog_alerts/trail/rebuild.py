@@ -61,9 +61,13 @@ def _heard_of_old_run(facts: Mapping[str, Mapping], run_id: str, arns: Mapping[s
     return found
 
 
-def read_trail(location: str, arns: Mapping[str, str]) -> TrailRecord:
-    """Every heard entry, checked period and deployment the run folders at `location` recorded;
-    `arns` (department -> topic ARN) places alerts of runs that did not record their topics."""
+def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> TrailRecord:
+    """Every deployment the run folders at `location` name, and the heard entries and checked periods
+    of the runs of `deployment` (with none given, of the one deployment the trail names, if it names
+    one): another deployment's runs in the same folder (the demo's, another city's) are left out.
+    Runs recorded before deployments were count as any deployment's. `arns` (department -> topic ARN)
+    places alerts of runs that did not record their topics."""
+    runs = []
     record = TrailRecord(location)
     if not storage.is_folder(location):
         return record
@@ -73,8 +77,11 @@ def read_trail(location: str, arns: Mapping[str, str]) -> TrailRecord:
         manifest = storage.read_json(storage.join(folder, "manifest.json"))
         if manifest.get("deployment"):
             record.deployments.add(manifest["deployment"])
+        runs.append((run_id, folder, manifest.get("deployment", "")))
+    mine = deployment or (next(iter(record.deployments)) if len(record.deployments) == 1 else "")
+    for run_id, folder, of in runs:
         notebook = storage.join(folder, f"{ALERT_CHECK}.ipynb")
-        if not storage.exists(notebook):
+        if (of and of != mine) or not storage.exists(notebook):
             continue
         record.runs += 1
         facts = {ALERT_CHECK: read_facts(notebook)}

@@ -71,7 +71,7 @@ def test_month_by_month_no_repeats_and_a_resolved_notice(sqs, inboxes, check):
 
     facts = check("apr", {"Pothole": 90, "Illegal Dumping": 12}, notify_resolved=True)
     (resolved,) = drain(sqs, inboxes["streets"])
-    assert resolved["Subject"] == "[RESOLVED] Pothole backlog 90 > 100"
+    assert resolved["Subject"] == "[RESOLVED] Pothole backlog 90, no longer > 100"
     assert "Back under threshold" in resolved["Message"]
     # What streets heard: March's warning (the period before), and April's resolved notice.
     assert {(row["period"], row["service"], row["tier"]) for row in facts["state"]} == {

@@ -13,9 +13,10 @@ import shutil
 import subprocess
 import time
 
+import boto3
 import pytest
 import yaml
-from helpers import CLI, ROOT, clean_env, drain, run_cli, subscribe_queue
+from helpers import CLI, ROOT, clean_env, drain, reset_emulator, run_cli, subscribe_queue
 
 from backlog_alerts.io import emulator
 from backlog_alerts.sync.topics import ensure_topics
@@ -334,3 +335,29 @@ def test_a_dry_run_refuses_a_state_behind_its_topics_with_the_command_that_mends
     command = re.search(r"backlog-alerts state rebuild (--params \S+)", refused.stderr).group(1)
     assert run_cli(["state", "rebuild", *command.split()], env).returncode == 0
     assert run(env, dry).returncode == 0
+
+
+def test_a_rebuild_takes_only_this_deployments_runs_from_a_shared_output_folder(aws_endpoint, sqs, tmp_path):
+    """`make run`'s demo and a city's runs share outputs/: a city's lost state is rebuilt from its own."""
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    out = str(tmp_path / "outputs")
+    demo = write_params(tmp_path / "demo", state_uri="", output_dir=out)
+    assert run(env, demo).returncode == 0  # February's alerts, on an emulator that then goes away
+    reset_emulator(aws_endpoint)
+    sns = boto3.client("sns", region_name="us-east-1")
+    inboxes = {t.department: t.arn for t in ensure_topics(sns, {"trash": "", "streets": ""})}
+    inboxes = {d: subscribe_queue(sqs, sns, arn, f"city-{d}") for d, arn in inboxes.items()}
+    city = write_params(
+        tmp_path / "city", state_uri="", output_dir=out, report_uri=report(tmp_path, "2019-01", 120, 5)
+    )
+    assert run(env, city).returncode == 0
+    drain(sqs, inboxes["streets"])
+    (tmp_path / "city" / "state" / "alert_state.json").unlink()
+    february = write_params(
+        tmp_path / "city", state_uri="", output_dir=out, report_uri=report(tmp_path, "2019-02")
+    )
+    result = run(env, february)
+    assert result.returncode == 0, result.stderr
+    assert "rebuilt from 1 run(s) of the trail" in result.stdout, "the demo's run is another deployment's"
+    assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 163 > 100"]
+    assert subjects(sqs, inboxes, "trash") == ["[WARNING] Illegal Dumping backlog 47 > 30"]

@@ -297,14 +297,15 @@ def test_a_report_without_a_period_says_nothing_of_a_dated_period_and_the_revers
     assert undated_back_under["pothole_warn"].action == QUIET, "resolved notices are for dated periods"
 
 
-def test_a_resolved_notice_goes_to_the_tier_that_was_heard_and_a_mute_holds_it():
+def test_a_resolved_notice_names_the_lowest_threshold_and_a_mute_holds_it():
     planned = plan({"Pothole": 50}, state_of(heard("critical", "2019-02"), checked=["2019-02"]), notify=True)
-    assert planned["pothole_crit"].action == RESOLVED and planned["pothole_warn"].action == QUIET
+    assert planned["pothole_warn"].action == RESOLVED and planned["pothole_crit"].action == QUIET
+    assert "critical alert of 2019-02" in planned["pothole_warn"].note
     mutes = parse_mutes([{"department": "streets", "until": "2019-03-31", "reason": "x"}], DEPARTMENTS, RULES)
     muted = plan(
         {"Pothole": 50}, state_of(heard("critical", "2019-02"), checked=["2019-02"]), notify=True, mutes=mutes
     )
-    assert muted["pothole_crit"].action == MUTED
+    assert muted["pothole_warn"].action == MUTED
 
 
 def test_an_assumed_mark_never_makes_a_resolved_notice():
@@ -313,3 +314,13 @@ def test_an_assumed_mark_never_makes_a_resolved_notice():
         plan({"Pothole": 50}, state_of(assumed, checked=["2019-02"]), notify=True)["pothole_warn"].action
         == QUIET
     )
+
+
+def test_an_alert_a_mute_named_until_a_date_now_past_says_the_mute_has_ended():
+    mutes = parse_mutes(
+        [{"rule": "dumping", "until": "2019-03-01", "reason": "new contractor"}], DEPARTMENTS, RULES
+    )
+    planned = plan({"Pothole": 50, "Illegal Dumping": 40}, AlertState(), mutes=mutes)
+    assert planned["dumping"].action == PUBLISH
+    assert planned["dumping"].note == "the mute until 2019-03-01 (new contractor) has ended"
+    assert planned["pothole_warn"].note == ""

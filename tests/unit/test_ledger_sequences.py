@@ -104,10 +104,14 @@ class Deployment:
     def topics(self, sns: FakeSns) -> dict[str, str]:
         return {d: sns.arn(topic_name(d, self.namespace)) for d in DEPARTMENTS}
 
-    def trail_record(self) -> TrailRecord:
-        record = TrailRecord(str(self.root / "trail"), runs=len(self.trail))
+    def trail_record(self, deployment: str) -> TrailRecord:
+        """What `trail.rebuild.read_trail` gives: the deployments named, the runs of `deployment`."""
+        record = TrailRecord(str(self.root / "trail"))
         for run in self.trail:
             record.deployments.add(run["deployment"])
+            if run["deployment"] != deployment:
+                continue
+            record.runs += 1
             record.heard += [Heard(**h) for h in run["heard"]]
             if run["status"] == "ok":
                 record.checked.add(run["period"])

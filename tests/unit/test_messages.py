@@ -129,3 +129,17 @@ def test_a_template_too_long_for_this_reports_counts_is_blamed_on_the_template_n
     check_messages(rules(), {"streets": "Streets"}, long_sms)  # counts just over the thresholds: fits
     with pytest.raises(MessageError, match=r"^streets critical message: the SMS is 141 characters"):
         check_messages(rules(), {"streets": "Streets"}, long_sms, {"Pothole": 10**9})
+
+
+def test_a_resolved_notice_never_says_the_count_is_over_its_threshold():
+    one = rendered([decision(count=80, threshold=100, severity="warning")], kind="resolved")
+    assert one.subject == "[RESOLVED] Pothole backlog 80, no longer > 100"
+    assert one.sms == "RESOLVED: Pothole backlog 80, no longer > 100."
+    assert "- Pothole: 80 open requests, no longer > 100" in one.email and "over by" not in one.email
+    both = rendered(
+        [decision(count=80, threshold=100), decision("Graffiti", 3, 10, "warning")], kind="resolved"
+    )
+    assert (
+        both.subject
+        == "[RESOLVED] 2 streets backlogs: Pothole 80, no longer > 100; Graffiti 3, no longer > 10"
+    )

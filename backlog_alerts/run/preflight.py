@@ -26,6 +26,7 @@ from backlog_alerts.io import aws
 from backlog_alerts.io.sources import pin_input, read_source
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.plan import RunPlan
+from backlog_alerts.state.document import is_dated
 from backlog_alerts.state.ledger import known_message_ids
 from backlog_alerts.state.store import StateStore, open_state
 from backlog_alerts.sync.contacts import parse_contacts
@@ -54,8 +55,9 @@ def pin_inputs(params: Params, folder: Path) -> dict[str, dict[str, str]]:
     return pins
 
 
-def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) -> list[str]:
-    """Raise the error the notebooks would raise on a bad input; else one line per input, for the log."""
+def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) -> tuple[list[str], str]:
+    """Raise the error the notebooks would raise on a bad input; else one line per input, for the log,
+    and the report's period."""
     contacts = parse_contacts(
         read_source(params.contacts_uri, params.region, pins),
         list(params.departments),
@@ -86,7 +88,7 @@ def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) 
         f"{len(contacts.rejected_rows)} rows rejected, {dropped} invalid emails or phones dropped{first}",
         f"checked report {params.report_uri}: {report.status}, {len(report.counts)} services"
         + (f", period {report.period}" if report.period else ", no period"),
-    ]
+    ], report.period if report.status == "ok" else ""
 
 
 def topic_marks(params: Params) -> dict[str, Mark]:
@@ -97,8 +99,9 @@ def topic_marks(params: Params) -> dict[str, Mark]:
     return read_marks(sns, {n: arns[n] for n in names.values() if n in arns})
 
 
-def check_state(plan: RunPlan) -> tuple[list[str], str]:
-    """The alert state against the topics (see `reconcile`); lines for the log, and the deployment."""
+def check_state(plan: RunPlan) -> tuple[list[str], str, str]:
+    """The alert state against the topics (see `reconcile`); lines for the log, the deployment, and
+    the newest period checked."""
     params = plan.params
     store = open_state(params.state_uri, params.region)
     marks = topic_marks(params)
@@ -117,7 +120,7 @@ def check_state(plan: RunPlan) -> tuple[list[str], str]:
         f"checked alert state {params.state_uri}: deployment {state.deployment or '(new)'}, "
         f"{len(state.heard)} alert(s) heard, newest period {state.latest_period or 'none'}"
     )
-    return lines, state.deployment
+    return lines, state.deployment, state.latest_period
 
 
 def reconcile(
@@ -172,8 +175,10 @@ def reconcile(
 def check_run(plan: RunPlan, pins_folder: Path | None = None) -> Checked:
     """The whole pre-run check: inputs (pinned into `pins_folder` when given), then the state."""
     pins = pin_inputs(plan.params, pins_folder) if pins_folder is not None else {}
-    lines = check_inputs(plan.params, pins)
-    state_lines, deployment = check_state(plan)
+    lines, period = check_inputs(plan.params, pins)
+    state_lines, deployment, newest = check_state(plan)
+    if is_dated(period) and period < newest:  # the alert check will call it stale, and alert nobody
+        lines[-1] += f" (stale: {newest} was already checked; nobody will be alerted on it)"
     return Checked(lines + state_lines, deployment, pins)
 
 

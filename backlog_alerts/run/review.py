@@ -9,7 +9,7 @@ from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK, BacklogAlertsError
 from backlog_alerts.io import storage
 from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.trail.audit import load_run, load_runs, render, render_run
-from backlog_alerts.trail.untraced import load_outside, state_beside
+from backlog_alerts.trail.untraced import load_outside, state_of_trail
 
 
 def trail_folder(output_dir: str) -> str | None:
@@ -32,7 +32,7 @@ def audit(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         print(render_run(load_run(location, args.run), args.format))
         return EXIT_OK
-    state_uri = args.state or state_beside(location)
+    state_uri = args.state or state_of_trail(location)
     if args.state and not storage.exists(args.state):
         print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -142,7 +142,11 @@ def render(
         return out.getvalue()
     lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
     if outside:
-        lines += ["", "sent outside a recorded run (no run folder on the trail):"]
+        lines += [
+            "",
+            "sent outside a recorded run (no run folder on this trail: a notebook run by hand, "
+            "or a run with another output folder):",
+        ]
         shown = [{**send, "rules": ", ".join(send["rules"])} for send in outside]
         lines += ["  " + line for line in _table(shown, OUTSIDE_COLUMNS)]
     return "\n".join(line.rstrip() for line in lines)

@@ -10,19 +10,24 @@ from typing import Any
 
 from backlog_alerts.io import storage
 from backlog_alerts.state.document import AlertState
-from backlog_alerts.state.location import STATE_FILE, default_state_uri
+from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
 
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "department", "severity", "rules", "message_id")
 
 
-def state_beside(location: str) -> str | None:
-    """The alert state `audit` reads without `--state`: the project's own (where `state_uri: ""` keeps
-    it), else one an older version kept beside the run folders; None when there is neither."""
-    for uri in (default_state_uri(), storage.join(location, STATE_FILE)):
-        if storage.exists(uri):
-            return uri
-    return None
+def state_of_trail(location: str) -> str | None:
+    """The alert state `audit` reads without `--state`: the local one the trail's newest run names in
+    its manifest, else one an older version kept beside the run folders; None when there is neither.
+    A state on S3 is read only when named with `--state` (reading a local trail needs no AWS)."""
+    newest = (storage.run_ids(location) or [""])[-1]
+    named = (
+        storage.read_json(storage.join(location, newest, "manifest.json")).get("state_uri") if newest else ""
+    )
+    if named and storage.local_copy(named) is not None:
+        return named if storage.exists(named) else None
+    legacy = storage.join(location, STATE_FILE)
+    return legacy if storage.exists(legacy) else None
 
 
 def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list[dict[str, Any]]:

@@ -124,20 +124,24 @@ def test_every_send_is_logged_with_its_run_id_and_survives_a_save():
     assert (heard.topic, heard.service, heard.tier, heard.run_id) == ("arn:s", "Pothole", "warning", "R1")
 
 
-def test_audit_reads_the_projects_state_else_one_left_beside_the_run_folders(tmp_path, monkeypatch):
-    from backlog_alerts.trail.untraced import state_beside
+def test_audit_reads_the_local_state_the_newest_run_names_else_one_left_beside_the_runs(tmp_path):
+    from backlog_alerts.trail.untraced import state_of_trail
 
-    project = tmp_path / "project"
-    for folder in ("notebooks", "params", "outputs"):
-        (project / folder).mkdir(parents=True)
-    monkeypatch.chdir(project)
-    outputs = str(project / "outputs")
-    assert state_beside(outputs) is None
-    (project / "outputs" / "alert_state.json").write_text(AlertState().to_json())
-    assert state_beside(outputs) == outputs + "/alert_state.json"
-    (project / "state").mkdir()
-    (project / "state" / "alert_state.json").write_text(AlertState().to_json())
-    assert state_beside(outputs) == str(project / "state" / "alert_state.json")
+    outputs = tmp_path / "outputs"
+    (outputs / "20261205T000000.000000Z").mkdir(parents=True)
+    manifest = outputs / "20261205T000000.000000Z" / "manifest.json"
+    manifest.write_text(json.dumps({"run_id": "x"}))  # a run recorded before manifests named the state
+    assert state_of_trail(str(outputs)) is None
+    (outputs / "alert_state.json").write_text(AlertState().to_json())
+    assert state_of_trail(str(outputs)) == str(outputs / "alert_state.json")
+    state = tmp_path / "city" / "state" / "alert_state.json"
+    manifest.write_text(json.dumps({"run_id": "x", "state_uri": str(state)}))
+    assert state_of_trail(str(outputs)) is None, "named, and gone: not some other state"
+    state.parent.mkdir(parents=True)
+    state.write_text(AlertState().to_json())
+    assert state_of_trail(str(outputs)) == str(state)
+    manifest.write_text(json.dumps({"run_id": "x", "state_uri": "s3://demo/alert_state.json"}))
+    assert state_of_trail(str(outputs)) == str(outputs / "alert_state.json"), "S3 only with --state"
 
 
 def test_the_coverage_notice_is_in_the_record_and_counted_in_the_csv_row():

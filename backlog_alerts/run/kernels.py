@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import shutil
 import subprocess
@@ -125,6 +126,13 @@ class Kernel:
         shutil.rmtree(self._runtime, ignore_errors=True)
 
 
+def close_this_threads_loop() -> None:
+    """Close the event loop jupyter_client made for this thread: left to the garbage collector, it can be
+    collected at exit after its own socket, and print a traceback after `run succeeded`."""
+    with suppress(RuntimeError):
+        asyncio.get_event_loop_policy().get_event_loop().close()
+
+
 def _forward(stream: IO[bytes], line_to: Callable[[str], None]) -> None:
     for line in stream:
         line_to(line.decode(errors="replace").rstrip("\n"))
@@ -186,7 +194,14 @@ class Kernels:
 
     def release(self, kernel: Kernel) -> None:
         """`kernel`'s notebook is saved: it is stopped while the run goes on."""
-        stopping = threading.Thread(target=kernel.stop, name="kernel stop", daemon=True)
+
+        def stop() -> None:
+            try:
+                kernel.stop()
+            finally:
+                close_this_threads_loop()
+
+        stopping = threading.Thread(target=stop, name="kernel stop", daemon=True)
         stopping.start()
         self._stopping.append(stopping)
 

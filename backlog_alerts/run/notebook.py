@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import threading
@@ -18,7 +17,7 @@ from nbformat.v4 import new_markdown_cell
 from papermill.iorw import load_notebook_node, write_ipynb
 
 from backlog_alerts.io import storage
-from backlog_alerts.run.kernels import Kernel, Kernels
+from backlog_alerts.run.kernels import Kernel, Kernels, close_this_threads_loop
 from backlog_alerts.trail.executed import first_error
 
 KILL_GRACE = 15  # s for papermill to save the executed copy once the kernel is gone
@@ -79,8 +78,7 @@ def _papermill(
         return err
     finally:
         kernel.manager.close_clients()
-        with suppress(RuntimeError):  # the event loop nbclient made for this thread
-            asyncio.get_event_loop_policy().get_event_loop().close()
+        close_this_threads_loop()  # the one nbclient made
     return None
 
 

@@ -5,8 +5,9 @@ the key names several, pick one of them); else the one period the key names; els
 without a period: each count is its own fact). A contradiction (the params against the key, or two
 periods in one key) is refused, naming both. The key's own folders and file name are read, not the
 bucket's name; these forms are understood, case-insensitively: `2019/mar/`, `2019-03`, `2019_3`,
-`201903`, `03-2019`, `mar-2019`, `March 2019`, `March_2019`, and dates (`2019-03-01`, `20190301`),
-which count as their month. A month that has not come yet is refused, whoever names it.
+`201903`, `03-2019`, `mar-2019`, `March 2019`, `March_2019`, and dates (`2019-03-01`, `20190301`,
+`March 31, 2019`, `31-Mar-2019`, `03-31-2019`), which count as their month; a numeric date that reads
+two ways (`05-12-2019`) is refused. A month that has not come yet is refused, whoever names it.
 """
 
 from __future__ import annotations
@@ -27,30 +28,46 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _MM = r"(?P<month>1[0-2]|0?[1-9])"
 _DD = r"(?:3[01]|[12]\d|0?[1-9])"
 _L, _R = r"(?<![a-z\d])", r"(?![a-z\d])"  # not inside a longer word or number
+_LY = r"(?<!\d)(?<!fy)"  # a year may follow letters (`reports2019/`), but not a fiscal year's `FY`
 # In order of preference: a longer form is read first, and the text it covers is not read again.
 FORMS = (
-    ("date", re.compile(_L + _YEAR + r"-" + _MM + r"-" + _DD + _R, re.I)),
-    ("date", re.compile(_L + _YEAR + r"(?P<month>1[0-2]|0[1-9])(?:3[01]|[12]\d|0[1-9])" + _R, re.I)),
-    ("year, month name", re.compile(_L + _YEAR + r"[/_. -]?" + _NAME + _R, re.I)),
-    ("year, month", re.compile(_L + _YEAR + r"[/_. -]" + _MM + _R, re.I)),
+    (
+        "month name, day, year",
+        re.compile(_L + _NAME + r"[ _.-]?" + _DD + r"(?:st|nd|rd|th)?,?[ _.-]?" + _YEAR + _R, re.I),
+    ),
+    ("day, month name, year", re.compile(_L + _DD + r"[ _.-]?" + _NAME + r"[ _.-]?" + _YEAR + _R, re.I)),
+    ("date", re.compile(_L + r"(?P<first>\d{1,2})[-_./](?P<second>\d{1,2})[-_./]" + _YEAR + _R, re.I)),
+    ("date", re.compile(_LY + _YEAR + r"-" + _MM + r"-" + _DD + _R, re.I)),
+    ("date", re.compile(_LY + _YEAR + r"(?P<month>1[0-2]|0[1-9])(?:3[01]|[12]\d|0[1-9])" + _R, re.I)),
+    ("year, month name", re.compile(_LY + _YEAR + r"[/_. -]?" + _NAME + _R, re.I)),
+    ("year, month", re.compile(_LY + _YEAR + r"[/_. -]" + _MM + _R, re.I)),
     ("month name, year", re.compile(_L + _NAME + r"[_. -]?" + _YEAR + _R, re.I)),
     ("month, year", re.compile(_L + _MM + r"[_. -]" + _YEAR + _R, re.I)),
-    ("yyyymm", re.compile(_L + _YEAR + r"(?P<month>1[0-2]|0[1-9])" + _R, re.I)),
+    ("yyyymm", re.compile(_LY + _YEAR + r"(?P<month>1[0-2]|0[1-9])" + _R, re.I)),
 )
 PERIOD = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
 class Mention:
-    """A period named in a key, with the text that names it."""
+    """A period named in a key, with the text that names it; a date that reads two ways (`05-12-2019`:
+    May or December) has both months and no period."""
 
     period: str
     text: str
+    readings: tuple[str, ...] = ()
 
 
-def _month(match: re.Match[str]) -> int:
-    name = match.groupdict().get("month_name")
-    return MONTHS.index(name[:3].lower()) + 1 if name else int(match["month"])
+def _months(match: re.Match[str]) -> list[int]:
+    """The month a match names; for a numeric date, each way of reading it (month first, day first)."""
+    found = match.groupdict()
+    if found.get("month_name"):
+        return [MONTHS.index(found["month_name"][:3].lower()) + 1]
+    if found.get("first"):
+        first, second = int(found["first"]), int(found["second"])
+        readings = [m for m, day in ((first, second), (second, first)) if 1 <= m <= 12 and 1 <= day <= 31]
+        return sorted(set(readings))
+    return [int(found["month"])]
 
 
 def mentions(uri: str) -> list[Mention]:
@@ -59,7 +76,13 @@ def mentions(uri: str) -> list[Mention]:
     found: list[tuple[int, Mention]] = []
     for _, form in FORMS:
         for match in form.finditer(text):
-            found.append((match.start(), Mention(f"{match['year']}-{_month(match):02d}", match[0])))
+            periods = [f"{match['year']}-{month:02d}" for month in _months(match)]
+            if not periods:
+                continue  # not a date (13-13-2019)
+            mention = (
+                Mention(periods[0], match[0]) if len(periods) == 1 else Mention("", match[0], tuple(periods))
+            )
+            found.append((match.start(), mention))
             text = text[: match.start()] + " " * len(match[0]) + text[match.end() :]
     return [mention for _, mention in sorted(found, key=lambda pair: pair[0])]
 
@@ -80,9 +103,14 @@ def check_period(value: str, what: str) -> str:
 
 def decide_period(uri: str, report_period: str = "") -> str:
     """The period a report covers (see the module's precedence), or "" when nothing names one."""
-    named = mentions(uri)
+    named = [m for m in mentions(uri) if m.period]
     distinct = sorted({m.period for m in named})
     shown = ", ".join(f"{m.period} ({m.text!r})" for m in named)
+    for two_ways in (m for m in mentions(uri) if m.readings and report_period not in m.readings):
+        raise SourceError(
+            f"{uri}: {two_ways.text!r} reads as {' or '.join(two_ways.readings)} (a date written month "
+            "first or day first); set report_period to the month this report covers"
+        )
     if report_period:
         check_period(report_period, "report_period")
         if distinct and report_period not in distinct:
@@ -105,3 +133,20 @@ def decide_period(uri: str, report_period: str = "") -> str:
             )
         return distinct[0]
     return ""
+
+
+_YEARISH = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|(?<![a-z])" + _NAME + "(?![a-z])", re.I)
+
+
+def unread_hint(uri: str) -> str:
+    """For a key that names no period this tool reads, what in it looks like one (a year, a month), to
+    say why the report has no period; "" when nothing does."""
+    if mentions(uri):
+        return ""
+    seen = sorted({m[0] for m in _YEARISH.finditer(storage.name_part(uri))}, key=str.lower)
+    return (
+        f"the key mentions {', '.join(repr(s) for s in seen)} but in no form read as a period (such as "
+        "2019/mar/ or 2019-03): set report_period, or alerts are about the counts alone"
+        if seen
+        else ""
+    )

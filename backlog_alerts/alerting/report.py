@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
-from backlog_alerts.alerting.period import check_period, decide_period
+from backlog_alerts.alerting.period import check_period, decide_period, unread_hint
 from backlog_alerts.alerting.rules import Rule
 from backlog_alerts.io.sources import (
     Pin,
@@ -190,4 +190,4 @@ def load_report(
     if expected_period and found_period and found_period < expected_period:
         note = f"{uri} covers {found_period}, but {expected_period} is expected"
         return replace(report, status="late", note=note, notice_key=expected_period)
-    return report
+    return report if found_period else replace(report, note=unread_hint(uri))

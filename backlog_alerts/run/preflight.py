@@ -87,7 +87,8 @@ def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) 
         f"checked contacts {params.contacts_uri}: {len(contacts.contacts)} contacts, "
         f"{len(contacts.rejected_rows)} rows rejected, {dropped} invalid emails or phones dropped{first}",
         f"checked report {params.report_uri}: {report.status}, {len(report.counts)} services"
-        + (f", period {report.period}" if report.period else ", no period"),
+        + (f", period {report.period}" if report.period else ", no period")
+        + (f" ({report.note})" if report.status == "ok" and report.note else ""),
     ], report.period if report.status == "ok" else ""
 
 

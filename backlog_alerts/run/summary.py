@@ -73,7 +73,8 @@ def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
         f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
         _subscriptions_line(recorded),
         f"report: {report.get('status', '?')}, period {report.get('period') or 'unknown'} "
-        f"({report.get('uri', '')})",
+        f"({report.get('uri', '')})"
+        + (f": {report['note']}" if report.get("status") == "ok" and report.get("note") else ""),
         f"alerts: {len({a['message_id'] for a in sent})} message(s) published; rules: "
         + (", ".join(f"{n} {action}" for action, n in sorted(actions.items())) or "none checked"),
     ]

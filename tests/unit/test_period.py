@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backlog_alerts.alerting.period import MONTHS, decide_period, mentions
+from backlog_alerts.alerting.period import MONTHS, decide_period, mentions, unread_hint
 from backlog_alerts.io.sources import SourceError
 from backlog_alerts.io.storage import name_part
 
@@ -28,6 +28,12 @@ from backlog_alerts.io.storage import name_part
         ("exports/September_2019/report.csv", "2019-09"),
         ("exports/MAR2019.csv", "2019-03"),
         ("exports/report_2019-03-01.csv", "2019-03"),  # a date counts as its month
+        ("exports/311_counts_03-31-2019.csv", "2019-03"),  # month first: only one way is a date
+        ("exports/311_counts_31.03.2019.csv", "2019-03"),  # day first
+        ("exports/March 31, 2019.csv", "2019-03"),
+        ("exports/31-Mar-2019/report.csv", "2019-03"),
+        ("exports/05-05-2019.csv", "2019-05"),  # both ways the same month
+        ("s3://city/reports2019/mar/final.csv", "2019-03"),  # a year after letters
         ("exports/20190301/report.csv", "2019-03"),
         ("backups/2019/feb/feb-2019.csv", "2019-02"),  # named twice, the same month
         ("https://data.city.gov/311/2019-04/report.csv?token=2020-01", "2019-04"),  # not the query
@@ -37,6 +43,7 @@ from backlog_alerts.io.storage import name_part
         ("exports/2019-13/report.csv", ""),  # no thirteenth month
         ("exports/report-v2-201913.csv", ""),
         ("exports/doctor_2019.csv", ""),  # `oct` inside a word
+        ("FY2019/mar/report.csv", ""),  # a fiscal year is not a calendar year
     ],
 )
 def test_the_period_is_read_from_the_key(uri, period):
@@ -58,6 +65,33 @@ def test_two_periods_in_one_key_are_refused_naming_both(uri, named):
     )
     first = named.split(" ")[0]
     assert decide_period(uri, first) == first, "report_period chooses among the key's periods"
+
+
+@pytest.mark.parametrize(
+    ("uri", "readings"),
+    [("311_counts_01-06-2020.csv", "2020-01 or 2020-06"), ("report_12-05-2019.csv", "2019-05 or 2019-12")],
+)
+def test_a_date_that_reads_two_ways_is_refused_unless_report_period_picks_one(uri, readings):
+    """US exports name files month-first (01-06-2020 is January 6); others day-first (June 1)."""
+    with pytest.raises(SourceError) as caught:
+        decide_period(uri)
+    assert str(caught.value) == (
+        f"{uri}: '{uri.rsplit('_', 1)[1][:-4]}' reads as {readings} (a date written month first or day first); "
+        "set report_period to the month this report covers"
+    )
+    first = readings.split(" or ")[0]
+    assert decide_period(uri, first) == first
+    with pytest.raises(SourceError):
+        decide_period(uri, "2019-07")
+
+
+@pytest.mark.parametrize(
+    ("uri", "named"),
+    [("FY2019/mar/report.csv", "'2019', 'mar'"), ("exports/Mar19.csv", "'Mar'"), ("latest/report.csv", "")],
+)
+def test_a_key_that_looks_dated_but_names_no_period_says_why(uri, named):
+    hint = unread_hint(uri)
+    assert (f"the key mentions {named} but in no form read as a period" in hint) if named else hint == ""
 
 
 def test_report_period_against_the_key_is_refused_naming_both():
@@ -101,6 +135,10 @@ forms = st.sampled_from(
         "{Month} {y}",
         "{Month}_{y}",
         "{y}-{m}-15",
+        "{m}-28-{y}",
+        "28.{m}.{y}",
+        "{Month} 28, {y}",
+        "28-{mon}-{y}",
     ]
 )
 

@@ -55,8 +55,10 @@ def holder_gone(holder: Holder) -> bool:
 
 
 def _stale(holder: Holder, stale_after: float) -> bool:
+    """Taken over: a holder gone, or too old; or a record no holder writes (empty, or not a JSON
+    object: the empty lock file an older version left in every output folder)."""
     if not holder:
-        return False
+        return True
     if holder_gone(holder):
         return True
     try:
@@ -67,11 +69,10 @@ def _stale(holder: Holder, stale_after: float) -> bool:
 
 
 def read_holder(uri: str) -> tuple[Holder, str]:
-    """The record at the lock and its version; empty when none (released as we look) or unreadable."""
-    try:
-        found = storage.read(uri)
-    except storage.StorageError:
-        return {}, ""
+    """The record at the lock and its version; empty when none (released as we look) or unreadable
+    (not a record of ours). A lock that cannot be read at all (a symbolic link, no permission) is an
+    error that names it."""
+    found = storage.read(uri)
     if found is None:
         return {}, ""
     try:
@@ -101,7 +102,7 @@ def acquire(
         except storage.Conflict:
             pass
         found, version = read_holder(uri)
-        if version and _stale(found, stale_after):
+        if version and _stale(found, stale_after):  # no version: released as we looked, try again
             with suppress(storage.Conflict):  # someone else took it over first: try again
                 storage.delete(uri, expect=version)
             continue

@@ -109,3 +109,21 @@ def test_a_lock_whose_holder_is_gone_is_taken_over_and_a_live_one_is_not(tmp_pat
     locks.acquire(uri, {"run_id": "third", "started_at": now}, busy=busy)
     locks.release(uri)
     assert os.listdir(tmp_path) == []
+
+
+def test_the_empty_lock_file_an_older_version_left_is_taken_over_and_a_symlinked_lock_is_named(tmp_path):
+    from backlog_alerts.io import locks
+
+    def busy(holder):
+        return RuntimeError("busy")
+
+    left = tmp_path / ".backlog-alerts.lock"
+    left.touch()  # filelock's file, left in every output folder by the version before
+    locks.acquire(str(left), {"run_id": "new"}, busy=busy)
+    assert json.loads(left.read_text()) == {"run_id": "new"}
+    locks.release(str(left))
+    (tmp_path / "elsewhere").write_text("")
+    left.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(storage.StorageError, match=r"\.backlog-alerts\.lock: is a symbolic link"):
+        locks.acquire(str(left), {"run_id": "new"}, busy=busy)
+    assert (tmp_path / "elsewhere").read_text() == "", "nothing written through the link"

@@ -40,6 +40,8 @@ def record_refusal(plan: RunPlan, reason: str, run_id: str = "", **owner: Any) -
     )
     manifest.finish(REFUSED, "", reason)
     params = plan.params
+    if params.dry_run:  # a preview tells nobody; its folder and the command's error say why it stopped
+        return folder, "ops: a dry run, nobody was notified of the refusal"
     told = notify_ops_of_refusal(params.ops_topic_name, params.region, run_id, reason, folder, deployment)
     return folder, told
 

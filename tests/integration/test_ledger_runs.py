@@ -361,3 +361,35 @@ def test_a_rebuild_takes_only_this_deployments_runs_from_a_shared_output_folder(
     assert "rebuilt from 1 run(s) of the trail" in result.stdout, "the demo's run is another deployment's"
     assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 163 > 100"]
     assert subjects(sqs, inboxes, "trash") == ["[WARNING] Illegal Dumping backlog 47 > 30"]
+
+
+def test_a_dry_run_marks_no_topic_and_saves_no_state_so_it_never_takes_topics_from_their_owner(
+    aws_endpoint, sns, tmp_path
+):
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    names = ("v1_trash_notifications", "v1_streets_notifications", "v1_backlog_alerts_ops")
+    arns = [sns.create_topic(Name=name)["TopicArn"] for name in names]  # made by hand, before the mark
+    preview = write_params(
+        tmp_path / "b",
+        namespace="v1",
+        state_uri=str(tmp_path / "b" / "state.json"),
+        dry_run=True,
+        output_dir=str(tmp_path / "b-out"),
+    )
+    assert run(env, preview).returncode == 0
+    assert not (tmp_path / "b" / "state.json").exists()
+    assert all(
+        not any(
+            t["Key"].startswith("backlog-alerts:") for t in sns.list_tags_for_resource(ResourceArn=a)["Tags"]
+        )
+        for a in arns
+    )
+    owner = write_params(
+        tmp_path / "a",
+        namespace="v1",
+        state_uri=str(tmp_path / "a" / "state.json"),
+        output_dir=str(tmp_path / "a-out"),
+    )
+    assert run(env, owner).returncode == 0, "the real owner is not refused after someone's preview"
+    refused = run(env, preview)
+    assert refused.returncode == 2 and "ops: a dry run, nobody was notified of the refusal" in refused.stdout

@@ -109,7 +109,11 @@ def publish_and_record(
     sent: dict[str, str] = {}
     failed: dict[str, str] = {}
     meanwhile: dict[str, Decision] = {}
-    last = {arn: mark.last_send for arn, mark in (marks or {}).items()}
+    last = {
+        (arn, dated): send
+        for arn, mark in (marks or {}).items()
+        for dated, send in ((True, mark.last_send), (False, mark.last_undated))
+    }
     store.load()
     for message in messages:
         for d in message.decisions:
@@ -132,8 +136,9 @@ def publish_and_record(
             partial(mark_sent, message=message, message_id=message_id, run_id=run_id, sent_at=sent_at)
         )
         sent.update((d.rule, message_id) for d in message.decisions)
-        mark = next_send(last.get(topic), message.decisions[0].period, message.severity, message_id, run_id)
-        last[topic] = mark
+        period = message.decisions[0].period
+        mark = next_send(last.get((topic, is_dated(period))), period, message.severity, message_id, run_id)
+        last[(topic, is_dated(period))] = mark
         with suppress(*aws.CALL_ERRORS):  # a mark not made weakens only the check for a lost state
             tag_send(sns, topic, mark)
     if report.status == "ok":

@@ -160,7 +160,7 @@ def reconcile(
     late = behind(marks, known_message_ids(store.state), store.state.latest_period)
     if late:
         if dry_run:
-            raise behind_error(late, where, hint)
+            raise behind_error(late, where, hint, known_message_ids(store.state))
         record = trail(store.state.deployment)
         store.rewrite(lambda state: rebuilt(state, record, marks.values(), state.deployment))
         lines.append(

@@ -12,16 +12,18 @@ heard (lost, or restored from an old backup), which no run may obey.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.state.document import is_dated
 from backlog_alerts.state.ledger import rank
 
 DEPLOYMENT_TAG = "backlog-alerts:deployment"
 STATE_TAG = "backlog-alerts:state"
-LAST_SEND_TAG = "backlog-alerts:last-send"
+LAST_SEND_TAG = "backlog-alerts:last-send"  # of a dated period
+LAST_UNDATED_TAG = "backlog-alerts:last-undated-send"  # of a report without a period: kept apart
 CHECKED_TAG = "backlog-alerts:checked"
 _NOT_IN_TAGS = re.compile(r"[^\w\s.:/=+\-@]")  # what SNS does not take in a tag value
 TAG_VALUE_LIMIT = 256
@@ -59,6 +61,12 @@ class Mark:
     state: str = ""
     last_send: LastSend | None = None
     checked: str = ""  # the newest report period the deployment checked
+    last_undated: LastSend | None = None
+
+    @property
+    def last_sends(self) -> list[LastSend]:
+        """The last alert of a dated period and the last of a report without one, as recorded."""
+        return [send for send in (self.last_send, self.last_undated) if send is not None]
 
 
 def tag_value(text: str) -> str:
@@ -78,6 +86,7 @@ def read_marks(sns: Any, arns: Mapping[str, str]) -> dict[str, Mark]:
             tags.get(STATE_TAG, ""),
             LastSend.parse(tags.get(LAST_SEND_TAG, "")),
             tags.get(CHECKED_TAG, ""),
+            LastSend.parse(tags.get(LAST_UNDATED_TAG, "")),
         )
     return marks
 
@@ -131,8 +140,10 @@ def check_owner(
 
 
 def tag_send(sns: Any, arn: str, send: LastSend) -> None:
-    """Record on the topic the alert it just heard."""
-    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": LAST_SEND_TAG, "Value": send.value()}])
+    """Record on the topic the alert it just heard: an undated one apart, so that it never hides the
+    last alert of a dated period."""
+    key = LAST_SEND_TAG if is_dated(send.period) else LAST_UNDATED_TAG
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": key, "Value": send.value()}])
 
 
 def tag_checked(sns: Any, arn: str, period: str) -> None:
@@ -157,17 +168,19 @@ def behind(marks: Mapping[str, Mark], known: set[str], latest_period: str) -> li
     return [
         m
         for m in marks.values()
-        if (m.last_send is not None and m.last_send.message_id not in known) or m.checked > latest_period
+        if any(send.message_id not in known for send in m.last_sends) or m.checked > latest_period
     ]
 
 
-def behind_error(late: list[Mark], state_uri: str, params_hint: str) -> StateBehindError:
+def behind_error(
+    late: list[Mark], state_uri: str, params_hint: str, known: Collection[str] = ()
+) -> StateBehindError:
     """The refusal of a run whose state is behind its topics, with the command that mends it."""
     first = late[0]
+    unknown = next((send for send in first.last_sends if send.message_id not in known), None)
     what = (
-        f"its last alert, MessageId {first.last_send.message_id} of period {first.last_send.period}, run "
-        f"{first.last_send.run_id}"
-        if first.last_send is not None
+        f"its last alert, MessageId {unknown.message_id} of period {unknown.period}, run {unknown.run_id}"
+        if unknown is not None
         else f"the newest period checked, {first.checked}"
     )
     return StateBehindError(

@@ -38,5 +38,5 @@ def guard_topics(
     check_owner(marks, store.state.deployment, store.uri, hint(params_file))
     late = behind(marks, known_message_ids(store.state), store.state.latest_period) if sending else []
     if late:
-        raise behind_error(late, store.uri, hint(params_file))
+        raise behind_error(late, store.uri, hint(params_file), known_message_ids(store.state))
     return marks

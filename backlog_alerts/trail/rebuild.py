@@ -110,20 +110,21 @@ def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> 
 
 
 def assumed_from_marks(marks: Iterable[Mark], known: set[str]) -> list[Heard]:
-    """For each topic whose last alert is still unknown: every service's alerts up to the tier its
-    mark names count as heard for the mark's period."""
+    """For each topic whose last alert (of a dated period, or of a report without one) is still
+    unknown: every service's alerts up to the tier its mark names count as heard for that period."""
     return [
         Heard(
             m.arn,
             ANY_SERVICE,
-            m.last_send.tier,
-            m.last_send.period,
-            message_id=m.last_send.message_id,
-            run_id=m.last_send.run_id,
+            send.tier,
+            send.period,
+            message_id=send.message_id,
+            run_id=send.run_id,
             how="assumed from the topic's mark (the trail has no record of it)",
         )
         for m in marks
-        if m.last_send is not None and m.last_send.message_id not in known
+        for send in m.last_sends
+        if send.message_id not in known
     ]
 
 

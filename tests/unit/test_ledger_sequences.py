@@ -546,3 +546,25 @@ def test_without_the_trail_the_topics_mark_holds_the_period_so_nothing_goes_out_
     write_report(april, {"Pothole": 150, "Illegal Dumping": 40}, 0)
     scheduled_run(sns, city, str(april), "run-4")
     assert len(heard_now(sns, before)) == 1, "April is a new period: the digest goes out"
+
+
+def test_an_undated_one_off_never_hides_the_last_dated_alert_a_topic_heard(tmp_path, one_topic):
+    """A one-off run on `adhoc/report.csv` after February, then the state and its trail lost: the
+    topics still say they heard February, so February is not sent again."""
+    from backlog_alerts.trail.rebuild import rebuilt
+
+    city, sns = one_topic
+    feb, adhoc = report_path(tmp_path, "2019-02", 0), tmp_path / "reports" / "adhoc" / "report.csv"
+    write_report(feb, {"Pothole": 150, "Illegal Dumping": 10}, 0)
+    write_report(adhoc, {"Pothole": 150, "Illegal Dumping": 10}, 0)
+    scheduled_run(sns, city, str(feb), "run-1")
+    scheduled_run(sns, city, str(adhoc), "run-2")  # the same numbers, undated: sent, keyed by the count
+    deployment = open_state(city.state_uri).state.deployment
+    Path(city.state_uri).unlink()
+    city.trail.clear()
+    store = open_state(city.state_uri)  # `backlog-alerts state rebuild` with nothing on the trail
+    marks = read_marks(sns, {a.rsplit(":", 1)[1]: a for a in city.topics(sns).values()})
+    store.rewrite(lambda state: rebuilt(state, None, marks.values(), deployment))
+    before = len(sns.published)
+    scheduled_run(sns, city, str(feb), "run-3")
+    assert heard_now(sns, before) == set(), "February is not sent again"

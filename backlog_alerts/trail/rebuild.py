@@ -83,8 +83,10 @@ def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> 
         notebook = storage.join(folder, f"{ALERT_CHECK}.ipynb")
         if (of and of != mine) or not storage.exists(notebook):
             continue
-        record.runs += 1
         facts = {ALERT_CHECK: read_facts(notebook)}
+        if facts[ALERT_CHECK].get("run", {}).get("dry_run"):
+            continue  # a preview: it checked and sent nothing
+        record.runs += 1
         setup = storage.join(folder, f"{TOPIC_SETUP}.ipynb")
         if storage.exists(setup):
             facts[TOPIC_SETUP] = read_facts(setup)

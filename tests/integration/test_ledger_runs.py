@@ -393,3 +393,24 @@ def test_a_dry_run_marks_no_topic_and_saves_no_state_so_it_never_takes_topics_fr
     assert run(env, owner).returncode == 0, "the real owner is not refused after someone's preview"
     refused = run(env, preview)
     assert refused.returncode == 2 and "ops: a dry run, nobody was notified of the refusal" in refused.stdout
+
+
+def test_a_rebuild_counts_no_dry_run_as_a_period_checked(aws_endpoint, sqs, inboxes, tmp_path):
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    city = tmp_path / "city"
+    out = str(tmp_path / "out")
+    assert (
+        run(
+            env, write_params(city, state_uri="", output_dir=out, report_uri=report(tmp_path, "2019-03"))
+        ).returncode
+        == 0
+    )
+    preview = write_params(
+        city, state_uri="", output_dir=out, report_uri=report(tmp_path, "2019-09"), dry_run=True
+    )
+    assert run(env, preview).returncode == 0
+    drain(sqs, inboxes["streets"]), drain(sqs, inboxes["trash"])
+    (city / "state" / "alert_state.json").unlink()
+    june = run(env, write_params(city, state_uri="", output_dir=out, report_uri=report(tmp_path, "2019-06")))
+    assert june.returncode == 0 and "report: ok, period 2019-06" in june.stdout
+    assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 163 > 100"]

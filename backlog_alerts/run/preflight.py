@@ -27,7 +27,7 @@ from backlog_alerts.io.sources import pin_input, read_source
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.plan import RunPlan
 from backlog_alerts.state.document import is_dated
-from backlog_alerts.state.ledger import known_message_ids
+from backlog_alerts.state.ledger import LegacyRule, convert_legacy, known_message_ids
 from backlog_alerts.state.store import StateStore, open_state
 from backlog_alerts.sync.contacts import parse_contacts
 from backlog_alerts.sync.marks import Mark, behind, behind_error, foreign, read_marks, refusal
@@ -108,7 +108,8 @@ def check_state(plan: RunPlan) -> tuple[list[str], str, str]:
     marks = topic_marks(params)
     names = topic_names(list(params.departments), params.ops_topic, params.namespace)
     arns = {d: marks[name].arn for d, name in names.items() if name in marks}
-    lines = reconcile(
+    lines = [] if params.dry_run else convert_version_1(store, plan, arns)
+    lines += reconcile(
         store,
         marks,
         lambda deployment: read_trail(plan.location, arns, deployment),
@@ -122,6 +123,29 @@ def check_state(plan: RunPlan) -> tuple[list[str], str, str]:
         f"{len(state.heard)} alert(s) heard, newest period {state.latest_period or 'none'}"
     )
     return lines, state.deployment, state.latest_period
+
+
+def convert_version_1(store: StateStore, plan: RunPlan, arns: Mapping[str, str]) -> list[str]:
+    """A state written before the ledger becomes one, by what its trail recorded of each alert (the
+    service, department and tier it was sent for), else by the send log and today's rules."""
+    if not store.state.legacy_rules:
+        return []
+    old_runs = read_trail(plan.location, arns)
+    recorded = {
+        (h.message_id, h.rule): LegacyRule(h.service, h.department, h.tier)
+        for h in old_runs.heard
+        if h.message_id and h.rule
+    }
+    rules = {
+        r.name: LegacyRule(r.service_name, r.department, r.severity)
+        for r in parse_rules(plan.params.rules, plan.params.departments)
+    }
+    lost = store.update(lambda state: convert_legacy(state, rules, arns, recorded))
+    return [
+        f"alert state: converted from its version-1 form by what {old_runs.runs} run(s) of the trail "
+        "recorded and its send log"
+        + (f"; dropped (no record, no such rule now): {', '.join(lost)}" if lost else "")
+    ]
 
 
 def reconcile(

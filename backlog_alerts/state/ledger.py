@@ -113,31 +113,49 @@ class LegacyRule:
 
 
 def convert_legacy(
-    state: AlertState, rules: Mapping[str, LegacyRule], topics: Mapping[str, str]
+    state: AlertState,
+    rules: Mapping[str, LegacyRule],
+    topics: Mapping[str, str],
+    recorded: Mapping[tuple[str, str], LegacyRule] | None = None,
 ) -> list[str]:
-    """Turn a version-1 state's per-rule records into heard entries, using today's rules (by name) and
-    topics (by department); returns the names that could not be converted (no such rule now)."""
+    """Turn a version-1 state's per-rule records into heard entries: by what was sent, not by today's
+    rules. Each record's service, department and tier come from the trail (`recorded`, by MessageId
+    and rule name), else from today's rule of that name with the department and severity the state's
+    own send log gives that MessageId; topics by department. Returns the names that could not be
+    converted (no record and no such rule now), whose entries are dropped."""
+    sent = {
+        (send.get("message_id", ""), name): send for send in state.sends for name in send.get("rules", [])
+    }
     lost = []
     entries = []
     for name, old in state.legacy_rules.items():
-        rule = rules.get(name)
-        if rule is None or rule.department not in topics:
+        message_id, period = old.get("message_id", ""), old.get("report_key", "")
+        if not message_id or not period:
+            continue  # never sent (or only cleared): nothing was heard
+        was = (recorded or {}).get((message_id, name))
+        if was is None and name in rules:
+            send = sent.get((message_id, name), {})
+            rule = rules[name]
+            was = LegacyRule(
+                rule.service_name,
+                send.get("department") or rule.department,
+                send.get("severity") or rule.severity,
+            )
+        if was is None or was.department not in topics:
             lost.append(name)
             continue
-        if not old.get("message_id") or not old.get("report_key"):
-            continue  # never sent (or only cleared): nothing was heard
         entries.append(
             Heard(
-                topics[rule.department],
-                rule.service_name,
-                rule.severity,
-                old["report_key"],
-                message_id=old["message_id"],
+                topics[was.department],
+                was.service_name,
+                was.severity,
+                period,
+                message_id=message_id,
                 sent_at=old.get("sent_at", ""),
                 run_id=old.get("run_id", ""),
                 count=old.get("count"),
                 rule=name,
-                department=rule.department,
+                department=was.department,
                 how="migrated",
             )
         )

@@ -55,35 +55,44 @@ def test_a_write_over_a_changed_state_reads_it_again_and_applies_its_change_to_t
     assert final.heard == [ENTRY, other] and final.generation == 2
 
 
-def test_a_version_1_state_is_read_and_converted_by_todays_rules(tmp_path):
+def test_a_version_1_state_is_converted_by_what_was_sent_not_by_todays_rules():
     old = {
         "version": 1,
         "rules": {
             "potholes": {"status": "firing", "count": 150, "report_key": "2019-03", "message_id": "m-1"},
-            "gone": {"status": "firing", "count": 9, "report_key": "2019-03", "message_id": "m-2"},
+            "illegal_dumping": {
+                "status": "firing",
+                "count": 47,
+                "report_key": "2019-03",
+                "message_id": "m-2",
+            },
+            "graffiti": {"status": "firing", "count": 9, "report_key": "2019-03", "message_id": "m-3"},
             "never": {"status": "ok", "count": 1, "report_key": "", "message_id": ""},
         },
-        "sends": [{"message_id": "m-1"}],
+        "sends": [
+            {"message_id": "m-2", "department": "trash", "severity": "warning", "rules": ["illegal_dumping"]}
+        ],
     }
     state = AlertState.from_json(json.dumps(old), "old.json")
-    assert state.latest_period == "2019-03" and set(state.legacy_rules) == {"potholes", "gone", "never"}
-    lost = convert_legacy(
-        state,
-        {
-            "potholes": LegacyRule("Pothole", "streets", "warning"),
-            "never": LegacyRule("X", "streets", "warning"),
-        },
-        {"streets": "arn:streets"},
-    )
-    assert lost == ["gone"] and state.legacy_rules == {}
-    (entry,) = state.heard
-    assert (entry.topic, entry.service, entry.tier, entry.period, entry.how) == (
-        "arn:streets",
-        "Pothole",
-        "warning",
-        "2019-03",
-        "migrated",
-    )
+    assert state.latest_period == "2019-03" and set(state.legacy_rules) == set(old["rules"])
+    today = {  # potholes renamed in the same edit; illegal_dumping moved to streets
+        "pothole_backlog": LegacyRule("Pothole", "streets", "warning"),
+        "illegal_dumping": LegacyRule("Illegal Dumping", "streets", "warning"),
+    }
+    trail = {("m-1", "potholes"): LegacyRule("Pothole", "streets", "warning")}  # what the old run recorded
+    lost = convert_legacy(state, today, {"streets": "arn:streets", "trash": "arn:trash"}, trail)
+    assert lost == ["graffiti"] and state.legacy_rules == {}
+    heard = {h.rule: (h.topic, h.service, h.tier, h.period, h.how) for h in state.heard}
+    assert heard == {
+        "potholes": ("arn:streets", "Pothole", "warning", "2019-03", "migrated"),  # from the trail
+        "illegal_dumping": (
+            "arn:trash",
+            "Illegal Dumping",
+            "warning",
+            "2019-03",
+            "migrated",
+        ),  # where it went
+    }
 
 
 @pytest.mark.parametrize("text", ["[]", "{", '{"version": 3}', '{"version": 2, "heard": [{"topic": "x"}]}'])

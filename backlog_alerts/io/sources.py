@@ -133,8 +133,8 @@ def pinned_bytes(uri: str, pin: Pin, region: str | None) -> tuple[bytes, str]:
 def read_source(
     uri: str, region: str | None = None, pins: Mapping[str, Mapping[str, str]] | None = None
 ) -> Source:
-    """Read a UTF-8 text file (BOM or not) and fingerprint it, so a run can say what it saw; with the
-    run's `pins`, the version its pre-run check read."""
+    """Read a UTF-8 text file (BOM or not, any line ends) and fingerprint it, so a run can say what it
+    saw; with the run's `pins`, the version its pre-run check read."""
     pin = Pin.of(pins, uri)
     data, etag = pinned_bytes(uri, pin, region) if pin else _read_bytes(uri, region)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -147,6 +147,7 @@ def read_source(
             f"{uri}: not UTF-8 text (row {row}, byte {err.start}); if a spreadsheet saved it, save it "
             "again as CSV UTF-8"
         ) from err
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Excel for Mac ends lines with CR alone
     return Source(uri=uri, text=text, etag=etag, sha256=hashlib.sha256(data).hexdigest())
 
 

@@ -140,3 +140,13 @@ def test_only_the_watched_services_counts_are_recorded():
     rules = parse_rules([{"name": "p", "service_name": "Pothole", "department": "s", "threshold": 1}], ["s"])
     counts = {"Graffiti": 3, "Pothole": 163, **{f"Service {i}": i for i in range(1000)}}
     assert watched_counts(counts, rules) == [{"service_name": "Pothole", "count": 163}]
+
+
+def test_a_report_saved_by_excel_for_mac_with_cr_line_ends_is_read(tmp_path):
+    """'CSV (Macintosh)' ends lines with CR alone: once a raw csv.Error and exit 1."""
+    from backlog_alerts.alerting.report import load_report
+
+    path = tmp_path / "2019" / "03" / "report.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"service_name,count\rPothole,163\rIllegal Dumping,47\r")
+    assert load_report(str(path)).counts == {"Pothole": 163, "Illegal Dumping": 47}

@@ -115,7 +115,6 @@ def check_state(plan: RunPlan) -> tuple[list[str], str, str]:
         lambda deployment: read_trail(plan.location, arns, deployment),
         dry_run=params.dry_run,
         hint=plan.params_hint,
-        namespace_hint=params.namespace or "<city>",
     )
     state = store.state
     lines.append(
@@ -155,7 +154,6 @@ def reconcile(
     *,
     dry_run: bool,
     hint: str,
-    namespace_hint: str = "<city>",
 ) -> list[str]:
     """Before any change: the topics are this deployment's, and the state is not behind them.
 
@@ -180,7 +178,7 @@ def reconcile(
             )
             others = []
     if others:
-        raise refusal(others, store.state.deployment, where, hint, namespace_hint)
+        raise refusal(others, store.state.deployment, where, hint)
     late = behind(marks, known_message_ids(store.state), store.state.latest_period)
     if late:
         if dry_run:

@@ -100,43 +100,38 @@ def foreign(marks: Mapping[str, Mark], deployment: str) -> list[Mark]:
     return [m for m in marks.values() if m.deployment and m.deployment != deployment]
 
 
-def refusal(
-    others: list[Mark], deployment: str, state_uri: str, params_hint: str, namespace_hint: str
-) -> OwnershipError:
-    """The refusal, naming both deployments and the two ways forward."""
+def refusal(others: list[Mark], deployment: str, state_uri: str, params_hint: str) -> OwnershipError:
+    """The refusal, naming both deployments and the ways forward: for a state that names no deployment
+    (new, or lost) the rebuild first, then the ways to keep two deployments apart."""
     first = others[0]
     names = ", ".join(m.name for m in others)
     theirs = f"deployment {first.deployment}" + (f", alert state {first.state}" if first.state else "")
-    ours = (
-        f"this run's alert state ({state_uri}) is deployment {deployment}"
-        if deployment
-        else f"this run's alert state ({state_uri}) is new and names no deployment yet"
+    apart = (
+        "give this params file topics of its own: a namespace no other deployment uses (namespace: <city> "
+        f"in the params file); or hand the topics over on purpose: backlog-alerts topics adopt {params_hint} "
+        "(the other deployment's runs then refuse them)"
     )
-    lost = (
-        ""
-        if deployment
-        else f" If this is {first.deployment} and its alert state was lost, rebuild it from its trail: "
-        f"backlog-alerts state rebuild {params_hint} --trail <its output folder>."
-    )
+    if not deployment:
+        return OwnershipError(
+            f"topic(s) {names} carry {theirs}, and this run's alert state ({state_uri}) names no "
+            f"deployment yet: it is new, or it was lost. Nothing was changed. If this is "
+            f"{first.deployment} and its state was lost, rebuild it: backlog-alerts state rebuild "
+            f"{params_hint} (add --trail <folder> if its runs were written elsewhere). If the topics are "
+            f"another deployment's, {apart}."
+        )
     return OwnershipError(
-        f"topic(s) {names} are managed by another deployment ({theirs}); {ours}. Nothing was changed. "
-        f"To keep both, give this one topics of its own with a namespace (e.g. namespace: "
-        f"{namespace_hint} in the params file). To hand these topics over to this deployment on purpose: "
-        f"backlog-alerts topics adopt {params_hint} (the other deployment's runs then refuse them).{lost}"
+        f"topic(s) {names} are managed by another deployment ({theirs}); this run's alert state "
+        f"({state_uri}) is deployment {deployment}. Nothing was changed. To keep both, {apart}."
     )
 
 
 def check_owner(
-    marks: Mapping[str, Mark],
-    deployment: str,
-    state_uri: str,
-    params_hint: str = "--params <params file>",
-    namespace_hint: str = "<city>",
+    marks: Mapping[str, Mark], deployment: str, state_uri: str, params_hint: str = "--params <params file>"
 ) -> None:
     """Refuse before any change when a topic belongs to another deployment."""
     others = foreign(marks, deployment)
     if others:
-        raise refusal(others, deployment, state_uri, params_hint, namespace_hint)
+        raise refusal(others, deployment, state_uri, params_hint)
 
 
 def tag_send(sns: Any, arn: str, send: LastSend) -> None:

@@ -20,12 +20,12 @@ def hint(params_file: str) -> str:
 
 
 def guard_names(
-    sns: Any, names: Mapping[str, str], store: StateStore, params_file: str = "", namespace: str = ""
+    sns: Any, names: Mapping[str, str], store: StateStore, params_file: str = ""
 ) -> dict[str, Mark]:
     """Topic setup: the marks of the topics that exist among `names`; another deployment's refused."""
     arns = existing_topic_arns(sns)
     marks = read_marks(sns, {n: arns[n] for n in names.values() if n in arns})
-    check_owner(marks, store.state.deployment, store.uri, hint(params_file), namespace or "<city>")
+    check_owner(marks, store.state.deployment, store.uri, hint(params_file))
     return marks
 
 

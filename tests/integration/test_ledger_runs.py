@@ -161,8 +161,8 @@ def test_two_cities_in_one_account_never_touch_each_others_topics(aws_endpoint, 
     assert refused.returncode == 2
     (line,) = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
     sd = json.loads((tmp_path / "sandiego" / "state" / "alert_state.json").read_text())["deployment"]
-    assert f"are managed by another deployment (deployment {sd}, alert state " in line
-    assert "this run's alert state" in line and "Nothing was changed" in line
+    assert f"carry deployment {sd}, alert state " in line and "names no deployment yet" in line
+    assert "namespace no other deployment uses" in line and "Nothing was changed" in line
     assert sorted(s["Endpoint"] for s in sns.list_subscriptions()["Subscriptions"]) == before
     assert all(drain(sqs, inboxes[d]) == [] for d in TOPICS), "the other city's directors heard nothing"
 
@@ -305,9 +305,11 @@ def test_a_lost_state_whose_trail_is_elsewhere_is_refused_and_the_named_rebuild_
     (tmp_path / "city" / "state" / "alert_state.json").unlink()
     refused = run(env, params, "--output-dir", str(tmp_path / "new-out"))  # no trail of it here
     assert refused.returncode == 2
-    assert "If this is d-" in refused.stderr and "and its alert state was lost, rebuild it" in refused.stderr
+    assert "names no deployment yet: it is new, or it was lost" in refused.stderr
+    assert "If this is d-" in refused.stderr and "and its state was lost, rebuild it" in refused.stderr
     command = re.search(
-        r"backlog-alerts state rebuild (--params \S+) --trail <its output folder>", refused.stderr
+        r"backlog-alerts state rebuild (--params \S+) \(add --trail <folder> if its runs were written elsewhere\)",
+        refused.stderr,
     )
     rebuilt = run_cli(
         ["state", "rebuild", *command.group(1).split(), "--trail", str(tmp_path / "cron-out")], env

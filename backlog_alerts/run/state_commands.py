@@ -6,6 +6,7 @@ Each takes the alert state's lock, as a run does, and writes the state only over
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,7 +18,7 @@ from backlog_alerts.io.locks import this_process
 from backlog_alerts.run.plan import RunPlan, plan_run
 from backlog_alerts.run.preflight import topic_marks
 from backlog_alerts.run.recipients import NoEmulatorError
-from backlog_alerts.state.document import AlertState, StateError, is_dated
+from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.ledger import known_message_ids, merged
 from backlog_alerts.state.store import StateStore, open_state
 from backlog_alerts.sync.marks import Mark, foreign, owner_tags, tag_checked
@@ -130,8 +131,21 @@ def forget(
                 state.unchecked = sorted({*state.unchecked, period})
             return len(gone)
 
-        if not is_dated(period) and not period.startswith("count:"):
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])|count:\d+", period):
             raise StateError(f"--period {period!r} is not YYYY-MM (or count:N for a report without a period)")
+        found = [h for h in store.state.heard if h.period == period and matches(h.topic, h.service)]
+        whole_period = not department and not service
+        if not found and not (whole_period and period in store.state.checked):
+            heard = sorted(
+                f"{h.topic.rsplit(':', 1)[-1]} {h.service} {h.tier}"
+                for h in store.state.heard
+                if h.period == period
+            )
+            raise StateError(
+                f"nothing to forget: no alert heard in {period} matches"
+                + (f" (heard then: {'; '.join(heard)})" if heard else " (none was heard then)")
+                + ("" if not whole_period else f", and {period} was not checked")
+            )
         count = store.update(change)
         if not department and not service:  # the topics' own record of the newest period checked, too
             sns = aws.client("sns", params.region)

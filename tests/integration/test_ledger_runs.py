@@ -259,7 +259,18 @@ def test_every_recovery_step_a_notice_names_works_when_followed(aws_endpoint, sn
     assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 170 > 100"], "sent again, once"
     assert subjects(sqs, inboxes, "trash") == []
 
-    shown = run_cli(["state", "show", *shlex.split(command)[2:4]], env)
+    params_args = shlex.split(command)[2:4]
+    for wrong, said in (
+        (["--period", "2019-3"], "is not YYYY-MM"),
+        (
+            ["--period", "2019-02", "--service", "Potholes"],
+            "nothing to forget: no alert heard in 2019-02 matches",
+        ),
+        (["--period", "2018-01"], "none was heard then), and 2018-01 was not checked"),
+    ):
+        refused = run_cli(["state", "forget", *params_args, *wrong], env)
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+    shown = run_cli(["state", "show", *params_args], env)
     assert (
         shown.returncode == 0 and "topic streets_notifications: this deployment's; last alert" in shown.stdout
     )

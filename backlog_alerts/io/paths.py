@@ -39,6 +39,8 @@ def local_path(uri: str | Path) -> Path | None:
     """The local file a location names (a plain path or file://), or None for s3:// and http(s)://."""
     text = str(uri)
     scheme, found, _ = text.partition("://")
+    if text[:5].lower() == "file:" and not found:  # the one-slash form, file:/abs/path (RFC 8089)
+        return resolve_local(unquote(text[5:]))
     if not found:
         return resolve_local(text)
     return file_uri_path(text) if scheme.lower() == "file" else None

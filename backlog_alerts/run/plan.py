@@ -81,7 +81,7 @@ LOCATIONS = ("contacts_uri", "report_uri", "reports_uri", "output_dir", "state_u
 def anchored(value: str, anchor: Path) -> str:
     """A relative local path in a params file, from the project that holds the file (else the file's
     folder), wherever the command runs from; a URI or an absolute path as it is."""
-    if not value or "://" in value or Path(value).expanduser().is_absolute():
+    if not value or "://" in value or value[:5].lower() == "file:" or Path(value).expanduser().is_absolute():
         return value
     return str(resolve_local(value, start=anchor))
 

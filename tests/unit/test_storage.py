@@ -63,6 +63,7 @@ def test_s3_keys_keep_hash_and_question_marks_and_file_uris_are_local_paths(tmp_
     assert storage.split_s3_uri("s3://b/city#1/report?v=2.csv") == ("b", "city#1/report?v=2.csv")
     assert storage.place(f"file://{tmp_path}/a%20b/x#1.json").path == tmp_path / "a b" / "x#1.json"
     assert storage.place(f"file://localhost{tmp_path}/x.json").path == tmp_path / "x.json"
+    assert storage.place(f"file:{tmp_path}/x.json").path == tmp_path / "x.json"  # one slash
     with pytest.raises(SourceError, match="on another host"):
         storage.place("file://server/share/x.json")
     with pytest.raises(SourceError, match=r"cannot write to http\(s\)://"):

@@ -16,7 +16,7 @@ from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import aws, storage
 from backlog_alerts.run.notebook import NotebookResult
 from backlog_alerts.run.pipeline import RunResult
-from backlog_alerts.run.plan import RunPlan, plan_run
+from backlog_alerts.run.plan import RunPlan, plan_run, settle_state_location
 from backlog_alerts.run.preflight import check_run, within
 from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.trail.executed import first_error, read_notebook
@@ -49,6 +49,7 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
         for uri in _lock_uris(plan):
             acquire(uri, holder, wait=plan.params.lock_wait)
             taken.append(uri)
+        plan = settle_state_location(plan, print)  # an older version's state beside the run folders
         try:  # under the locks, as in `backlog-alerts run`: the check probes the alert state
             checked = within(plan.params.execution_timeout, lambda: check_run(plan))
         except BacklogAlertsError as err:  # refused: on the trail and told to ops, as `run` does

@@ -21,11 +21,10 @@ from backlog_alerts.run.kernels import INPUTS_PREFIX, Kernels
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.notebook import NotebookResult, run_notebook
 from backlog_alerts.run.params import check_params, notebook_parameters
-from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, plan_run
+from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, plan_run, settle_state_location
 from backlog_alerts.run.preflight import check_run, within
 from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.run.summary import show_published
-from backlog_alerts.state.location import move_legacy_state
 from backlog_alerts.trail.executed import read_facts
 from backlog_alerts.trail.lock import run_lock
 from backlog_alerts.trail.manifest import FAILED, INTERRUPTED, SUCCEEDED, Manifest, new_manifest, now
@@ -135,7 +134,7 @@ def run_pipeline(
         kernels.start_ahead()  # they boot while the demo is seeded and the inputs are checked
         seed_emulator(params, say)
         lock = stack.enter_context(run_lock(plan.location, params.lock_wait, state_uri=params.state_uri))
-        plan = _settle_state_location(plan, say)
+        plan = settle_state_location(plan, say)
         pins = Path(stack.enter_context(TemporaryDirectory(prefix=f"{INPUTS_PREFIX}{os.getpid()}-")))
         try:  # under the locks: the check probes, and may rebuild, the alert state
             checked = within(params.execution_timeout, lambda: check_run(plan, pins))
@@ -173,21 +172,6 @@ def run_pipeline(
             for removed in apply_retention(plan.location, params.keep_runs, params.keep_days):
                 say(f"retention: removed run {removed}")
     return result
-
-
-def _settle_state_location(plan: RunPlan, say: Say) -> RunPlan:
-    """With `state_uri` left empty, a state kept beside the run folders by an older version moves to
-    the project's own location (a dry run reads it where it is, and says it would move it)."""
-    if not plan.default_state:
-        return plan
-    moved = move_legacy_state(plan.location, plan.params.state_uri, dry_run=plan.params.dry_run)
-    if moved is None:
-        return plan
-    if plan.params.dry_run:
-        say(f"alert state: would move {moved.source} to {moved.target} (dry run: read where it is)")
-        return plan if moved.merged else plan.with_params(state_uri=moved.source)
-    say(moved.line())
-    return plan
 
 
 def _record_refusal(plan: RunPlan, reason: str, say: Say) -> None:

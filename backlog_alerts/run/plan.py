@@ -3,6 +3,7 @@ each one's parameters, and where the run folders go."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from backlog_alerts.io import storage
 from backlog_alerts.io.paths import project_root, resolve_local
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.params import ParamsError, load_params, notebook_parameters
-from backlog_alerts.state.location import state_uri_for
+from backlog_alerts.state.location import move_legacy_state, state_uri_for
 
 NOTEBOOKS = ("01_topic_setup.ipynb", "02_subscription_sync.ipynb", "03_alert_check.ipynb")
 ALERT_CHECK = NOTEBOOKS[2]  # runs even after an earlier notebook failed
@@ -68,7 +69,7 @@ def plan_run(
     anchor = params_path.parent
     params = params.model_copy(update={key: anchored(getattr(params, key), anchor) for key in LOCATIONS})
     location = storage.normalize(output_dir or params.output_dir)
-    state_uri = state_uri_for(params.state_uri, anchor, params.namespace)
+    state_uri = state_uri_for(params.state_uri, anchor, params.namespace, params.output_dir)
     default_state = not params.state_uri  # "": the project's own location, where older runs' state moves
     params = params.model_copy(update={"state_uri": state_uri, "params_file": shown_path(params_path)})
     per_notebook = {path: notebook_parameters(params, path) for path in paths}
@@ -92,3 +93,18 @@ def shown_path(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def settle_state_location(plan: RunPlan, say: Callable[[str], None]) -> RunPlan:
+    """With `state_uri` left empty, a state kept beside the run folders by an older version moves to
+    the default location (`state.location`); a dry run reads it where it is, and says it would move it."""
+    if not plan.default_state:
+        return plan
+    moved = move_legacy_state(plan.location, plan.params.state_uri, dry_run=plan.params.dry_run)
+    if moved is None:
+        return plan
+    if plan.params.dry_run:
+        say(f"alert state: would move {moved.source} to {moved.target} (dry run: read where it is)")
+        return plan if moved.merged else plan.with_params(state_uri=moved.source)
+    say(moved.line())
+    return plan

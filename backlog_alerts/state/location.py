@@ -1,11 +1,13 @@
 """Where a deployment's alert state lives when `state_uri` is left empty, and moving it there.
 
 The state must not move with `--output-dir`: every run of one deployment (cron's, one by hand from
-another folder, a notebook in JupyterLab) must find the same one. Left empty, `state_uri` means
-`state/alert_state.json` in the project (the folder holding `notebooks/` and `params/`, found from the
-params file, else from where the notebook runs), or `state/<namespace>/alert_state.json` for a
-deployment with a namespace. A state that an older version kept beside the run folders is moved
-there by the first run that finds it.
+another folder, a notebook in JupyterLab, a worker of an orchestrator) must find the same one. Left
+empty, `state_uri` means `alert_state.json` beside the params file's own `output_dir` when that is an
+S3 prefix (shared by every machine, as it always was), else `state/alert_state.json` in the project
+(the folder holding `notebooks/` and `params/`, found from the params file, else from where the notebook
+runs); with a namespace, `alert_state.<namespace>.json` and `state/<namespace>/alert_state.json`. A
+state that an older version kept beside a run's folders elsewhere is moved there by the first run that
+finds it.
 """
 
 from __future__ import annotations
@@ -28,9 +30,18 @@ def default_state_uri(anchor: Path | None = None, namespace: str = "") -> str:
     return str(folder / STATE_FILE)
 
 
-def state_uri_for(state_uri: str, anchor: Path | None = None, namespace: str = "") -> str:
-    """The state a run uses: `state_uri` as given (normalized), or the project's own location."""
-    return storage.normalize(state_uri) if state_uri else default_state_uri(anchor, namespace)
+def state_uri_for(
+    state_uri: str, anchor: Path | None = None, namespace: str = "", output_dir: str = ""
+) -> str:
+    """The state a run uses: `state_uri` as given (normalized); left empty, beside the params file's
+    own `output_dir` when that is on S3 (where every machine of the deployment finds it, whatever a run's
+    --output-dir), else the project's own location."""
+    if state_uri:
+        return storage.normalize(state_uri)
+    if output_dir and storage.local_copy(output_dir) is None:
+        name = f"alert_state.{namespace}.json" if namespace else STATE_FILE
+        return storage.join(storage.normalize(output_dir), name)
+    return default_state_uri(anchor, namespace)
 
 
 @dataclass(frozen=True)

@@ -110,3 +110,18 @@ def test_the_store_never_follows_a_symbolic_link(tmp_path):
     with pytest.raises(StateError, match="symbolic link"):
         open_state(str(tmp_path / "link.json"))
     assert storage.read(str(real)) is not None
+
+
+def test_an_empty_state_uri_is_found_from_the_params_never_from_a_runs_output_folder(tmp_path):
+    from backlog_alerts.state.location import state_uri_for
+
+    project = tmp_path / "project"
+    for folder in ("notebooks", "params/airflow"):
+        (project / folder).mkdir(parents=True)
+    anchor = project / "params" / "airflow"
+    assert state_uri_for("", anchor) == str(project / "state" / "alert_state.json")
+    assert state_uri_for("", anchor, "nyc") == str(project / "state" / "nyc" / "alert_state.json")
+    shared = "s3://trail/backlog-alerts/"  # every machine of the deployment finds it there
+    assert state_uri_for("", anchor, "", shared) == "s3://trail/backlog-alerts/alert_state.json"
+    assert state_uri_for("", anchor, "nyc", shared) == "s3://trail/backlog-alerts/alert_state.nyc.json"
+    assert state_uri_for(f"file://{tmp_path}/s.json", anchor, "", shared) == str(tmp_path / "s.json")

@@ -246,8 +246,10 @@ def against_state(report: Report, state: AlertState, params_hint: str = "--param
         return report
     note = (
         f"{report.uri} covers {report.period}, but {newest} was already checked: periods only move "
-        f"forward, so no department is alerted on older numbers. If checking {newest} was a mistake, "
-        f"forget it, then run again: backlog-alerts state forget {params_hint} --period {newest}"
+        f"forward, so no department is alerted on older numbers. If {newest} was checked rightly, pass "
+        f"these numbers on yourself. If checking {newest} was a mistake (a typo in a key), forget it, then "
+        f"run again: backlog-alerts state forget {params_hint} --period {newest} (its alerts then go out "
+        "again with its next report)"
     )
     return replace(report, status="stale", note=note, notice_key=report.period)
 

@@ -96,13 +96,15 @@ def publish_and_record(
     run_id: str,
     marks: Mapping[str, Mark] | None = None,
     rerender: Callable[[list[Decision]], Message] | None = None,
+    reread: bool = True,
 ) -> list[Decision]:
     """Publish each message, record it in the state at once, then on its topic (`marks`: the topics'
     marks, by ARN): a crash in between repeats at most one alert, and never loses one.
 
-    Called under the state's lock, it reads the state once more first: what another writer sent since
-    this check planned (a notebook run by hand beside a scheduled run) is not sent again (`rerender`
-    renders a digest without it). A message SNS refuses (after botocore's retries) is recorded as not
+    Called under the state's lock, it reads the state once more first (`reread`; not needed when the
+    lock was held since the state was read): what another writer sent since this check planned (a
+    notebook run by hand beside a scheduled run) is not sent again (`rerender` renders a digest
+    without it). A message SNS refuses (after botocore's retries) is recorded as not
     sent and the rest still go. Last, the report's period is noted as checked, in the state and on
     the topics (a state restored from before it is then known to be behind).
     """
@@ -114,7 +116,8 @@ def publish_and_record(
         for arn, mark in (marks or {}).items()
         for dated, send in ((True, mark.last_send), (False, mark.last_undated))
     }
-    store.load()
+    if reread:
+        store.load()
     for message in messages:
         for d in message.decisions:
             heard = covering(store.state, d.topic, d.service_name, d.tier, d.period)
@@ -142,7 +145,8 @@ def publish_and_record(
         with suppress(*aws.CALL_ERRORS):  # a mark not made weakens only the check for a lost state
             tag_send(sns, topic, mark)
     if report.status == "ok":
-        store.update(lambda state: note_checked(state, report))
+        if _changes(store.state, report):  # a daily re-run of a month's report writes nothing here
+            store.update(lambda state: note_checked(state, report))
         for arn, topic_mark in (marks or {}).items():  # each topic records the newest period checked
             if is_dated(report.period) and topic_mark.checked < report.period:
                 with suppress(*aws.CALL_ERRORS):
@@ -252,6 +256,14 @@ def against_state(report: Report, state: AlertState, params_hint: str = "--param
         "again with its next report)"
     )
     return replace(report, status="stale", note=note, notice_key=report.period)
+
+
+def _changes(state: AlertState, report: Report) -> bool:
+    """Whether `note_checked` would change anything: a period new to the state, or an outage to end."""
+    new_period = is_dated(report.period) and (
+        report.period not in state.checked or report.period in state.unchecked
+    )
+    return new_period or report.uri in state.notices.get("report_missing", {})
 
 
 def note_checked(state: AlertState, report: Report) -> None:

@@ -97,7 +97,7 @@ def acquire(
     body = json.dumps(holder).encode("utf-8")
     while True:
         try:
-            storage.write(uri, body, expect=storage.ABSENT)
+            storage.write(uri, body, expect=storage.ABSENT, durable=False)
             return
         except storage.Conflict:
             pass
@@ -113,7 +113,7 @@ def acquire(
 
 def rewrite(uri: str, holder: Holder) -> None:
     """Update the held lock's record (e.g. once the holder knows its run id)."""
-    storage.write(uri, json.dumps(holder).encode("utf-8"))
+    storage.write(uri, json.dumps(holder).encode("utf-8"), durable=False)
 
 
 def release(uri: str) -> None:

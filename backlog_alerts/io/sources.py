@@ -45,7 +45,7 @@ def open_binary(uri: str, region: str | None = None) -> tuple[BinaryIO, str]:
     if scheme == "s3":
         bucket, key = storage.split_s3_uri(uri)
         try:
-            obj = aws.client("s3", region).get_object(Bucket=bucket, Key=key)
+            obj = aws.client("s3", region, shared=True).get_object(Bucket=bucket, Key=key)
             return obj["Body"], obj.get("ETag", "").strip('"')
         except ClientError as err:
             raise s3_read_error(uri, err) from err

@@ -114,34 +114,37 @@ def _conflicted(err: ClientError) -> bool:
 
 
 @contextmanager
-def _written_aside(path: Path, data: bytes) -> Iterator[str]:
-    """The bytes in a synced temporary file beside `path`, removed afterwards unless moved into place."""
+def _written_aside(path: Path, data: bytes, durable: bool = True) -> Iterator[str]:
+    """The bytes in a temporary file beside `path` (synced to disk, if `durable`), removed afterwards
+    unless moved into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         yield temporary
     finally:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
 
 
-def replace_file(path: Path, text: str | bytes) -> None:
+def replace_file(path: Path, text: str | bytes, durable: bool = True) -> None:
     """Write a local file whole or not at all: a temporary file, synced, then renamed over it.
 
     A crash mid-write (or a full disk) leaves the previous version, never half a document.
     """
-    with _written_aside(path, text.encode("utf-8") if isinstance(text, str) else text) as temporary:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    with _written_aside(path, data, durable) as temporary:
         os.replace(temporary, path)
 
 
-def _create_new(path: Path, data: bytes) -> None:
+def _create_new(path: Path, data: bytes, durable: bool = True) -> None:
     """A whole file, only where none is: written aside, then hard-linked into place (which fails, with
     no trace, if a file is already there)."""
-    with _written_aside(path, data) as temporary:
+    with _written_aside(path, data, durable) as temporary:
         try:
             os.link(temporary, path)
         except FileExistsError as err:
@@ -179,17 +182,17 @@ def _read_local(path: Path) -> Versioned | None:
     return Versioned(data, _sha(data))
 
 
-def _write_local(path: Path, data: bytes, expect: str | None) -> None:
+def _write_local(path: Path, data: bytes, expect: str | None, durable: bool) -> None:
     if expect is None:
-        replace_file(path, data)
+        replace_file(path, data, durable)
     elif expect == ABSENT:
-        _create_new(path, data)
+        _create_new(path, data, durable)
     else:
         with _guarded(path):
             found = _read_local(path)
             if (found.version if found else ABSENT) != expect:
                 raise Conflict(f"{path}: changed by someone else since it was read")
-            replace_file(path, data)
+            replace_file(path, data, durable)
 
 
 def read(location: str | Path, region: str | None = None) -> Versioned | None:
@@ -199,7 +202,7 @@ def read(location: str | Path, region: str | None = None) -> Versioned | None:
     if where.path is not None:
         return _read_local(where.path)
     try:
-        response = aws.client("s3", region).get_object(Bucket=where.bucket, Key=where.key)
+        response = aws.client("s3", region, shared=True).get_object(Bucket=where.bucket, Key=where.key)
     except ClientError as err:
         if missing(err) == "object":
             return None
@@ -207,22 +210,30 @@ def read(location: str | Path, region: str | None = None) -> Versioned | None:
     return Versioned(response["Body"].read(), response.get("ETag", ""))
 
 
-def write(location: str | Path, data: bytes, *, expect: str | None = None, region: str | None = None) -> str:
+def write(
+    location: str | Path,
+    data: bytes,
+    *,
+    expect: str | None = None,
+    region: str | None = None,
+    durable: bool = True,
+) -> str:
     """Replace the bytes at a location whole; returns the new version.
 
     With `expect`, only if the version there is still that one (`ABSENT`: only if nothing is there);
-    else `Conflict`, and nothing was written.
+    else `Conflict`, and nothing was written. Not `durable` (a lock's record, which a crash may as well
+    lose): a local file is not synced to disk first.
     """
     where = place(location, writing=True)
     if where.path is not None:
         try:
-            _write_local(where.path, data, expect)
+            _write_local(where.path, data, expect, durable)
         except OSError as err:
             raise StorageError(f"{location}: cannot write: {err.strerror or err}") from err
         return _sha(data)
     condition = {} if expect is None else {"IfNoneMatch": "*"} if expect == ABSENT else {"IfMatch": expect}
     try:
-        response = aws.client("s3", region).put_object(
+        response = aws.client("s3", region, shared=True).put_object(
             Bucket=where.bucket, Key=where.key, Body=data, **condition
         )
     except ClientError as err:
@@ -230,6 +241,21 @@ def write(location: str | Path, data: bytes, *, expect: str | None = None, regio
             raise Conflict(f"{location}: changed by someone else since it was read") from err
         raise StorageError(f"{location}: cannot write: {aws.error_code(err) or err}") from err
     return str(response.get("ETag", ""))
+
+
+def probe_write(location: str | Path, current: Versioned, region: str | None = None) -> None:
+    """Show that a file can be written there, changing nothing: locally a temporary file made and removed
+    beside it; on S3 the same bytes put back over the same version (a conflict says someone just did)."""
+    where = place(location, writing=True)
+    if where.path is not None:
+        try:
+            with _written_aside(where.path, b"", durable=False):
+                pass
+        except OSError as err:
+            raise StorageError(f"{location}: cannot write: {err.strerror or err}") from err
+        return
+    with suppress(Conflict):
+        write(location, current.data, expect=current.version, region=region)
 
 
 def delete(location: str | Path, *, expect: str | None = None, region: str | None = None) -> None:
@@ -248,7 +274,7 @@ def delete(location: str | Path, *, expect: str | None = None, region: str | Non
         return
     condition = {} if expect is None else {"IfMatch": expect}
     try:
-        aws.client("s3", region).delete_object(Bucket=where.bucket, Key=where.key, **condition)
+        aws.client("s3", region, shared=True).delete_object(Bucket=where.bucket, Key=where.key, **condition)
     except ClientError as err:
         if missing(err) == "object":
             return
@@ -292,7 +318,7 @@ def exists(uri: str) -> bool:
     if where.path is not None:
         return where.path.exists()
     bucket, key = _bucket_prefix(uri)
-    listed = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=key.rstrip("/"), MaxKeys=1)
+    listed = aws.client("s3", shared=True).list_objects_v2(Bucket=bucket, Prefix=key.rstrip("/"), MaxKeys=1)
     return listed.get("KeyCount", 0) > 0
 
 
@@ -330,7 +356,7 @@ def files_under(location: str, suffix: str = "", region: str | None = None) -> l
             raise SourceError(f"{location}: not a folder")
         return sorted(str(p) for p in where.path.rglob(f"*{suffix}") if p.is_file())
     pages = (
-        aws.client("s3", region)
+        aws.client("s3", region, shared=True)
         .get_paginator("list_objects_v2")
         .paginate(Bucket=where.bucket, Prefix=where.key)
     )
@@ -373,7 +399,7 @@ def run_ids(location: str) -> list[str]:
     bucket, prefix = _bucket_prefix(location)
     found = []
     for page in (
-        aws.client("s3")
+        aws.client("s3", shared=True)
         .get_paginator("list_objects_v2")
         .paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
     ):
@@ -388,7 +414,7 @@ def delete_run(location: str, run_id: str) -> None:
         shutil.rmtree(where.path)
         return
     bucket, prefix = _bucket_prefix(join(location, run_id))
-    s3 = aws.client("s3")
+    s3 = aws.client("s3", shared=True)
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
         if keys:

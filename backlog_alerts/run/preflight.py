@@ -191,7 +191,7 @@ def reconcile(
             f"{record.location} and the topics' marks"
         )
     if not dry_run:
-        store.update(lambda state: None)  # it can be written; a new state gets its deployment's id
+        store.check_writable()  # a new state gets its deployment's id
     return lines
 
 

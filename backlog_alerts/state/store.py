@@ -27,6 +27,7 @@ class StateStore:
         self.region = region
         self.version = storage.ABSENT
         self.state = AlertState()
+        self.read: storage.Versioned | None = None
 
     @property
     def found(self) -> bool:
@@ -41,11 +42,23 @@ class StateStore:
             raise StateError(_worded(self.uri, err)) from err
         except SourceError as err:
             raise StateError(f"{self.uri}: {err}") from err
+        self.read = read
         if read is None:
             self.version, self.state = storage.ABSENT, AlertState()
         else:
             self.version, self.state = read.version, AlertState.from_json(read.data, self.uri)
         return self.state
+
+    def check_writable(self) -> None:
+        """Show the state can be written where it lives; a state that names no deployment yet is
+        written (it gets its id), any other is left exactly as it is."""
+        if self.read is None or not self.state.deployment:
+            self.update(lambda state: None)
+            return
+        try:
+            storage.probe_write(self.uri, self.read, self.region)
+        except storage.StorageError as err:
+            raise StateError(_worded(self.uri, err, writing=True)) from err
 
     def update(self, change: Callable[[AlertState], T]) -> T:
         """Apply `change` to the state and write it over the version read; on a conflict, read the
@@ -55,16 +68,15 @@ class StateStore:
             result = change(candidate)
             candidate.generation += 1
             candidate.deployment = candidate.deployment or new_deployment_id()
+            data = candidate.to_json().encode("utf-8")
             try:
-                self.version = storage.write(
-                    self.uri, candidate.to_json().encode("utf-8"), expect=self.version, region=self.region
-                )
+                self.version = storage.write(self.uri, data, expect=self.version, region=self.region)
             except storage.Conflict:
                 self.load()
                 continue
             except storage.StorageError as err:
                 raise StateError(_worded(self.uri, err, writing=True)) from err
-            self.state = candidate
+            self.state, self.read = candidate, storage.Versioned(data, self.version)
             return result
         raise StateError(f"{self.uri}: the alert state kept changing while this run wrote it; try again")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,7 @@ def ensure_topics(
     kms_master_key_id: str = "",
     namespace: str = "",
     owner: dict[str, str] | None = None,
+    existing: Collection[str] | None = None,
 ) -> list[Topic]:
     """Create missing topics by name only, then set DisplayName (in ASCII, as SMS needs it), the KMS key
     and tags in separate calls.
@@ -90,9 +92,10 @@ def ensure_topics(
     Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one,
     so attributes never travel with CreateTopic and a re-run returns the same ARNs. The optional
     ops topic (the data engineer's) is listed with department `ops`. `owner` (the deployment's marks,
-    `sync.marks.owner_tags`) goes on every topic with the params' tags.
+    `sync.marks.owner_tags`) goes on every topic with the params' tags. `existing`: the names of the
+    topics already there, when the caller has just listed them.
     """
-    before = existing_topic_arns(sns)
+    before = existing_topic_arns(sns) if existing is None else existing
     names = topic_names(list(departments), ops_topic, namespace)
     wanted = [(d, name, departments.get(d, "Ops")) for d, name in names.items()]
     topics = []

@@ -100,17 +100,18 @@ def run_lock(
 
 
 @contextmanager
-def state_lock(state_uri: str, run_id: str, wait: float = 60) -> Iterator[None]:
+def state_lock(state_uri: str, run_id: str, wait: float = 60) -> Iterator[bool]:
     """The alert state's lock around a notebook's writes: already held when `backlog-alerts run` runs
-    the notebook for this run id; taken (and released) when the notebook runs by hand."""
+    the notebook for this run id (yields False: nobody else could have sent anything since the run
+    read the state); taken here, and released, when the notebook runs by hand (yields True)."""
     uri = state_lock_uri(state_uri)
     holder, _ = locks.read_holder(uri)
     if run_id and holder.get("run_id") == run_id:
-        yield
+        yield False
         return
     mine = {"run_id": run_id, "started_at": now(), **locks.this_process(), "status": "running"}
     acquire(uri, mine, wait)
     try:
-        yield
+        yield True
     finally:
         release(uri)

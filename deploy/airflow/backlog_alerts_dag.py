@@ -9,12 +9,14 @@ environment of the scheduler and workers:
   (default: $BACKLOG_ALERTS_HOME/params/airflow)
 - BACKLOG_ALERTS_SCHEDULE: a cron expression for every DAG (default: 07:00 on the 2nd of each month)
 
-One DAG run is one backlog-alerts run: `begin` checks params and inputs, takes the run lock and opens
+One DAG run is one backlog-alerts run: `begin` checks params, inputs and the alert state against its
+topics, takes the run locks (the output location's and the state's) and opens
 the run folder; the three notebook tasks share its run id and write their executed copies there (a
 local folder or an s3:// prefix, so `backlog-alerts audit` lists Airflow's runs with the others); `finish`
 (which runs even after a failure) writes the manifest, tells the ops topic about a failure and releases
-the lock. With the output location and `state_uri` on S3, workers on different machines share the alert
-state and the lock, so a run on one machine never repeats an alert that another already sent.
+the locks. With the output location on S3 (and `state_uri` there, or left empty: beside the run
+folders), workers on different machines share the alert state and the locks, so a run on one machine
+never repeats an alert that another already sent.
 """
 
 from __future__ import annotations

@@ -427,3 +427,26 @@ def test_a_rebuild_counts_no_dry_run_as_a_period_checked(aws_endpoint, sqs, inbo
     june = run(env, write_params(city, state_uri="", output_dir=out, report_uri=report(tmp_path, "2019-06")))
     assert june.returncode == 0 and "report: ok, period 2019-06" in june.stdout
     assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 163 > 100"]
+
+
+def test_two_runs_started_at_once_on_one_state_send_each_alert_once(aws_endpoint, sqs, inboxes, tmp_path):
+    """With different output folders, as a cron job and a run by hand: the second waits for the
+    state's lock, then finds everything already sent."""
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
+    params = write_params(tmp_path, state_uri=str(tmp_path / "state" / "alert_state.json"), lock_wait=120)
+    runs = [
+        subprocess.Popen(
+            [*CLI, "run", "--params", str(params), "--output-dir", str(tmp_path / f"out-{n}")],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    results = [(p.communicate(timeout=300), p.returncode) for p in runs]
+    assert [code for _, code in results] == [0, 0], [err for (_, err), _ in results]
+    assert sum("rules: 2 suppressed" in out for (out, _), _ in results) == 1
+    assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 163 > 100"]
+    assert subjects(sqs, inboxes, "trash") == ["[WARNING] Illegal Dumping backlog 47 > 30"]

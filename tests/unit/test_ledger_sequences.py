@@ -44,7 +44,7 @@ from backlog_alerts.state.store import open_state
 from backlog_alerts.sync.marks import OwnershipError, StateBehindError, owner_tags, read_marks
 from backlog_alerts.sync.ownership import guard_topics
 from backlog_alerts.sync.topics import topic_name
-from backlog_alerts.trail.lock import state_lock
+from backlog_alerts.trail.lock import run_lock, state_lock
 from backlog_alerts.trail.rebuild import TrailRecord
 
 DEPARTMENTS = {"streets": "Streets", "trash": "Trash"}
@@ -170,7 +170,7 @@ def plan_check(sns: FakeSns, deployment: Deployment, uri: str, run_id: str) -> P
 
 def publish_check(sns: FakeSns, deployment: Deployment, planned: Planned) -> list:
     """Notebook 03's publish cell, under the state's lock, and the `heard` fact on the trail."""
-    with state_lock(deployment.state_uri, planned.run_id, wait=0):
+    with state_lock(deployment.state_uri, planned.run_id, wait=0) as taken_here:
         alerts = publish_and_record(
             sns,
             planned.messages,
@@ -179,6 +179,7 @@ def publish_check(sns: FakeSns, deployment: Deployment, planned: Planned) -> lis
             report=planned.report,
             run_id=planned.run_id,
             marks={m.arn: m for m in planned.marks.values()},
+            reread=taken_here,
             rerender=lambda fresh: build_messages(
                 fresh,
                 DEFAULT_TEMPLATES,
@@ -201,17 +202,18 @@ def publish_check(sns: FakeSns, deployment: Deployment, planned: Planned) -> lis
 
 
 def scheduled_run(sns: FakeSns, deployment: Deployment, uri: str, run_id: str) -> list:
-    """A run as `backlog-alerts run` makes it: reconcile (pre-run check), mark the topics (01), 03."""
-    store = open_state(deployment.state_uri)
-    topics = deployment.topics(sns)
-    marks = read_marks(sns, {a.rsplit(":", 1)[1]: a for a in topics.values()})
-    reconcile(store, marks, deployment.trail_record, dry_run=False, hint="--params p.yaml")
-    for arn in topics.values():  # topic setup marks each topic as this deployment's
-        sns.tag_resource(
-            ResourceArn=arn,
-            Tags=[{"Key": k, "Value": v} for k, v in owner_tags(store.state.deployment, store.uri).items()],
-        )
-    return publish_check(sns, deployment, plan_check(sns, deployment, uri, run_id))
+    """A run as `backlog-alerts run` makes it, holding the state's lock throughout: reconcile (the
+    pre-run check), mark the topics (01), then 03."""
+    with run_lock(str(deployment.root / "locks"), state_uri=deployment.state_uri) as held:
+        held.claim(run_id)
+        store = open_state(deployment.state_uri)
+        topics = deployment.topics(sns)
+        marks = read_marks(sns, {a.rsplit(":", 1)[1]: a for a in topics.values()})
+        reconcile(store, marks, deployment.trail_record, dry_run=False, hint="--params p.yaml")
+        tags = owner_tags(store.state.deployment, store.uri)
+        for arn in topics.values():  # topic setup marks each topic as this deployment's
+            sns.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        return publish_check(sns, deployment, plan_check(sns, deployment, uri, run_id))
 
 
 def rules_for(names: dict[str, str], thresholds: dict[str, int], departments: dict[str, str]) -> list[dict]:

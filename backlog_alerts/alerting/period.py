@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from backlog_alerts.errors import SourceError
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _NAME = (
@@ -72,7 +72,7 @@ def _months(match: re.Match[str]) -> list[int]:
 
 def mentions(uri: str) -> list[Mention]:
     """Every period the key names, in the order they appear."""
-    text = storage.name_part(uri)
+    text = locations.name_part(uri)
     found: list[tuple[int, Mention]] = []
     for _, form in FORMS:
         for match in form.finditer(text):
@@ -143,7 +143,7 @@ def unread_hint(uri: str) -> str:
     say why the report has no period; "" when nothing does."""
     if mentions(uri):
         return ""
-    seen = sorted({m[0] for m in _YEARISH.finditer(storage.name_part(uri))}, key=str.lower)
+    seen = sorted({m[0] for m in _YEARISH.finditer(locations.name_part(uri))}, key=str.lower)
     return (
         f"the key mentions {', '.join(repr(s) for s in seen)} but in no form read as a period (such as "
         "2019/mar/ or 2019-03): set report_period, or alerts are about the counts alone"

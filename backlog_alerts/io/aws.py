@@ -36,6 +36,12 @@ def error_code(err: BaseException) -> str:
     return str(err.response.get("Error", {}).get("Code", "")) if isinstance(err, ClientError) else ""
 
 
+def missing(err: ClientError) -> str:
+    """What an S3 error says is absent: "object", "bucket", or "" when it is another failure."""
+    code = error_code(err)
+    return "object" if code in ("NoSuchKey", "404") else "bucket" if code == "NoSuchBucket" else ""
+
+
 def check_target(target: str) -> str:
     """Refuse to run the local demo against real AWS: local needs AWS_ENDPOINT_URL to be set."""
     if target not in TARGETS:

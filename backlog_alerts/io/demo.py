@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import aws, locations
 
 DEMO_CONTACTS_URI = "s3://backlog-alerts-demo-contacts/contacts.csv"
 DEMO_REPORT_URI = "s3://backlog-alerts-demo-reports/2019/feb/final_report.csv"
@@ -33,7 +33,7 @@ def _exists(call: Any, **kwargs: Any) -> bool:
     try:
         call(**kwargs)
     except ClientError as err:
-        if storage.missing(err):
+        if aws.missing(err):
             return False
         raise
     return True
@@ -43,7 +43,7 @@ def seed_demo(s3: Any) -> list[str]:
     """Put the demo files in place; create buckets only if missing, never overwrite an object."""
     written = []
     for uri, file_name in [*DEMO_FILES.items(), (DEMO_STATE_URI, "")]:
-        bucket, key = storage.split_s3_uri(uri)
+        bucket, key = locations.split_s3_uri(uri)
         if not _exists(s3.head_bucket, Bucket=bucket):
             region = s3.meta.region_name
             extra = (

@@ -1,5 +1,5 @@
 """An exclusive lock at a location, the same on a local disk and on S3: a small holder record created
-only if absent (`storage.write(..., expect=ABSENT)`), read by whoever finds it taken, and removed on
+only if absent (`versioned.write(..., expect=ABSENT)`), read by whoever finds it taken, and removed on
 release. A holder that has gone away (same host and its process is gone, or older than `stale_after`)
 is recognized and taken over, removing exactly the record it found (a conditional delete), so two
 waiters never both take it.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import versioned
 
 Holder = dict[str, Any]
 
@@ -72,7 +72,7 @@ def read_holder(uri: str) -> tuple[Holder, str]:
     """The record at the lock and its version; empty when none (released as we look) or unreadable
     (not a record of ours). A lock that cannot be read at all (a symbolic link, no permission) is an
     error that names it."""
-    found = storage.read(uri)
+    found = versioned.read(uri)
     if found is None:
         return {}, ""
     try:
@@ -97,14 +97,14 @@ def acquire(
     body = json.dumps(holder).encode("utf-8")
     while True:
         try:
-            storage.write(uri, body, expect=storage.ABSENT, durable=False)
+            versioned.write(uri, body, expect=versioned.ABSENT, durable=False)
             return
-        except storage.Conflict:
+        except versioned.Conflict:
             pass
         found, version = read_holder(uri)
         if version and _stale(found, stale_after):  # no version: released as we looked, try again
-            with suppress(storage.Conflict):  # someone else took it over first: try again
-                storage.delete(uri, expect=version)
+            with suppress(versioned.Conflict):  # someone else took it over first: try again
+                versioned.delete(uri, expect=version)
             continue
         if time.monotonic() >= deadline:
             raise busy(found)
@@ -113,8 +113,8 @@ def acquire(
 
 def rewrite(uri: str, holder: Holder) -> None:
     """Update the held lock's record (e.g. once the holder knows its run id)."""
-    storage.write(uri, json.dumps(holder).encode("utf-8"), durable=False)
+    versioned.write(uri, json.dumps(holder).encode("utf-8"), durable=False)
 
 
 def release(uri: str) -> None:
-    storage.delete(uri)
+    versioned.delete(uri)

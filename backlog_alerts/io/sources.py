@@ -18,7 +18,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.errors import SourceError, SourceMissing
-from backlog_alerts.io import aws, storage
+from backlog_alerts.io import aws, locations
 from backlog_alerts.io.paths import local_path
 
 
@@ -43,7 +43,7 @@ def open_binary(uri: str, region: str | None = None) -> tuple[BinaryIO, str]:
         except OSError as err:
             raise SourceError(f"{uri}: cannot read: {err.strerror or err}") from err
     if scheme == "s3":
-        bucket, key = storage.split_s3_uri(uri)
+        bucket, key = locations.split_s3_uri(uri)
         try:
             obj = aws.client("s3", region, shared=True).get_object(Bucket=bucket, Key=key)
             return obj["Body"], obj.get("ETag", "").strip('"')
@@ -76,9 +76,9 @@ def _read_bytes(uri: str, region: str | None) -> tuple[bytes, str]:
 
 def s3_read_error(uri: str, err: ClientError) -> SourceError:
     """A missing object or bucket is a missing input (for a report, a state of its own)."""
-    absent = storage.missing(err)
+    absent = aws.missing(err)
     if absent:
-        bucket = storage.split_s3_uri(uri)[0]
+        bucket = locations.split_s3_uri(uri)[0]
         return SourceMissing(
             f"{uri}: cannot read: no such {absent}" + (f" {bucket!r}" if absent == "bucket" else "")
         )

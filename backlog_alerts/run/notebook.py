@@ -16,7 +16,7 @@ import papermill
 from nbformat.v4 import new_markdown_cell
 from papermill.iorw import load_notebook_node, write_ipynb
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.run.kernels import Kernel, Kernels, close_this_threads_loop
 from backlog_alerts.trail.executed import first_error
 
@@ -159,7 +159,7 @@ def run_notebook(
     say: Callable[[str], None],
 ) -> NotebookResult:
     """Execute one notebook into the run folder, saying when it starts and how it ended."""
-    output = storage.join(folder, notebook.name)
+    output = locations.join(folder, notebook.name)
     say(f"[{notebook.stem}] running")
     started = time.monotonic()
     status, error = execute_notebook(

@@ -13,7 +13,7 @@ from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_failure
 from backlog_alerts.errors import BacklogAlertsError
-from backlog_alerts.io import aws, storage
+from backlog_alerts.io import aws, locations, storage
 from backlog_alerts.run.notebook import NotebookResult
 from backlog_alerts.run.pipeline import RunResult
 from backlog_alerts.run.plan import RunPlan, plan_run, settle_state_location
@@ -59,7 +59,7 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
         for uri in taken:
             release(uri)
         raise
-    folder = storage.join(plan.location, run_id)
+    folder = locations.join(plan.location, run_id)
     storage.make_folder(folder)
     new_manifest(
         run_id,
@@ -77,7 +77,7 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
 
 def _outcome(folder: str, notebook: str) -> tuple[NotebookEntry, NotebookResult | None]:
     """How one notebook task ended, read from its executed copy (papermill's own timings included)."""
-    output = storage.join(folder, notebook)
+    output = locations.join(folder, notebook)
     if not storage.exists(output):
         return NotebookEntry(notebook, status="not run"), None
     timing = read_notebook(output).metadata.get("papermill", {})
@@ -97,14 +97,14 @@ def _outcome(folder: str, notebook: str) -> tuple[NotebookEntry, NotebookResult 
 def finish(params_path: str | Path, run_id: str) -> RunResult:
     """Write the manifest from the executed copies, notify ops on failure, release the lock."""
     plan = plan_run(params_path)
-    folder = storage.join(plan.location, run_id)
-    manifest_data = storage.read_json(storage.join(folder, "manifest.json"))
+    folder = locations.join(plan.location, run_id)
+    manifest_data = storage.read_json(locations.join(folder, "manifest.json"))
     outcomes = [_outcome(folder, p.name) for p in plan.paths]
     result = RunResult(run_id, folder, aws.check_target(plan.params.target))
     result.notebooks = [r for _, r in outcomes if r is not None]
     missing = next((entry.notebook for entry, r in outcomes if r is None), None)
     if missing and result.failed is None:  # a task killed before papermill saved anything
-        gone = storage.join(folder, missing)
+        gone = locations.join(folder, missing)
         result.notebooks.append(NotebookResult(missing, gone, FAILED, 0.0, "the task left no executed copy"))
     manifest = Manifest(**{**manifest_data, "notebooks": [entry for entry, _ in outcomes]})
     failed = result.failed

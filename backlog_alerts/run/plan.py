@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations
 from backlog_alerts.io.paths import project_root, resolve_local
 from backlog_alerts.run.model import Params
 from backlog_alerts.run.params import ParamsError, load_params, notebook_parameters
@@ -68,7 +68,7 @@ def plan_run(
         raise ParamsError(f"notebook(s) not found: {', '.join(missing)}")
     anchor = params_path.parent
     params = params.model_copy(update={key: anchored(getattr(params, key), anchor) for key in LOCATIONS})
-    location = storage.normalize(output_dir or params.output_dir)
+    location = locations.normalize(output_dir or params.output_dir)
     state_uri = state_uri_for(params.state_uri, anchor, params.namespace, params.output_dir)
     default_state = not params.state_uri  # "": the project's own location, where older runs' state moves
     params = params.model_copy(update={"state_uri": state_uri, "params_file": shown_path(params_path)})

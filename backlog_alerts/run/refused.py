@@ -9,7 +9,7 @@ from typing import Any
 
 from backlog_alerts.alerting.ops import notify_ops_of_refusal
 from backlog_alerts.errors import BacklogAlertsError
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.run.plan import RunPlan
 from backlog_alerts.state.store import open_state
 from backlog_alerts.trail.manifest import REFUSED, new_manifest
@@ -23,7 +23,7 @@ def record_refusal(plan: RunPlan, reason: str, run_id: str = "", **owner: Any) -
     folder is claimed; the orchestrator passes its own run id.
     """
     if run_id:
-        folder = storage.join(plan.location, run_id)
+        folder = locations.join(plan.location, run_id)
         storage.make_folder(folder)
     else:
         run_id, folder = create_run_folder(plan.location)

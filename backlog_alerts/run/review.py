@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK, BacklogAlertsError
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.trail.audit import load_run, load_runs, render, render_run
 from backlog_alerts.trail.untraced import load_outside, state_of_trail
@@ -14,7 +14,7 @@ from backlog_alerts.trail.untraced import load_outside, state_of_trail
 
 def trail_folder(output_dir: str) -> str | None:
     """The trail's location; None (said on stderr) when it is a local folder that does not exist."""
-    location = storage.normalize(output_dir)
+    location = locations.normalize(output_dir)
     if not storage.is_folder(location):
         print(f"error: no run folders at {location}: no such folder (see --output-dir)", file=sys.stderr)
         return None

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from backlog_alerts.errors import EXIT_OK
-from backlog_alerts.io import aws, storage
+from backlog_alerts.io import aws, locations
 from backlog_alerts.io.locks import this_process
 from backlog_alerts.run.plan import RunPlan, plan_run
 from backlog_alerts.run.preflight import topic_marks
@@ -75,7 +75,7 @@ def rebuild(params_path: str | Path, trail: str | None, say: Say) -> int:
     """What the state lacks, from the trail (the params' output folder, or `trail`) and the topics'
     marks; a state with no deployment yet takes the one its topics carry."""
     with locked_state(params_path) as (plan, store):
-        location = storage.normalize(trail) if trail else plan.location
+        location = locations.normalize(trail) if trail else plan.location
         marks = topic_marks(plan.params)
         names = topic_names(list(plan.params.departments), plan.params.ops_topic, plan.params.namespace)
         arns = {d: marks[n].arn for d, n in names.items() if n in marks}

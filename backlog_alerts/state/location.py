@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, versioned
 from backlog_alerts.io.paths import project_root
 from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.ledger import merged
@@ -37,10 +37,10 @@ def state_uri_for(
     own `output_dir` when that is on S3 (where every machine of the deployment finds it, whatever a run's
     --output-dir), else the project's own location."""
     if state_uri:
-        return storage.normalize(state_uri)
-    if output_dir and storage.local_copy(output_dir) is None:
+        return locations.normalize(state_uri)
+    if output_dir and locations.local_copy(output_dir) is None:
         name = f"alert_state.{namespace}.json" if namespace else STATE_FILE
-        return storage.join(storage.normalize(output_dir), name)
+        return locations.join(locations.normalize(output_dir), name)
     return default_state_uri(anchor, namespace)
 
 
@@ -63,25 +63,25 @@ class Moved:
 def move_legacy_state(output_location: str, target: str, *, dry_run: bool) -> Moved | None:
     """Move `alert_state.json` from beside the run folders to `target` (merging with one already
     there), then remove it from its old place; a dry run moves nothing and reads the old one."""
-    source = storage.join(output_location, STATE_FILE)
-    if storage.same_place(source, target):
+    source = locations.join(output_location, STATE_FILE)
+    if locations.same_place(source, target):
         return None
-    old = storage.read(source)
+    old = versioned.read(source)
     if old is None:
         return None
-    there = storage.read(target)
+    there = versioned.read(target)
     if dry_run:
         return Moved(source, target, there is not None)
     state = AlertState.from_json(old.data, source)
     if there is not None:
         state = merged(AlertState.from_json(there.data, target), state, target)
     try:
-        storage.write(
+        versioned.write(
             target,
             state.to_json().encode("utf-8"),
-            expect=there.version if there is not None else storage.ABSENT,
+            expect=there.version if there is not None else versioned.ABSENT,
         )
-        storage.delete(source, expect=old.version)
-    except storage.Conflict as err:
+        versioned.delete(source, expect=old.version)
+    except versioned.Conflict as err:
         raise StateError(f"{target}: the alert state changed while it was being moved; run again") from err
     return Moved(source, target, there is not None)

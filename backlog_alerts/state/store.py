@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from backlog_alerts.errors import SourceError
-from backlog_alerts.io import storage
+from backlog_alerts.io import versioned
 from backlog_alerts.state.document import AlertState, StateError, new_deployment_id
 
 T = TypeVar("T")
@@ -25,26 +25,26 @@ class StateStore:
     def __init__(self, uri: str, region: str | None = None):
         self.uri = uri
         self.region = region
-        self.version = storage.ABSENT
+        self.version = versioned.ABSENT
         self.state = AlertState()
-        self.read: storage.Versioned | None = None
+        self.read: versioned.Versioned | None = None
 
     @property
     def found(self) -> bool:
         """A document was there when last read (else this is a first run, or a lost state)."""
-        return self.version != storage.ABSENT
+        return self.version != versioned.ABSENT
 
     def load(self) -> AlertState:
         """Read the document (an empty state when there is none yet)."""
         try:
-            read = storage.read(self.uri, self.region)
-        except storage.StorageError as err:
+            read = versioned.read(self.uri, self.region)
+        except versioned.StorageError as err:
             raise StateError(_worded(self.uri, err)) from err
         except SourceError as err:
             raise StateError(f"{self.uri}: {err}") from err
         self.read = read
         if read is None:
-            self.version, self.state = storage.ABSENT, AlertState()
+            self.version, self.state = versioned.ABSENT, AlertState()
         else:
             self.version, self.state = read.version, AlertState.from_json(read.data, self.uri)
         return self.state
@@ -56,8 +56,8 @@ class StateStore:
             self.update(lambda state: None)
             return
         try:
-            storage.probe_write(self.uri, self.read, self.region)
-        except storage.StorageError as err:
+            versioned.probe_write(self.uri, self.read, self.region)
+        except versioned.StorageError as err:
             raise StateError(_worded(self.uri, err, writing=True)) from err
 
     def update(self, change: Callable[[AlertState], T]) -> T:
@@ -70,13 +70,13 @@ class StateStore:
             candidate.deployment = candidate.deployment or new_deployment_id()
             data = candidate.to_json().encode("utf-8")
             try:
-                self.version = storage.write(self.uri, data, expect=self.version, region=self.region)
-            except storage.Conflict:
+                self.version = versioned.write(self.uri, data, expect=self.version, region=self.region)
+            except versioned.Conflict:
                 self.load()
                 continue
-            except storage.StorageError as err:
+            except versioned.StorageError as err:
                 raise StateError(_worded(self.uri, err, writing=True)) from err
-            self.state, self.read = candidate, storage.Versioned(data, self.version)
+            self.state, self.read = candidate, versioned.Versioned(data, self.version)
             return result
         raise StateError(f"{self.uri}: the alert state kept changing while this run wrote it; try again")
 

@@ -12,7 +12,7 @@ import json
 from datetime import date
 from typing import Any
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.audit_data import flatten, run_record
 from backlog_alerts.trail.executed import facts_in, read_notebook
 from backlog_alerts.trail.manifest import effective_status, status_text
@@ -39,11 +39,11 @@ HEADLINE = (
 
 def load_run(location: str, run_id: str) -> dict[str, Any]:
     """The manifest and, per executed notebook, its recorded facts, parameters and cell timings."""
-    folder = storage.join(location, run_id)
-    manifest = storage.read_json(storage.join(folder, "manifest.json"))
+    folder = locations.join(location, run_id)
+    manifest = storage.read_json(locations.join(folder, "manifest.json"))
     notebooks = {}
     for entry in manifest.get("notebooks", []):
-        uri = storage.join(folder, entry["notebook"])
+        uri = locations.join(folder, entry["notebook"])
         if entry["status"] == "pending" or not storage.exists(uri):
             continue
         notebook = read_notebook(uri)

@@ -15,7 +15,7 @@ from typing import Any
 
 from nbconvert import HTMLExporter
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.audit import load_run, summary
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.manifest import effective_status
@@ -45,7 +45,7 @@ def render_trail(location: str, destination: Path, with_code: bool = False) -> P
         run = load_run(location, run_id)
         pages = []
         for entry in run["manifest"]["notebooks"]:
-            uri = storage.join(location, run_id, entry["notebook"])
+            uri = locations.join(location, run_id, entry["notebook"])
             if entry["status"] == "pending" or not storage.exists(uri):
                 continue
             body, _ = exporter.from_notebook_node(read_notebook(uri))

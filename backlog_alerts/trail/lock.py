@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from backlog_alerts.errors import EXIT_LOCKED, BacklogAlertsError
-from backlog_alerts.io import locks, storage
+from backlog_alerts.io import locations, locks, versioned
 from backlog_alerts.state.document import StateError
 from backlog_alerts.trail.manifest import now
 
@@ -29,7 +29,7 @@ class RunLockBusy(BacklogAlertsError, RuntimeError):
 
 def lock_uri(location: str) -> str:
     """The output location's lock record."""
-    return storage.join(location, LOCK_NAME)
+    return locations.join(location, LOCK_NAME)
 
 
 def state_lock_uri(state_uri: str) -> str:
@@ -90,7 +90,7 @@ def run_lock(
         for uri in uris:
             try:
                 acquire(uri, lock.holder, wait, stale_after)
-            except storage.StorageError as err:
+            except versioned.StorageError as err:
                 if uri == lock_uri(location):
                     raise
                 why = str(err).rsplit(": ", 1)[-1]  # the state's own place cannot be written

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from backlog_alerts import __version__
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.io.clean_notebooks import strip_outputs
 from backlog_alerts.io.paths import project_root
 
@@ -98,7 +98,7 @@ class Manifest:
 
     def write(self) -> None:
         """Replace the run folder's manifest.json whole: rewritten as each notebook starts and ends."""
-        storage.write_json(storage.join(self.output_location, "manifest.json"), self.to_dict())
+        storage.write_json(locations.join(self.output_location, "manifest.json"), self.to_dict())
 
     def finish(self, status: str, failed_notebook: str = "", error: str = "") -> None:
         self.status, self.ended_at = status, now()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.state.document import ANY_SERVICE, RESOLVED, AlertState, Heard, is_dated
 from backlog_alerts.state.ledger import known_message_ids, merged
 from backlog_alerts.sync.marks import Mark
@@ -73,21 +73,21 @@ def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> 
         return record
     known = {f.name for f in fields(Heard)}
     for run_id in storage.run_ids(location):
-        folder = storage.join(location, run_id)
-        manifest = storage.read_json(storage.join(folder, "manifest.json"))
+        folder = locations.join(location, run_id)
+        manifest = storage.read_json(locations.join(folder, "manifest.json"))
         if manifest.get("deployment"):
             record.deployments.add(manifest["deployment"])
         runs.append((run_id, folder, manifest.get("deployment", "")))
     mine = deployment or (next(iter(record.deployments)) if len(record.deployments) == 1 else "")
     for run_id, folder, of in runs:
-        notebook = storage.join(folder, f"{ALERT_CHECK}.ipynb")
+        notebook = locations.join(folder, f"{ALERT_CHECK}.ipynb")
         if (of and of != mine) or not storage.exists(notebook):
             continue
         facts = {ALERT_CHECK: read_facts(notebook)}
         if facts[ALERT_CHECK].get("run", {}).get("dry_run"):
             continue  # a preview: it checked and sent nothing
         record.runs += 1
-        setup = storage.join(folder, f"{TOPIC_SETUP}.ipynb")
+        setup = locations.join(folder, f"{TOPIC_SETUP}.ipynb")
         if storage.exists(setup):
             facts[TOPIC_SETUP] = read_facts(setup)
         check = facts[ALERT_CHECK]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.manifest import SUCCEEDED, effective_status
 
 
@@ -36,7 +36,7 @@ def apply_retention(location: str, keep_runs: int | None, keep_days: int | None)
     if not keep_runs and not keep_days:
         return []
     manifests = [
-        storage.read_json(storage.join(location, r, "manifest.json")) for r in storage.run_ids(location)
+        storage.read_json(locations.join(location, r, "manifest.json")) for r in storage.run_ids(location)
     ]
     doomed = runs_to_remove(manifests, keep_runs, keep_days, datetime.now(UTC))
     for run_id in doomed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -16,6 +16,6 @@ def create_run_folder(location: str) -> tuple[str, str]:
     """Claim a fresh run folder; locally an exclusive mkdir keeps two runs in the same instant apart."""
     while True:
         run_id = new_run_id()
-        folder = storage.join(location, run_id)
+        folder = locations.join(location, run_id)
         if storage.claim_folder(folder):
             return run_id, folder

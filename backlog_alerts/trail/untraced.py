@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations, storage
 from backlog_alerts.state.document import AlertState
 from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
@@ -22,11 +22,13 @@ def state_of_trail(location: str) -> str | None:
     A state on S3 is read only when named with `--state` (reading a local trail needs no AWS)."""
     newest = (storage.run_ids(location) or [""])[-1]
     named = (
-        storage.read_json(storage.join(location, newest, "manifest.json")).get("state_uri") if newest else ""
+        storage.read_json(locations.join(location, newest, "manifest.json")).get("state_uri")
+        if newest
+        else ""
     )
-    if named and storage.local_copy(named) is not None:
+    if named and locations.local_copy(named) is not None:
         return named if storage.exists(named) else None
-    legacy = storage.join(location, STATE_FILE)
+    legacy = locations.join(location, STATE_FILE)
     return legacy if storage.exists(legacy) else None
 
 

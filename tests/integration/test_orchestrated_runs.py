@@ -8,7 +8,7 @@ import pytest
 from helpers import drain, params_file, subscribe_queue
 
 from backlog_alerts.errors import SourceError
-from backlog_alerts.io import storage
+from backlog_alerts.io import locations
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.run import orchestrated
 from backlog_alerts.run.kernels import Kernels
@@ -31,7 +31,7 @@ def test_notebook_tasks_between_begin_and_finish_make_an_ordinary_audited_run(aw
         with Kernels([path], dict(os.environ), None) as kernels:
             status, error = execute_notebook(
                 path,
-                storage.join(folder, path.name),
+                locations.join(folder, path.name),
                 orchestrated.notebook_parameters(plan, run_id)[path.name],
                 execution_timeout=300,
                 notebook_timeout=900,

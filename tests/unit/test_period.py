@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backlog_alerts.alerting.period import MONTHS, decide_period, mentions, unread_hint
+from backlog_alerts.io.locations import name_part
 from backlog_alerts.io.sources import SourceError
-from backlog_alerts.io.storage import name_part
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from backlog_alerts.io import storage
+from backlog_alerts.io import versioned
 from backlog_alerts.state.document import AlertState, Heard, StateError
 from backlog_alerts.state.ledger import LegacyRule, convert_legacy, record
 from backlog_alerts.state.store import open_state
@@ -109,7 +109,7 @@ def test_the_store_never_follows_a_symbolic_link(tmp_path):
     (tmp_path / "link.json").symlink_to(real)
     with pytest.raises(StateError, match="symbolic link"):
         open_state(str(tmp_path / "link.json"))
-    assert storage.read(str(real)) is not None
+    assert versioned.read(str(real)) is not None
 
 
 def test_an_empty_state_uri_is_found_from_the_params_never_from_a_runs_output_folder(tmp_path):

@@ -1,4 +1,5 @@
-"""Local or s3:// storage: one answer to "is it missing?" and one way to replace a file whole."""
+"""Local or s3:// files: one answer to "is it missing?", one way to replace a file whole, and writes
+and deletes only over the version read."""
 
 import json
 import os
@@ -8,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from backlog_alerts.errors import SourceError
-from backlog_alerts.io import storage
+from backlog_alerts.io import aws, locations, storage, versioned
 
 
 def client_error(code: str) -> ClientError:
@@ -20,34 +21,34 @@ def client_error(code: str) -> ClientError:
     [("NoSuchKey", "object"), ("404", "object"), ("NoSuchBucket", "bucket"), ("AccessDenied", ""), ("", "")],
 )
 def test_s3_errors_say_what_is_absent(code, absent):
-    assert storage.missing(client_error(code)) == absent
+    assert aws.missing(client_error(code)) == absent
 
 
 def test_an_s3_uri_must_name_an_object():
-    assert storage.split_s3_uri("s3://bucket/a/b.csv") == ("bucket", "a/b.csv")
+    assert locations.split_s3_uri("s3://bucket/a/b.csv") == ("bucket", "a/b.csv")
     for uri in ("s3://bucket", "s3://bucket/", "s3:///key"):
         with pytest.raises(SourceError, match="must look like s3://bucket/key"):
-            storage.split_s3_uri(uri)
+            locations.split_s3_uri(uri)
 
 
 def test_a_replaced_file_is_whole_and_leaves_no_temporary_file(tmp_path):
     path = tmp_path / "deeper" / "state.json"
-    storage.replace_file(path, "first")
-    storage.replace_file(path, "second")
+    versioned.replace_file(path, "first")
+    versioned.replace_file(path, "second")
     assert path.read_text() == "second"
     assert os.listdir(path.parent) == ["state.json"]
 
 
 def test_a_failed_write_keeps_the_previous_version(tmp_path, monkeypatch):
     path = tmp_path / "state.json"
-    storage.replace_file(path, "kept")
+    versioned.replace_file(path, "kept")
 
     def full_disk(fd):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        storage.replace_file(path, "lost")
+        versioned.replace_file(path, "lost")
     assert path.read_text() == "kept"
     assert os.listdir(tmp_path) == ["state.json"]
 
@@ -60,30 +61,30 @@ def test_json_documents_are_written_through_the_same_replace(tmp_path):
 
 
 def test_s3_keys_keep_hash_and_question_marks_and_file_uris_are_local_paths(tmp_path):
-    assert storage.split_s3_uri("s3://b/city#1/report?v=2.csv") == ("b", "city#1/report?v=2.csv")
-    assert storage.place(f"file://{tmp_path}/a%20b/x#1.json").path == tmp_path / "a b" / "x#1.json"
-    assert storage.place(f"file://localhost{tmp_path}/x.json").path == tmp_path / "x.json"
-    assert storage.place(f"file:{tmp_path}/x.json").path == tmp_path / "x.json"  # one slash
+    assert locations.split_s3_uri("s3://b/city#1/report?v=2.csv") == ("b", "city#1/report?v=2.csv")
+    assert locations.place(f"file://{tmp_path}/a%20b/x#1.json").path == tmp_path / "a b" / "x#1.json"
+    assert locations.place(f"file://localhost{tmp_path}/x.json").path == tmp_path / "x.json"
+    assert locations.place(f"file:{tmp_path}/x.json").path == tmp_path / "x.json"  # one slash
     with pytest.raises(SourceError, match="on another host"):
-        storage.place("file://server/share/x.json")
+        locations.place("file://server/share/x.json")
     with pytest.raises(SourceError, match=r"cannot write to http\(s\)://"):
-        storage.write("https://example.com/state.json", b"{}")
-    assert storage.normalize(f"file://{tmp_path}/trail/") == str(tmp_path / "trail")
+        versioned.write("https://example.com/state.json", b"{}")
+    assert locations.normalize(f"file://{tmp_path}/trail/") == str(tmp_path / "trail")
 
 
 def test_a_local_conditional_write_names_the_version_it_replaces(tmp_path):
     uri = str(tmp_path / "state.json")
-    first = storage.write(uri, b"one", expect=storage.ABSENT)
-    with pytest.raises(storage.Conflict):
-        storage.write(uri, b"two", expect=storage.ABSENT)  # someone made it first
-    second = storage.write(uri, b"two", expect=first)
-    with pytest.raises(storage.Conflict):
-        storage.write(uri, b"three", expect=first)  # written since that version was read
-    with pytest.raises(storage.Conflict):
-        storage.delete(uri, expect=first)
-    assert storage.read(uri) == storage.Versioned(b"two", second)
-    storage.delete(uri, expect=second)
-    assert storage.read(uri) is None and os.listdir(tmp_path) == []
+    first = versioned.write(uri, b"one", expect=versioned.ABSENT)
+    with pytest.raises(versioned.Conflict):
+        versioned.write(uri, b"two", expect=versioned.ABSENT)  # someone made it first
+    second = versioned.write(uri, b"two", expect=first)
+    with pytest.raises(versioned.Conflict):
+        versioned.write(uri, b"three", expect=first)  # written since that version was read
+    with pytest.raises(versioned.Conflict):
+        versioned.delete(uri, expect=first)
+    assert versioned.read(uri) == versioned.Versioned(b"two", second)
+    versioned.delete(uri, expect=second)
+    assert versioned.read(uri) is None and os.listdir(tmp_path) == []
 
 
 def test_a_lock_whose_holder_is_gone_is_taken_over_and_a_live_one_is_not(tmp_path):
@@ -95,18 +96,18 @@ def test_a_lock_whose_holder_is_gone_is_taken_over_and_a_live_one_is_not(tmp_pat
     dead = subprocess.Popen(["true"])
     dead.wait()
     gone = {**locks.this_process(), "pid": dead.pid, "started_at": "2026-12-05T00:00:00+00:00"}
-    storage.write(uri, json.dumps(gone).encode(), expect=storage.ABSENT)
+    versioned.write(uri, json.dumps(gone).encode(), expect=versioned.ABSENT)
 
     def busy(holder):
         return RuntimeError(f"busy: {holder.get('run_id')}")
 
     now = datetime.now(UTC).isoformat()
     locks.acquire(uri, {**locks.this_process(), "run_id": "mine", "started_at": now}, busy=busy)
-    assert json.loads(storage.read(uri).data)["run_id"] == "mine"
+    assert json.loads(versioned.read(uri).data)["run_id"] == "mine"
     with pytest.raises(RuntimeError, match="busy: mine"):
         locks.acquire(uri, {"run_id": "second"}, busy=busy)
     reused = {**locks.this_process(), "pid_started": "1", "run_id": "reused pid", "started_at": now}
-    storage.write(uri, json.dumps(reused).encode())  # this pid, but another process's start time
+    versioned.write(uri, json.dumps(reused).encode())  # this pid, but another process's start time
     locks.acquire(uri, {"run_id": "third", "started_at": now}, busy=busy)
     locks.release(uri)
     assert os.listdir(tmp_path) == []
@@ -125,6 +126,6 @@ def test_the_empty_lock_file_an_older_version_left_is_taken_over_and_a_symlinked
     locks.release(str(left))
     (tmp_path / "elsewhere").write_text("")
     left.symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(storage.StorageError, match=r"\.backlog-alerts\.lock: is a symbolic link"):
+    with pytest.raises(versioned.StorageError, match=r"\.backlog-alerts\.lock: is a symbolic link"):
         locks.acquire(str(left), {"run_id": "new"}, busy=busy)
     assert (tmp_path / "elsewhere").read_text() == "", "nothing written through the link"

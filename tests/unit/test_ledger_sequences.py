@@ -35,8 +35,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from backlog_alerts.alerting.evaluation import evaluate, parse_mutes, plan_actions
 from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
-from backlog_alerts.alerting.publish import against_state, build_messages, publish_and_record
+from backlog_alerts.alerting.publish import build_messages, publish_and_record
 from backlog_alerts.alerting.report import load_report
+from backlog_alerts.alerting.report_checks import against_state
 from backlog_alerts.alerting.rules import SEVERITIES, parse_rules
 from backlog_alerts.run.preflight import reconcile
 from backlog_alerts.state.document import Heard

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK, BacklogAlertsError
+from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.trail.audit import load_run, load_runs, render, render_run
@@ -37,11 +37,7 @@ def audit(args: argparse.Namespace) -> int:
         print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
         return EXIT_BAD_INPUT
     since = args.since.strftime("%Y%m%d") if args.since else ""
-    try:
-        outside = load_outside(state_uri, location, since)
-    except BacklogAlertsError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+    outside = load_outside(state_uri, location, since)
     print(render(load_runs(location, args.since), args.format, args.per, outside))
     return EXIT_OK
 

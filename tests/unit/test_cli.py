@@ -2,7 +2,8 @@
 
 import pytest
 
-from backlog_alerts.run.cli import _parser, main
+from backlog_alerts.run.arguments import parser
+from backlog_alerts.run.cli import main
 
 
 @pytest.mark.parametrize("command", ["audit", "report"])
@@ -13,13 +14,13 @@ def test_a_trail_folder_that_does_not_exist_is_an_error_not_an_empty_list(comman
 
 
 def test_every_subcommand_describes_itself_in_its_help():
-    (commands,) = [a for a in _parser()._actions if a.dest == "command"]
-    for name, parser in commands.choices.items():
-        assert parser.description and parser.description.endswith("."), name
+    (commands,) = [a for a in parser()._actions if a.dest == "command"]
+    for name, sub in commands.choices.items():
+        assert sub.description and sub.description.endswith("."), name
 
 
 def test_backtest_help_promises_no_lock_and_no_ops_notice():
-    (commands,) = [a for a in _parser()._actions if a.dest == "command"]
+    (commands,) = [a for a in parser()._actions if a.dest == "command"]
     epilog = commands.choices["backtest"].epilog
     assert "lock" not in epilog and "ops topic" not in epilog
     assert "lock" in commands.choices["run"].epilog

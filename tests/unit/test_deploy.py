@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import DEPLOY, ROOT, systemd_unit
 
-from backlog_alerts.run.cli import _parser
+from backlog_alerts.run.arguments import parser
 
 CRON_LINE = re.compile(r"^(?:#\s*)?((?:\S+\s+){5})cd (\S+) && (.+?)(?:\s+>>.*)?$")
 CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
@@ -27,7 +27,7 @@ def check_command(command: str, where: str) -> list[str]:
     assert Path(words[0]).name == console_script(), f"{where}: runs {words[0]}"
     assert words[0].endswith(f".venv/bin/{console_script()}"), f"{where}: not the venv `make` creates"
     try:
-        args = _parser().parse_args(words[1:])
+        args = parser().parse_args(words[1:])
     except SystemExit as err:
         pytest.fail(f"{where}: backlog-alerts refuses {words[1:]} (exit {err.code})")
     assert args.command == "run" and args.log_format == "json", where

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backlog_alerts.run.cli import _parser
+from backlog_alerts.run.arguments import parser
 from backlog_alerts.run.model import Params
 
 ROOT = Path(__file__).parents[2]
@@ -29,7 +29,7 @@ def all_docs() -> str:
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
-    (action,) = (a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    (action,) = (a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
 
 

@@ -148,6 +148,15 @@ def parser() -> argparse.ArgumentParser:
     topics.add_argument("action", choices=("adopt",), help="adopt: mark them as this deployment's")
     topics.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
 
+    iam = _subcommand(
+        commands, "iam-policy", "print the least-privilege IAM policy of this params file's deployment (JSON)"
+    )
+    iam.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
+    iam.add_argument(
+        "--account-id",
+        help="the AWS account in the ARNs (default: the credentials' own, from STS GetCallerIdentity)",
+    )
+
     lab = _subcommand(commands, "lab", "JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")
     return top

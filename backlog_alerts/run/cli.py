@@ -158,6 +158,12 @@ def _topics(args: argparse.Namespace) -> int:
     return state_commands.adopt(args.params, print)
 
 
+def _iam_policy(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.iam_policy import print_policy
+
+    return print_policy(args.params, args.account_id, print)
+
+
 def _lab(args: argparse.Namespace) -> int:
     from backlog_alerts.run.lab import run_lab  # jupyter_server: only for JupyterLab
 
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "recipients": _recipients,
         "state": _state,
         "topics": _topics,
+        "iam-policy": _iam_policy,
     }
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:

@@ -5,6 +5,9 @@ server: Throttling, a 500, a 503, or a dropped connection. These are faults wher
 so a retried call must end exactly as a fault-free one. Permanent faults (AuthorizationError,
 endpoint down) fail every matching call. Whether attempt n of a given request fails depends only on
 the seed, the operation, the request and n, so thread scheduling cannot change the outcome.
+
+With a `log`, every attempt is recorded with the IAM requests that AWS would authorize for it (`iam`:
+action, resource ARN and the condition keys the policy may test), for tests/integration/test_iam_operations.py.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ ENV = "BACKLOG_ALERTS_FAULTS"  # JSON spec; set, it makes sitecustomize.py insta
 # Parts of a request that differ between runs of the same work: run ids, and the ids in ARNs.
 _VOLATILE = re.compile(r"\d{8}T\d{6}\.\d{6}Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TRANSIENT = ("throttling", "internal_error", "unavailable", "dropped_connection")
+# The emulator's account (moto's default), in the ARN of a topic that CreateTopic names only by name.
+EMULATOR_ACCOUNT = os.environ.get("MOTO_ACCOUNT_ID", "123456789012")
+# botocore operation -> the IAM action that authorizes it, where the names differ.
+_S3_ACTIONS = {"ListObjectsV2": "ListBucket", "HeadObject": "GetObject", "DeleteObjects": "DeleteObject"}
 
 _SNS_ERROR = (
     "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -82,7 +89,7 @@ class FaultInjector:
         kind = self._permanent(operation, request.url, body)
         if kind is None and operation in self.operations and _roll(self.seed, key, attempt) < self.rate:
             kind = TRANSIENT[int(_roll(self.seed, key, attempt, "kind") * len(TRANSIENT))]
-        self._record(operation, kind or "", attempt, key)
+        self._record(operation, kind or "", attempt, key, (request.context or {}).get("iam", []))
         if kind is None:
             return None
         if kind == "dropped_connection":
@@ -106,18 +113,61 @@ class FaultInjector:
                 return fault["kind"]
         return None
 
-    def _record(self, operation: str, kind: str, attempt: int, key: str) -> None:
+    def _record(self, operation: str, kind: str, attempt: int, key: str, iam: list[dict[str, Any]]) -> None:
         """Every attempt goes to the log; `kind` is empty when it went through untouched."""
         if self.log:
             line = json.dumps(
-                {"pid": os.getpid(), "operation": operation, "kind": kind, "attempt": attempt, "call": key}
+                {
+                    "pid": os.getpid(),
+                    "operation": operation,
+                    "kind": kind,
+                    "attempt": attempt,
+                    "call": key,
+                    "iam": iam,
+                }
             )
             with open(self.log, "a", encoding="utf-8") as out:
                 out.write(line + "\n")
 
     def install(self, client: Any) -> Any:
+        client.meta.events.register("before-parameter-build", remember_iam_requests)
         client.meta.events.register("before-send", self)
         return client
+
+
+def remember_iam_requests(params: Any, model: Any, context: Any, event_name: str, **_: Any) -> None:
+    """Keep, in the request's context (which `before-send` sees), what IAM authorizes for this call."""
+    service = event_name.split(".")[1]
+    region = context.get("client_region") or ""
+    context["iam"] = iam_requests(service, model.name, params, region)
+
+
+def iam_requests(service: str, operation: str, params: dict[str, Any], region: str) -> list[dict[str, Any]]:
+    """The (action, resource, condition keys) that IAM checks for one call: SNS on the topic or the
+    subscription it names (a topic being created by the ARN it will have), S3 on the object, or on the
+    bucket with `s3:prefix` for a listing (DeleteObjects: each object), and "*" where the API names none."""
+    action = f"{service}:{_S3_ACTIONS.get(operation, operation) if service == 's3' else operation}"
+    if service == "s3":
+        bucket = params.get("Bucket", "")
+        if operation == "ListObjectsV2":
+            return [
+                {
+                    "action": action,
+                    "resource": f"arn:aws:s3:::{bucket}",
+                    "s3:prefix": params.get("Prefix", ""),
+                }
+            ]
+        keys = [o["Key"] for o in params.get("Delete", {}).get("Objects", [])] or [params.get("Key", "")]
+        return [{"action": action, "resource": f"arn:aws:s3:::{bucket}/{key}"} for key in keys]
+    if service == "sns":
+        if operation == "CreateTopic":
+            return [
+                {"action": action, "resource": f"arn:aws:sns:{region}:{EMULATOR_ACCOUNT}:{params['Name']}"}
+            ]
+        for name in ("SubscriptionArn", "TopicArn", "ResourceArn"):
+            if params.get(name):
+                return [{"action": action, "resource": params[name]}]
+    return [{"action": action, "resource": "*"}]
 
 
 @dataclass

@@ -1,85 +1,137 @@
-"""The least-privilege IAM policy in deploy/iam-policy.json allows exactly the AWS operations a full run makes.
+"""The policy `backlog-alerts iam-policy` prints for a deployment allows every AWS call its runs make,
+each on the resource it acts on, and grants no action on a resource that no call used.
 
-The operations are counted with a botocore event hook in every process of real runs (target: aws,
-pointed at the emulator, with an s3:// audit trail and retention), across a scenario that needs every
-kind of change: topics created, subscriptions added, one removed, one filter policy updated, alerts
-published, a failure notice to the ops topic, the alert state and the audit trail on S3.
+The calls are recorded by a botocore hook in every process of real runs (target: aws, pointed at the
+emulator; tests/faults/aws_faults.py records each call's IAM action, resource ARN and condition keys),
+across runs that make every kind of change: topics created, tagged and given attributes, subscriptions
+added to and removed from both department topics, a filter policy updated on each, alerts published
+on both, one refused by SNS and told to the ops topic, the alert state and its lock written in their own
+bucket, the audit trail and its lock on S3, and an old run folder deleted by retention. The inputs'
+pinned copies are files in the run's private local folder, never on S3: they need no permission.
+
+The IAM evaluator is moto's (`moto.iam.access_control.IAMPolicy`): Allow statements whose Action and
+Resource match with `*` wildcards. Its limits (no `?`, no conditions evaluated as AWS does) cannot
+matter here: the policy is checked to hold only Allow statements of Action and Resource.
 """
 
 from __future__ import annotations
+
+import json
 
 import boto3
 import pytest
 import yaml
 from faults.aws_faults import read_log, spec
 from faults.trials import run, with_faults
-from helpers import ROOT, clean_env, iam_policy
+from helpers import ROOT, clean_env
+from moto.iam.access_control import IAMPolicy, PermissionResult
 
+from backlog_alerts.io import emulator
 from backlog_alerts.io.demo import demo_bytes, seed_demo
-from backlog_alerts.io.emulator import emulator_environ
+from backlog_alerts.run.cli import main
 
 pytestmark = pytest.mark.integration
 
-# botocore operation -> the IAM action that authorizes it, where the names differ.
-S3_ACTIONS = {"ListObjectsV2": "ListBucket", "HeadObject": "GetObject", "DeleteObjects": "DeleteObject"}
-CLOUDWATCH_OPERATIONS = {"GetMetricStatistics"}
-S3_OPERATIONS = {"GetObject", "PutObject", "HeadObject", "ListObjectsV2", "DeleteObject", "DeleteObjects"}
+REPORTS, STATE = "backlog-alerts-demo-reports", "backlog-alerts-demo-state"  # params/local.yaml's buckets
+# Dana is the only one with a phone, so the first runs ask SNS about her number alone
+# (CheckIfPhoneNumberIsOptedOut); the last, once Marcus has given his, reads the opt-out list.
 CONTACTS = """Name,Email,Phone,Department,Alerts
 Dana Whitfield,dana.whitfield@example.gov,+16195550101,trash,all
-Priya Raman,priya.raman@example.gov,+16195550103,streets,critical
+Ana Soto,ana.soto@example.gov,,trash,critical
+Priya Raman,priya.raman@example.gov,,streets,critical
+Marcus Lee,marcus.lee@example.gov,,streets,all
+Lena Ortiz,lena.ortiz@example.gov,,streets,all
 """
+# Before the first run, on each department topic: a director whose filter will be set (no filter
+# yet), one left as she is, and a number of someone who has left (one removal in three: under the
+# guard). The first run subscribes Dana's phone to trash and Marcus to streets.
+SUBSCRIBED = {
+    "trash_notifications": [("email", "ana.soto@example.gov"), ("email", "dana.whitfield@example.gov")],
+    "streets_notifications": [("email", "priya.raman@example.gov"), ("email", "lena.ortiz@example.gov")],
+}
+LEFT = {"trash_notifications": "+16195550198", "streets_notifications": "+16195550199"}
+# Granted, yet no call of these runs can use it, and why.
+UNUSED_BY_DESIGN = {
+    ("sns:ListSMSSandboxPhoneNumbers", "*"): "asked only of an account in the SMS sandbox, which moto lacks",
+    (
+        "s3:ListBucket",
+        f"arn:aws:s3:::{REPORTS}",
+    ): "a report not there yet reads as missing (404), not forbidden",
+    (
+        "s3:ListBucket",
+        f"arn:aws:s3:::{STATE}",
+    ): "an alert state (or lock) not there yet reads as absent (404)",
+}
 
 
-def allowed_actions(policy: dict) -> set[str]:
-    actions = set()
+def allows(policy: dict, action: str, resource: str) -> bool:
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource) == PermissionResult.PERMITTED
+
+
+def grants(policy: dict) -> list[tuple[str, str]]:
+    """Every (action, resource pattern) the policy allows, refusing anything the evaluator might misread."""
+    pairs = []
     for statement in policy["Statement"]:
-        assert statement["Effect"] == "Allow" and "*" not in "".join(statement["Action"])
-        actions.update(statement["Action"])
-    return actions
+        assert set(statement) == {"Sid", "Effect", "Action", "Resource"} and statement["Effect"] == "Allow"
+        resources = statement["Resource"]
+        for resource in [resources] if isinstance(resources, str) else resources:
+            assert "?" not in resource and "${" not in resource, resource
+            pairs += [(action, resource) for action in statement["Action"]]
+    return pairs
 
 
-def test_a_full_run_calls_exactly_the_operations_the_policy_allows(aws_endpoint, tmp_path):
-    env = emulator_environ(aws_endpoint, clean_env())
+def only(action: str, resource: str) -> dict:
+    """A policy granting one action on one resource pattern."""
+    return {"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+
+
+def generated_policy(endpoint: str, params_file: str, capsys: pytest.CaptureFixture[str]) -> dict:
+    """`backlog-alerts iam-policy` without --account-id: the account comes from STS (the emulator's)."""
+    with emulator.patched_environ(emulator.emulator_environ(endpoint, clean_env())):
+        assert main(["iam-policy", "--params", params_file]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_generated_policy_allows_every_call_of_the_runs_and_nothing_they_do_not_use(
+    aws_endpoint, tmp_path, capsys
+):
+    env = emulator.emulator_environ(aws_endpoint, clean_env())
     s3, sns = boto3.client("s3", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     seed_demo(s3)
     s3.put_object(Bucket="backlog-alerts-demo-contacts", Key="contacts.csv", Body=CONTACTS.encode())
+    s3.put_object(Bucket=REPORTS, Key="2019/mar/final_report.csv", Body=demo_bytes("final_report.csv"))
     s3.create_bucket(Bucket="audit-trail")
-    # Before the run: Priya subscribed without a filter (to be updated), and a director who has left.
-    arn = sns.create_topic(Name="streets_notifications")["TopicArn"]
-    for protocol, endpoint in (
-        ("sms", "+16195550103"),
-        ("email", "priya.raman@example.gov"),
-        ("sms", "+16195550199"),
-    ):
-        sns.subscribe(TopicArn=arn, Protocol=protocol, Endpoint=endpoint)
+    for name, subscribed in SUBSCRIBED.items():
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        for protocol, endpoint in [*subscribed, ("sms", LEFT[name])]:
+            sns.subscribe(TopicArn=arn, Protocol=protocol, Endpoint=endpoint)
     params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
     params.update(target="aws", output_dir="s3://audit-trail/backlog-alerts", keep_runs=1)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert params["state_uri"] == f"s3://{STATE}/alert_state.json"  # a bucket of its own
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params))
+    policy = generated_policy(aws_endpoint, str(params_file), capsys)
+
     log = tmp_path / "calls.jsonl"
-    counted = with_faults(env, spec(log=str(log)))  # no faults: the hook only records each call
+    assert run(with_faults(env, spec(log=str(log))), "--params", str(params_file)).returncode == 0
+    params["report_uri"] = f"s3://{REPORTS}/2019/mar/final_report.csv"  # a new month: alerts again
+    params_file.write_text(yaml.safe_dump(params))
     refused = {"operation": "Publish", "match": "trash_notifications", "kind": "access_denied"}
+    failing = with_faults(env, spec(log=str(log), permanent=[refused]))  # -> a notice to the ops topic
+    assert run(failing, "--params", str(params_file)).returncode == 1
+    # Succeeds (the refused alert goes out) and keeps only its own folder and the failed one.
+    with_phone = CONTACTS.replace("marcus.lee@example.gov,,", "marcus.lee@example.gov,+16195550104,")
+    s3.put_object(Bucket="backlog-alerts-demo-contacts", Key="contacts.csv", Body=with_phone.encode())
+    assert run(with_faults(env, spec(log=str(log))), "--params", str(params_file)).returncode == 0
 
-    assert run(counted, "--params", str(tmp_path / "params.yaml")).returncode == 0
-    failing = with_faults(env, spec(log=str(log), permanent=[refused]))
-    march = tmp_path / "2019" / "03" / "final_report.csv"  # February's counts again, as March's report
-    march.parent.mkdir(parents=True)
-    march.write_bytes(demo_bytes("final_report.csv"))
-    params["report_uri"] = str(march)  # a new period: alerts again, one refused -> ops notice
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    assert run(failing, "--params", str(tmp_path / "params.yaml")).returncode == 1
-
-    called = set()
-    for call in read_log(str(log)):
-        service = (
-            "s3"
-            if call["operation"] in S3_OPERATIONS
-            else "cloudwatch"
-            if call["operation"] in CLOUDWATCH_OPERATIONS
-            else "sns"
-        )
-        called.add(f"{service}:{S3_ACTIONS.get(call['operation'], call['operation'])}")
-    # Asking about one number at a time replaces the opt-out list when the topics published to hold a
-    # single SMS number (tests/integration/test_recipients.py counts both); these topics hold several.
-    # The sandbox's verified numbers are listed only in the SMS sandbox, which moto does not implement.
-    unused = {"sns:CheckIfPhoneNumberIsOptedOut", "sns:ListSMSSandboxPhoneNumbers"}
-    assert called == allowed_actions(iam_policy()) - unused
+    calls = [(r["action"], r["resource"]) for c in read_log(str(log)) for r in c["iam"]]
+    denied = sorted({call for call in calls if not allows(policy, *call)})
+    assert not denied, f"the policy refuses calls the runs make: {denied}"
+    unused = [
+        grant
+        for grant in grants(policy)
+        if grant not in UNUSED_BY_DESIGN and not any(allows(only(*grant), *call) for call in calls)
+    ]
+    assert not unused, f"the policy grants what no call of the runs used: {unused}"
+    first_folder = min(r for a, r in calls if a == "s3:PutObject" and r.endswith("/manifest.json"))
+    assert ("s3:DeleteObject", first_folder) in calls  # retention removed the first run's folder

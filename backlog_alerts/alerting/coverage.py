@@ -1,7 +1,8 @@
 """The coverage notice: ops hear, once, when the alerts stop reaching people.
 
-Each run finds the conditions that keep an alert from a director (a firing alert whose department
-reaches nobody, a number that replied STOP, an email unconfirmed for a day, a number the SMS sandbox
+Each run finds the conditions that keep an alert from a director (a firing alert that reaches nobody,
+its department's endpoints unconfirmed, opted out or held back by their filter policies, a number that
+replied STOP, an email unconfirmed for a day, a number the SMS sandbox
 does not text, a run's SMS near the monthly spend limit), and sends one notice with those not told
 before. The state remembers what was told while the condition lasts; one that ends and comes back
 is told again.
@@ -35,7 +36,7 @@ KINDS = (UNHEARD, OPTED_OUT, PENDING, UNVERIFIED, SPEND)
 
 HEADINGS = {
     UNHEARD: "Firing alerts that reach nobody (published all the same; the department's topic has no "
-    "confirmed email and no SMS number that receives):",
+    "confirmed email and no SMS number that receives, or their filter policies hold this alert back):",
     OPTED_OUT: "Numbers that replied STOP and get no SMS alerts:",
     PENDING: f"Email subscriptions unconfirmed after {NOTICE_AFTER_HOURS} h (SNS drops them at 48 h; "
     "the next sync then subscribes them again, with a new confirmation email):",
@@ -76,13 +77,14 @@ def _hashed(text: str) -> str:
 
 
 def unheard(
-    alerts: Iterable[Decision], reach: Mapping[str, Reach], *, dry_run: bool, params_hint: str
+    alerts: Iterable[Decision], heard: Mapping[str, Reach], *, dry_run: bool, params_hint: str
 ) -> list[Condition]:
-    """Firing alerts, sent now or before for this report, whose department's topic reaches nobody:
-    once per topic, service and report period, each with the command that sends it again."""
+    """Firing alerts, sent now or before for this report, that reach nobody (`heard`: by rule, whom its
+    message gets through to): once per topic, service and report period, each with the command that
+    sends it again."""
     found = []
     for a in alerts:
-        missed = reach.get(a.department)
+        missed = heard.get(a.rule)
         if missed is None or missed.people or a.action not in (PUBLISH, SUPPRESSED):
             continue
         if a.action == PUBLISH and not (a.message_id or dry_run):
@@ -100,7 +102,9 @@ def unheard(
                 f"{a.department}:{a.service_name}@{a.period}",
                 f"{a.department}: {a.service_name} {a.count} {a.comparison} {a.threshold} (rule {a.rule}, "
                 f"period {a.period}), {when}; {len(missed.pending)} pending, {len(missed.opted_out)} "
-                f"opted out, {len(missed.unverified)} not verified. To send it again: backlog-alerts state "
+                f"opted out, {len(missed.unverified)} not verified, {len(missed.held_back)} held back by "
+                f"their filter policy, {len(missed.cannot_tell)} whose filter policy cannot be read. To "
+                f"send it again: backlog-alerts state "
                 f"forget {params_hint} --period {a.period} --department {a.department} --service "
                 f"{shlex.quote(a.service_name)}",
             )
@@ -151,6 +155,7 @@ def spend(
 def conditions_of(
     alerts: Iterable[Decision],
     reach: Mapping[str, Reach],
+    heard: Mapping[str, Reach],
     state: AlertState,
     topics: Mapping[str, Topic],
     account: SmsAccount,
@@ -161,20 +166,22 @@ def conditions_of(
     now: datetime,
     params_hint: str = "--params <params file>",
 ) -> list[Condition]:
-    """Every condition that holds after this run's alerts, told before or not."""
+    """Every condition that holds after this run's alerts, told before or not: `reach` is each
+    department's topic, `heard` each rule's message through the filter policies (audience.py)."""
     return [
-        *unheard(alerts, reach, dry_run=dry_run, params_hint=params_hint),
+        *unheard(alerts, heard, dry_run=dry_run, params_hint=params_hint),
         *reach_conditions(reach, topics, state.subscribed, now),
         *spend(account, texts, sms_price_usd, now, dry_run=dry_run),
     ]
 
 
-def texts_sent(published: Iterable[Any], reach: Mapping[str, Reach]) -> int:
-    """SMS this run's messages went (or, in a dry run, would go) to: one per number reached."""
+def texts_sent(published: Iterable[Any], heard: Mapping[str, Reach]) -> int:
+    """SMS this run's messages went (or, in a dry run, would go) to: one per number each message's
+    filter policies let it through to (`heard`: by rule)."""
     return sum(
-        len(reach[p.department].phones)
+        len(heard[p.rules[0]].phones)
         for p in published
-        if p.department in reach and (p.message_id or p.outcome.startswith("dry run"))
+        if p.rules and p.rules[0] in heard and (p.message_id or p.outcome.startswith("dry run"))
     )
 
 

@@ -68,13 +68,17 @@ def message_attributes(message: Message) -> dict[str, Any]:
     }
 
 
+def message_body(message: Message) -> str:
+    """The body as published: a text per channel (`default` serves every other protocol)."""
+    return json.dumps({"default": message.email, "email": message.email, "sms": message.sms})
+
+
 def publish(sns: Any, topic_arn: str, message: Message) -> str:
-    """One publish with a text per channel (`default` serves every other protocol)."""
-    body = {"default": message.email, "email": message.email, "sms": message.sms}
+    """One publish with a text per channel, and the attributes filter policies route on."""
     return sns.publish(
         TopicArn=topic_arn,
         Subject=message.subject,
-        Message=json.dumps(body),
+        Message=message_body(message),
         MessageStructure="json",
         MessageAttributes=message_attributes(message),
     )["MessageId"]

@@ -28,9 +28,10 @@ EXIT_CODES = f"""exit codes:
   {EXIT_LOCKED}    another run holds the lock on this output location or this alert state
   {EXIT_INTERRUPTED}  stopped by SIGTERM or Ctrl-C (recorded as interrupted)"""
 RECIPIENTS_EXIT_CODES = f"""exit codes:
-  {EXIT_OK}    every department with alert rules reaches at least one person
-  {EXIT_UNHEARD}    a department with alert rules reaches nobody (no confirmed email, no SMS number that
-       is not opted out): its alerts would be published and heard by no one
+  {EXIT_OK}    every severity a department's rules send reaches at least one person there
+  {EXIT_UNHEARD}    a severity some rule of a department sends reaches nobody there (no confirmed email,
+       no SMS number that is not opted out, or their filter policies hold it back, e.g. directors who
+       asked for critical alerts only and a warning rule): its alerts would be heard by no one
   {EXIT_BAD_INPUT}    bad params, topics missing, or no emulator to ask (target: local)"""
 BACKTEST_EXIT_CODES = f"""exit codes:
   {EXIT_OK}    the backtest ran (it changes nothing in AWS and sends nothing)
@@ -124,7 +125,10 @@ def parser() -> argparse.ArgumentParser:
     )
 
     recipients = _subcommand(
-        commands, "recipients", "who would hear each department's alert now (masked); sends nothing"
+        commands,
+        "recipients",
+        "who would hear each department's alert now, per severity, through filter policies (masked); "
+        "sends nothing",
     )
     recipients.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
     recipients.epilog = RECIPIENTS_EXIT_CODES

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backlog_alerts.alerting.audience import alert_reach
 from backlog_alerts.alerting.coverage import (
     OPTED_OUT,
     PENDING,
@@ -21,11 +22,12 @@ from backlog_alerts.alerting.coverage import (
     untold,
 )
 from backlog_alerts.alerting.evaluation import PUBLISH, QUIET, SUPPRESSED, Decision
+from backlog_alerts.alerting.messages import Message
 from backlog_alerts.alerting.outcome import Publication
 from backlog_alerts.state.document import AlertState
 from backlog_alerts.state.store import StateStore
 from backlog_alerts.sync.pending import FIRST_SEEN, SUBSCRIBED, ledger_key
-from backlog_alerts.sync.reach import Reach
+from backlog_alerts.sync.reach import Filter, Reach
 from backlog_alerts.sync.sms_account import SmsAccount
 from backlog_alerts.sync.topics import Topic
 
@@ -57,6 +59,7 @@ def conditions(alerts=(POTHOLES,), reach=None, state=None, account=None, texts=0
     return conditions_of(
         list(alerts),
         reach,
+        alert_reach(alerts, [], reach),  # each alert judged through its topic's filter policies
         state or AlertState(),
         TOPICS,
         account or SmsAccount(),
@@ -74,8 +77,8 @@ def test_an_alert_published_to_a_department_nobody_hears_is_named_unheard_with_w
             UNHEARD,
             "streets:Pothole@2019-02",
             "streets: Pothole 163 > 100 (rule potholes, period 2019-02), published by this run, "
-            "MessageId m-1; 1 pending, 1 opted out, 0 not verified. To send it again: backlog-alerts "
-            "state forget --params <params file> --period 2019-02 --department streets --service Pothole",
+            "MessageId m-1; 1 pending, 1 opted out, 0 not verified, 0 held back by their filter policy, "
+            "0 whose filter policy cannot be read. To send it again: backlog-alerts state forget --params <params file> --period 2019-02 --department streets --service Pothole",
         )
     ]
 
@@ -148,7 +151,11 @@ def test_a_run_whose_texts_would_use_most_of_the_spend_limit_is_told_once_a_mont
 
 
 def test_texts_are_counted_per_number_reached_by_each_message_that_went_out():
-    reach = {"trash": SOMEONE, "streets": Reach("streets", (), ("+1", "+2", "+3"))}
+    heard = {
+        "a": SOMEONE,
+        "b": Reach("streets", (), ("+1", "+2")),
+        "c": Reach("streets", (), ("+1", "+2", "+3")),
+    }
     published = [
         Publication("trash_notifications", "trash", "warning", "s", ("a",), "m-1", "published"),
         Publication("streets_notifications", "streets", "warning", "s", ("b",), "", "not sent: x"),
@@ -156,7 +163,54 @@ def test_texts_are_counted_per_number_reached_by_each_message_that_went_out():
             "streets_notifications", "streets", "critical", "s", ("c",), "", "dry run: not published"
         ),
     ]
-    assert texts_sent(published, reach) == 1 + 3
+    assert texts_sent(published, heard) == 1 + 3
+
+
+CRITICAL_ONLY = Filter('{"severity": ["critical"]}', "MessageAttributes")
+DIRECTORS = Reach(
+    "streets",
+    ("dana.okafor@example.gov",),
+    ("+16195550101",),
+    filters=((("email", "dana.okafor@example.gov"), CRITICAL_ONLY), (("sms", "+16195550101"), CRITICAL_ONLY)),
+)
+
+
+def test_a_warning_to_directors_who_asked_for_critical_only_reaches_nobody_and_is_unheard():
+    (unheard,) = [c for c in conditions(reach={"streets": DIRECTORS}) if c.kind == UNHEARD]
+    assert "2 held back by their filter policy" in unheard.text
+    critical = replace(POTHOLES, severity="critical")
+    assert not [c for c in conditions([critical], reach={"streets": DIRECTORS}) if c.kind == UNHEARD]
+
+
+def test_a_policy_that_cannot_be_read_is_not_counted_as_reached_and_is_named():
+    unreadable = replace(
+        DIRECTORS,
+        filters=(
+            (("email", "dana.okafor@example.gov"), Filter('{"severity": "x"}')),
+            (("sms", "+16195550101"), CRITICAL_ONLY),
+        ),
+    )
+    (unheard,) = [c for c in conditions(reach={"streets": unreadable}) if c.kind == UNHEARD]
+    assert "1 held back by their filter policy, 1 whose filter policy cannot be read" in unheard.text
+    assert "dana" not in unheard.text
+
+
+def test_texts_count_only_the_numbers_a_message_gets_through_to():
+    messages = [
+        Message("streets", "warning", "s", "sms", "email", (POTHOLES,)),
+        Message(
+            "streets", "critical", "s", "sms", "email", (replace(POTHOLES, rule="big", severity="critical"),)
+        ),
+    ]
+    heard = alert_reach([], messages, {"streets": DIRECTORS})
+    published = [
+        Publication(
+            "streets_notifications", "streets", m.severity, "s", (m.decisions[0].rule,), "m", "published"
+        )
+        for m in messages
+    ]
+    assert (heard["potholes"].people, heard["big"].people) == (0, 2)
+    assert texts_sent(published, heard) == 1
 
 
 def test_the_notice_has_a_section_per_kind_with_what_to_do():

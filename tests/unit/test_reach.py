@@ -103,3 +103,51 @@ def test_reach_that_sns_will_not_tell_warns_and_stops_nothing():
     assert reach["streets"].people == 2
     with pytest.warns(UserWarning, match="whom the streets topic reaches is not known.*Throttling"):
         assert topic_reach(RefusingSns(), TOPICS, ["streets"]) == {}  # unknown, not nobody
+
+
+WARNING = {"severity": {"DataType": "String", "StringValue": "warning"}}
+CRITICAL = {"severity": {"DataType": "String", "StringValue": "critical"}}
+
+
+class FilteringSns:
+    """An SNS that lists each subscription's filter policy, and refuses to show one of them."""
+
+    POLICIES = {f"{ARN}:dana": '{"severity": ["critical"]}', f"{ARN}:sms1": "{}"}
+
+    def get_subscription_attributes(self, SubscriptionArn):
+        if SubscriptionArn not in self.POLICIES:
+            raise ClientError({"Error": {"Code": "AuthorizationError"}}, "GetSubscriptionAttributes")
+        policy = self.POLICIES[SubscriptionArn]
+        return {"Attributes": {"FilterPolicy": policy, "FilterPolicyScope": "MessageAttributes"}}
+
+    def list_phone_numbers_opted_out(self, **_):
+        return {"phoneNumbers": []}
+
+
+def test_a_message_reaches_only_the_endpoints_whose_filter_policy_lets_it_through():
+    listed = {
+        "streets": [
+            Existing("email", "dana.okafor@example.gov", f"{ARN}:dana"),
+            Existing("sms", "+16195550101", f"{ARN}:sms1"),
+            Existing("sms", "+16195550102", f"{ARN}:sms2"),  # its policy is not shown
+            Existing("email", "new.director@example.gov", PENDING),
+        ]
+    }
+    (topic,) = listed_reach(FilteringSns(), listed, TOPICS, SmsAccount(), {}, with_filters=True).values()
+    assert topic.people == 3  # on the topic; who hears a message depends on the message
+    warning = topic.through(WARNING, None)
+    assert (warning.emails, warning.phones) == ((), ("+16195550101",))
+    assert warning.held_back == (("email", "dana.okafor@example.gov"),)
+    assert warning.cannot_tell == (("sms", "+16195550102", "filter policy not read: AuthorizationError"),)
+    critical = topic.through(CRITICAL, None)
+    assert critical.emails == ("dana.okafor@example.gov",) and critical.people == 2
+    shown = warning.masked()
+    assert shown["held_back"] == ["d*****@example.gov"]
+    assert shown["cannot_tell"] == ["+1******0102 (filter policy not read: AuthorizationError)"]
+    assert "dana.okafor" not in repr(shown) and "5550102" not in repr(shown)
+
+
+def test_without_filter_policies_read_a_listing_lets_every_message_through():
+    listed = {"streets": [Existing("email", "dana.okafor@example.gov", f"{ARN}:dana")]}
+    (topic,) = listed_reach(FilteringSns(), listed, TOPICS, SmsAccount(), {}).values()
+    assert topic.through(WARNING, None).people == 1

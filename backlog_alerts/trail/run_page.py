@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from backlog_alerts.ascii_text import visible
 from backlog_alerts.trail.audit_data import run_record
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
@@ -45,14 +46,18 @@ CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
 def page(title: str, content: str, style: str = STYLE) -> str:
-    """A whole HTML document with its style inline: nothing is fetched, nothing runs."""
-    return f"""<!doctype html>
+    """A whole HTML document with its style inline: nothing is fetched, nothing runs, and no text in it
+    hides a character (`visible`)."""
+    return visible(
+        f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">{CSP_META}<title>{html.escape(title)}</title>
 <style>{style}</style></head>
 <body>
 {content}
 </body></html>
-"""
+""",
+        markup=True,
+    )
 
 
 def is_backtest(manifest: dict[str, Any]) -> bool:

@@ -83,3 +83,32 @@ def test_folders_not_named_by_a_run_id_are_listed_not_read(tmp_path):
         "not read: ..evil: not a run id; folders are named by the run's start time",
         "not read: notes <U+202E>gpj.exe: not a run id; folders are named by the run's start time",
     ]
+
+
+def test_a_manifest_the_package_did_not_write_is_not_read(tmp_path):
+    import json
+
+    from helpers import hand_built_run
+
+    from backlog_alerts.trail.audit import load_trail
+
+    manifest = hand_built_run()["manifest"]
+    manifest["notebooks"] = [{"notebook": "../../x.ipynb", "status": "succeeded"}]
+    for run_id, claimed in (
+        ("20261128T110713.084847Z", "20261128T110713.084847Z"),
+        ("20261128T110713.084848Z", "../evil"),
+    ):
+        (tmp_path / run_id).mkdir()
+        (tmp_path / run_id / "manifest.json").write_text(json.dumps({**manifest, "run_id": claimed}))
+    (tmp_path / "20261128T110713.084849Z").mkdir()
+    (tmp_path / "20261128T110713.084849Z" / "manifest.json").write_text(
+        json.dumps({**manifest, "run_id": "20261128T110713.084849Z", "pid": "x", "host": 3})
+    )
+    trail = load_trail(str(tmp_path))
+    assert [run["manifest"]["run_id"] for run in trail.runs] == ["20261128T110713.084847Z"]
+    assert trail.runs[0]["manifest"]["notebooks"] == []
+    assert trail.not_read == [
+        "not read: 20261128T110713.084847Z/../../x.ipynb: not a notebook this package writes",
+        "not read: 20261128T110713.084848Z: its manifest names another run id",
+        "not read: 20261128T110713.084849Z: its manifest.json has unexpected host, pid",
+    ]

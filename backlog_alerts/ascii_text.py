@@ -1,4 +1,5 @@
-"""Plain ASCII for what SNS only takes as ASCII: SMS texts, Subjects and topic DisplayNames."""
+"""Plain ASCII for what SNS only takes as ASCII (SMS texts, Subjects, topic DisplayNames), and text
+shown to people with its invisible characters made visible."""
 
 from __future__ import annotations
 
@@ -19,3 +20,21 @@ def plain_ascii(text: str) -> str:
 def topic_display_name(name: str) -> str:
     """A topic's DisplayName as SNS stores it and puts in front of each SMS: ASCII, single spaces."""
     return " ".join(plain_ascii(name).split())
+
+
+def _hidden(char: str, kept: str) -> bool:
+    """Format characters (bidi overrides and isolates, zero-width spaces and joiners, U+FEFF, U+061C,
+    soft hyphen, tags), line and paragraph separators, and controls other than those `kept`."""
+    category = unicodedata.category(char)
+    return category in ("Cf", "Zl", "Zp") or (category == "Cc" and char not in kept)
+
+
+def visible(text: str, markup: bool = False, lines: bool = True) -> str:
+    """Text that cannot disguise itself: each invisible or reordering character is shown by its code
+    point, a right-to-left override as `<U+202E>` (`&lt;U+202E&gt;` inside HTML: `markup`). Tabs and
+    line breaks are kept, unless the text must stay on one line (`lines=False`)."""
+    if text.isascii() and text.isprintable():
+        return text
+    left, right = ("&lt;", "&gt;") if markup else ("<", ">")
+    kept = "\t\n" if lines else ""
+    return "".join(f"{left}U+{ord(c):04X}{right}" if _hidden(c, kept) else c for c in text)

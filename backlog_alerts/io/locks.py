@@ -3,6 +3,11 @@ only if absent (`versioned.write(..., expect=ABSENT)`), read by whoever finds it
 release. A holder that has gone away (same host and its process is gone, or older than `stale_after`)
 is recognized and taken over, removing exactly the record it found (a conditional delete), so two
 waiters never both take it.
+
+A local lock is a file of its own: its folder may be a symbolic link, its own name never is. Every
+operation names it by its folder resolved and its name as it is, so no write follows a link (a new
+record is hard-linked into place, a rewrite renames over it, a release unlinks it), and a link found
+there is refused with an error naming it, never followed.
 """
 
 from __future__ import annotations
@@ -17,9 +22,30 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backlog_alerts.io import versioned
+from backlog_alerts.io import locations, versioned
 
 Holder = dict[str, Any]
+
+
+class LockIsLink(versioned.StorageError):
+    """A symbolic link where a lock's record belongs; the message names it."""
+
+
+def _own_name(uri: str) -> str:
+    """The lock's place with its folder resolved and its own name not (S3 keys are as they are);
+    a symbolic link there is refused."""
+    if locations.is_s3(uri):
+        return uri
+    folder, slash, name = uri.rpartition("/")
+    parent = locations.place(folder or slash or ".").path
+    if parent is None:
+        return uri
+    path = parent / name
+    if path.is_symlink():
+        raise LockIsLink(
+            f"{path}: is a symbolic link; remove it (a lock is a file of its own, never followed)"
+        )
+    return str(path)
 
 
 def process_started(pid: int) -> str:
@@ -72,7 +98,7 @@ def read_holder(uri: str) -> tuple[Holder, str]:
     """The record at the lock and its version; empty when none (released as we look) or unreadable
     (not a record of ours). A lock that cannot be read at all (a symbolic link, no permission) is an
     error that names it."""
-    found = versioned.read(uri)
+    found = versioned.read(_own_name(uri))
     if found is None:
         return {}, ""
     try:
@@ -95,6 +121,7 @@ def acquire(
     `busy(found)` is the error raised when it stays taken."""
     deadline = time.monotonic() + wait
     body = json.dumps(holder).encode("utf-8")
+    uri = _own_name(uri)
     while True:
         try:
             versioned.write(uri, body, expect=versioned.ABSENT, durable=False)
@@ -113,8 +140,8 @@ def acquire(
 
 def rewrite(uri: str, holder: Holder) -> None:
     """Update the held lock's record (e.g. once the holder knows its run id)."""
-    versioned.write(uri, json.dumps(holder).encode("utf-8"), durable=False)
+    versioned.write(_own_name(uri), json.dumps(holder).encode("utf-8"), durable=False)
 
 
 def release(uri: str) -> None:
-    versioned.delete(uri)
+    versioned.delete(_own_name(uri))

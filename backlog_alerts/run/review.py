@@ -8,7 +8,8 @@ import sys
 from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.paths import resolve_local
-from backlog_alerts.trail.audit import load_run, load_runs, render, render_run
+from backlog_alerts.trail.audit import load_run, load_trail, render, render_run
+from backlog_alerts.trail.runs import run_folders
 from backlog_alerts.trail.untraced import load_outside, state_of_trail
 
 
@@ -27,10 +28,13 @@ def audit(args: argparse.Namespace) -> int:
     if location is None:
         return EXIT_BAD_INPUT
     if args.run:
-        if args.run not in storage.run_ids(location):
+        if args.run not in run_folders(location).run_ids:
             print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        print(render_run(load_run(location, args.run), args.format))
+        run = load_run(location, args.run)
+        for line in run["not_read"]:
+            print(line, file=sys.stderr)
+        print(render_run(run, args.format))
         return EXIT_OK
     state_uri = args.state or state_of_trail(location)
     if args.state and not storage.exists(args.state):
@@ -38,7 +42,10 @@ def audit(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     since = args.since.strftime("%Y%m%d") if args.since else ""
     outside = load_outside(state_uri, location, since)
-    print(render(load_runs(location, args.since), args.format, args.per, outside))
+    trail = load_trail(location, args.since)
+    for line in trail.not_read:  # on stderr in every format: a CSV stays data
+        print(line, file=sys.stderr)
+    print(render(trail.runs, args.format, args.per, outside, trail.not_read))
     return EXIT_OK
 
 

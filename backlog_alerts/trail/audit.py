@@ -9,14 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from backlog_alerts.ascii_text import visible
 from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.audit_data import flatten, run_record
 from backlog_alerts.trail.executed import facts_in, read_notebook
-from backlog_alerts.trail.manifest import effective_status, status_text
+from backlog_alerts.trail.manifest import effective_status, manifest_problem, status_text
 from backlog_alerts.trail.recorded import RecordedRun
+from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
 from backlog_alerts.trail.untraced import OUTSIDE_COLUMNS
 
 FORMATS = ("table", "csv", "json")
@@ -38,23 +42,43 @@ HEADLINE = (
 
 
 def load_run(location: str, run_id: str) -> dict[str, Any]:
-    """The manifest and, per executed notebook, its recorded facts, parameters and cell timings."""
+    """The manifest and, per executed notebook, its recorded facts, parameters and cell timings.
+
+    Only what the package writes is read (`runs`): a manifest that is not one it writes raises
+    `NotRead`; a notebook it names that is not one of the package's, or is not a notebook, is left
+    out and listed in the run's `not_read`.
+    """
     folder = locations.join(location, run_id)
-    manifest = storage.read_json(locations.join(folder, "manifest.json"))
-    notebooks = {}
+    try:
+        manifest = storage.read_json(locations.join(folder, "manifest.json"))
+    except ValueError as err:
+        raise NotRead(not_read(run_id, "its manifest.json is not JSON")) from err
+    problem = manifest_problem(manifest, run_id)
+    if problem:
+        raise NotRead(not_read(run_id, problem))
+    notebooks, entries, skipped = {}, [], []
     for entry in manifest.get("notebooks", []):
-        uri = locations.join(folder, entry["notebook"])
+        name = entry["notebook"]
+        if not is_notebook_name(name):
+            skipped.append(not_read(f"{run_id}/{name}", "not a notebook this package writes"))
+            continue
+        entries.append(entry)
+        uri = locations.join(folder, name)
         if entry["status"] == "pending" or not storage.exists(uri):
             continue
-        notebook = read_notebook(uri)
-        notebooks[entry["notebook"].removesuffix(".ipynb")] = {
+        try:
+            notebook = read_notebook(uri)
+        except ValueError:
+            skipped.append(not_read(f"{run_id}/{name}", "not a notebook (not JSON, or not nbformat)"))
+            continue
+        notebooks[name.removesuffix(".ipynb")] = {
             "parameters": notebook.metadata.get("papermill", {}).get("parameters", {}),
             "facts": facts_in(notebook),
             "cells": [
                 _timing(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
             ],
         }
-    return {"manifest": manifest, "notebooks": notebooks}
+    return {"manifest": {**manifest, "notebooks": entries}, "notebooks": notebooks, "not_read": skipped}
 
 
 def _timing(index: int, cell: Any) -> dict[str, Any]:
@@ -109,10 +133,36 @@ def _subscription_cells(recorded: RecordedRun) -> dict[str, Any]:
     }
 
 
-def load_runs(location: str, since: date | None = None) -> list[dict[str, Any]]:
-    """Every run of the trail, loaded, oldest first, optionally from a date on."""
+@dataclass
+class Trail:
+    """The runs read from a trail, oldest first, and what in it was not read (said to the reader)."""
+
+    runs: list[dict[str, Any]]
+    not_read: list[str]
+
+
+def load_trail(location: str, since: date | None = None) -> Trail:
+    """Every run of the trail whose folder and manifest are the package's, loaded, oldest first,
+    optionally from a date on; the rest listed as not read."""
     start = since.strftime("%Y%m%d") if since else ""
-    return [load_run(location, run_id) for run_id in storage.run_ids(location) if run_id[:8] >= start]
+    folders = run_folders(location)
+    trail = Trail([], folders.not_read)
+    for run_id in folders.run_ids:
+        if run_id[:8] < start:
+            continue
+        try:
+            run = load_run(location, run_id)
+        except NotRead as err:
+            trail.not_read.append(str(err))
+            continue
+        trail.runs.append(run)
+        trail.not_read += run["not_read"]
+    return trail
+
+
+def load_runs(location: str, since: date | None = None) -> list[dict[str, Any]]:
+    """Every run of the trail, loaded, oldest first, optionally from a date on (see `load_trail`)."""
+    return load_trail(location, since).runs
 
 
 def collect(location: str, since: date | None = None) -> list[dict[str, Any]]:
@@ -120,26 +170,48 @@ def collect(location: str, since: date | None = None) -> list[dict[str, Any]]:
     return [summary(run) for run in load_runs(location, since)]
 
 
+# A spreadsheet takes a cell beginning with one of these for a formula (OWASP's CSV injection list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs: text beginning like a formula gets a leading
+    `'` (OWASP's rule), and hidden characters are shown (`visible`). Numbers are the package's own
+    (counts, totals: never negative) and are written as they are."""
+    if not isinstance(value, str):
+        return value
+    text = visible(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def write_csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
+    """Every CSV written for people, each cell through `csv_cell`, the header too."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_cell(c) for c in columns])
+    writer.writerows([csv_cell(row.get(c, "")) for c in columns] for row in rows)
+    return out.getvalue()
+
+
 def render(
     runs: list[dict[str, Any]],
     fmt: str,
     per: str = "run",
     outside: list[dict[str, Any]] | None = None,
+    not_read: list[str] | None = None,
 ) -> str:
     """Loaded runs as a table for people, or as data: JSON records, CSV per run or per alert.
 
-    `outside`: sends found in the alert state whose run left no folder on the trail.
+    `outside`: sends found in the alert state whose run left no folder on the trail; `not_read`: what
+    of the trail was skipped (in JSON; the command says it on stderr in every format). JSON keeps
+    hidden characters as JSON's own escapes (`\\u202e`), which show them and let a program read them.
     """
     if fmt == "json":
         records = [run_record(run) for run in runs]
-        return json.dumps({"runs": records, "sent_outside_runs": outside or []}, indent=1)
+        data = {"runs": records, "sent_outside_runs": outside or [], "not_read": not_read or []}
+        return json.dumps(data, indent=1)
     if fmt == "csv":
-        columns, rows = flatten([run_record(run) for run in runs], per)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        return write_csv(*flatten([run_record(run) for run in runs], per))
     lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
     if outside:
         lines += [
@@ -153,9 +225,10 @@ def render(
 
 
 def _table(rows: list[dict[str, Any]], shown: tuple[str, ...]) -> list[str]:
-    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in shown}
+    cells = [{c: visible(str(r[c]), lines=False) for c in shown} for r in rows]
+    widths = {c: max([len(c), *(len(r[c]) for r in cells)]) for c in shown}
     lines = ["  ".join(c.ljust(widths[c]) for c in shown)]
-    return lines + ["  ".join(str(r[c]).ljust(widths[c]) for c in shown) for r in rows]
+    return lines + ["  ".join(r[c].ljust(widths[c]) for c in shown) for r in cells]
 
 
 def render_run(run: dict[str, Any], fmt: str) -> str:
@@ -167,9 +240,10 @@ def render_run(run: dict[str, Any], fmt: str) -> str:
     lines = [f"run {run['manifest']['run_id']}: {status_text(run['manifest'])}"]
     lines += [f"  {k}: {v}" for k, v in run["manifest"].items() if k not in ("notebooks", "run_id")]
     for entry in run["manifest"].get("notebooks", []):
-        lines.append(
-            f"\n{entry['notebook']}: {entry['status']} in {entry['seconds']} s {entry['error']}".rstrip()
-        )
+        lines += [
+            "",
+            f"{entry['notebook']}: {entry['status']} in {entry['seconds']} s {entry['error']}".rstrip(),
+        ]
         notebook = run["notebooks"].get(entry["notebook"].removesuffix(".ipynb"))
         if not notebook:
             continue
@@ -178,4 +252,4 @@ def render_run(run: dict[str, Any], fmt: str) -> str:
             lines.append(f"  {key}:")
             for item in value if isinstance(value, list) else [value]:
                 lines.append(f"    {json.dumps(item, sort_keys=True)}")
-    return "\n".join(lines)
+    return "\n".join(visible(line, lines=False) for line in lines)

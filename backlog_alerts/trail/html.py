@@ -9,57 +9,65 @@ offline, and a page that pulls scripts from a CDN is not a record of what was se
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from typing import Any
 
-from nbconvert import HTMLExporter
-
-from backlog_alerts.io import locations, storage
-from backlog_alerts.trail.audit import load_run, summary
+from backlog_alerts.ascii_text import visible
+from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.io import locations
+from backlog_alerts.trail.audit import load_trail, summary
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.manifest import effective_status
 from backlog_alerts.trail.run_page import STYLE, is_backtest, page, run_page, sent_lines
-
-# Scripts with an empty or remote src (MathJax, require.js): an empty src reloads the page itself.
-_REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="(?:https?:)?(?://[^"]*)?"[^>]*>\s*</script>', re.I)
-_REMOTE_LINK = re.compile(r'<link[^>]*\shref="(?:https?:)?//[^"]*"[^>]*>', re.I)
+from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
 
 
-def offline(body: str) -> str:
-    """The page without any script or stylesheet it would fetch from elsewhere."""
-    return _REMOTE_LINK.sub("", _REMOTE_SCRIPT.sub("", body))
+class OutsideSite(BacklogAlertsError, ValueError):
+    """A page would be written outside the site's folder: nothing more is written."""
 
 
-def notebook_exporter(with_code: bool = False) -> HTMLExporter:
-    """nbconvert's lab template, inputs hidden unless `with_code`, no MathJax or require.js URL."""
-    return HTMLExporter(template_name="lab", exclude_input=not with_code, mathjax_url="", require_js_url="")
+def site_file(destination: Path, *parts: str) -> Path:
+    """Where a page goes: under `destination`, checked once every link is resolved. The parts are
+    validated run ids and notebook names already (`runs`); this is the second layer."""
+    root = destination.resolve()
+    target = root.joinpath(*parts).resolve()
+    if target == root or not target.is_relative_to(root):
+        raise OutsideSite(f"{visible(str(target), lines=False)}: outside {root}; not written")
+    return target
+
+
+def _write(destination: Path, parts: tuple[str, ...], text: str) -> Path:
+    """Every page of the site is written here, each hidden character in it shown (`visible`)."""
+    target = site_file(destination, *parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(visible(text, markup=True), encoding="utf-8")
+    return target
 
 
 def render_trail(location: str, destination: Path, with_code: bool = False) -> Path:
-    """The index, a page per run and its notebooks as HTML; returns the index."""
+    """The index, a page per run and its notebooks as HTML; returns the index. Only the trail's run
+    folders and notebooks that the package writes are read (`audit.load_trail`); the rest is listed."""
     exporter = notebook_exporter(with_code)
+    trail = load_trail(location)
     runs: list[dict[str, Any]] = []
     backtests: list[dict[str, Any]] = []
-    for run_id in reversed(storage.run_ids(location)):
-        run = load_run(location, run_id)
+    for run in reversed(trail.runs):
+        run_id = run["manifest"]["run_id"]
         pages = []
         for entry in run["manifest"]["notebooks"]:
             uri = locations.join(location, run_id, entry["notebook"])
-            if entry["status"] == "pending" or not storage.exists(uri):
+            if (
+                entry["status"] == "pending"
+                or entry["notebook"].removesuffix(".ipynb") not in run["notebooks"]
+            ):
                 continue
-            body, _ = exporter.from_notebook_node(read_notebook(uri))
-            target = destination / run_id / entry["notebook"].replace(".ipynb", ".html")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(offline(body), encoding="utf-8")
-            pages.append(target.name)
-        folder = destination / run_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.html").write_text(run_page(run, pages), encoding="utf-8")
+            name = entry["notebook"].removesuffix(".ipynb") + ".html"
+            shown = trail_notebook(read_notebook(uri), f"{run_id} {name.removesuffix('.html')}")
+            body, _ = exporter.from_notebook_node(shown)
+            pages.append(_write(destination, (run_id, name), body).name)
+        _write(destination, (run_id, "index.html"), run_page(run, pages))
         (backtests if is_backtest(run["manifest"]) else runs).append(run)
-    index = destination / "index.html"
-    index.write_text(_index_html(runs, backtests, location), encoding="utf-8")
-    return index
+    return _write(destination, ("index.html",), _index_html(runs, backtests, location, trail.not_read))
 
 
 def _status_cell(run: dict[str, Any]) -> str:
@@ -94,7 +102,17 @@ def _backtest_row(run: dict[str, Any]) -> str:
     )
 
 
-def _index_html(runs: list[dict[str, Any]], backtests: list[dict[str, Any]], location: str) -> str:
+def _not_read(lines: list[str]) -> str:
+    """What the trail held that is not the package's, and so was not read: said, never followed."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f"<h2>Not read</h2><p>In the trail but not written by backlog-alerts:</p><ul>{items}</ul>"
+
+
+def _index_html(
+    runs: list[dict[str, Any]], backtests: list[dict[str, Any]], location: str, not_read: list[str]
+) -> str:
     head = "<tr><th>run</th><th>status</th><th>period</th><th>sent (rule → topic, MessageId)</th>"
     head += "<th>not sent, and why</th></tr>"
     body = "\n".join(_run_row(run) for run in runs) or '<tr><td colspan="5">no runs</td></tr>'
@@ -109,5 +127,6 @@ def _index_html(runs: list[dict[str, Any]], backtests: list[dict[str, Any]], loc
 <p>Replays of past reports (notebook 04): nothing was published.</p>
 <table><thead><tr><th>run</th><th>status</th><th>params</th><th>ended</th></tr></thead><tbody>
 {tests}
-</tbody></table>"""
+</tbody></table>
+{_not_read(not_read)}"""
     return page("backlog-alerts runs", content, STYLE)

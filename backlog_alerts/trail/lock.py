@@ -3,7 +3,8 @@ same alert twice.
 
 A run holds two locks (`io.locks`): one in its output location, one beside its alert state, which
 runs with different output folders share. Each is a small holder record saying which run holds it,
-where, since when; a holder that has gone away is recognized and taken over.
+where, since when; a holder that has gone away is recognized and taken over. A symbolic link in a
+lock's place is refused with an error naming it, never written through (`io.locks`).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def run_lock(
             try:
                 acquire(uri, lock.holder, wait, stale_after)
             except versioned.StorageError as err:
-                if uri == lock_uri(location):
+                if uri == lock_uri(location) or isinstance(err, locks.LockIsLink):  # names the lock
                     raise
                 why = str(err).rsplit(": ", 1)[-1]  # the state's own place cannot be written
                 raise StateError(f"{state_uri}: cannot write alert state there: {why}") from err

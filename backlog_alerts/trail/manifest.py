@@ -154,3 +154,40 @@ def status_text(manifest: dict[str, Any]) -> str:
         position = names.index(failed) + 1 if failed in names else "?"
         return f"failed at notebook {position} ({Path(failed).stem})"
     return status
+
+
+# Reading a manifest back from a trail, which the job's own role can write: only what the package
+# writes is used, so a tampered field cannot reach a path, a link or a page unchecked.
+_TEXTS = ("run_id", "started_at", "params_file", "params_sha256")
+_OPTIONAL_TEXTS = (
+    "ended_at",
+    "status",
+    "failed_notebook",
+    "error",
+    "package_version",
+    "git_commit",
+    "host",
+    "deployment",
+    "state_uri",
+    "output_location",
+)
+
+
+def manifest_problem(manifest: Any, run_id: str) -> str:
+    """Why a manifest read from the run folder `run_id` is not used; "" when it is one the package
+    could have written there (its own run id, its texts text, its notebooks a list of entries)."""
+    if not isinstance(manifest, dict):
+        return "its manifest.json is not a JSON object"
+    if manifest.get("run_id") != run_id:
+        return "its manifest names another run id"
+    wrong = [k for k in _TEXTS if not isinstance(manifest.get(k), str)]
+    wrong += [k for k in _OPTIONAL_TEXTS if not isinstance(manifest.get(k, ""), str)]
+    if not isinstance(manifest.get("pid", 0), int):
+        wrong.append("pid")
+    entries = manifest.get("notebooks", [])
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("notebook"), str) and isinstance(e.get("status"), str)
+        for e in entries
+    ):
+        wrong.append("notebooks")
+    return f"its manifest.json has unexpected {', '.join(wrong)}" if wrong else ""

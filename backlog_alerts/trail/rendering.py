@@ -1,14 +1,17 @@
 """A recorded fact as a person reads it: HTML for nbconvert and JupyterLab, and plain text.
 
 The machine JSON of a fact is rendered by nobody; these views are what an auditor sees in the
-executed notebook. Values are shown whole (no truncation), escaped, and long or multi-line texts
-keep their line breaks. Standard library only: every kernel imports this through `facts`.
+executed notebook. Values are shown whole (no truncation), escaped, with any invisible or reordering
+character shown by its code point (`ascii_text.visible`: a name cannot disguise itself), and long or
+multi-line texts keep their line breaks. Standard library only: every kernel imports this through `facts`.
 """
 
 from __future__ import annotations
 
 import html
 from typing import Any
+
+from backlog_alerts.ascii_text import visible
 
 LONG_TEXT = 80  # longer texts (and any with a line break) go in a <pre> block, wrapped
 _CELL = ' style="text-align:left;vertical-align:top"'
@@ -19,17 +22,22 @@ _PRE = (
 )
 
 
+def _escape(text: str) -> str:
+    """Text as HTML: escaped, hidden characters shown."""
+    return html.escape(visible(text))
+
+
 def _is_table(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def _scalar(value: Any) -> str:
-    """JSON scalars as read: true/false, an empty cell for null."""
+    """JSON scalars as read: true/false, an empty cell for null; hidden characters shown."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return visible(str(value))
 
 
 def _count(value: Any) -> str:
@@ -49,13 +57,13 @@ def _html_value(value: Any) -> str:
         return ", ".join(_html_value(v) for v in value)
     text = _scalar(value)
     if "\n" in text or len(text) > LONG_TEXT:
-        return f"<pre{_PRE}>{html.escape(text)}</pre>"
-    return html.escape(text)
+        return f"<pre{_PRE}>{_escape(text)}</pre>"
+    return _escape(text)
 
 
 def _html_table(rows: list[dict[str, Any]], caption: str = "") -> str:
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    head = "".join(f"<th{_CELL}>{html.escape(str(c))}</th>" for c in columns)
+    head = "".join(f"<th{_CELL}>{_escape(str(c))}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td{_CELL}>{_html_value(row.get(c))}</td>" for c in columns) + "</tr>"
         for row in rows
@@ -66,7 +74,7 @@ def _html_table(rows: list[dict[str, Any]], caption: str = "") -> str:
 def _html_dl(mapping: dict[str, Any]) -> str:
     """Empty values say so: an empty <dd> collapses and shifts every later value up a line."""
     items = "".join(
-        f'<dt style="font-weight:bold">{html.escape(str(k))}</dt><dd>{_html_value(v) or "<em>none</em>"}</dd>'
+        f'<dt style="font-weight:bold">{_escape(str(k))}</dt><dd>{_html_value(v) or "<em>none</em>"}</dd>'
         for k, v in mapping.items()
     )
     return f"<dl>{items}</dl>"
@@ -75,7 +83,7 @@ def _html_dl(mapping: dict[str, Any]) -> str:
 def fact_html(key: str, value: Any) -> str:
     """The fact as a captioned table (list of dicts), definition list (dict) or text."""
     count = _count(value)
-    label = f"<code>{html.escape(key)}</code>" + (f" ({count})" if count else "")
+    label = f"<code>{_escape(key)}</code>" + (f" ({count})" if count else "")
     if _is_table(value):
         return _html_table(value, f'<caption style="text-align:left">{label}</caption>')
     return f'<figure style="margin:0"><figcaption>{label}</figcaption>{_html_value(value)}</figure>'
@@ -121,4 +129,4 @@ def fact_text(key: str, value: Any) -> str:
     """The fact as indented `field: value` lines, one block per row, for consoles and plain viewers."""
     count = _count(value)
     title = f"{key} ({count})" if count else key
-    return "\n".join([title, *_text_lines(value, "  ")])
+    return visible("\n".join([title, *_text_lines(value, "  ")]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from backlog_alerts.ascii_text import visible
 from backlog_alerts.trail.audit_data import run_record
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
@@ -34,15 +35,29 @@ dl.kv dt { font-weight: bold; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
 """
 
 
+# Every page we write says what it may do: no script of any kind, nothing fetched (images are inline
+# data), styles only inline, no frames, forms or <base>. None of our pages needs a script; against a
+# tampered trail this is the second layer behind escaping and `sanitize`.
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
+
 def page(title: str, content: str, style: str = STYLE) -> str:
-    """A whole HTML document with its style inline: nothing is fetched."""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+    """A whole HTML document with its style inline: nothing is fetched, nothing runs, and no text in it
+    hides a character (`visible`)."""
+    return visible(
+        f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">{CSP_META}<title>{html.escape(title)}</title>
 <style>{style}</style></head>
 <body>
 {content}
 </body></html>
-"""
+""",
+        markup=True,
+    )
 
 
 def is_backtest(manifest: dict[str, Any]) -> bool:
@@ -195,6 +210,12 @@ def _coverage(recorded: RecordedRun) -> str:
     )
 
 
+def _not_read(lines: list[str]) -> str:
+    """Notebooks the manifest names that the package does not write: listed, never read."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f"<h2>Not read</h2><ul>{items}</ul>" if items else ""
+
+
 def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     """The whole page of one run; `notebooks` are the HTML files beside it."""
     manifest = run["manifest"]
@@ -219,5 +240,6 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
         _messages(run, recorded),
         _coverage(recorded),
         _subscription_changes(recorded),
+        _not_read(run.get("not_read", [])),
     ]
     return page(f"run {manifest['run_id']}", "\n".join(parts))

@@ -175,4 +175,4 @@ def test_each_alert_carries_whom_its_topic_reached_and_since_when_its_pending_em
     assert zebra["reach"]["unverified"] == ["+1******0142"]
     rows = list(csv.DictReader(io.StringIO(render([run], "csv", per="alert"))))
     assert rows[0]["reach_pending_since"] == "2026-11-27T10:00:00+00:00"
-    assert rows[0]["reach_unverified"] == "+1******0142"
+    assert rows[0]["reach_unverified"] == "'+1******0142"  # a spreadsheet would read + as a formula

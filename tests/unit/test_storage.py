@@ -129,3 +129,31 @@ def test_the_empty_lock_file_an_older_version_left_is_taken_over_and_a_symlinked
     with pytest.raises(versioned.StorageError, match=r"\.backlog-alerts\.lock: is a symbolic link"):
         locks.acquire(str(left), {"run_id": "new"}, busy=busy)
     assert (tmp_path / "elsewhere").read_text() == "", "nothing written through the link"
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_a_lock_is_never_written_through_a_symbolic_link(tmp_path, monkeypatch, relative):
+    """A relative location is resolved against the project (or the working folder): the lock's own
+    name must not be, or a link there would carry the holder's record wherever it points."""
+    from backlog_alerts.io import locks
+
+    def busy(holder):
+        return RuntimeError("busy")
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "victim"  # absent: a create through the link would make it
+    (tmp_path / "out" / ".backlog-alerts.lock").symlink_to(target)
+    uri = "out/.backlog-alerts.lock" if relative else str(tmp_path / "out" / ".backlog-alerts.lock")
+    for attempt in (
+        lambda: locks.acquire(uri, {"run_id": "new"}, busy=busy),
+        lambda: locks.rewrite(uri, {"run_id": "new"}),
+        lambda: locks.read_holder(uri),
+        lambda: locks.release(uri),
+    ):
+        with pytest.raises(
+            locks.LockIsLink, match=r"out/\.backlog-alerts\.lock: is a symbolic link; remove it"
+        ):
+            attempt()
+    assert not target.exists(), "nothing written through the link"
+    assert (tmp_path / "out" / ".backlog-alerts.lock").is_symlink(), "the link is the user's to remove"

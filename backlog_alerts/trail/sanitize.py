@@ -1,0 +1,147 @@
+"""Executed notebooks from a trail as HTML that cannot act: no script, event handler, `javascript:` URL,
+frame, SVG, form or overlaying style survives, and nothing is fetched.
+
+A trail is writable by the job's own role, so an executed notebook is taken as untrusted input. It is
+rebuilt from the parts we show (cell sources, text, HTML, PNG and JPEG outputs; no metadata, widget
+state or attachments), its HTML outputs and rendered Markdown pass nbconvert's own sanitizer
+(`SanitizeHTML`, bleach) with the allow-list below, the template's own scripts are left out, and every
+page carries a Content-Security-Policy that forbids script and remote loads as a second layer.
+Our facts' HTML (`rendering.fact_html`) is within the allow-list, so it reads the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from jinja2 import DictLoader, pass_context
+from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from backlog_alerts.trail.run_page import CSP_META
+
+TAGS = [
+    *("a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em"),
+    *("figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p"),
+    *("pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr"),
+    *("u", "ul"),
+]
+# Layout within the text's own box: nothing that positions, moves (margins), hides, recolours, resizes
+# or reorders text (no position, margin, color, display, direction, unicode-bidi, font-size).
+STYLES = [
+    *("text-align", "vertical-align", "white-space", "word-break", "overflow-wrap", "min-width"),
+    *("font-weight", "font-style", "padding"),
+]
+_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+
+
+def _allowed(tag: str, name: str, value: str) -> bool:
+    """`style` anywhere (its properties filtered to STYLES), a link's target, table spans, heading ids.
+    bleach itself drops a link whose scheme is not http, https or mailto."""
+    return name == "style" or name in _ATTRIBUTES.get(tag, ()) or (name == "id" and tag[0] == "h")
+
+
+def sanitizer() -> SanitizeHTML:
+    """nbconvert's sanitizer with our allow-list; what it does not allow is shown escaped, as text."""
+    return SanitizeHTML(tags=TAGS, attributes=_allowed, styles=STYLES, strip=False, strip_comments=True)
+
+
+_TEXT_DATA = ("text/plain", "text/html")
+_IMAGES = ("image/png", "image/jpeg")
+
+
+def _text(value: Any) -> str:
+    """A notebook text field (a string, or nbformat's list of lines); anything else is no text."""
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def _is_base64(value: str) -> bool:
+    """An image is put in an attribute as it is: only base64 may go there."""
+    try:
+        base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _output(output: Any) -> NotebookNode | None:
+    if not isinstance(output, dict):
+        return None
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = "stderr" if output.get("name") == "stderr" else "stdout"
+        return new_output("stream", name=name, text=_text(output.get("text")))
+    if kind == "error":
+        lines = output.get("traceback")
+        traceback = [_text(line) for line in lines] if isinstance(lines, list) else []
+        return new_output(
+            "error", ename=_text(output.get("ename")), evalue=_text(output.get("evalue")), traceback=traceback
+        )
+    if kind not in ("display_data", "execute_result"):
+        return None
+    found = output.get("data")
+    if not isinstance(found, dict):
+        return None
+    data = {k: _text(found[k]) for k in _TEXT_DATA if k in found}
+    data |= {k: _text(found[k]) for k in _IMAGES if k in found and _is_base64(_text(found[k]))}
+    return new_output("display_data", data=data) if data else None
+
+
+def trail_notebook(notebook: Any, title: str) -> NotebookNode:
+    """The parts of an executed notebook we show, rebuilt: cell sources and allowed outputs, HTML
+    outputs sanitized; a raw cell shown as its text. No metadata of the file is carried over."""
+    clean = sanitizer()
+    cells = []
+    for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
+        if not isinstance(cell, dict):
+            continue
+        kind, source = cell.get("cell_type"), _text(cell.get("source"))
+        if kind == "markdown":
+            cells.append(new_markdown_cell(source))
+        elif kind == "code":
+            outputs = [o for o in map(_output, cell.get("outputs") or []) if o is not None]
+            cells.append(new_code_cell(source, outputs=clean.sanitize_code_outputs(outputs)))
+        elif kind == "raw":
+            cells.append(new_code_cell("", outputs=[new_output("stream", name="stdout", text=source)]))
+    return new_notebook(cells=cells, metadata={"title": title, "language_info": {"name": "python"}})
+
+
+# nbconvert's lab template with the CSP first in <head>, and without its scripts (MathJax, Mermaid,
+# require.js, widgets): none is needed to read a notebook, and each would fetch from the internet.
+_TEMPLATE = (
+    """{%- extends 'index.html.j2' -%}
+{%- block html_head -%}"""
+    + CSP_META
+    + """{{ super() }}{%- endblock html_head -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+)
+
+
+class TrailExporter(HTMLExporter):
+    """nbconvert's lab HTML, with Markdown sanitized once rendered: Markdown makes links of its own
+    (`[x](javascript:...)`), which no sanitizer of its source sees."""
+
+    @pass_context
+    def markdown2html(self, context: Any, source: str) -> str:
+        renderer = IPythonRenderer(escape=False, exclude_anchor_links=True)
+        return str(sanitizer().sanitize_html_tags(MarkdownWithMath(renderer=renderer).render(source)))
+
+
+def notebook_exporter(with_code: bool = False) -> HTMLExporter:
+    """Lab template, inputs hidden unless `with_code`, no script and nothing fetched."""
+    return TrailExporter(
+        template_name="lab",
+        template_file="backlog_alerts_trail.html.j2",
+        extra_loaders=[DictLoader({"backlog_alerts_trail.html.j2": _TEMPLATE})],
+        exclude_input=not with_code,
+    )

@@ -1,0 +1,114 @@
+"""A notebook read from a trail renders as HTML that cannot act, while our own facts read the same."""
+
+from html.parser import HTMLParser
+
+import nbformat
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from inert_html import active_content, has_csp
+
+from backlog_alerts.trail.rendering import fact_html
+from backlog_alerts.trail.sanitize import notebook_exporter, sanitizer, trail_notebook
+
+ATTACKS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    '<a href="JaVa&#x09;Script:alert(1)">tab</a>',
+    "<svg><script>alert(1)</script></svg>",
+    '<svg onload="alert(1)"><a xlink:href="javascript:alert(1)">s</a></svg>',
+    '<iframe src="https://example.org"></iframe>',
+    '<div style="position:fixed;top:0;left:0;width:100%;height:100%;background:white">overlay</div>',
+    '<p style="color:white;direction:rtl">hidden</p>',
+    '<object data="x.swf"></object><embed src="x"><base href="https://evil/">',
+    '<form action="https://evil/"><input name=a></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil/">',
+    "<style>body{display:none}</style>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<!--<script>alert(1)</script>-->",
+]
+
+
+def tampered_notebook() -> nbformat.NotebookNode:
+    html = "".join(ATTACKS)
+    cell = nbformat.v4.new_code_cell("print(1)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "x"}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"}),
+        nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload=alert(1)></svg>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": 'AAAA" onerror="alert(1)'}),
+        nbformat.v4.new_output("execute_result", data={"text/html": html}, execution_count=1),
+        nbformat.v4.new_output("stream", name="stdout", text=html),
+    ]
+    markdown = nbformat.v4.new_markdown_cell(
+        "# Notes\n[click](javascript:alert(1)) ![i](javascript:alert(2)) <javascript:alert(3)>\n\n" + html
+    )
+    raw = nbformat.v4.new_raw_cell(html, metadata={"raw_mimetype": "text/html"})
+    notebook = nbformat.v4.new_notebook(cells=[markdown, cell, raw])
+    notebook.metadata["title"] = "</title><script>alert(1)</script>"
+    state = {"state": {}, "version_major": 2, "version_minor": 0, "x": "</script><script>alert(1)</script>"}
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": state}
+    return notebook
+
+
+@pytest.mark.parametrize("with_code", [False, True])
+def test_nothing_in_a_notebook_from_the_trail_can_act_in_the_page(with_code):
+    page, _ = notebook_exporter(with_code).from_notebook_node(trail_notebook(tampered_notebook(), "run 03"))
+    assert active_content(page) == []
+    assert has_csp(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text: the tampering is visible
+    assert "<title>run 03</title>" in page
+
+
+def test_without_the_rebuild_and_the_sanitizer_the_same_notebook_acts():
+    """The check above can fail: nbconvert's plain lab template lets every attack through."""
+    from nbconvert import HTMLExporter
+
+    page, _ = HTMLExporter(template_name="lab").from_notebook_node(tampered_notebook())
+    assert len(active_content(page)) > 10
+
+
+def test_only_base64_goes_into_an_image_and_only_known_outputs_are_kept():
+    rebuilt = trail_notebook(tampered_notebook(), "t")
+    kept = [sorted(o.get("data", {})) for o in rebuilt.cells[1].outputs]
+    assert kept == [["text/html", "text/plain"], ["text/html"], []]  # no script, SVG or non-base64 image
+    assert rebuilt.metadata == {"title": "t", "language_info": {"name": "python"}}
+
+
+class _Shape(HTMLParser):
+    """The tags and the text of a fragment, in order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.items = []
+
+    def handle_starttag(self, tag, attrs):
+        self.items.append(tag)
+
+    def handle_data(self, data):
+        self.items.append(data)
+
+
+def shape(html: str) -> list[str]:
+    parser = _Shape()
+    parser.feed(html)
+    return parser.items
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+ROWS = st.lists(
+    st.dictionaries(st.sampled_from(["rule", "count", "to"]), JSON, min_size=1), min_size=1, max_size=3
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=12), JSON | ROWS)
+def test_our_own_facts_read_the_same_after_the_sanitizer(key, value):
+    """Every tag and every text of a fact's HTML survives; only styles outside the allow-list go."""
+    html = fact_html(key, value)
+    assert shape(sanitizer().sanitize_html_tags(html)) == shape(html)

@@ -72,10 +72,10 @@ def enter_aws(stack: ExitStack, params: Params) -> tuple[str, bool, dict[str, st
     return endpoint, started, env
 
 
-def seed_emulator(params: Params, say: Say, started: bool = True) -> None:
-    """On the emulator, the demo's files where they are missing, so the demo params run as they are.
-    A dry run seeds only an emulator this command started (gone when it ends): it changes nothing else."""
-    if params.target == "local" and (started or not params.dry_run):
+def seed_emulator(params: Params, say: Say) -> None:
+    """On the emulator, the demo's files where they are missing, so the demo params run as they are (a
+    dry run too: they are the demo's inputs, not the deployment's topics, subscriptions or state)."""
+    if params.target == "local":
         for uri in seed_demo(aws.client("s3", params.region)):
             say(f"seeded demo file {uri}")
 
@@ -133,7 +133,7 @@ def run_pipeline(
         endpoint, started, env = enter_aws(stack, params)
         kernels = stack.enter_context(Kernels(plan.paths, env, stderr_line))
         kernels.start_ahead()  # they boot while the demo is seeded and the inputs are checked
-        seed_emulator(params, say, started)
+        seed_emulator(params, say)
         # a dry run writes no state: it takes only the output location's lock, for its run folder
         state_lock = "" if params.dry_run else params.state_uri
         lock = stack.enter_context(run_lock(plan.location, params.lock_wait, state_uri=state_lock))

@@ -98,7 +98,7 @@ def _rule_outcome(a: Decision, dry_run: bool) -> tuple[str, str]:
     if a.action in (PUBLISH, RESOLVED):
         kind = "alert" if a.action == PUBLISH else "resolved notice"
         if dry_run:
-            return f"{kind} not sent (dry run)", "dry_run is set"
+            return f"would publish {kind}: not sent (dry run)", "dry_run is set"
         if a.message_id:
             return f"{kind} sent", a.note
         return f"{kind} not sent", a.error or a.note

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.io import read_only
 
 Target = Literal["local", "aws"]  # the emulator at AWS_ENDPOINT_URL, or real AWS
 TARGETS = get_args(Target)
@@ -109,6 +110,7 @@ def client(
     new = boto3.session.Session(botocore_session=session).client(
         service, region_name=region or None, config=Config(retries=retries)
     )
+    read_only.guard(new)  # in a dry run, refuses any call that would change AWS
     if shared:
         made[key] = new
     return new

@@ -41,6 +41,7 @@ UNSCOPED = (
 )
 TOPIC_ACTIONS = [
     "sns:CreateTopic",
+    "sns:GetTopicAttributes",
     "sns:ListTagsForResource",
     "sns:Publish",
     "sns:SetTopicAttributes",

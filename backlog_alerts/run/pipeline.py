@@ -73,7 +73,8 @@ def enter_aws(stack: ExitStack, params: Params) -> tuple[str, bool, dict[str, st
 
 
 def seed_emulator(params: Params, say: Say) -> None:
-    """On the emulator, the demo's files where they are missing, so the demo params run as they are."""
+    """On the emulator, the demo's files where they are missing, so the demo params run as they are (a
+    dry run too: they are the demo's inputs, not the deployment's topics, subscriptions or state)."""
     if params.target == "local":
         for uri in seed_demo(aws.client("s3", params.region)):
             say(f"seeded demo file {uri}")
@@ -133,7 +134,9 @@ def run_pipeline(
         kernels = stack.enter_context(Kernels(plan.paths, env, stderr_line))
         kernels.start_ahead()  # they boot while the demo is seeded and the inputs are checked
         seed_emulator(params, say)
-        lock = stack.enter_context(run_lock(plan.location, params.lock_wait, state_uri=params.state_uri))
+        # a dry run writes no state: it takes only the output location's lock, for its run folder
+        state_lock = "" if params.dry_run else params.state_uri
+        lock = stack.enter_context(run_lock(plan.location, params.lock_wait, state_uri=state_lock))
         plan = settle_state_location(plan, say)
         pins = Path(stack.enter_context(TemporaryDirectory(prefix=f"{INPUTS_PREFIX}{os.getpid()}-")))
         try:  # under the locks: the check probes, and may rebuild, the alert state
@@ -160,16 +163,20 @@ def run_pipeline(
         _run_guarded(plan, result, manifest, kernels, say)
         if result.failed:
             manifest.finish(FAILED, result.failed.notebook, result.failed.error)
-            say(
-                notify_ops_of_failure(
-                    params.ops_topic_name, params.region, run_id, result.failures, checked.deployment
+            if params.dry_run:  # a preview tells nobody; its folder and the command's error say why
+                say("ops: a dry run, nobody was notified of the failure")
+            else:
+                say(
+                    notify_ops_of_failure(
+                        params.ops_topic_name, params.region, run_id, result.failures, checked.deployment
+                    )
                 )
-            )
         else:
             manifest.finish(SUCCEEDED)
             if params.target == "local":  # while the emulator still holds what it delivered
                 show_published(endpoint, result.recorded, say)
-            for removed in apply_retention(plan.location, params.keep_runs, params.keep_days):
+            kept = params.dry_run  # a dry run removes no older run folder either
+            for removed in [] if kept else apply_retention(plan.location, params.keep_runs, params.keep_days):
                 say(f"retention: removed run {removed}")
     return result
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backlog_alerts.io import emulator
-from backlog_alerts.trail.recorded import NOT_CHANGED, UNKNOWN, RecordedRun, unknown_changes
+from backlog_alerts.trail.recorded import NOT_CHANGED, TOPIC_SETUP, UNKNOWN, RecordedRun, unknown_changes
 
 
 def show_published(endpoint: str, recorded: RecordedRun, say: Callable[[str], None]) -> None:
@@ -63,20 +63,39 @@ def _subscriptions_line(recorded: RecordedRun) -> str:
     )
 
 
+DRY_ACTIONS = {"publish": "would publish", "resolved": "would resolve"}  # a dry run sent nothing
+
+
+def _topics_line(recorded: RecordedRun) -> str:
+    """How many topics, and how many were created; in a dry run, what its topic plan would change."""
+    topics = recorded.topics
+    setup = recorded.facts.get(TOPIC_SETUP, {})
+    if not setup.get("run", {}).get("dry_run"):
+        return f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)"
+    plan = setup.get("topic_plan", [])
+    create = {row["topic"] for row in plan if row["change"] == "create topic"}
+    change = {row["topic"] for row in plan if row["change"] != "no change"} - create
+    return (
+        f"topics: {len(topics)} (dry run: {len(create)} would be created, {len(change)} would change; "
+        "nothing was changed)"
+    )
+
+
 def summary_lines(folder: str, recorded: RecordedRun) -> list[str]:
     """A few lines a person reads at the end of a run."""
-    topics, report, alerts = recorded.topics, recorded.report, recorded.alerts
+    report, alerts = recorded.report, recorded.alerts
     sent = [a for a in alerts if a["message_id"] and a["action"] in ("publish", "resolved")]
-    actions = Counter(a["action"] for a in alerts)
+    dry = recorded.check_dry_run
+    actions = Counter(DRY_ACTIONS.get(a["action"], a["action"]) if dry else a["action"] for a in alerts)
     lines = [
         f"run folder: {folder}",
-        f"topics: {len(topics)} ({sum(1 for t in topics if t['created'])} created)",
+        _topics_line(recorded),
         _subscriptions_line(recorded),
         f"report: {report.get('status', '?')}, period {report.get('period') or 'unknown'} "
         f"({report.get('uri', '')})"
         + (f": {report['note']}" if report.get("status") == "ok" and report.get("note") else ""),
-        f"alerts: {len({a['message_id'] for a in sent})} message(s) published; rules: "
-        + (", ".join(f"{n} {action}" for action, n in sorted(actions.items())) or "none checked"),
+        f"alerts: {len({a['message_id'] for a in sent})} message(s) published{' (dry run)' if dry else ''}; "
+        "rules: " + (", ".join(f"{n} {action}" for action, n in sorted(actions.items())) or "none checked"),
     ]
     lines += [
         f"  {a['rule']}: {a['service_name']} {a['count']} {a['comparison']} {a['threshold']} "

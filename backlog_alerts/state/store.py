@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from backlog_alerts.errors import SourceError
-from backlog_alerts.io import versioned
+from backlog_alerts.io import read_only, versioned
 from backlog_alerts.state.document import AlertState, StateError, new_deployment_id
 
 T = TypeVar("T")
@@ -52,6 +52,7 @@ class StateStore:
     def check_writable(self) -> None:
         """Show the state can be written where it lives; a state that names no deployment yet is
         written (it gets its id), any other is left exactly as it is."""
+        read_only.refuse(f"write the alert state at {self.uri}")
         if self.read is None or not self.state.deployment:
             self.update(lambda state: None)
             return
@@ -62,7 +63,8 @@ class StateStore:
 
     def update(self, change: Callable[[AlertState], T]) -> T:
         """Apply `change` to the state and write it over the version read; on a conflict, read the
-        state again and apply `change` to that. Returns what `change` returned."""
+        state again and apply `change` to that. Returns what `change` returned. Never in a dry run."""
+        read_only.refuse(f"write the alert state at {self.uri}")
         for _ in range(ATTEMPTS):
             candidate = copy.deepcopy(self.state)
             result = change(candidate)

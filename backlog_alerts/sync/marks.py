@@ -91,6 +91,9 @@ def read_marks(sns: Any, arns: Mapping[str, str]) -> dict[str, Mark]:
     return marks
 
 
+NEW_DEPLOYMENT = "(a new id: the state names none yet)"  # a dry run of a new deployment would mark
+
+
 def owner_tags(deployment: str, state_uri: str) -> dict[str, str]:
     return {DEPLOYMENT_TAG: deployment, STATE_TAG: tag_value(state_uri)}
 

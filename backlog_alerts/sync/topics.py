@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from backlog_alerts.ascii_text import topic_display_name
 from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.io import read_only
 
 TOPIC_SUFFIX = "_notifications"
 OPS = "ops"  # the key of the data engineer's topic among the department topics
@@ -25,6 +26,7 @@ class Topic:
     name: str
     arn: str
     created: bool = False
+    planned: bool = False  # a dry run's: does not exist yet, planned against as it would be created
 
 
 def check_topic_name(name: str) -> str:
@@ -76,6 +78,111 @@ def existing_topic_arns(sns: Any) -> dict[str, str]:
     return arns
 
 
+@dataclass(frozen=True)
+class TopicPlan:
+    """What topic setup would do to one topic: create it, and each attribute, tag and owner mark that
+    differs from what the topic has now (`key -> (now, wanted)`). Planned first, applied only outside a
+    dry run, so that a dry run can show the whole of it and change nothing."""
+
+    department: str
+    name: str
+    arn: str  # "" while the topic does not exist
+    attributes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    tags: dict[str, tuple[str, str]] = field(default_factory=dict)
+    owner: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def create(self) -> bool:
+        return not self.arn
+
+    @property
+    def changes(self) -> bool:
+        return self.create or bool(self.attributes or self.tags or self.owner)
+
+    def rows(self) -> list[dict[str, str]]:
+        """One row per change, for the notebook's table; "no change" when there is none."""
+        row = {"department": self.department, "topic": self.name}
+        rows = [{**row, "change": "create topic", "now": "(none)", "wanted": ""}] if self.create else []
+        for kind, changes in (("set", self.attributes), ("tag", self.tags), ("mark owner", self.owner)):
+            rows += [
+                {**row, "change": f"{kind} {key}", "now": now if not self.create else "(none)", "wanted": new}
+                for key, (now, new) in changes.items()
+            ]
+        return rows or [{**row, "change": "no change", "now": "", "wanted": ""}]
+
+
+def _differing(now: Mapping[str, str], wanted: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    return {k: (now.get(k, ""), v) for k, v in wanted.items() if v and now.get(k) != v}
+
+
+def plan_topics(
+    sns: Any,
+    departments: dict[str, str],
+    tags: dict[str, str] | None = None,
+    ops_topic: str = "",
+    kms_master_key_id: str = "",
+    namespace: str = "",
+    owner: dict[str, str] | None = None,
+    existing: Mapping[str, str] | None = None,
+) -> list[TopicPlan]:
+    """What `apply_topic_plan` would change, read without changing anything: each topic to create, and
+    its DisplayName (in ASCII, as SMS needs it), KMS key, tags and owner marks where they differ.
+
+    Empty values are never planned: an empty DisplayName or KMS key leaves the topic's own. The
+    optional ops topic (the data engineer's) is listed with department `ops`. `owner` (the
+    deployment's marks, `sync.marks.owner_tags`) goes on every topic. `existing`: the topics already
+    there (name -> ARN), when the caller has just listed them.
+    """
+    arns = existing_topic_arns(sns) if existing is None else existing
+    plans = []
+    for department, name in topic_names(list(departments), ops_topic, namespace).items():
+        arn = arns.get(name, "")
+        attributes_now: dict[str, str] = {}
+        tags_now: dict[str, str] = {}
+        if arn:
+            attributes_now = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+            listed = sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
+            tags_now = {t["Key"]: t["Value"] for t in listed}
+        wanted = {
+            "DisplayName": topic_display_name(departments.get(department, "Ops")),
+            "KmsMasterKeyId": kms_master_key_id,  # server-side encryption at rest with this KMS key
+        }
+        plans.append(
+            TopicPlan(
+                department,
+                name,
+                arn,
+                _differing(attributes_now, wanted),
+                _differing(tags_now, {k: str(v) for k, v in (tags or {}).items() if k not in (owner or {})}),
+                _differing(tags_now, owner or {}),
+            )
+        )
+    return plans
+
+
+def apply_topic_plan(sns: Any, plans: list[TopicPlan]) -> list[Topic]:
+    """Make the plan so: CreateTopic by name only, then the attributes and tags in separate calls.
+
+    Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one, so
+    attributes never travel with CreateTopic and a re-run returns the same ARNs.
+    """
+    topics = []
+    for plan in plans:
+        arn = plan.arn or sns.create_topic(Name=plan.name)["TopicArn"]
+        for attribute, (_, value) in plan.attributes.items():
+            sns.set_topic_attributes(TopicArn=arn, AttributeName=attribute, AttributeValue=value)
+        every = {key: value for key, (_, value) in (plan.tags | plan.owner).items()}
+        if every:
+            sns.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in every.items()])
+        topics.append(Topic(plan.department, plan.name, arn, created=plan.create))
+    return topics
+
+
+def planned_topics(plans: list[TopicPlan]) -> list[Topic]:
+    """The topics as a dry run leaves them: those that do not exist yet have no ARN."""
+    return [Topic(plan.department, plan.name, plan.arn) for plan in plans]
+
+
 def ensure_topics(
     sns: Any,
     departments: dict[str, str],
@@ -84,43 +191,35 @@ def ensure_topics(
     kms_master_key_id: str = "",
     namespace: str = "",
     owner: dict[str, str] | None = None,
-    existing: Collection[str] | None = None,
 ) -> list[Topic]:
-    """Create missing topics by name only, then set DisplayName (in ASCII, as SMS needs it), the KMS key
-    and tags in separate calls.
+    """Plan and apply at once (see `plan_topics`): every topic there, as the params want it."""
+    plans = plan_topics(sns, departments, tags, ops_topic, kms_master_key_id, namespace, owner)
+    return apply_topic_plan(sns, plans)
 
-    Real SNS rejects a repeated CreateTopic whose attributes or tags differ from the first one,
-    so attributes never travel with CreateTopic and a re-run returns the same ARNs. The optional
-    ops topic (the data engineer's) is listed with department `ops`. `owner` (the deployment's marks,
-    `sync.marks.owner_tags`) goes on every topic with the params' tags. `existing`: the names of the
-    topics already there, when the caller has just listed them.
-    """
-    before = existing_topic_arns(sns) if existing is None else existing
-    names = topic_names(list(departments), ops_topic, namespace)
-    wanted = [(d, name, departments.get(d, "Ops")) for d, name in names.items()]
-    topics = []
-    for department, name, display_name in wanted:
-        arn = sns.create_topic(Name=name)["TopicArn"]
-        attributes = {"DisplayName": topic_display_name(display_name), "KmsMasterKeyId": kms_master_key_id}
-        for attribute, value in attributes.items():
-            if value:  # server-side encryption at rest with this KMS key, when one is given
-                sns.set_topic_attributes(TopicArn=arn, AttributeName=attribute, AttributeValue=value)
-        every = {**(tags or {}), **(owner or {})}
-        if every:
-            sns.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": str(v)} for k, v in every.items()])
-        topics.append(Topic(department, name, arn, created=name not in before))
-    return topics
+
+def would_be_arn(name: str, region: str, arns: Collection[str]) -> str:
+    """The ARN a topic not created yet would have: its account is that of the account's other topics
+    (`unknown` when there are none)."""
+    account = next((arn.split(":")[4] for arn in arns), "unknown")
+    return f"arn:aws:sns:{region}:{account}:{name}"
 
 
 def find_topics(
-    sns: Any, departments: list[str], ops_topic: str = "", namespace: str = ""
+    sns: Any, departments: list[str], ops_topic: str = "", namespace: str = "", *, dry_run: bool = False
 ) -> dict[str, Topic]:
-    """Resolve each department's topic ARN (and the ops topic's, as `ops`) by name, creating nothing."""
+    """Resolve each department's topic ARN (and the ops topic's, as `ops`) by name, creating nothing.
+
+    A topic missing is an error, except in a dry run (a fresh deployment, or a department just added,
+    whose topic setup created nothing): the topic is then planned against as topic setup would create
+    it, by the ARN it would have, and the dry run's AWS answers for it as for a new topic (`io.read_only`).
+    """
     arns = existing_topic_arns(sns)
     names = topic_names(departments, ops_topic, namespace)
     missing = [name for name in names.values() if name not in arns]
-    if missing:
+    if missing and not dry_run:
         raise TopicError(
             f"SNS topic(s) {', '.join(missing)} not found: run notebooks/01_topic_setup.ipynb first"
         )
-    return {d: Topic(d, name, arns[name]) for d, name in names.items()}
+    for name in missing:
+        arns[name] = read_only.plan_topic(would_be_arn(name, sns.meta.region_name, arns.values()))
+    return {d: Topic(d, name, arns[name], planned=name in missing) for d, name in names.items()}

@@ -81,7 +81,10 @@ def test_an_unsent_alert_and_a_dry_run_are_never_reported_as_sent():
     dry = run_summary(
         REPORT, [POTHOLES], publications(MESSAGES[:1], [POTHOLES], TOPICS, dry_run=True), TOPICS, dry_run=True
     )
-    assert dry["rules"][0]["outcome"] == "alert not sent (dry run)" and "published:" not in dry["summary"]
+    assert (
+        dry["rules"][0]["outcome"] == "would publish alert: not sent (dry run)"
+        and "published:" not in dry["summary"]
+    )
     assert (
         "Dry run: nothing was published; 1 message(s) would have gone out: '[WARNING] Pothole' to "
         in dry["summary"]

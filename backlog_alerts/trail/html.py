@@ -19,7 +19,8 @@ from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.audit import load_run, summary
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.manifest import effective_status
-from backlog_alerts.trail.run_page import STYLE, is_backtest, page, run_page, sent_lines
+from backlog_alerts.trail.run_page import STYLE, is_backtest, outside_section, page, run_page, sent_lines
+from backlog_alerts.trail.untraced import Outside
 
 # Scripts with an empty or remote src (MathJax, require.js): an empty src reloads the page itself.
 _REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="(?:https?:)?(?://[^"]*)?"[^>]*>\s*</script>', re.I)
@@ -36,8 +37,11 @@ def notebook_exporter(with_code: bool = False) -> HTMLExporter:
     return HTMLExporter(template_name="lab", exclude_input=not with_code, mathjax_url="", require_js_url="")
 
 
-def render_trail(location: str, destination: Path, with_code: bool = False) -> Path:
-    """The index, a page per run and its notebooks as HTML; returns the index."""
+def render_trail(
+    location: str, destination: Path, with_code: bool = False, outside: Outside | None = None
+) -> Path:
+    """The index, a page per run and its notebooks as HTML; returns the index. `outside`: the sends
+    outside recorded runs, listed on the index."""
     exporter = notebook_exporter(with_code)
     runs: list[dict[str, Any]] = []
     backtests: list[dict[str, Any]] = []
@@ -58,7 +62,11 @@ def render_trail(location: str, destination: Path, with_code: bool = False) -> P
         (folder / "index.html").write_text(run_page(run, pages), encoding="utf-8")
         (backtests if is_backtest(run["manifest"]) else runs).append(run)
     index = destination / "index.html"
-    index.write_text(_index_html(runs, backtests, location), encoding="utf-8")
+    outside = outside or Outside()
+    index.write_text(
+        _index_html(runs, backtests, location, outside_section(outside.sends, outside.error)),
+        encoding="utf-8",
+    )
     return index
 
 
@@ -94,7 +102,9 @@ def _backtest_row(run: dict[str, Any]) -> str:
     )
 
 
-def _index_html(runs: list[dict[str, Any]], backtests: list[dict[str, Any]], location: str) -> str:
+def _index_html(
+    runs: list[dict[str, Any]], backtests: list[dict[str, Any]], location: str, outside: str = ""
+) -> str:
     head = "<tr><th>run</th><th>status</th><th>period</th><th>sent (rule → topic, MessageId)</th>"
     head += "<th>not sent, and why</th></tr>"
     body = "\n".join(_run_row(run) for run in runs) or '<tr><td colspan="5">no runs</td></tr>'
@@ -105,6 +115,7 @@ def _index_html(runs: list[dict[str, Any]], backtests: list[dict[str, Any]], loc
 <table class="runs"><thead>{head}</thead><tbody>
 {body}
 </tbody></table>
+{outside}
 <h2>Backtests</h2>
 <p>Replays of past reports (notebook 04): nothing was published.</p>
 <table><thead><tr><th>run</th><th>status</th><th>params</th><th>ended</th></tr></thead><tbody>

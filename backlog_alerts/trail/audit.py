@@ -149,7 +149,8 @@ def render(
     """Loaded runs as a table for people, or as data: JSON records, CSV per run, alert or ops notice.
 
     `outside`: sends found in the alert state whose run left no folder on the trail, marked
-    `outside a recorded run` in every format.
+    `outside a recorded run` in every format (a state that could not be read: JSON's `state_read`
+    says why, and `audit` says so on stderr).
     """
     outside = outside or Outside()
     if fmt == "json":
@@ -177,9 +178,6 @@ def render(
             for send in outside.sends
         ]
         lines += ["  " + line for line in _table(shown, OUTSIDE_COLUMNS)]
-    if outside.error:
-        lines += ["", f"sends {OUTSIDE}: not checked, the alert state could not be read: {outside.error}"]
-        lines += ["  (name it with --params or --state)"]
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.alerting.evaluation import PUBLISH, SUPPRESSED, Decision
-from backlog_alerts.alerting.ops import publish_ops_notice
+from backlog_alerts.alerting.ops import publish_ops_notice, sent_now
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.state.document import AlertState
 from backlog_alerts.state.store import StateStore
@@ -244,6 +244,7 @@ def send_coverage_notice(
     if new:
         try:
             record["message_id"] = publish_ops_notice(sns, ops_topic.arn, *notice_text(new, run_id))
+            record |= {"topic": ops_topic.arn, "sent_at": sent_now()}  # on the trail with its MessageId
         except (ClientError, BotoCoreError) as err:  # the state stays as it was: the next run tells it
             return record | {"action": "not sent", "error": f"not sent: {err}"}
     told_before = {k: v for k, v in store.state.notices.items() if k.startswith("coverage_")}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +26,30 @@ def publish_ops_notice(sns: Any, topic_arn: str, subject: str, message: str) -> 
     )["MessageId"]
 
 
+def sent_now() -> str:
+    """The time a notice went out, as the trail records it (UTC, ISO 8601)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class OpsNotice:
+    """One notice to the ops topic as the trail records it: what it was about, the topic (its ARN once
+    found, else its name), the MessageId and time when it went out, else why it did not."""
+
+    kind: str  # failure | refusal
+    topic: str
+    message_id: str = ""
+    sent_at: str = ""
+    outcome: str = "sent"  # or why nothing went out
+
+    def line(self) -> str:
+        """What happened, for the run's output."""
+        if self.message_id:
+            name = self.topic.rsplit(":", 1)[-1]
+            return f"ops: {self.kind} notice sent to {name} (MessageId {self.message_id})"
+        return f"ops: {self.outcome}"
+
+
 class Failure(Protocol):
     """A notebook of the run that did not succeed, as the runner records it."""
 
@@ -35,10 +61,10 @@ class Failure(Protocol):
 
 def notify_ops_of_failure(
     ops_topic: str, region: str, run_id: str, failures: Sequence[Failure], deployment: str = ""
-) -> str:
+) -> OpsNotice:
     """A scheduled job must not fail silently: one short notice to the ops topic, if there is one."""
     if not failures:
-        return "ops: no ops_topic configured, nobody was notified of the failure"
+        return OpsNotice("failure", ops_topic, outcome="no failure, nobody was notified")
     return notify_ops(
         ops_topic,
         region,
@@ -54,7 +80,7 @@ def notify_ops_of_failure(
 
 def notify_ops_of_refusal(
     ops_topic: str, region: str, run_id: str, reason: str, folder: str, deployment: str = ""
-) -> str:
+) -> OpsNotice:
     """A run refused by the pre-run check is a run that did not happen: ops hear of it like a failure."""
     return notify_ops(
         ops_topic,
@@ -69,19 +95,27 @@ def notify_ops_of_refusal(
 
 def notify_ops(
     ops_topic: str, region: str, about: str, subject: str, message: str, deployment: str = ""
-) -> str:
-    """One notice to the ops topic if it exists and is not another deployment's; a line saying what
-    happened, for the run's output."""
+) -> OpsNotice:
+    """One notice to the ops topic if it exists and is not another deployment's; what happened, for
+    the trail and the run's output."""
     if not ops_topic:
-        return f"ops: no ops_topic configured, nobody was notified of the {about}"
+        return OpsNotice(about, "", outcome=f"no ops_topic configured, nobody was notified of the {about}")
+    topic = ops_topic
     try:
         sns = aws.client("sns", region)
         arn = existing_topic_arns(sns).get(ops_topic)
         if arn is None:
-            return f"ops: topic {ops_topic} does not exist, nobody was notified of the {about}"
+            return OpsNotice(
+                about, topic, outcome=f"topic {ops_topic} does not exist, nobody was notified of the {about}"
+            )
+        topic = arn
         if foreign(read_marks(sns, {ops_topic: arn}), deployment):
-            return f"ops: topic {ops_topic} is another deployment's, nobody was notified of the {about}"
+            return OpsNotice(
+                about,
+                topic,
+                outcome=f"topic {ops_topic} is another deployment's, nobody was notified of the {about}",
+            )
         message_id = publish_ops_notice(sns, arn, subject, message)
     except (ClientError, BotoCoreError) as err:
-        return f"ops: could not notify {ops_topic}: {err}"
-    return f"ops: {about} notice sent to {ops_topic} (MessageId {message_id})"
+        return OpsNotice(about, topic, outcome=f"could not notify {ops_topic}: {err}")
+    return OpsNotice(about, topic, message_id, sent_now())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from backlog_alerts.alerting.ops import publish_ops_notice
+from backlog_alerts.alerting.ops import publish_ops_notice, sent_now
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.state.document import AlertState, is_dated
 from backlog_alerts.state.ledger import note_checked as checked
@@ -65,7 +65,8 @@ def report_problem_notice(
     dry_run: bool,
 ) -> dict[str, str]:
     """Tell the data engineer once per outage that the report is missing, late or stale; never the
-    directors. An outage is the expected period, else the report's period, else its location."""
+    directors. An outage is the expected period, else the report's period, else its location. What
+    happened is recorded on the trail: a notice sent with its topic, MessageId and time."""
     kind, key = report.status, report.notice_key
     already = store.state.notices.get(f"report_{kind}", {}).get(key)
     if ops_topic is None:
@@ -80,5 +81,12 @@ def report_problem_notice(
         f"[OPS] backlog-alerts: report {kind} for {key}",
         f"{report.note}\nDirectors were not alerted. Run: {run_id}",
     )
+    sent_at = sent_now()
     store.update(lambda state: state.notices.setdefault(f"report_{kind}", {}).__setitem__(key, message_id))
-    return {"action": "published", "note": report.note, "message_id": message_id}
+    return {
+        "action": "published",
+        "note": report.note,
+        "message_id": message_id,
+        "topic": ops_topic.arn,
+        "sent_at": sent_at,
+    }

@@ -50,6 +50,18 @@ def _subcommand(commands: Any, name: str, summary: str) -> argparse.ArgumentPars
     return commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
 
 
+def _trail_options(command: argparse.ArgumentParser) -> None:
+    """Where `audit` and `report` read the trail, and the alert state that logs sends made outside it."""
+    command.add_argument(
+        "--output-dir", help="local folder or s3:// prefix (default: the --params output_dir, else outputs)"
+    )
+    command.add_argument(
+        "--params",
+        help="params file naming the alert state to read for sends outside recorded runs, and the "
+        "trail (default: the state the newest run's manifest names)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its --help."""
     top = argparse.ArgumentParser(prog="backlog-alerts", description=DESCRIPTION)
@@ -95,28 +107,27 @@ def parser() -> argparse.ArgumentParser:
     emu.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
 
     audit = _subcommand(commands, "audit", "list runs from the trail: status, counts, alerts, changes")
-    audit.add_argument(
-        "--output-dir", default="outputs", help="local folder or s3:// prefix (default: %(default)s)"
-    )
+    _trail_options(audit)
     audit.add_argument("--since", type=date.fromisoformat, help="only runs started on or after YYYY-MM-DD")
     audit.add_argument("--run", metavar="RUN_ID", help="show one run in full")
     audit.add_argument(
         "--format", choices=FORMATS, default="table", help="table for people; csv or json (default: table)"
     )
     audit.add_argument(
-        "--per", choices=PER, default="run", help="csv: one row per run or per alert (default: %(default)s)"
+        "--per",
+        choices=PER,
+        default="run",
+        help="csv: one row per run, per alert or per ops notice (default: %(default)s)",
     )
     audit.add_argument(
         "--state",
         metavar="URI",
-        help="alert state to check for sends outside recorded runs (default: alert_state.json beside "
-        "the run folders, if there)",
+        help="alert state to check for sends outside recorded runs (default: the one --params names, "
+        "else the one the newest run's manifest names)",
     )
 
     report = _subcommand(commands, "report", "render the trail to static HTML (nbconvert)")
-    report.add_argument(
-        "--output-dir", default="outputs", help="local folder or s3:// prefix (default: %(default)s)"
-    )
+    _trail_options(report)
     report.add_argument(
         "--to", default="outputs/html", help="folder for the HTML pages (default: %(default)s)"
     )

@@ -17,7 +17,7 @@ from backlog_alerts.io import aws, locations, storage
 from backlog_alerts.run.notebook import NotebookResult
 from backlog_alerts.run.pipeline import RunResult
 from backlog_alerts.run.plan import RunPlan, plan_run, settle_state_location
-from backlog_alerts.run.preflight import check_run, within
+from backlog_alerts.run.preflight import Checked, check_run, within
 from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.trail.executed import first_error, read_notebook
 from backlog_alerts.trail.lock import acquire, lock_uri, release, state_lock_uri
@@ -50,10 +50,11 @@ def begin(params_path: str | Path, run_id: str, owner: str) -> str:
             acquire(uri, holder, wait=plan.params.lock_wait)
             taken.append(uri)
         plan = settle_state_location(plan, print)  # an older version's state beside the run folders
+        progress = Checked()
         try:  # under the locks, as in `backlog-alerts run`: the check probes the alert state
-            checked = within(plan.params.execution_timeout, lambda: check_run(plan))
+            checked = within(plan.params.execution_timeout, lambda: check_run(plan, progress=progress))
         except BacklogAlertsError as err:  # refused: on the trail and told to ops, as `run` does
-            record_refusal(plan, str(err), run_id, host=owner, pid=0)
+            record_refusal(plan, str(err), run_id, checked=progress, host=owner, pid=0)
             raise
     except BaseException:
         for uri in taken:
@@ -112,9 +113,10 @@ def finish(params_path: str | Path, run_id: str) -> RunResult:
         if failed:
             manifest.finish(FAILED, failed.notebook, failed.error)
             deployment = manifest_data.get("deployment", "")
-            notify_ops_of_failure(
+            told = notify_ops_of_failure(
                 plan.params.ops_topic_name, plan.params.region, run_id, result.failures, deployment
             )
+            manifest.add_ops_notice(vars(told))
         else:
             manifest.finish(SUCCEEDED)
             apply_retention(plan.location, plan.params.keep_runs, plan.params.keep_days)

@@ -22,7 +22,7 @@ from backlog_alerts.run.model import Params
 from backlog_alerts.run.notebook import NotebookResult, run_notebook
 from backlog_alerts.run.params import check_params, notebook_parameters
 from backlog_alerts.run.plan import ALERT_CHECK, RunPlan, plan_run, settle_state_location
-from backlog_alerts.run.preflight import check_run, within
+from backlog_alerts.run.preflight import Checked, check_run, within
 from backlog_alerts.run.refused import record_refusal
 from backlog_alerts.run.summary import show_published
 from backlog_alerts.trail.executed import read_facts
@@ -139,10 +139,11 @@ def run_pipeline(
         lock = stack.enter_context(run_lock(plan.location, params.lock_wait, state_uri=state_lock))
         plan = settle_state_location(plan, say)
         pins = Path(stack.enter_context(TemporaryDirectory(prefix=f"{INPUTS_PREFIX}{os.getpid()}-")))
+        progress = Checked()  # how far the check got: a refusal names the input it refused
         try:  # under the locks: the check probes, and may rebuild, the alert state
-            checked = within(params.execution_timeout, lambda: check_run(plan, pins))
+            checked = within(params.execution_timeout, lambda: check_run(plan, pins, progress))
         except BacklogAlertsError as err:  # refused: on the trail and told to ops, then the same error
-            _record_refusal(plan, str(err), say)
+            _record_refusal(plan, str(err), say, progress)
             raise
         for line in checked.lines:
             say(line)
@@ -166,11 +167,11 @@ def run_pipeline(
             if params.dry_run:  # a preview tells nobody; its folder and the command's error say why
                 say("ops: a dry run, nobody was notified of the failure")
             else:
-                say(
-                    notify_ops_of_failure(
-                        params.ops_topic_name, params.region, run_id, result.failures, checked.deployment
-                    )
+                told = notify_ops_of_failure(
+                    params.ops_topic_name, params.region, run_id, result.failures, checked.deployment
                 )
+                manifest.add_ops_notice(vars(told))  # no notebook records it: the manifest does
+                say(told.line())
         else:
             manifest.finish(SUCCEEDED)
             if params.target == "local":  # while the emulator still holds what it delivered
@@ -181,11 +182,11 @@ def run_pipeline(
     return result
 
 
-def _record_refusal(plan: RunPlan, reason: str, say: Say) -> None:
+def _record_refusal(plan: RunPlan, reason: str, say: Say, checked: Checked) -> None:
     """The refused run's folder, manifest and ops notice; a trail that cannot be written must not
     hide the reason the run was refused."""
     try:
-        folder, told = record_refusal(plan, reason)
+        folder, told = record_refusal(plan, reason, checked=checked)
     except Exception as err:  # noqa: BLE001 - best effort: the refusal itself is raised by the caller
         say(f"run refused; it could not be recorded on the trail: {err}")
         return

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from backlog_alerts.alerting.evaluation import evaluate
@@ -34,30 +36,55 @@ from backlog_alerts.sync.marks import Mark, behind, behind_error, foreign, read_
 from backlog_alerts.sync.topics import existing_topic_arns, topic_names
 from backlog_alerts.trail.rebuild import TrailRecord, read_trail, rebuilt
 
+STATE_AND_TOPICS = "alert state and topics"
+
 
 @dataclass
 class Checked:
-    """What the pre-run check found: lines for the log, the deployment, the inputs' pins."""
+    """What the pre-run check found: lines for the log, the deployment, the inputs' pins. While it
+    runs, what it is checking and each input's identity (uri, ETag, SHA-256), so that a refused run
+    can say exactly which input it refused."""
 
     lines: list[str] = field(default_factory=list)
     deployment: str = ""
     pins: dict[str, dict[str, str]] = field(default_factory=dict)
+    checking: str = ""  # contacts | report | rules and messages | alert state and topics
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def refused(self, params: Params) -> dict[str, str]:
+        """What the check was on when it stopped: the input's identity (empty hashes when it could not
+        be read), or the alert state it was comparing with the topics."""
+        uris = {
+            "contacts": params.contacts_uri,
+            "report": params.report_uri,
+            STATE_AND_TOPICS: params.state_uri,
+        }
+        blank = {"uri": uris.get(self.checking, ""), "etag": "", "sha256": ""}
+        return {"input": self.checking, **blank, **self.inputs.get(self.checking, {})}
 
 
-def pin_inputs(params: Params, folder: Path) -> dict[str, dict[str, str]]:
+def pin_inputs(params: Params, folder: Path, progress: Checked | None = None) -> dict[str, dict[str, str]]:
     """The contacts file and the report, each copied once into the run's private folder."""
+    progress = progress or Checked()
     pins = {}
-    for uri in (params.contacts_uri, params.report_uri):
+    for name, uri in (("contacts", params.contacts_uri), ("report", params.report_uri)):
+        progress.checking = name
         try:
-            pins[uri] = vars(pin_input(uri, folder, params.region))
+            pin = pin_input(uri, folder, params.region)
         except SourceMissing:
             continue  # the check below says what a missing input means
+        pins[uri] = vars(pin)
+        progress.inputs[name] = {"uri": uri, "etag": pin.etag, "sha256": pin.sha256}
     return pins
 
 
-def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) -> tuple[list[str], str]:
+def check_inputs(
+    params: Params, pins: dict[str, dict[str, str]] | None = None, progress: Checked | None = None
+) -> tuple[list[str], str]:
     """Raise the error the notebooks would raise on a bad input; else one line per input, for the log,
     and the report's period."""
+    progress = progress or Checked()
+    progress.checking = "contacts"
     contacts = parse_contacts(
         read_source(params.contacts_uri, params.region, pins),
         list(params.departments),
@@ -65,6 +92,7 @@ def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) 
         params.on_invalid_row,
         params.max_contacts,
     )
+    progress.checking = "report"
     report = load_report(
         params.report_uri,
         params.region,
@@ -77,6 +105,7 @@ def check_inputs(params: Params, pins: dict[str, dict[str, str]] | None = None) 
         ),
         pins=pins,
     )
+    progress.checking = "rules and messages"
     rules = parse_rules(params.rules, params.departments)
     if report.status == "ok":
         evaluate(rules, report.counts, report.uri, params.missing_service)
@@ -195,14 +224,22 @@ def reconcile(
     return lines
 
 
-def check_run(plan: RunPlan, pins_folder: Path | None = None) -> Checked:
-    """The whole pre-run check: inputs (pinned into `pins_folder` when given), then the state."""
-    pins = pin_inputs(plan.params, pins_folder) if pins_folder is not None else {}
-    lines, period = check_inputs(plan.params, pins)
+def check_run(plan: RunPlan, pins_folder: Path | None = None, progress: Checked | None = None) -> Checked:
+    """The whole pre-run check: inputs (pinned into `pins_folder` when given, else into a folder of
+    the check's own, so it checks the bytes it fingerprinted), then the state. `progress` is filled
+    in as it goes: a refused run records from it what was refused."""
+    checked = progress or Checked()
+    with ExitStack() as stack:
+        folder = pins_folder or Path(stack.enter_context(TemporaryDirectory(prefix="backlog-alerts-check-")))
+        pins = pin_inputs(plan.params, folder, checked)
+        lines, period = check_inputs(plan.params, pins, checked)
+    checked.checking = STATE_AND_TOPICS
     state_lines, deployment, newest = check_state(plan)
     if is_dated(period) and period < newest:  # the alert check will call it stale, and alert nobody
         lines[-1] += f" (stale: {newest} was already checked; nobody will be alerted on it)"
-    return Checked(lines + state_lines, deployment, pins)
+    checked.lines, checked.deployment, checked.checking = lines + state_lines, deployment, ""
+    checked.pins = pins if pins_folder is not None else {}
+    return checked
 
 
 def within(seconds: float, check: Callable[[], Any]) -> Any:

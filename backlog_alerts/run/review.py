@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from backlog_alerts.errors import EXIT_BAD_INPUT, EXIT_OK
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.run.plan import plan_run
+from backlog_alerts.run.recipients import NoEmulatorError
+from backlog_alerts.state.document import StateError
 from backlog_alerts.trail.audit import load_run, load_trail, render, render_run
 from backlog_alerts.trail.runs import run_folders
-from backlog_alerts.trail.untraced import load_outside, state_of_trail
+from backlog_alerts.trail.untraced import Outside, load_outside, state_of_trail
+
+DEFAULT_TRAIL = "outputs"
 
 
 def trail_folder(output_dir: str) -> str | None:
@@ -22,9 +28,42 @@ def trail_folder(output_dir: str) -> str | None:
     return location
 
 
+def _trail(args: argparse.Namespace) -> str | None:
+    """`--output-dir`, else the output_dir of `--params`, else `outputs`."""
+    if args.output_dir:
+        return trail_folder(args.output_dir)
+    return trail_folder(plan_run(args.params).location if args.params else DEFAULT_TRAIL)
+
+
+def outside_runs(args: argparse.Namespace, location: str, since: str = "") -> Outside:
+    """The sends outside recorded runs, from the alert state `--state` or `--params` names, else the one
+    the trail's newest manifest names (a state found that way that cannot be read is said, not fatal)."""
+    state = getattr(args, "state", None)
+    if state:
+        if not storage.exists(state):
+            raise StateError(f"no alert state at {state}: no such file (see --state)")
+        return load_outside(state, location, since)
+    if args.params:
+        params = plan_run(args.params).params
+        on_s3 = locations.local_copy(params.state_uri) is None
+        if on_s3 and params.target == "local" and not os.environ.get("AWS_ENDPOINT_URL"):
+            raise NoEmulatorError(
+                f"the alert state {params.state_uri} is in the emulator (target: local): set "
+                "AWS_ENDPOINT_URL to the one the runs use (`make emulator` prints it)"
+            )
+        return load_outside(params.state_uri, location, since, params.region)
+    outside = load_outside(state_of_trail(location), location, since, named=False)
+    if outside.error:
+        print(
+            f"note: sends outside recorded runs not checked: {outside.error} (name the state with --params)",
+            file=sys.stderr,
+        )
+    return outside
+
+
 def audit(args: argparse.Namespace) -> int:
     """One run in full, or every run (and sends outside any run) as a table, CSV or JSON."""
-    location = trail_folder(args.output_dir)
+    location = _trail(args)
     if location is None:
         return EXIT_BAD_INPUT
     if args.run:
@@ -36,12 +75,8 @@ def audit(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         print(render_run(run, args.format))
         return EXIT_OK
-    state_uri = args.state or state_of_trail(location)
-    if args.state and not storage.exists(args.state):
-        print(f"error: no alert state at {args.state}: no such file (see --state)", file=sys.stderr)
-        return EXIT_BAD_INPUT
     since = args.since.strftime("%Y%m%d") if args.since else ""
-    outside = load_outside(state_uri, location, since)
+    outside = outside_runs(args, location, since)
     trail = load_trail(location, args.since)
     for line in trail.not_read:  # on stderr in every format: a CSV stays data
         print(line, file=sys.stderr)
@@ -50,12 +85,13 @@ def audit(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    """The offline site for auditors: an index of runs and a page per run."""
-    location = trail_folder(args.output_dir)
+    """The offline site for auditors: an index of runs (and of sends outside them) and a page per run."""
+    location = _trail(args)
     if location is None:
         return EXIT_BAD_INPUT
     from backlog_alerts.trail.html import render_trail  # nbconvert: only for the report
 
-    index = render_trail(location, resolve_local(args.to), with_code=args.with_code)
+    outside = outside_runs(args, location)
+    index = render_trail(location, resolve_local(args.to), with_code=args.with_code, outside=outside)
     print(f"wrote {index}")
     return EXIT_OK

@@ -16,12 +16,12 @@ from typing import Any
 
 from backlog_alerts.ascii_text import visible
 from backlog_alerts.io import locations, storage
-from backlog_alerts.trail.audit_data import flatten, run_record
+from backlog_alerts.trail.audit_data import WOULD, flatten, ops_notices, outside_rows, run_record
 from backlog_alerts.trail.executed import facts_in, read_notebook
 from backlog_alerts.trail.manifest import effective_status, manifest_problem, status_text
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
-from backlog_alerts.trail.untraced import OUTSIDE_COLUMNS
+from backlog_alerts.trail.untraced import OUTSIDE, OUTSIDE_COLUMNS, Outside
 
 FORMATS = ("table", "csv", "json")
 # What a reviewer scans first, in the table and in the HTML index alike.
@@ -37,6 +37,7 @@ HEADLINE = (
     "subs_removed",
     "subs_pending",
     "rows_rejected",
+    "ops_notices",
     "error",
 )
 
@@ -91,11 +92,15 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     formats use `audit_data.run_record` instead."""
     manifest = run["manifest"]
     recorded = RecordedRun.of(run)
-    decisions, sent = recorded.verdicts, recorded.sent
+    decisions, sent, dry_run = recorded.verdicts, recorded.sent, recorded.check_dry_run
+    would = [
+        f"{d['rule']}:{WOULD[d['action']]} (dry run)" for d in decisions if dry_run and d["action"] in WOULD
+    ]
+    dry = " (dry run)" if dry_run or recorded.sync_dry_run else ""
     return {
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
-        "status": status_text(manifest),
+        "status": status_text(manifest) + dry,
         "params_file": manifest["params_file"].rsplit("/", 1)[-1],
         "params_sha256": manifest["params_sha256"][:12],
         "git_commit": manifest.get("git_commit", "")[:12],
@@ -103,14 +108,29 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "report_status": recorded.report.get("status", ""),
         "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
-        "not_sent": "; ".join(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error")),
+        "not_sent": "; ".join([*would, *(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error"))]),
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
-        "resolved": sum(d["action"] == "resolved" for d in decisions),
+        "resolved": sum(d["action"] == "resolved" for d in sent),
         "muted": sum(d["action"] == "muted" for d in decisions),
         **_subscription_cells(recorded),
+        "ops_notices": "; ".join(
+            f"{n['kind']}:{n['message_id'] or 'not sent'}" for n in ops_notices(manifest, recorded)
+        ),
         "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
-        "error": manifest.get("error", "") if effective_status(manifest) != "succeeded" else "",
+        "error": _error(manifest),
     }
+
+
+def _error(manifest: dict[str, Any]) -> str:
+    """The error of a run that did not succeed; for a refused one, with the input it refused."""
+    if effective_status(manifest) == "succeeded":
+        return ""
+    refused = manifest.get("refused_input") or {}
+    if not refused.get("input"):
+        return manifest.get("error", "")
+    sha, etag = refused.get("sha256", "")[:12] or "unread", refused.get("etag") or "-"
+    what = f"refused {refused['input']} {refused.get('uri', '')} (SHA-256 {sha}, ETag {etag})"
+    return f"{manifest.get('error', '')} [{what}]"
 
 
 def _subscription_cells(recorded: RecordedRun) -> dict[str, Any]:
@@ -197,29 +217,41 @@ def render(
     runs: list[dict[str, Any]],
     fmt: str,
     per: str = "run",
-    outside: list[dict[str, Any]] | None = None,
+    outside: Outside | None = None,
     not_read: list[str] | None = None,
 ) -> str:
-    """Loaded runs as a table for people, or as data: JSON records, CSV per run or per alert.
+    """Loaded runs as a table for people, or as data: JSON records, CSV per run, alert or ops notice.
 
-    `outside`: sends found in the alert state whose run left no folder on the trail; `not_read`: what
-    of the trail was skipped (in JSON; the command says it on stderr in every format). JSON keeps
-    hidden characters as JSON's own escapes (`\\u202e`), which show them and let a program read them.
+    `outside`: sends found in the alert state whose run left no folder on the trail, marked
+    `outside a recorded run` in every format (a state that could not be read: JSON's `state_read`
+    says why, and `audit` says so on stderr); `not_read`: what of the trail was skipped (in JSON; the
+    command says it on stderr in every format). JSON keeps hidden characters as JSON's own escapes
+    (`\\u202e`), which show them and let a program read them.
     """
+    outside = outside or Outside()
     if fmt == "json":
         records = [run_record(run) for run in runs]
-        data = {"runs": records, "sent_outside_runs": outside or [], "not_read": not_read or []}
+        data = {
+            "runs": records,
+            "sent_outside_runs": outside.sends,
+            "state_read": outside.shown(),
+            "not_read": not_read or [],
+        }
         return json.dumps(data, indent=1)
     if fmt == "csv":
-        return write_csv(*flatten([run_record(run) for run in runs], per))
+        columns, rows = flatten([run_record(run) for run in runs], per)
+        return write_csv(columns, rows + outside_rows(outside.sends, per))
     lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
-    if outside:
+    if outside.sends:
         lines += [
             "",
-            "sent outside a recorded run (no run folder on this trail: a notebook run by hand, "
+            f"sent {OUTSIDE} (no run folder on this trail: a notebook run by hand, "
             "or a run with another output folder):",
         ]
-        shown = [{**send, "rules": ", ".join(send["rules"])} for send in outside]
+        shown = [
+            {**send, "rules": ", ".join(send["rules"]), "topic": send["topic"].rsplit(":", 1)[-1]}
+            for send in outside.sends
+        ]
         lines += ["  " + line for line in _table(shown, OUTSIDE_COLUMNS)]
     return "\n".join(line.rstrip() for line in lines)
 

@@ -1,7 +1,11 @@
 """`audit --format json|csv`: each run as data (lists, numbers, full hashes), for tools, not people.
 
 A run's record is built from its manifest and what its notebooks recorded; CSV flattens the records,
-one row per run or one row per alert, so that nothing has to be split or paired back by position.
+one row per run, per alert or per ops notice, so that nothing has to be split or paired back by position.
+
+What the records claim: a MessageId only for a message that went out, from this run; an alert of a dry
+run reads `would publish` (never `publish`); every notice to the ops topic, whether the runner sent it
+(the manifest) or a notebook did (its facts), with its topic, MessageId and time.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from typing import Any
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import SYNC_COLUMNS, RecordedRun
 
-PER = ("run", "alert")
+PER = ("run", "alert", "notice")
+# What a dry run's alert check would have done, in words that cannot be read as done.
+WOULD = {"publish": "would publish", "resolved": "would resolve"}
 ALERT_FIELDS = (
     "rule",
     "department",
@@ -19,6 +25,7 @@ ALERT_FIELDS = (
     "count",
     "threshold",
     "action",
+    "dry_run",
     "message_id",
     "topic_arn",
     "recipients",
@@ -30,13 +37,19 @@ ALERT_FIELDS = (
 # pending email waited).
 REACH_LISTS = ("reached", "pending", "pending_since", "opted_out", "unverified", "unmanaged")
 TALLIES = ("published", "not_sent", "suppressed", "resolved", "muted")
+NOTICE_FIELDS = ("kind", "topic", "message_id", "sent_at", "outcome")
 RUN_COLUMNS = (
     "run_id",
     "started_at",
     "ended_at",
     "status",
+    "dry_run",
     "failed_notebook",
     "error",
+    "refused_input",
+    "refused_uri",
+    "refused_etag",
+    "refused_sha256",
     "params_file",
     "params_sha256",
     "git_commit",
@@ -56,6 +69,8 @@ RUN_COLUMNS = (
     "coverage_message_id",
     "coverage_conditions",
     "coverage_new",
+    "ops_notices_sent",
+    "ops_message_ids",
 )
 ALERT_COLUMNS = (
     "run_id",
@@ -64,13 +79,16 @@ ALERT_COLUMNS = (
     *ALERT_FIELDS,
     *(f"reach_{name}" for name in REACH_LISTS),
 )
+NOTICE_COLUMNS = ("run_id", "started_at", "status", *NOTICE_FIELDS)
 
 
 def run_record(run: dict[str, Any]) -> dict[str, Any]:
     """One run as data: full hashes, the inputs it read, every rule's outcome as an object."""
     manifest = run["manifest"]
     recorded = RecordedRun.of(run)
-    report, contacts = recorded.report, recorded.contacts_file
+    checked = manifest.get("inputs", {})  # a refused run's: what its pre-run check read
+    report = recorded.report or checked.get("report", {})
+    contacts = recorded.contacts_file or checked.get("contacts", {})
     alerts = alert_records(recorded)
     stopped = effective_status(manifest) != "succeeded"
     return {
@@ -78,8 +96,10 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
         "started_at": manifest["started_at"],
         "ended_at": manifest.get("ended_at", ""),
         "status": status_text(manifest),
+        "dry_run": recorded.check_dry_run or recorded.sync_dry_run,
         "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
         "error": manifest.get("error", "") if stopped else "",
+        "refused_input": manifest.get("refused_input") or None,
         "params_file": manifest["params_file"],
         "params_sha256": manifest["params_sha256"],
         "git_commit": manifest.get("git_commit", ""),
@@ -97,6 +117,43 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
         "subscriptions": recorded.sync_totals,
         "subscriptions_planned": recorded.sync_planned,
         "coverage": recorded.coverage,
+        "ops_notices": ops_notices(manifest, recorded),
+    }
+
+
+def ops_notices(manifest: dict[str, Any], recorded: RecordedRun) -> list[dict[str, str]]:
+    """Every notice to the ops topic this run sent or considered: the alert check's (a missing, late or
+    stale report; the coverage notice), then the runner's (a failed or refused run). `message_id` is
+    set only for a notice this run sent; one told before, a dry run's or one not sent says why."""
+    notices = []
+    report = recorded.report_notice
+    if report:
+        notices.append(_notice(f"report {report.get('status', '')}", report, report.get("note", "")))
+    coverage = recorded.coverage
+    if coverage and coverage.get("action") != "nothing new":
+        notices.append(_notice("coverage", coverage, coverage.get("error", "")))
+    runner = [
+        {key: notice.get(key, "") for key in NOTICE_FIELDS} for notice in manifest.get("ops_notices", [])
+    ]
+    return notices + runner
+
+
+def _notice(kind: str, fact: dict[str, Any], why: str) -> dict[str, str]:
+    """A notebook's notice fact as a trail row: a MessageId only when this run published it."""
+    action, message_id = fact.get("action", ""), fact.get("message_id", "")
+    sent = action == "published" and bool(message_id)
+    if sent:
+        outcome = "sent"
+    elif action == "suppressed":
+        outcome = f"told before ({message_id}), not sent again"
+    else:
+        outcome = ": ".join(part for part in (action, why) if part)
+    return {
+        "kind": kind,
+        "topic": fact.get("topic", ""),
+        "message_id": message_id if sent else "",
+        "sent_at": fact.get("sent_at", "") if sent else "",
+        "outcome": outcome,
     }
 
 
@@ -104,7 +161,7 @@ def alert_records(recorded: RecordedRun) -> list[dict[str, Any]]:
     """Every rule's outcome with its own MessageId, its topic's ARN and subscriptions, and whom its
     message reached."""
     arns = {t["department"]: t["arn"] for t in recorded.topics if isinstance(t, dict) and "arn" in t}
-    reach = recorded.reach
+    reach, dry_run = recorded.reach, recorded.check_dry_run
     recipients = {
         row["department"]: sum(row.get(c, 0) for c in ("add", "update", "unchanged", "held"))
         for row in recorded.sync_outcome or []
@@ -116,7 +173,8 @@ def alert_records(recorded: RecordedRun) -> list[dict[str, Any]]:
             "severity": d.get("severity", ""),
             "count": d.get("count"),
             "threshold": d.get("threshold"),
-            "action": d["action"],
+            "action": WOULD.get(d["action"], d["action"]) if dry_run else d["action"],
+            "dry_run": dry_run,
             "message_id": d.get("message_id") or None,
             "topic_arn": d.get("topic") or arns.get(d["department"]),
             "recipients": recipients.get(d["department"]),
@@ -140,6 +198,7 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
     """A record as one flat CSV row: inputs and totals as columns of their own, hashes whole."""
     inputs = record["inputs"]
     row = {k: record[k] for k in RUN_COLUMNS if k in record}
+    row |= {f"refused_{k}": v for k, v in (record["refused_input"] or {}).items()}
     row |= {f"report_{k}": v for k, v in inputs["report"].items()}
     row |= {f"contacts_{k}": v for k, v in inputs["contacts"].items()}
     row |= record["totals"]
@@ -154,6 +213,8 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
             "coverage_conditions": len(conditions),
             "coverage_new": sum(c["new"] for c in conditions),
         }
+    sent = [n for n in record["ops_notices"] if n["message_id"]]
+    row |= {"ops_notices_sent": len(sent), "ops_message_ids": "; ".join(n["message_id"] for n in sent)}
     return {column: row.get(column, "") for column in RUN_COLUMNS}
 
 
@@ -170,8 +231,43 @@ def alert_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def notice_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record as one CSV row per ops notice, each carrying its run's id, start and status."""
+    run = {k: record[k] for k in ("run_id", "started_at", "status")}
+    return [{**run, **notice} for notice in record["ops_notices"]]
+
+
+def outside_rows(sends: list[dict[str, Any]], per: str = "run") -> list[dict[str, Any]]:
+    """Sends outside recorded runs as CSV rows beside the runs', their status `outside a recorded run`:
+    per run, one row per message sent; per alert, one per rule it carried; none per ops notice."""
+    if per == "notice":
+        return []
+    rows = []
+    for send in sends:
+        base = {"run_id": send["run_id"], "started_at": send["sent_at"], "status": send["recorded"]}
+        if per == "run":
+            rows.append(
+                {column: base.get(column, "") for column in RUN_COLUMNS} | {"published": len(send["rules"])}
+            )
+            continue
+        for rule in send["rules"]:
+            alert = {
+                "rule": rule,
+                "department": send["department"],
+                "severity": send["severity"],
+                "action": "publish",
+                "dry_run": False,
+                "message_id": send["message_id"],
+                "topic_arn": send["topic"],
+            }
+            rows.append({column: (base | alert).get(column, "") for column in ALERT_COLUMNS})
+    return rows
+
+
 def flatten(records: list[dict[str, Any]], per: str = "run") -> tuple[tuple[str, ...], list[dict[str, Any]]]:
-    """CSV columns and rows, per run or per alert."""
+    """CSV columns and rows, per run, per alert or per ops notice."""
     if per == "alert":
         return ALERT_COLUMNS, [row for record in records for row in alert_rows(record)]
+    if per == "notice":
+        return NOTICE_COLUMNS, [row for record in records for row in notice_rows(record)]
     return RUN_COLUMNS, [run_row(record) for record in records]

@@ -18,8 +18,9 @@ from backlog_alerts.io import locations
 from backlog_alerts.trail.audit import load_trail, summary
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.manifest import effective_status
-from backlog_alerts.trail.run_page import STYLE, is_backtest, page, run_page, sent_lines
+from backlog_alerts.trail.run_page import STYLE, is_backtest, outside_section, page, run_page, sent_lines
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
+from backlog_alerts.trail.untraced import Outside
 
 
 class OutsideSite(BacklogAlertsError, ValueError):
@@ -44,9 +45,12 @@ def _write(destination: Path, parts: tuple[str, ...], text: str) -> Path:
     return target
 
 
-def render_trail(location: str, destination: Path, with_code: bool = False) -> Path:
+def render_trail(
+    location: str, destination: Path, with_code: bool = False, outside: Outside | None = None
+) -> Path:
     """The index, a page per run and its notebooks as HTML; returns the index. Only the trail's run
-    folders and notebooks that the package writes are read (`audit.load_trail`); the rest is listed."""
+    folders and notebooks that the package writes are read (`audit.load_trail`); the rest is listed.
+    `outside`: the sends outside recorded runs, listed on the index."""
     exporter = notebook_exporter(with_code)
     trail = load_trail(location)
     runs: list[dict[str, Any]] = []
@@ -67,7 +71,10 @@ def render_trail(location: str, destination: Path, with_code: bool = False) -> P
             pages.append(_write(destination, (run_id, name), body).name)
         _write(destination, (run_id, "index.html"), run_page(run, pages))
         (backtests if is_backtest(run["manifest"]) else runs).append(run)
-    return _write(destination, ("index.html",), _index_html(runs, backtests, location, trail.not_read))
+    outside = outside or Outside()
+    listed = outside_section(outside.sends, outside.error)
+    index = _index_html(runs, backtests, location, trail.not_read, listed)
+    return _write(destination, ("index.html",), index)
 
 
 def _status_cell(run: dict[str, Any]) -> str:
@@ -111,7 +118,11 @@ def _not_read(lines: list[str]) -> str:
 
 
 def _index_html(
-    runs: list[dict[str, Any]], backtests: list[dict[str, Any]], location: str, not_read: list[str]
+    runs: list[dict[str, Any]],
+    backtests: list[dict[str, Any]],
+    location: str,
+    not_read: list[str],
+    outside: str = "",
 ) -> str:
     head = "<tr><th>run</th><th>status</th><th>period</th><th>sent (rule → topic, MessageId)</th>"
     head += "<th>not sent, and why</th></tr>"
@@ -123,6 +134,7 @@ def _index_html(
 <table class="runs"><thead>{head}</thead><tbody>
 {body}
 </tbody></table>
+{outside}
 <h2>Backtests</h2>
 <p>Replays of past reports (notebook 04): nothing was published.</p>
 <table><thead><tr><th>run</th><th>status</th><th>params</th><th>ended</th></tr></thead><tbody>

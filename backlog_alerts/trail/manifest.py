@@ -92,6 +92,12 @@ class Manifest:
     notebooks: list[NotebookEntry] = field(default_factory=list)
     deployment: str = ""  # the deployment whose alert state the run used (a lost state is rebuilt by it)
     state_uri: str = ""
+    # Notices the runner itself sent (or tried to) to the ops topic: a refused or a failed run's. No
+    # notebook records them, so the run folder would not show them otherwise.
+    ops_notices: list[dict[str, str]] = field(default_factory=list)
+    # A refused run: what the pre-run check read (name -> uri, ETag, SHA-256), and what it refused.
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    refused_input: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,6 +105,12 @@ class Manifest:
     def write(self) -> None:
         """Replace the run folder's manifest.json whole: rewritten as each notebook starts and ends."""
         storage.write_json(locations.join(self.output_location, "manifest.json"), self.to_dict())
+
+    def add_ops_notice(self, notice: dict[str, str]) -> None:
+        """A notice the runner sent to the ops topic (kind, topic, MessageId, time, or why none went
+        out), written at once: on the trail even if the process dies next."""
+        self.ops_notices.append(dict(notice))
+        self.write()
 
     def finish(self, status: str, failed_notebook: str = "", error: str = "") -> None:
         self.status, self.ended_at = status, now()

@@ -10,10 +10,13 @@ import html
 from typing import Any
 
 from backlog_alerts.ascii_text import visible
-from backlog_alerts.trail.audit_data import run_record
+from backlog_alerts.trail.audit_data import WOULD, run_record
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
 from backlog_alerts.trail.rendering import fact_html
+from backlog_alerts.trail.untraced import OUTSIDE
+
+WOULD_DO = set(WOULD.values())  # a dry run's alert: what it would have done
 
 BACKTEST = "04_backtest.ipynb"
 STYLE = """
@@ -69,26 +72,50 @@ def is_backtest(manifest: dict[str, Any]) -> bool:
 def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
     """HTML lines: what went out (rule → topic, MessageId), and what did not, with why."""
     sent, not_sent = [], []
-    recorded = RecordedRun.of(run)
+    recorded, record = RecordedRun.of(run), run_record(run)
     notice = recorded.report_notice
-    if notice:  # no rule was checked: the ops topic was told why, and that is what went out
+    if notice:  # no rule was checked: the ops topic was told why
         why = html.escape(f"report {notice.get('status', '')}: {notice.get('note', '')}")
-        if notice.get("message_id"):
-            sent.append(f"report notice → ops, <code>{html.escape(notice['message_id'])}</code>")
         not_sent.append(f"every rule: {why}")
-    coverage = recorded.coverage or {}
-    if coverage.get("message_id"):
-        sent.append(f"coverage notice → ops, <code>{html.escape(coverage['message_id'])}</code>")
-    for alert in run_record(run)["alerts"]:
+    for told in record["ops_notices"]:  # only what this run itself sent carries a MessageId
+        kind = html.escape(told["kind"])
+        if told["message_id"]:
+            sent.append(f"{kind} notice → ops, <code>{html.escape(told['message_id'])}</code>")
+        else:
+            not_sent.append(f"{kind} notice to ops: {html.escape(told['outcome'])}")
+    for alert in record["alerts"]:
         rule = html.escape(alert["rule"])
         topic = html.escape((alert["topic_arn"] or alert["department"]).rsplit(":", 1)[-1])
         if alert["message_id"] and alert["action"] in ("publish", "resolved"):
             sent.append(f"{rule} → {topic}, <code>{html.escape(alert['message_id'])}</code>")
         else:
-            dry = "dry run: not published" if recorded.check_dry_run and alert["action"] == "publish" else ""
+            dry = f"dry run: {alert['action']}" if alert["dry_run"] and alert["action"] in WOULD_DO else ""
             why = alert["error"] or dry or alert["note"] or alert["action"]
             not_sent.append(f"{rule}: {html.escape(str(why))}")
     return sent, not_sent
+
+
+def outside_section(sends: list[dict[str, Any]], error: str = "") -> str:
+    """The index's list of sends outside recorded runs (a notebook run by hand), from the alert state."""
+    head = f"<h2>Sent {OUTSIDE}</h2>"
+    if error:
+        return head + f"<p>Not checked: the alert state could not be read: {html.escape(error)}</p>"
+    rows = [
+        {
+            "run": send["run_id"],
+            "sent at": send["sent_at"],
+            "topic": send["topic"],
+            "rules": ", ".join(send["rules"]),
+            "severity": send["severity"],
+            "MessageId": send["message_id"],
+        }
+        for send in sends
+    ]
+    intro = (
+        "<p>Sends the alert state logged whose run left no run folder on this trail: a notebook run by "
+        "hand, or a run with another output folder.</p>"
+    )
+    return head + intro + (fact_html("sent_outside_runs", rows) if rows else "<p><em>none</em></p>")
 
 
 def _kv(pairs: dict[str, Any]) -> str:
@@ -123,7 +150,15 @@ def _manifest(manifest: dict[str, Any]) -> str:
 
 def _inputs(record: dict[str, Any]) -> str:
     rows = [{"input": name, **values} for name, values in record["inputs"].items()]
-    return "<h2>Inputs</h2>" + fact_html("inputs", rows)
+    refused = record["refused_input"]
+    said = "<p><strong>Refused:</strong></p>" + fact_html("refused_input", refused) if refused else ""
+    return "<h2>Inputs</h2>" + fact_html("inputs", rows) + said
+
+
+def _ops_notices(record: dict[str, Any]) -> str:
+    """Every notice to the ops topic this run sent (topic, MessageId, time), or why none went out."""
+    notices = record["ops_notices"]
+    return "<h2>Ops notices</h2>" + (fact_html("ops_notices", notices) if notices else "<p><em>none</em></p>")
 
 
 def _reach_head(reach: dict[str, list[str]], sent: bool) -> dict[str, str]:
@@ -158,7 +193,7 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
         head = {
             "topic": arn,
             "rules": ", ".join(rules),
-            "MessageId": ", ".join(ids) or "not sent",
+            "MessageId": ", ".join(ids) or ("not sent (dry run)" if recorded.check_dry_run else "not sent"),
             "recipients": f"{recipients} subscription(s)" if recipients is not None else "unknown",
             **(_reach_head(reach, bool(ids)) if reach is not None else {}),
             "Subject": message.get("subject", ""),
@@ -238,6 +273,7 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
         "<h2>Sent</h2><p>" + ("<br>".join(sent) or "<em>nothing</em>") + "</p>",
         "<h2>Not sent</h2><p>" + ("<br>".join(not_sent) or "<em>nothing held back</em>") + "</p>",
         _messages(run, recorded),
+        _ops_notices(record),
         _coverage(recorded),
         _subscription_changes(recorded),
         _not_read(run.get("not_read", [])),

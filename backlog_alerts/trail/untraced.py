@@ -1,39 +1,60 @@
 """Sends without a trace: alerts in the state's send log whose run left no run folder on the trail.
 
 A notebook run from JupyterLab or a bare papermill call sends for real but writes no run folder; the
-alert state logs every send with its run id, so `audit` can still name them.
+alert state logs every send with its run id, so `audit` and `report` can still name them. The state
+read is the one named (`--state`, or the params' `state_uri` with `--params`), else the one the
+trail's newest manifest names, on S3 too, else one an older version kept beside the run folders.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError
+
+from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import locations, storage
-from backlog_alerts.state.document import AlertState
+from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
 
-OUTSIDE_COLUMNS = ("run_id", "sent_at", "department", "severity", "rules", "message_id")
+OUTSIDE_COLUMNS = ("run_id", "sent_at", "topic", "department", "severity", "rules", "message_id")
+OUTSIDE = "outside a recorded run"  # how every format and the site mark these sends
+
+
+@dataclass(frozen=True)
+class Outside:
+    """The sends outside recorded runs, and the state they were read from; `error` says why they
+    could not be read (nothing is then claimed either way)."""
+
+    state_uri: str = ""
+    sends: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+    def shown(self) -> dict[str, Any]:
+        """For `audit --format json`: the state read, and why not if it could not be."""
+        return {"uri": self.state_uri, "error": self.error}
 
 
 def state_of_trail(location: str) -> str | None:
-    """The alert state `audit` reads without `--state`: the local one the trail's newest run names in
-    its manifest, else one an older version kept beside the run folders; None when there is neither.
-    A state on S3 is read only when named with `--state` (reading a local trail needs no AWS)."""
+    """The alert state `audit` and `report` read when none is named: the one the trail's newest run
+    names in its manifest (local or on S3), else one an older version kept beside the run folders;
+    None when there is neither."""
     newest = (storage.run_ids(location) or [""])[-1]
     named = (
         storage.read_json(locations.join(location, newest, "manifest.json")).get("state_uri")
         if newest
         else ""
     )
-    if named and locations.local_copy(named) is not None:
-        return named if storage.exists(named) else None
+    if named:
+        return named
     legacy = locations.join(location, STATE_FILE)
     return legacy if storage.exists(legacy) else None
 
 
 def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list[dict[str, Any]]:
-    """Logged sends whose run id names no run folder, oldest first.
+    """Logged sends whose run id names no run folder, oldest first, each marked `outside a recorded run`.
 
     Sends older than the oldest run folder are left out: retention may have removed their folders.
     `since` (YYYYMMDD) leaves out sends from before that day, as `audit --since` does for runs.
@@ -41,7 +62,7 @@ def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list
     known, oldest = set(run_ids), min(run_ids, default="")
     start = max(oldest, since)
     return [
-        {column: send.get(column, "") for column in OUTSIDE_COLUMNS}
+        {**{column: send.get(column, "") for column in OUTSIDE_COLUMNS}, "recorded": OUTSIDE}
         for send in state.sends
         if send.get("run_id") not in known and _stamp(send.get("sent_at", "")) >= start
     ]
@@ -52,8 +73,27 @@ def _stamp(sent_at: str) -> str:
     return sent_at.replace("-", "").replace(":", "")[:15]
 
 
-def load_outside(state_uri: str | None, location: str, since: str = "") -> list[dict[str, Any]]:
-    """The sends outside recorded runs in the state at `state_uri` (none when there is no state)."""
+def read_state(state_uri: str, region: str | None = None) -> AlertState:
+    """The state at `state_uri`, read (any failure to reach it as a StateError naming it)."""
+    try:
+        return open_state(state_uri, region).state
+    except BotoCoreError as err:  # no credentials, no endpoint: the state could not be asked
+        raise StateError(f"{state_uri}: cannot read alert state: {err}") from err
+
+
+def load_outside(
+    state_uri: str | None, location: str, since: str = "", region: str | None = None, *, named: bool = True
+) -> Outside:
+    """The sends outside recorded runs in the state at `state_uri` (none when there is no state).
+
+    A state the user `named` must be read; one found from the trail that cannot be read is reported
+    in `error`, not raised: the runs are still listed."""
     if not state_uri:
-        return []
-    return sent_outside(open_state(state_uri).state, storage.run_ids(location), since)
+        return Outside()
+    try:
+        state = read_state(state_uri, region)
+    except BacklogAlertsError as err:
+        if named:
+            raise
+        return Outside(state_uri, error=str(err))
+    return Outside(state_uri, sent_outside(state, storage.run_ids(location), since))

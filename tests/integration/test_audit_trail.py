@@ -135,6 +135,22 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     assert len(table) == 4 and table[1].startswith(run_ids[0]) and "failed at notebook 3" in table[3]
 
 
+@pytest.mark.xdist_group("audit-trail")
+def test_the_failed_runs_notice_to_ops_is_on_the_trail_with_its_message_id(trail_runs, tmp_path):
+    out, run_ids = trail_runs
+    manifest = json.loads((out / run_ids[2] / "manifest.json").read_text())
+    (told,) = manifest["ops_notices"]  # sent by the runner after notebook 3 failed: no notebook has it
+    assert told["kind"] == "failure" and told["topic"].endswith(":backlog_alerts_ops")
+    assert told["message_id"] and told["sent_at"] >= manifest["started_at"][:19]
+    as_json = json.loads(run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout)
+    assert told in as_json["runs"][2]["ops_notices"]
+    notices = run_cli(["audit", "--output-dir", str(out), "--format", "csv", "--per", "notice"], clean_env())
+    assert told["message_id"] in notices.stdout
+    run_cli(["report", "--output-dir", str(out), "--to", str(tmp_path / "site")], clean_env())
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert f"failure notice → ops, <code>{told['message_id']}</code>" in index
+
+
 @pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_one_run_in_full_and_since_filter(trail_runs):
     out, run_ids = trail_runs

@@ -4,13 +4,14 @@ import csv
 import io
 import json
 
+import pytest
 from helpers import CONTACTS_SHA, COVERAGE_FACT, PARAMS_SHA, REPORT_SHA, hand_built_run
 from helpers import recorded_decision as decision
 
-from backlog_alerts.state.document import AlertState
+from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.trail.audit import render
 from backlog_alerts.trail.audit_data import ALERT_COLUMNS, RUN_COLUMNS, flatten, run_record
-from backlog_alerts.trail.untraced import sent_outside
+from backlog_alerts.trail.untraced import OUTSIDE, Outside, load_outside, sent_outside
 
 
 def test_each_alert_is_an_object_with_its_own_message_id_and_topic():
@@ -77,22 +78,58 @@ def test_a_run_stopped_before_the_check_has_no_alerts_and_empty_inputs():
     assert row["status"] == "refused" and row["published"] == 0
 
 
-def test_json_lists_runs_and_sends_outside_recorded_runs():
-    state = AlertState(
-        sends=[
-            {"run_id": "20261128T110713.084847Z", "sent_at": "2026-11-28T11:07:20+00:00", "rules": ["a"]},
-            {"run_id": "20261128T120000.000000Z", "sent_at": "2026-11-28T12:00:01+00:00", "rules": ["b"]},
-            {"run_id": "20200101T000000.000000Z", "sent_at": "2020-01-01T00:00:01+00:00", "rules": ["c"]},
-        ]
-    )
-    outside = sent_outside(state, ["20261128T110713.084847Z"])
-    assert [s["rules"] for s in outside] == [["b"]]  # older than the oldest folder: maybe retention
+SENDS = [
+    {"run_id": "20261128T110713.084847Z", "sent_at": "2026-11-28T11:07:20+00:00", "rules": ["a"]},
+    {
+        "run_id": "20261128T120000.000000Z",
+        "sent_at": "2026-11-28T12:00:01+00:00",
+        "topic": "arn:aws:sns:x:1:streets_notifications",
+        "department": "streets",
+        "severity": "warning",
+        "rules": ["b", "c"],
+        "message_id": "hand-1",
+    },
+    {"run_id": "20200101T000000.000000Z", "sent_at": "2020-01-01T00:00:01+00:00", "rules": ["c"]},
+]
+
+
+def test_sends_outside_recorded_runs_are_marked_so_in_json_csv_and_the_table():
+    state = AlertState(sends=SENDS)
+    sends = sent_outside(state, ["20261128T110713.084847Z"])
+    assert [s["rules"] for s in sends] == [["b", "c"]]  # older than the oldest folder: maybe retention
+    outside = Outside("s3://b/alert_state.json", sends)
     data = json.loads(render([hand_built_run()], "json", outside=outside))
     assert [r["run_id"] for r in data["runs"]] == ["20261128T110713.084847Z"]
-    assert data["sent_outside_runs"][0]["run_id"] == "20261128T120000.000000Z"
+    (send,) = data["sent_outside_runs"]
+    assert (send["run_id"], send["message_id"], send["recorded"]) == (
+        "20261128T120000.000000Z",
+        "hand-1",
+        OUTSIDE,
+    )
+    assert data["state_read"] == {"uri": "s3://b/alert_state.json", "error": ""}
     table = render([hand_built_run()], "table", outside=outside)
-    assert "sent outside a recorded run" in table and "20261128T120000.000000Z" in table
+    assert f"sent {OUTSIDE}" in table and "20261128T120000.000000Z" in table and "hand-1" in table
+    runs = list(csv.DictReader(io.StringIO(render([hand_built_run()], "csv", outside=outside))))
+    assert [(r["run_id"], r["status"], r["published"]) for r in runs][1:] == [
+        ("20261128T120000.000000Z", OUTSIDE, "2")
+    ]
+    alerts = list(csv.DictReader(io.StringIO(render([hand_built_run()], "csv", "alert", outside=outside))))
+    assert [(r["rule"], r["status"], r["message_id"]) for r in alerts if r["status"] == OUTSIDE] == [
+        ("b", OUTSIDE, "hand-1"),
+        ("c", OUTSIDE, "hand-1"),
+    ]
     assert sent_outside(state, ["20261128T110713.084847Z"], since="20261129") == []
+
+
+def test_a_state_found_from_the_trail_that_cannot_be_read_is_said_not_hidden(tmp_path):
+    broken = tmp_path / "alert_state.json"
+    broken.write_text("not json")
+    outside = load_outside(str(broken), str(tmp_path), named=False)
+    assert outside.sends == [] and "not an alert state document" in outside.error
+    data = json.loads(render([hand_built_run()], "json", outside=outside))
+    assert data["state_read"]["error"] == outside.error and data["sent_outside_runs"] == []
+    with pytest.raises(StateError):
+        load_outside(str(broken), str(tmp_path))  # named by the user: an error
 
 
 def test_a_state_saved_before_run_ids_and_sends_were_kept_still_loads():
@@ -124,7 +161,7 @@ def test_every_send_is_logged_with_its_run_id_and_survives_a_save():
     assert (heard.topic, heard.service, heard.tier, heard.run_id) == ("arn:s", "Pothole", "warning", "R1")
 
 
-def test_audit_reads_the_local_state_the_newest_run_names_else_one_left_beside_the_runs(tmp_path):
+def test_audit_reads_the_state_the_newest_run_names_else_one_left_beside_the_runs(tmp_path):
     from backlog_alerts.trail.untraced import state_of_trail
 
     outputs = tmp_path / "outputs"
@@ -136,12 +173,12 @@ def test_audit_reads_the_local_state_the_newest_run_names_else_one_left_beside_t
     assert state_of_trail(str(outputs)) == str(outputs / "alert_state.json")
     state = tmp_path / "city" / "state" / "alert_state.json"
     manifest.write_text(json.dumps({"run_id": "x", "state_uri": str(state)}))
-    assert state_of_trail(str(outputs)) is None, "named, and gone: not some other state"
+    assert state_of_trail(str(outputs)) == str(state), "named, and gone: not some other state"
     state.parent.mkdir(parents=True)
     state.write_text(AlertState().to_json())
     assert state_of_trail(str(outputs)) == str(state)
     manifest.write_text(json.dumps({"run_id": "x", "state_uri": "s3://demo/alert_state.json"}))
-    assert state_of_trail(str(outputs)) == str(outputs / "alert_state.json"), "S3 only with --state"
+    assert state_of_trail(str(outputs)) == "s3://demo/alert_state.json", "on S3 too"
 
 
 def test_the_coverage_notice_is_in_the_record_and_counted_in_the_csv_row():
@@ -176,3 +213,107 @@ def test_each_alert_carries_whom_its_topic_reached_and_since_when_its_pending_em
     rows = list(csv.DictReader(io.StringIO(render([run], "csv", per="alert"))))
     assert rows[0]["reach_pending_since"] == "2026-11-27T10:00:00+00:00"
     assert rows[0]["reach_unverified"] == "'+1******0142"  # a spreadsheet would read + as a formula
+
+
+def dry_run():
+    """A dry run's check: its alerts were decided, none was published."""
+    run = hand_built_run(
+        alerts=[
+            decision("zebra_rule", "streets", "publish"),
+            decision("apple_rule", "parks", "resolved"),
+            decision("quiet_rule", "parks", "quiet", count=1),
+        ]
+    )
+    run["notebooks"]["03_alert_check"]["facts"]["run"] = {"dry_run": True}
+    return run
+
+
+def test_a_dry_runs_alerts_read_would_publish_with_no_message_id_in_every_format():
+    record = run_record(dry_run())
+    assert record["dry_run"] is True
+    assert [(a["action"], a["dry_run"], a["message_id"]) for a in record["alerts"]] == [
+        ("would publish", True, None),
+        ("would resolve", True, None),
+        ("quiet", True, None),
+    ]
+    assert record["totals"]["published"] == 0 and record["totals"]["resolved"] == 0
+    rows = list(csv.DictReader(io.StringIO(render([dry_run()], "csv", per="alert"))))
+    assert [(r["action"], r["dry_run"], r["message_id"]) for r in rows][:2] == [
+        ("would publish", "True", ""),
+        ("would resolve", "True", ""),
+    ]
+    assert all(r["action"] not in ("publish", "resolved") for r in rows)
+    (row,) = csv.DictReader(io.StringIO(render([dry_run()], "csv")))
+    assert (row["dry_run"], row["published"], row["resolved"]) == ("True", "0", "0")
+    table = render([dry_run()], "table").splitlines()
+    assert "succeeded (dry run)" in table[1] and "zebra_rule:would publish (dry run)" in table[1]
+    assert " publish" not in table[1].replace("would publish", "")
+    assert run_record(hand_built_run())["alerts"][0]["action"] == "publish", "a real run's stays publish"
+
+
+def test_every_ops_notice_is_a_row_with_its_topic_message_id_and_time_and_only_a_sent_one_has_an_id():
+    run = hand_built_run(status="failed", error="PublishError")
+    facts = run["notebooks"]["03_alert_check"]["facts"]
+    facts["report_notice"] = {"status": "late", "action": "suppressed", "note": "", "message_id": "old-1"}
+    facts["coverage"] = {
+        **COVERAGE_FACT,
+        "topic": "arn:aws:sns:x:1:ops",
+        "sent_at": "2026-11-28T11:07:50+00:00",
+    }
+    run["manifest"]["ops_notices"] = [
+        {
+            "kind": "failure",
+            "topic": "arn:aws:sns:x:1:ops",
+            "message_id": "ops-2",
+            "sent_at": "2026-11-28T11:08:00+00:00",
+            "outcome": "sent",
+        }
+    ]
+    record = run_record(run)
+    assert [(n["kind"], n["message_id"], n["sent_at"][:19]) for n in record["ops_notices"]] == [
+        ("report late", "", ""),  # told by an earlier run: not claimed as this run's
+        ("coverage", "ops-1", "2026-11-28T11:07:50"),
+        ("failure", "ops-2", "2026-11-28T11:08:00"),
+    ]
+    assert record["ops_notices"][0]["outcome"] == "told before (old-1), not sent again"
+    assert record["ops_notices"][2]["topic"] == "arn:aws:sns:x:1:ops"
+    _, (row,) = flatten([record])
+    assert (row["ops_notices_sent"], row["ops_message_ids"]) == (2, "ops-1; ops-2")
+    rows = list(csv.DictReader(io.StringIO(render([run], "csv", per="notice"))))
+    assert [(r["kind"], r["message_id"], r["status"][:6]) for r in rows] == [
+        ("report late", "", "failed"),
+        ("coverage", "ops-1", "failed"),
+        ("failure", "ops-2", "failed"),
+    ]
+    table = render([run], "table")
+    assert "coverage:ops-1; failure:ops-2" in table
+
+
+def test_a_refused_run_names_the_input_it_refused_with_its_etag_and_sha256():
+    run = hand_built_run(status="refused", error="contacts.csv: row 3: not an email")
+    run["notebooks"] = {}
+    refused = {"input": "contacts", "uri": "s3://b/contacts.csv", "etag": "e9", "sha256": CONTACTS_SHA}
+    run["manifest"] |= {
+        "refused_input": refused,
+        "inputs": {"contacts": {k: refused[k] for k in ("uri", "etag", "sha256")}},
+        "ops_notices": [
+            {"kind": "refusal", "topic": "arn:ops", "message_id": "r-1", "sent_at": "t", "outcome": "sent"}
+        ],
+    }
+    record = run_record(run)
+    assert record["refused_input"] == refused
+    assert record["inputs"]["contacts"] == {
+        "uri": "s3://b/contacts.csv",
+        "sha256": CONTACTS_SHA,
+        "etag": "e9",
+    }
+    assert record["ops_notices"][0]["message_id"] == "r-1"
+    _, (row,) = flatten([record])
+    assert (row["refused_input"], row["refused_etag"], row["refused_sha256"]) == (
+        "contacts",
+        "e9",
+        CONTACTS_SHA,
+    )
+    table = render([run], "table")
+    assert f"refused contacts s3://b/contacts.csv (SHA-256 {CONTACTS_SHA[:12]}, ETag e9)" in table
+    assert "refusal:r-1" in table

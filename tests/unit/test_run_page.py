@@ -53,5 +53,44 @@ def test_a_dry_run_says_what_it_would_have_reached_and_told_and_why_nothing_went
     recorded = RecordedRun.of(run)
     assert "(new, not told: dry run: would notify the ops topic)" in _coverage(recorded)
     assert "<dt>would reach</dt><dd>nobody</dd>" in _messages(run, recorded)
-    _, not_sent = sent_lines(run)
-    assert not_sent == ["zebra_rule: dry run: not published"]
+    sent, not_sent = sent_lines(run)
+    assert sent == [], "a dry run sent nothing: no MessageId is shown"
+    assert not_sent == [
+        "coverage notice to ops: dry run: would notify the ops topic",
+        "zebra_rule: dry run: would publish",
+    ]
+
+
+def test_a_refused_runs_page_shows_the_input_it_refused_and_the_notice_ops_got():
+    from backlog_alerts.trail.run_page import run_page
+
+    run = hand_built_run(status="refused", error="bad contacts")
+    run["notebooks"] = {}
+    run["manifest"] |= {
+        "refused_input": {"input": "contacts", "uri": "s3://b/c.csv", "etag": "e9", "sha256": "f" * 64},
+        "ops_notices": [
+            {"kind": "refusal", "topic": "arn:ops", "message_id": "r-1", "sent_at": "2026", "outcome": "sent"}
+        ],
+    }
+    page = run_page(run, [])
+    assert "Refused:" in page and "f" * 64 in page and "e9" in page
+    assert "<h2>Ops notices</h2>" in page and "arn:ops" in page
+    sent, _ = sent_lines(run)
+    assert sent == ["refusal notice → ops, <code>r-1</code>"]
+
+
+def test_the_index_lists_sends_outside_recorded_runs_or_says_they_were_not_checked():
+    from backlog_alerts.trail.run_page import outside_section
+
+    send = {
+        "run_id": "20261128T120000.000000Z",
+        "sent_at": "2026-11-28T12:00:01+00:00",
+        "topic": "arn:aws:sns:x:1:streets_notifications",
+        "department": "streets",
+        "severity": "warning",
+        "rules": ["potholes"],
+        "message_id": "hand-1",
+    }
+    section = outside_section([send])
+    assert "Sent outside a recorded run" in section and "hand-1" in section and "20261128T120000" in section
+    assert "Not checked" in outside_section([], "s3://b/s.json: cannot read alert state: AccessDenied")

@@ -16,6 +16,7 @@ from backlog_alerts import __version__
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.clean_notebooks import strip_outputs
 from backlog_alerts.io.paths import project_root
+from backlog_alerts.masking import mask_value
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 REFUSED = "refused"  # stopped by the pre-run check: no notebook ran, nothing changed
@@ -98,7 +99,7 @@ class Manifest:
 
     def write(self) -> None:
         """Replace the run folder's manifest.json whole: rewritten as each notebook starts and ends."""
-        storage.write_json(locations.join(self.output_location, "manifest.json"), self.to_dict())
+        storage.write_json(locations.join(self.output_location, "manifest.json"), mask_value(self.to_dict()))
 
     def finish(self, status: str, failed_notebook: str = "", error: str = "") -> None:
         self.status, self.ended_at = status, now()

@@ -1,4 +1,12 @@
-from backlog_alerts.masking import mask_email, mask_endpoint, mask_phone
+import hashlib
+from datetime import date
+
+import phonenumbers
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backlog_alerts.masking import mask_email, mask_endpoint, mask_phone, mask_text, mask_value
 
 
 def test_email_keeps_first_letter_and_domain_only():
@@ -24,3 +32,138 @@ def test_endpoint_mask_follows_protocol_and_leaves_queue_arns():
     assert mask_endpoint("sms", "+16195550100") == "+1******0100"
     arn = "arn:aws:sqs:us-east-1:123456789012:q"
     assert mask_endpoint("sqs", arn) == arn
+
+
+# --- mask_text: the one free-text masker --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("dana.whitfield@example.gov", "d*****@example.gov"),
+        ("<Dana.Whitfield@Example.GOV>", "<D*****@Example.GOV>"),
+        ("'a@b.gov; c.d@e.org'", "'a*****@b.gov; c*****@e.org'"),  # two addresses in one cell
+        ('"mtanaka@example.gov"', '"m*****@example.gov"'),
+        ("'mtanaka@example.gov", "'m*****@example.gov"),  # a spreadsheet's text-forcing apostrophe
+        ("mailto:dana%40example.gov", "mailto:d*****%40example.gov"),
+        ("ops@city.example.museum", "o*****@city.example.museum"),
+        ("+16195550101", "+1******0101"),
+        ("+1 619 555 0101", "+1******0101"),
+        ("(619) 555-0101", "+1******0101"),
+        ("619.555.0101", "+1******0101"),
+        ("619-555-0101", "+1******0101"),
+        ("6195550101", "+1******0101"),
+        ("1 619 555 0101", "+1******0101"),
+        ("+44 20 7946 0958", "+4*******0958"),
+        ("+447420500600", "+4*******0600"),
+        ("6195550101 6195550102", "+1******0101 +1******0102"),
+        ("(+44) 20 7946 0958", "+4*******0958"),
+    ],
+)
+def test_emails_and_phones_in_any_written_form_are_masked(text, masked):
+    assert mask_text(text) == masked
+    assert mask_text(f"found: {text}, row 3") == f"found: {masked}, row 3"
+
+
+def test_the_columns_found_in_a_headerless_file_are_masked():
+    error = "c.csv: missing column(s) Name (found: 'Dana', 'dana@example.gov', '+16195550101', 'trash')"
+    assert (
+        mask_text(error)
+        == "c.csv: missing column(s) Name (found: 'Dana', 'd*****@example.gov', '+1******0101', 'trash')"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261128T113230.712721Z",
+        "2026-11-28T11:32:30.712721+00:00",
+        "period 2019-03-01 14:00",
+        "MessageId 206f6d51-1a3b-4c5d-8e9f-0123456789ab",
+        'ETag "d41d8cd98f00b204e9800998ecf8427e"',
+        "Pothole backlog 1234567 > 100",
+        "pandas@2.2.10",
+        "arn:aws:sns:us-east-1:123456789012:streets_notifications",
+        "d*****@example.gov, +1******0101",
+    ],
+)
+def test_ids_counts_dates_and_masked_values_are_unchanged(text):
+    assert mask_text(text) == text
+
+
+@given(st.uuids())
+def test_uuids_are_unchanged(value):
+    assert mask_text(f"MessageId {value}.") == f"MessageId {value}."
+
+
+@given(st.binary(max_size=64))
+def test_hashes_are_unchanged(data):
+    for digest in (hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()):  # noqa: S324 - an ETag
+        assert mask_text(f'"{digest}"') == f'"{digest}"'
+
+
+@given(st.dates(date(1900, 1, 1), date(2199, 12, 31)), st.times())
+def test_dates_and_timestamps_are_unchanged(day, time):
+    for text in (day.isoformat(), f"{day.isoformat()}T{time.isoformat()}", f"{day} {time}", f"{day:%Y%m%d}"):
+        assert mask_text(text) == text
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**6 - 1), max_size=8))
+def test_counts_are_unchanged(numbers):
+    text = ", ".join(map(str, numbers)) + " open requests"
+    assert mask_text(text) == text
+
+
+@given(st.datetimes())
+def test_run_ids_are_unchanged(moment):
+    run_id = moment.strftime("%Y%m%dT%H%M%S.%fZ")
+    assert mask_text(f"run {run_id}") == f"run {run_id}"
+
+
+_LOCAL = st.from_regex(r"[a-z][a-z0-9._+-]{0,20}[a-z0-9]", fullmatch=True).filter(lambda s: ".." not in s)
+_DOMAIN = st.from_regex(r"([a-z][a-z0-9-]{0,10}\.){1,3}[a-z]{2,8}", fullmatch=True)
+_FILLER = st.text(st.sampled_from(list("abc XYZ,;:()[]'\"<>\n")), max_size=12)
+
+
+@given(_FILLER, _LOCAL, _DOMAIN, _FILLER)
+def test_no_email_survives_in_any_text(before, local, domain, after):
+    address = f"{local}@{domain}"
+    masked = mask_text(f"{before} {address}{after}")
+    assert address not in masked
+    assert mask_email(address) in masked
+
+
+_NUMBERS = st.sampled_from(["+1619555{:04d}", "+1212555{:04d}", "+44207946{:04d}", "+3314123{:04d}"])
+
+
+@given(
+    _FILLER, _NUMBERS, st.integers(0, 9999), st.sampled_from(["e164", "national", "international"]), _FILLER
+)
+def test_no_phone_number_survives_in_any_text(before, pattern, last, style, after):
+    e164 = pattern.format(last)
+    number = phonenumbers.parse(e164)
+    written = {
+        "e164": e164,
+        "national": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        "international": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+    }[style]
+    if style == "national" and not e164.startswith("+1"):
+        written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    masked = mask_text(f"{before} {written} {after}")
+    assert str(number.national_number) not in "".join(c for c in masked if c.isdigit())
+    assert mask_phone(e164) in masked
+
+
+@given(st.text(max_size=60))
+def test_masking_twice_changes_nothing(text):
+    once = mask_text(text)
+    assert mask_text(once) == once
+
+
+def test_mask_value_masks_every_string_but_keeps_keys_and_numbers():
+    value = {"error": "dana@example.gov", "rows": [{"phone": "+16195550101", "count": 3}], "ok": True}
+    assert mask_value(value) == {
+        "error": "d*****@example.gov",
+        "rows": [{"phone": "+1******0101", "count": 3}],
+        "ok": True,
+    }

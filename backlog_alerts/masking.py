@@ -25,11 +25,12 @@ _CONTEXT = 20  # characters each side: lets phonenumbers see a timestamp's `:00`
 
 
 def mask_email(address: str) -> str:
-    """Keep the first letter and the domain so a reviewer can tell contacts apart, hide the rest."""
+    """Keep the first letter and the domain so a reviewer can tell contacts apart, hide the rest
+    (a whole cell too: `a@x.gov; b@y.gov` keeps no second address after the first `@`)."""
     local, sep, domain = address.partition("@")
     if not sep:
         return "*" * 5
-    return f"{local[:1]}*****@{domain}"
+    return f"{local[:1]}*****@{mask_text(domain) if '@' in domain or '%40' in domain else domain}"
 
 
 def mask_phone(number: str) -> str:

@@ -1,4 +1,5 @@
 import hashlib
+import json
 from datetime import date
 
 import phonenumbers
@@ -16,6 +17,12 @@ def test_email_keeps_first_letter_and_domain_only():
 def test_email_mask_hides_the_length_of_the_local_part():
     assert mask_email("a@x.gov") == mask_email("abcdefghij@x.gov").replace("a*****", "a*****")
     assert len(mask_email("abcdefghij@x.gov")) == len(mask_email("ab@x.gov"))
+
+
+def test_an_email_cell_with_two_addresses_shows_neither():
+    assert (
+        mask_email("dana@example.gov; marcus.ortega@example.gov") == "d*****@example.gov; m*****@example.gov"
+    )
 
 
 def test_phone_keeps_country_prefix_and_last_four():
@@ -167,3 +174,106 @@ def test_mask_value_masks_every_string_but_keeps_keys_and_numbers():
         "rows": [{"phone": "+1******0101", "count": 3}],
         "ok": True,
     }
+
+
+# --- every sink of free text masks by construction ---------------------------------------------
+
+CELL = "dana.whitfield@example.gov, +16195550101"
+MASKED = "d*****@example.gov, +1******0101"
+
+
+def test_an_error_is_masked_when_made():
+    from backlog_alerts.errors import SourceError
+
+    assert str(SourceError(f"c.csv: row 2 holds {CELL}")) == f"c.csv: row 2 holds {MASKED}"
+
+
+def test_every_log_line_and_field_is_masked(capsys):
+    import io
+
+    from backlog_alerts.run.logs import RunLog
+
+    out, err = io.StringIO(), io.StringIO()
+    RunLog("json", out, err).error(f"bad {CELL}", value=CELL, count=3)
+    RunLog("text", out, err).passed_on(f"kernel: {CELL}")
+    assert CELL not in err.getvalue() and MASKED in err.getvalue()
+    assert json.loads(err.getvalue().splitlines()[0])["value"] == MASKED
+
+
+def test_the_cli_error_line_is_masked(monkeypatch, capsys):
+    from backlog_alerts.errors import BacklogAlertsError
+    from backlog_alerts.run import cli
+
+    class Unmasked(BacklogAlertsError):  # a subclass whose text is made later, not when raised
+        def __str__(self) -> str:
+            return CELL
+
+    def fail(args):
+        raise Unmasked()
+
+    monkeypatch.setattr(cli, "audit", fail)
+    assert cli.main(["audit"]) == 2
+    assert capsys.readouterr().err == f"error: {MASKED}\n"
+
+
+def test_recorded_facts_are_masked_in_every_view_and_ids_survive():
+    from backlog_alerts.trail.facts import FACTS_MIME, bundle
+
+    value = {"note": f"row 2: {CELL}", "message_id": "206f6d51-1a3b-4c5d-8e9f-0123456789ab", "count": 163}
+    shown = bundle("problems", value)
+    assert shown[FACTS_MIME]["value"] == {**value, "note": f"row 2: {MASKED}"}
+    assert "dana.whitfield" not in shown["text/html"] + shown["text/plain"]
+
+
+def test_executed_notebook_outputs_are_masked_but_images_are_not():
+    import nbformat
+
+    from backlog_alerts.trail.executed import mask_outputs
+
+    cell = nbformat.v4.new_code_cell(
+        outputs=[
+            nbformat.v4.new_output("stream", name="stderr", text=f"warning: {CELL}"),
+            nbformat.v4.new_output("error", ename="KeyError", evalue=CELL, traceback=[f"KeyError: {CELL}"]),
+            nbformat.v4.new_output(
+                "display_data", data={"text/html": f"<td>{CELL}</td>", "image/png": "+16195550101"}
+            ),
+        ]
+    )
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    mask_outputs(notebook)
+    stream, error, display = notebook.cells[0].outputs
+    assert (
+        stream.text == f"warning: {MASKED}"
+        and error.evalue == MASKED
+        and error.traceback == [f"KeyError: {MASKED}"]
+    )
+    assert display.data == {"text/html": f"<td>{MASKED}</td>", "image/png": "+16195550101"}
+
+
+def test_a_headerless_contacts_file_is_named_so_and_its_first_row_masked():
+    from helpers import text_source
+
+    from backlog_alerts.errors import SourceError
+    from backlog_alerts.io.sources import find_columns, read_csv_text
+
+    frame = read_csv_text(text_source("Dana,dana.whitfield@example.gov,+16195550101,trash\n", "c.csv"))
+    with pytest.raises(SourceError) as caught:
+        find_columns(frame, ["Name", "Email", "Phone", "Department"], "c.csv")
+    assert str(caught.value) == (
+        "c.csv: missing column(s) Name, Email, Phone, Department (found: 'Dana', 'd*****@example.gov', "
+        "'+1******0101', 'trash'); its first row holds an email or phone number: is the header row missing?"
+    )
+
+
+def test_an_ops_notice_is_masked_when_published():
+    from backlog_alerts.alerting.ops import publish_ops_notice
+
+    sent = {}
+
+    class Sns:
+        def publish(self, **request):
+            sent.update(request)
+            return {"MessageId": "m-1"}
+
+    publish_ops_notice(Sns(), "arn:aws:sns:us-east-1:123456789012:ops", f"refused: {CELL}", f"Reason: {CELL}")
+    assert (sent["Subject"], sent["Message"]) == (f"refused: {MASKED}", f"Reason: {MASKED}")

@@ -305,9 +305,10 @@ _EMAIL_LITERAL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 ARTIFACT_SUFFIXES = {".ipynb", ".json", ".html", ".htm", ".log", ".txt", ".md", ".js"}
 
 
-def _digits_pattern(digits: str) -> str:
-    """A run of digits in any written form: separators between them, not glued to other digits."""
-    return _NO_ALNUM_BEFORE + r"[\s().-]{0,2}".join(digits) + _NO_ALNUM_AFTER
+def _digits_pattern(country: int, national: str) -> str:
+    """A number in any written form: with or without its country code or trunk 0, any separators."""
+    prefix = rf"(?:\+?{country}[\s().-]{{0,2}}|0[\s().-]{{0,2}})?"
+    return _NO_ALNUM_BEFORE + prefix + r"[\s().-]{0,2}".join(national) + _NO_ALNUM_AFTER
 
 
 def canary_pattern(source: str = "") -> re.Pattern[str]:
@@ -321,7 +322,7 @@ def canary_pattern(source: str = "") -> re.Pattern[str]:
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_possible_number(number):
-            parts.append(_digits_pattern(str(number.national_number)))
+            parts.append(_digits_pattern(number.country_code, str(number.national_number)))
     for address in set(_EMAIL_LITERAL.findall(source)):
         local, domain = address.split("@", 1)
         if len(local) > 1 and "." in domain:
@@ -333,12 +334,16 @@ def canary_pattern(source: str = "") -> re.Pattern[str]:
 EXAMPLE_NUMBER = "+16195550100"
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
 def canary_leaks(text: str, pattern: re.Pattern[str]) -> list[str]:
     """Each full canary address or number in `text`, with a little of what surrounds it."""
     return [
         text[max(0, m.start() - 40) : m.end() + 40]
         for m in pattern.finditer(text)
-        if not EXAMPLE_NUMBER.endswith("".join(c for c in m.group() if c.isdigit()))
+        if len(_digits(m.group())) < 10 or not EXAMPLE_NUMBER.endswith(_digits(m.group()))
     ]
 
 

@@ -277,3 +277,61 @@ def test_an_ops_notice_is_masked_when_published():
 
     publish_ops_notice(Sns(), "arn:aws:sns:us-east-1:123456789012:ops", f"refused: {CELL}", f"Reason: {CELL}")
     assert (sent["Subject"], sent["Message"]) == (f"refused: {MASKED}", f"Reason: {MASKED}")
+
+
+# --- the canary covers every contact the tests use (tests/integration/conftest.py) --------------
+
+
+def _contacts_used():
+    """Every email and phone-like value of the demo contacts, the corpus and helpers.directors()."""
+    import re
+
+    from helpers import CORPUS, directors
+
+    from backlog_alerts.io.demo import demo_bytes
+
+    texts = [demo_bytes("contacts.csv").decode()]
+    texts += [p.read_bytes().decode("utf-8", errors="replace") for p in (CORPUS / "contacts").glob("*.csv")]
+    for text in texts:
+        yield from re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", text)
+        for found in phonenumbers.PhoneNumberMatcher(text, "US"):
+            yield found.raw_string
+    for contact in directors(2000):
+        yield from (contact.email, contact.phone)
+
+
+def test_every_contact_the_tests_use_is_a_canary():
+    from helpers import EXAMPLE_NUMBER, canary_leaks, canary_pattern
+
+    pattern = canary_pattern()
+    missed = {c for c in _contacts_used() if c != EXAMPLE_NUMBER and not canary_leaks(c, pattern)}
+    assert missed == set()
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "dana.whitfield@example.gov",
+        "DANA.WHITFIELD@EXAMPLE.GOV",
+        "dana%40example.gov",
+        "+16195550101",
+        "16195550101",
+        "6195550101",
+        "(619) 555-0101",
+        "619.555.0101",
+        "+1 619 555 0101",
+    ],
+)
+def test_the_canary_finds_a_contact_in_any_written_form_but_not_masked(written):
+    from helpers import canary_leaks, canary_pattern
+
+    assert canary_leaks(f"x {written} y", canary_pattern())
+    assert not canary_leaks(f"x {mask_text(written)} y", canary_pattern())
+
+
+def test_the_canary_finds_literals_of_the_test_module():
+    from helpers import canary_leaks, canary_pattern
+
+    pattern = canary_pattern('LISTED = "+447420500600"\nOTHER = "ann@city.test"')
+    assert canary_leaks("07420 500600", pattern) and canary_leaks("ANN@city.test", pattern)
+    assert not canary_leaks(mask_text("+447420500600 ann@city.test"), pattern)

@@ -26,7 +26,7 @@ from helpers import (
     trail_folders,
 )
 
-from backlog_alerts.io.emulator import published_messages
+from backlog_alerts.io.emulator import emulator_environ, published_messages
 
 
 @functools.cache
@@ -41,7 +41,14 @@ def _emulator_texts(endpoint: str) -> Iterator[tuple[str, str]]:
             f"message {message['message_id']} to {message['topic']}",
             f"{message['subject']}\n{message['message']}",
         )
-    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint)
+    env = emulator_environ(endpoint, {})  # the test's own environment is gone by now
+    s3 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
     for bucket in s3.list_buckets().get("Buckets", []):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
             for item in page.get("Contents", []):

@@ -1,16 +1,27 @@
 """The exit codes and the base of every expected failure, so the CLI can catch one class.
 
-Kept free of imports: light readers (and every kernel) raise these without loading pandas or boto3.
+Kept light (only the masker, whose phonenumbers loads when a message has a long digit run): light
+readers (and every kernel) raise these without loading pandas or boto3.
 """
+
+from backlog_alerts.masking import mask_text
 
 EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_UNHEARD = 4  # `recipients`: a department with alert rules reaches nobody
 
 
 class BacklogAlertsError(Exception):
-    """A failure we expect and explain; the message names the file or key at fault."""
+    """A failure we expect and explain; the message names the file or key at fault.
+
+    Its text arguments are masked when it is made: a cell's value quoted in the message (an address in
+    the wrong column, a data row read as the header) shows masked wherever the error goes, a notebook's
+    traceback included.
+    """
 
     exit_code = EXIT_BAD_INPUT  # most of them are bad input: nothing ran, nothing changed
+
+    def __init__(self, *args: object):
+        super().__init__(*(mask_text(a) if isinstance(a, str) else a for a in args))
 
 
 class SourceError(BacklogAlertsError, ValueError):

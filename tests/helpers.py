@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,11 +65,17 @@ def drain(sqs, url):
 # --- the command line -----------------------------------------------------------------------------
 
 
+# Every run_cli call of the current test, for the canary check (tests/integration/conftest.py).
+CLI_CALLS: list[subprocess.CompletedProcess] = []
+
+
 def run_cli(args, env, cwd=ROOT):
-    """`backlog-alerts ARGS` as a user runs it, output captured."""
-    return subprocess.run(
+    """`backlog-alerts ARGS` as a user runs it, output captured (and kept for the canary check)."""
+    result = subprocess.run(
         [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
     )
+    CLI_CALLS.append(result)
+    return result
 
 
 def run_until_notebook_2(output_dir: Path, env: dict[str, str], timeout: float = 120):
@@ -278,3 +285,93 @@ COVERAGE_FACT = {
     "message_id": "ops-1",
     "error": "",
 }
+
+
+# --- the canary: contacts that must never show unmasked in what we write ----------------------------
+#
+# Every contact the tests use is a canary: its email at a reserved example domain (RFC 2606:
+# example.gov, example.com, ...) and its number in the 555 exchange kept for fiction, or else typed
+# as a literal in the test's own source (found there). tests/unit/test_masking.py checks that every
+# contact in the tests, the corpus and the demo is one. The patterns do not use the masker: a full
+# address or number is found in any form (as typed, E.164, digits only, national, any case), and
+# the masked forms (`d*****@example.gov`, `+1******0101`) never match.
+
+_CANARY_EMAIL = r"[\w.%+'-](?:@|%40)example\.(?:gov|com|org|net|edu)\b"
+_CANARY_PHONE = r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]{0,2}555[\s.-]?\d{4}"
+_NO_ALNUM_BEFORE, _NO_ALNUM_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+_PHONE_LITERAL = re.compile(r"\+\d{8,15}\b")
+_EMAIL_LITERAL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# What we write: notebooks, manifests, the state, logs, the site. Inputs (CSV, params YAML) are not ours.
+ARTIFACT_SUFFIXES = {".ipynb", ".json", ".html", ".htm", ".log", ".txt", ".md", ".js"}
+
+
+def _digits_pattern(country: int, national: str) -> str:
+    """A number in any written form: with or without its country code or trunk 0, any separators."""
+    prefix = rf"(?:\+?{country}[\s().-]{{0,2}}|0[\s().-]{{0,2}})?"
+    return _NO_ALNUM_BEFORE + prefix + r"[\s().-]{0,2}".join(national) + _NO_ALNUM_AFTER
+
+
+def canary_pattern(source: str = "") -> re.Pattern[str]:
+    """The canary contacts, plus any email or +E.164 number typed in `source` (a test module's text)."""
+    import phonenumbers
+
+    parts = [_CANARY_EMAIL, _NO_ALNUM_BEFORE + _CANARY_PHONE + _NO_ALNUM_AFTER]
+    for literal in set(_PHONE_LITERAL.findall(source)):
+        try:
+            number = phonenumbers.parse(literal)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            parts.append(_digits_pattern(number.country_code, str(number.national_number)))
+    for address in set(_EMAIL_LITERAL.findall(source)):
+        local, domain = address.split("@", 1)
+        if len(local) > 1 and "." in domain:
+            parts.append(re.escape(local[-2:]) + r"(?:@|%40)" + re.escape(domain))
+    return re.compile("|".join(f"(?:{part})" for part in parts), re.IGNORECASE)
+
+
+# The number the docs and the notebooks' own text show as an example; no test contact has it.
+EXAMPLE_NUMBER = "+16195550100"
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def canary_leaks(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """Each full canary address or number in `text`, with a little of what surrounds it."""
+    return [
+        text[max(0, m.start() - 40) : m.end() + 40]
+        for m in pattern.finditer(text)
+        if len(_digits(m.group())) < 10 or not EXAMPLE_NUMBER.endswith(_digits(m.group()))
+    ]
+
+
+def artifact_texts(folder: Path):
+    """(name, text) of every file under `folder` that we write (see ARTIFACT_SUFFIXES)."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix.lower() in ARTIFACT_SUFFIXES:
+            yield str(path), path.read_text(encoding="utf-8", errors="replace")
+
+
+def trail_folders(folder: Path) -> list[Path]:
+    """Local folders holding run folders (a `*/manifest.json`) under `folder`."""
+    return sorted({manifest.parent.parent for manifest in folder.rglob("*/manifest.json")})
+
+
+def audit_and_report_texts(trail: Path, site: Path):
+    """(name, text) of `audit` in every format and of the `report` site, for one trail (in-process)."""
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from backlog_alerts.run.cli import main
+
+    calls = [["audit", "--format", f] for f in ("table", "json", "csv")] + [
+        ["audit", "--format", "csv", "--per", "alert"],
+        ["report", "--to", str(site)],
+    ]
+    for call in calls:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            main([*call, "--output-dir", str(trail)])
+        yield f"`{' '.join(call)}` of {trail}", out.getvalue() + err.getvalue()
+    yield from artifact_texts(site)

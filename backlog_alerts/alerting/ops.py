@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backlog_alerts.ascii_text import plain_ascii
 from backlog_alerts.io import aws
+from backlog_alerts.masking import mask_text
 from backlog_alerts.sync.marks import foreign, read_marks
 from backlog_alerts.sync.topics import existing_topic_arns
 
@@ -20,8 +21,8 @@ def publish_ops_notice(sns: Any, topic_arn: str, subject: str, message: str) -> 
     filtered subscriptions, and the Subject fits email's ASCII and SNS's 100 characters."""
     return sns.publish(
         TopicArn=topic_arn,
-        Subject=plain_ascii(subject)[:99],
-        Message=message,
+        Subject=plain_ascii(mask_text(subject))[:99],
+        Message=mask_text(message),  # a reason or error can quote a contacts cell
         MessageAttributes={"severity": {"DataType": "String", "StringValue": "ops"}},
     )["MessageId"]
 

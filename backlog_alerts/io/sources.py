@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from backlog_alerts.errors import SourceError, SourceMissing
 from backlog_alerts.io import aws, locations
 from backlog_alerts.io.paths import local_path
+from backlog_alerts.masking import mask_text
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,12 @@ def find_columns(frame: pd.DataFrame, wanted: list[str], uri: str) -> dict[str, 
     by_folded = {column.casefold(): column for column in frame.columns}
     missing = [name for name in wanted if name.casefold() not in by_folded]
     if missing:
-        shown = [repr(c) if len(c) <= 40 else repr(c[:40]) + "..." for c in frame.columns[:10]]
-        found = ", ".join(shown + (["..."] if len(frame.columns) > 10 else [])) or "none"
+        masked = [mask_text(c) for c in frame.columns]  # before cutting: half an address is not masked
+        shown = [repr(c) if len(c) <= 40 else repr(c[:40]) + "..." for c in masked[:10]]
+        found = ", ".join(shown + (["..."] if len(masked) > 10 else [])) or "none"
         other = [d for d in ";\t|" if len(frame.columns) == 1 and d in frame.columns[0]]
         hint = f"; the file looks {other[0]!r}-separated, but it must use commas" if other else ""
+        if not other and masked != list(frame.columns):
+            hint = "; its first row holds an email or phone number: is the header row missing?"
         raise SourceError(f"{uri}: missing column(s) {', '.join(missing)} (found: {found}){hint}")
     return {name: by_folded[name.casefold()] for name in wanted}

@@ -21,6 +21,7 @@ from backlog_alerts.errors import (
 from backlog_alerts.io import aws, emulator
 from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.paths import resolve_local
+from backlog_alerts.masking import mask_text
 from backlog_alerts.run.arguments import parser
 from backlog_alerts.run.logs import RunLog
 from backlog_alerts.run.params import ParamsError, parse_yaml
@@ -34,7 +35,7 @@ from backlog_alerts.run.summary import summary_lines
 def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs: Any) -> RunResult | int:
     """Run or backtest with its output in `log`; an exit code instead of a result when it could not run."""
     try:
-        return start(*args, say=log.info, stderr_line=log.warning if log.json else None, **kwargs)
+        return start(*args, say=log.info, stderr_line=log.warning if log.json else log.passed_on, **kwargs)
     except BacklogAlertsError as err:
         log.error(str(err), exit_code=err.exit_code)
         return err.exit_code
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except BacklogAlertsError as err:  # run and backtest log their own, in the chosen log format
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {mask_text(str(err))}", file=sys.stderr)  # masked when made; a subclass's __str__ too
         return err.exit_code
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM in audit or report: nothing to undo
         print("interrupted", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""What `run` writes: plain lines for a person at a terminal, or JSON lines for a log collector."""
+"""What `run` writes: plain lines for a person at a terminal, or JSON lines for a log collector.
+
+Every line's text and fields pass the masker as they are written, whoever made them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from backlog_alerts.masking import mask_text, mask_value
 
 LOG_FORMATS = ("text", "json")
 
@@ -18,6 +23,7 @@ class RunLog:
         self.out, self.err = out or sys.stdout, err or sys.stderr
 
     def _write(self, stream: TextIO, level: str, message: str, fields: dict[str, Any]) -> None:
+        message, fields = mask_text(message), mask_value(fields)
         if self.json:
             record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level}
             line = json.dumps({**record, "message": message, **fields})
@@ -33,3 +39,7 @@ class RunLog:
 
     def error(self, message: str, **fields: Any) -> None:
         self._write(self.err, "error", message, fields)
+
+    def passed_on(self, line: str) -> None:
+        """A line the kernels or papermill wrote to stderr, passed on as it was, masked."""
+        print(mask_text(line), file=self.err, flush=True)

@@ -18,7 +18,7 @@ from papermill.iorw import load_notebook_node, write_ipynb
 
 from backlog_alerts.io import locations, storage
 from backlog_alerts.run.kernels import Kernel, Kernels, close_this_threads_loop
-from backlog_alerts.trail.executed import first_error
+from backlog_alerts.trail.executed import first_error, masking_engine
 
 KILL_GRACE = 15  # s for papermill to save the executed copy once the kernel is gone
 
@@ -73,6 +73,7 @@ def _papermill(
             execution_timeout=execution_timeout,
             interrupt_on_timeout=True,  # the cell fails with KeyboardInterrupt and the notebook is saved
             progress_bar=sys.stderr.isatty(),
+            engine_name=masking_engine(),  # outputs masked before every save
         )
     except BaseException as err:  # noqa: BLE001 - handed to the runner's thread, which decides
         return err

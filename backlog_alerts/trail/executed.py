@@ -1,13 +1,20 @@
-"""Reading executed notebooks back, from a local path or an s3:// URI, without executing anything."""
+"""Executed notebooks: written with their outputs masked, read back without executing anything.
+
+The last scrub: facts are masked when recorded and our errors when made, but a library's error (pandas,
+email-validator) or a print can quote a cell. The runner's papermill engine masks every output's text
+each time papermill saves the executed copy, so no saved version of it shows a full address or number.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from backlog_alerts.io import storage
+from backlog_alerts.masking import mask_text, mask_value
 from backlog_alerts.trail.facts import FACTS_MIME
 
 
@@ -38,5 +45,44 @@ def first_error(path: str | Path) -> str | None:
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return f"{output.get('ename')}: {output.get('evalue')}".strip()
+                return mask_text(f"{output.get('ename')}: {output.get('evalue')}".strip())
     return None
+
+
+def mask_outputs(notebook: nbformat.NotebookNode) -> None:
+    """Mask the text of every output in place: streams, errors and text or JSON display data (not
+    images; facts are masked already)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FACTS_MIME in data:
+                continue
+            for key in ("text", "evalue"):
+                if isinstance(output.get(key), str):
+                    output[key] = mask_text(output[key])
+            if "traceback" in output:
+                output["traceback"] = [mask_text(line) for line in output["traceback"]]
+            for mime, value in data.items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    data[mime] = mask_value(value)
+
+
+@cache
+def masking_engine() -> str:
+    """The name of papermill's nbclient engine registered to mask outputs before every save."""
+    from papermill.engines import NBClientEngine, papermill_engines  # only where notebooks run
+
+    class MaskingEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            save = nb_man.save
+
+            def masked_save(**options: Any) -> None:
+                mask_outputs(nb_man.nb)
+                save(**options)
+
+            nb_man.save = masked_save  # cell starts and ends, autosaves and the notebook's end
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register("backlog_alerts_masked", MaskingEngine)
+    return "backlog_alerts_masked"

@@ -3,6 +3,10 @@
 An executed notebook is the audit trail; these outputs let a reader (or the runner's summary)
 get the numbers without executing or scraping anything, and show a person the same fact where it
 is recorded. Kept light (no pandas): every kernel imports it.
+
+Every string of a recorded value passes the masker (values already masked and ids stay as they are):
+a reason, note or error text that quotes a cell shows it masked in the notebook, the manifest's
+summary, `audit` and the site alike.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import dataclasses
 import json
 from typing import Any
 
+from backlog_alerts.masking import mask_value
 from backlog_alerts.trail.rendering import fact_html, fact_text
 
 FACTS_MIME = "application/vnd.backlog-alerts.facts+json"
@@ -29,7 +34,7 @@ def _plain(value: Any) -> Any:
 
 def bundle(key: str, value: Any) -> dict[str, Any]:
     """One display bundle: the machine JSON (what `executed` reads) and its HTML and text views."""
-    plain = json.loads(json.dumps(_plain(value), default=str))
+    plain = mask_value(json.loads(json.dumps(_plain(value), default=str)))
     return {
         FACTS_MIME: {"key": key, "value": plain},
         "text/html": fact_html(key, plain),

@@ -129,7 +129,8 @@ def _index_html(
     body = "\n".join(_run_row(run) for run in runs) or '<tr><td colspan="5">no runs</td></tr>'
     tests = "\n".join(_backtest_row(run) for run in backtests) or '<tr><td colspan="4">none</td></tr>'
     content = f"""<h1>backlog-alerts runs</h1>
-<p>Trail: <code>{html.escape(location)}</code>. Newest first. Personal data is masked in every page.</p>
+<p>Trail: <code>{html.escape(location)}</code>. Newest first.
+Emails and phone numbers are masked in every page; names are shown.</p>
 <h2>Runs</h2>
 <table class="runs"><thead>{head}</thead><tbody>
 {body}

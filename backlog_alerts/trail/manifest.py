@@ -16,6 +16,7 @@ from backlog_alerts import __version__
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.clean_notebooks import strip_outputs
 from backlog_alerts.io.paths import project_root
+from backlog_alerts.masking import mask_value
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 REFUSED = "refused"  # stopped by the pre-run check: no notebook ran, nothing changed
@@ -104,7 +105,7 @@ class Manifest:
 
     def write(self) -> None:
         """Replace the run folder's manifest.json whole: rewritten as each notebook starts and ends."""
-        storage.write_json(locations.join(self.output_location, "manifest.json"), self.to_dict())
+        storage.write_json(locations.join(self.output_location, "manifest.json"), mask_value(self.to_dict()))
 
     def add_ops_notice(self, notice: dict[str, str]) -> None:
         """A notice the runner sent to the ops topic (kind, topic, MessageId, time, or why none went

@@ -383,6 +383,10 @@ def test_row_order_and_cell_decorations_never_change_what_the_file_means(rows, d
     plain = meaning(as_csv(rows), {i + 2: i for i in range(len(rows))})
     decorated = meaning(as_csv(typed, quoting), {n + 2: i for n, i in enumerate(order)})
     assert decorated == plain
+    # The very same cells in another order: the same subscriptions, spelled the same.
+    assert wanted_subscriptions(parse(as_csv(typed[::-1])).contacts, TOPICS) == wanted_subscriptions(
+        parse(as_csv(typed)).contacts, TOPICS
+    )
     # And what it means: the rows listing one endpoint in one department with other Alerts are rejected.
     listed = defaultdict(set)
     for i, r in enumerate(rows):

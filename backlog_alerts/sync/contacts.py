@@ -176,7 +176,7 @@ def _conflicts(contacts: list[Contact]) -> list[Problem]:
         for contact in rows:
             others = ", ".join(str(c.row) for c in rows if c.row != contact.row)
             reason = (
-                f"{shown} is also on row {others} of {dept} with other Alerts ({' vs '.join(choices)}); "
+                f"differs from row {others}, which lists {shown} in {dept} too ({' vs '.join(choices)}); "
                 "its subscription stays as it is until the rows agree"
             )
             problems.append(Problem(contact.row, ALERTS_COLUMN, contact.alerts, reason, "row rejected", dept))

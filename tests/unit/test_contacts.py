@@ -280,9 +280,9 @@ def test_one_endpoint_listed_with_different_alerts_rejects_every_row_involved():
     result = parse(text)
     assert [(c.row, c.department) for c in result.contacts] == [(3, "streets"), (5, "trash")]
     assert [str(p) for p in result.problems] == [
-        "row 2, Alerts: 'critical' d*****@example.gov is also on row 4 of streets with other Alerts "
+        "row 2, Alerts: 'critical' differs from row 4, which lists d*****@example.gov in streets too "
         "(all vs critical); its subscription stays as it is until the rows agree (row rejected)",
-        "row 4, Alerts: 'all' d*****@example.gov is also on row 2 of streets with other Alerts "
+        "row 4, Alerts: 'all' differs from row 2, which lists d*****@example.gov in streets too "
         "(all vs critical); its subscription stays as it is until the rows agree (row rejected)",
     ]
     assert result.rejected_endpoints == {

@@ -402,7 +402,7 @@ def test_a_conflicting_duplicate_keeps_its_subscription_as_it_is(allow_mass_remo
         ("add", "lee@example.gov", ""),
     ]
     assert plan[0].note.startswith(
-        "held: row 2 still lists it but was rejected (Alerts: d*****@example.gov is also"
+        "held: row 2 still lists it but was rejected (Alerts: differs from row 4, which lists d*****@"
     )
     # Listed nowhere yet: not added either.
     fresh = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), {}, holds)

@@ -85,6 +85,7 @@ def test_unchanged_file_makes_no_subscribe_or_unsubscribe_call(sns, synced, tmp_
         "ListTopics": 1,
         "ListTagsForResource": 2,  # whose topics these are (the deployment's mark on each)
         "ListSubscriptionsByTopic": 2,
+        "GetSubscriptionAttributes": 10,  # each email and SMS subscription's filter policy, Alerts or not
         "ListPhoneNumbersOptedOut": 1,  # whom an alert would reach: numbers that replied STOP
     }
     assert [(r["department"], r["unchanged"], r["unmanaged"]) for r in facts["sync_outcome"]] == [

@@ -6,15 +6,22 @@ department or with no valid endpoint left is rejected whole. Every problem names
 
 from __future__ import annotations
 
-import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal, cast, get_args
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from backlog_alerts.io.sources import Source, SourceError, find_columns, read_csv_text
-from backlog_alerts.masking import mask_email, mask_phone
+from backlog_alerts.masking import mask_email, mask_endpoint, mask_phone
+from backlog_alerts.sync.cells import (
+    Cell,
+    endpoint_key,
+    looks_like_formula,
+    normalize_email,
+    normalize_phone,
+    read_cell,
+)
 
 COLUMNS = ["Name", "Email", "Phone", "Department"]
 ALERTS_COLUMN = "Alerts"  # optional: "all" (default) or "critical", which severities a director wants
@@ -73,43 +80,12 @@ class ContactsFile:
     # Valid endpoints listed on rejected rows, (protocol, endpoint) -> row: the file still names them,
     # so a rejected row must not be what unsubscribes its director.
     rejected_endpoints: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Endpoint keys listed with conflicting settings: kept as they are in SNS, whatever the flags say.
+    kept_endpoints: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def rejected_rows(self) -> list[int]:
         return sorted({p.row for p in self.problems if p.effect == "row rejected"})
-
-
-def normalize_email(value: str) -> str:
-    """A syntactically valid address with its domain lower-cased; no DNS look-up."""
-    return validate_email(value, check_deliverability=False).normalized
-
-
-SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")  # 1.61956E+10: a spreadsheet's number format
-
-
-def normalize_phone(value: str, default_region: str) -> str:
-    """E.164 (`+16195550100`); numbers without `+country` are read in `default_region`."""
-    if SCIENTIFIC.fullmatch(value):
-        raise ValueError(
-            "is a number in scientific notation: the column was formatted as a number in a spreadsheet, "
-            "which loses digits; format the Phone column as Text and enter the numbers again"
-        )
-    if any(ch.isalpha() for ch in value):
-        raise ValueError("contains letters")
-    try:
-        number = phonenumbers.parse(value, default_region)
-    except phonenumbers.NumberParseException as err:
-        raise ValueError(str(err).split(") ", 1)[-1].rstrip(".").lower()) from err
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"is not a valid number for its region ({default_region} if none given)")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _looks_like_formula(column: str, value: str) -> bool:
-    """`=HYPERLINK(...)`, `@SUM(...)`: a cell a spreadsheet would run; `+1 619...` is a phone number."""
-    if column == "Phone" and value[:1] in "+-":
-        return False
-    return value[:1] in ("=", "@", "+", "-", "\t", "\r") if value else False
 
 
 def _mask(column: str, value: str) -> str:
@@ -117,20 +93,20 @@ def _mask(column: str, value: str) -> str:
 
 
 def _check_row(
-    row: int, values: dict[str, str], known: dict[str, str], default_region: str
+    row: int, cells: dict[str, Cell], known: dict[str, str], default_region: str
 ) -> tuple[Contact | None, list[Problem]]:
     """Validate one row: endpoints are dropped one by one, the row only when nothing usable is left."""
-    name, email, phone, department = (values[c] for c in COLUMNS)
+    name, email, phone, department = (cells[c].value for c in COLUMNS)
     dept = known.get(department.casefold(), "")
-    alerts = values.get(ALERTS_COLUMN, "").casefold() or "all"
+    alerts = cells[ALERTS_COLUMN].value.casefold() or "all" if ALERTS_COLUMN in cells else "all"
     problems: list[Problem] = []
 
     def problem(column: str, value: str, reason: str, effect: str) -> None:
         problems.append(Problem(row, column, value, reason, effect, dept))
 
     for column in COLUMNS:
-        if _looks_like_formula(column, values[column]):
-            shown = "" if column == "Name" else _mask(column, values[column])
+        if looks_like_formula(column, cells[column].value):
+            shown = "" if column == "Name" else _mask(column, cells[column].value)
             problem(column, shown, "looks like a spreadsheet formula", "row rejected")
     if len(name) > MAX_NAME:
         problem("Name", "", f"is longer than {MAX_NAME} characters", "row rejected")
@@ -152,9 +128,11 @@ def _check_row(
         problem(ALERTS_COLUMN, alerts, f"is not one of {', '.join(ALERT_CHOICES)}", "used 'all'")
         alerts = "all"
     if not name:
-        problem("Name", "", "is empty", "row rejected")
+        typed = cells["Name"].typed
+        problem("Name", typed, "is a placeholder, not a name" if typed else "is empty", "row rejected")
     if not dept:
-        problem("Department", department, f"is not one of {', '.join(known.values())}", "row rejected")
+        typed = cells["Department"].typed
+        problem("Department", typed, f"is not one of {', '.join(known.values())}", "row rejected")
     if not email and not phone and name and dept:
         problem("Email/Phone", "", "no valid email or phone left", "row rejected")
     if any(p.effect == "row rejected" for p in problems):
@@ -162,18 +140,47 @@ def _check_row(
     return Contact(row, name, email, phone, dept, alerts), problems
 
 
-def _valid_endpoints(email: str, phone: str, default_region: str) -> list[tuple[str, str]]:
+def _valid_endpoints(cells: dict[str, Cell], default_region: str) -> list[tuple[str, str]]:
     """The (protocol, endpoint) pairs of a row that are valid on their own."""
     endpoints = []
     for protocol, value, normalize in (
-        ("email", email, normalize_email),
-        ("sms", phone, lambda v: normalize_phone(v, default_region)),
+        ("email", cells["Email"].value, normalize_email),
+        ("sms", cells["Phone"].value, lambda v: normalize_phone(v, default_region)),
     ):
         try:
             endpoints.append((protocol, normalize(value)))
         except (EmailNotValidError, ValueError):
             continue
     return endpoints
+
+
+def _endpoints(contact: Contact) -> list[tuple[str, str]]:
+    return [(p, e) for p, e in (("email", contact.email), ("sms", contact.phone)) if e]
+
+
+def _conflicts(contacts: list[Contact]) -> list[Problem]:
+    """Rows listing one endpoint in one department with different Alerts: every one of them is a problem.
+
+    No row wins: which one came first in the file must not decide what a director hears.
+    """
+    listed: dict[tuple[str, str, str], list[Contact]] = defaultdict(list)
+    for contact in contacts:
+        for protocol, endpoint in _endpoints(contact):
+            listed[(contact.department, *endpoint_key(protocol, endpoint))].append(contact)
+    problems = []
+    for (dept, protocol, _), rows in listed.items():
+        choices = sorted({c.alerts for c in rows})
+        if len(choices) == 1:
+            continue
+        shown = mask_endpoint(protocol, min(e for c in rows for p, e in _endpoints(c) if p == protocol))
+        for contact in rows:
+            others = ", ".join(str(c.row) for c in rows if c.row != contact.row)
+            reason = (
+                f"differs from row {others}, which lists {shown} in {dept} too ({' vs '.join(choices)}); "
+                "its subscription stays as it is until the rows agree"
+            )
+            problems.append(Problem(contact.row, ALERTS_COLUMN, contact.alerts, reason, "row rejected", dept))
+    return problems
 
 
 def parse_contacts(
@@ -208,18 +215,34 @@ def parse_contacts(
     known = {d.casefold(): d for d in departments}
     rows = cast(dict[int, dict[str, str]], frame.to_dict("index"))  # keyed by line number: read_csv_text
     for row, raw in rows.items():
-        contact, problems = _check_row(
-            row, {c: raw[col] for c, col in columns.items()}, known, default_region
-        )
+        cells = {c: read_cell(raw[col]) for c, col in columns.items()}
+        contact, problems = _check_row(row, cells, known, default_region)
         result.problems.extend(problems)
         if contact:
             result.contacts.append(contact)
         else:
-            for endpoint in _valid_endpoints(raw[columns["Email"]], raw[columns["Phone"]], default_region):
-                result.rejected_endpoints.setdefault(endpoint, row)
+            for endpoint in _valid_endpoints(cells, default_region):
+                result.rejected_endpoints.setdefault(endpoint, row)  # rows come in order: the first
+    _reject_conflicts(result)
     if result.problems and on_invalid_row == "fail":
         raise ContactsError(source.uri, result.problems)
     return result
+
+
+def _reject_conflicts(result: ContactsFile) -> None:
+    """Take the rows in conflict out of the contacts; their endpoints are kept as they are in SNS."""
+    conflicts = _conflicts(result.contacts)
+    if not conflicts:
+        return
+    rows = {p.row for p in conflicts}
+    for contact in [c for c in result.contacts if c.row in rows]:
+        for protocol, endpoint in _endpoints(contact):
+            result.rejected_endpoints[(protocol, endpoint)] = min(
+                contact.row, result.rejected_endpoints.get((protocol, endpoint), contact.row)
+            )
+            result.kept_endpoints.add(endpoint_key(protocol, endpoint))
+    result.contacts = [c for c in result.contacts if c.row not in rows]
+    result.problems = sorted([*result.problems, *conflicts], key=lambda p: p.row)
 
 
 def masked_rows(contacts: list[Contact]) -> list[dict[str, str | int]]:

@@ -94,9 +94,14 @@ class Holds:
 
 
 def removal_holds(contacts: ContactsFile, departments: Iterable[str], allow_mass_removal: bool) -> Holds:
-    """What this file holds back: `allow_mass_removal` says the file is right as it is."""
+    """What this file holds back: `allow_mass_removal` says the file is right as it is, except about
+    endpoints listed with conflicting settings, which stay as they are until the rows agree."""
     if allow_mass_removal:
-        return Holds()
+        return Holds(
+            endpoints={
+                key: why for key, why in _endpoint_holds(contacts).items() if key in contacts.kept_endpoints
+            }
+        )
     invalid: dict[tuple[str, str], list[Problem]] = {}
     for p in contacts.problems:
         if p.column in PROTOCOL_OF:  # a row without a known department may be anyone's
@@ -107,13 +112,16 @@ def removal_holds(contacts: ContactsFile, departments: Iterable[str], allow_mass
         f"(e.g. row {found[0].row}: {found[0].reason}); {key[1]} removals wait for a fixed file"
         for key, found in invalid.items()
     }
+    return Holds(protocols, _endpoint_holds(contacts))
+
+
+def _endpoint_holds(contacts: ContactsFile) -> dict[tuple[str, str], str]:
     rejected = {p.row: p for p in reversed(contacts.problems) if p.effect == "row rejected"}
-    endpoints = {
+    return {
         endpoint_key(*endpoint): f"held: row {row} still lists it but was rejected "
         f"({rejected[row].column}: {rejected[row].reason})"
         for endpoint, row in contacts.rejected_endpoints.items()
     }
-    return Holds(protocols, endpoints)
 
 
 def plan_topic(
@@ -146,7 +154,11 @@ def plan_topic(
         elif (
             want and sub.filter_policy is not None and not same_filter(sub.filter_policy, want.filter_policy)
         ):
-            note = f"filter policy {sub.filter_policy or NO_FILTER} -> {want.filter_policy}"
+            note = f"filter policy {sub.filter_policy or NO_FILTER} -> {want.filter_policy}" + (
+                " (removed: this file asks for all alerts)"
+                if same_filter(want.filter_policy, NO_FILTER)
+                else ""
+            )
             plan.append(
                 replace(base, action=UPDATE, name=want.name, filter_policy=want.filter_policy, note=note)
             )

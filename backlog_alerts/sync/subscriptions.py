@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from backlog_alerts.sync.cells import endpoint_key
 from backlog_alerts.sync.contacts import Contact
 from backlog_alerts.sync.topics import Topic
 
@@ -42,37 +45,27 @@ class Existing:
         return self.subscription_arn == PENDING
 
 
-def endpoint_key(protocol: str, endpoint: str) -> tuple[str, str]:
-    """Match key: an email address compares case-insensitively over its whole length.
-
-    Mail systems treat `Dana.Okafor@` and `dana.okafor@` as one mailbox; matching them exactly would
-    send every alert twice, and turn a change of case in the file into an unsubscribe and a new
-    subscription that real SNS makes the director confirm again.
-    """
-    if protocol in ("email", "email-json"):
-        return protocol, endpoint.strip().casefold()
-    return protocol, endpoint.strip()
-
-
 def wanted_subscriptions(contacts: Iterable[Contact], topics: dict[str, Topic]) -> list[Wanted]:
-    """Email and SMS per contact, each (topic, protocol, endpoint) once even if listed twice."""
-    wanted: dict[tuple[str, str, str], Wanted] = {}
+    """Email and SMS per contact, each (topic, protocol, endpoint) once even if listed twice.
+
+    What one endpoint listed on several rows gets does not depend on their order: the names joined in
+    sorted order, the address as its first spelling in sorted order. Rows listing it with different
+    Alerts never get here (contacts.py rejects them all).
+    """
+    listed: dict[tuple[str, str, str], list[tuple[Contact, str]]] = defaultdict(list)
     for contact in contacts:
-        arn = topics[contact.department].arn
         for protocol, endpoint in (("email", contact.email), ("sms", contact.phone)):
             if endpoint:
-                wanted.setdefault(
-                    (arn, *endpoint_key(protocol, endpoint)),
-                    Wanted(
-                        contact.department,
-                        arn,
-                        protocol,
-                        endpoint,
-                        contact.name,
-                        FILTER_POLICIES[contact.alerts],
-                    ),
-                )
-    return list(wanted.values())
+                listed[(contact.department, *endpoint_key(protocol, endpoint))].append((contact, endpoint))
+    wanted = []
+    for (department, protocol, _), rows in sorted(listed.items()):
+        filters = sorted({FILTER_POLICIES[contact.alerts] for contact, _ in rows})
+        if len(filters) > 1:
+            raise ValueError(f"{protocol} listed twice in {department} with different Alerts")
+        arn = topics[department].arn
+        name = " / ".join(sorted({contact.name for contact, _ in rows}))
+        wanted.append(Wanted(department, arn, protocol, min(e for _, e in rows), name, filters[0]))
+    return wanted
 
 
 def list_subscriptions(sns: Any, topic_arn: str) -> list[Existing]:
@@ -90,15 +83,18 @@ def same_filter(a: str | None, b: str) -> bool:
     return json.loads(a or NO_FILTER) == json.loads(b or NO_FILTER)
 
 
-def with_filter_policies(sns: Any, existing: list[Existing]) -> list[Existing]:
-    """Fetch the FilterPolicy of each confirmed email/SMS subscription (one call each).
+def with_filter_policies(sns: Any, existing: list[Existing], workers: int = 1) -> list[Existing]:
+    """Fetch the FilterPolicy of each confirmed email/SMS subscription (one call each, `workers` at a time).
 
-    Only needed when the contacts file has an Alerts column; otherwise the sync never reads them.
+    Read on every sync, Alerts column or not: a file without it wants no filter, and a filter left
+    from an earlier file must show in the plan as removed, not go on silencing warnings.
     """
-    fetched = []
-    for sub in existing:
-        if sub.protocol in MANAGED_PROTOCOLS and not sub.pending:
-            attributes = sns.get_subscription_attributes(SubscriptionArn=sub.subscription_arn)["Attributes"]
-            sub = replace(sub, filter_policy=attributes.get("FilterPolicy", NO_FILTER))
-        fetched.append(sub)
-    return fetched
+
+    def fetch(sub: Existing) -> Existing:
+        if sub.protocol not in MANAGED_PROTOCOLS or sub.pending:
+            return sub
+        attributes = sns.get_subscription_attributes(SubscriptionArn=sub.subscription_arn)["Attributes"]
+        return replace(sub, filter_policy=attributes.get("FilterPolicy", NO_FILTER))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fetch, existing))

@@ -14,6 +14,7 @@ from backlog_alerts.trail.executed import read_facts
 
 pytestmark = pytest.mark.integration
 DEMO = list(csv.DictReader(io.StringIO(demo_bytes("contacts.csv").decode())))
+CRITICAL_ONLY = {"severity": ["critical"]}
 
 
 def contacts_csv(rows):
@@ -84,6 +85,7 @@ def test_unchanged_file_makes_no_subscribe_or_unsubscribe_call(sns, synced, tmp_
         "ListTopics": 1,
         "ListTagsForResource": 2,  # whose topics these are (the deployment's mark on each)
         "ListSubscriptionsByTopic": 2,
+        "GetSubscriptionAttributes": 10,  # each email and SMS subscription's filter policy, Alerts or not
         "ListPhoneNumbersOptedOut": 1,  # whom an alert would reach: numbers that replied STOP
     }
     assert [(r["department"], r["unchanged"], r["unmanaged"]) for r in facts["sync_outcome"]] == [
@@ -196,3 +198,60 @@ def test_critical_only_directors_get_a_filter_policy_and_can_change_their_mind(s
     error, facts = run_sync(tmp_path, [{**r, "Alerts": "all"} for r in DEMO])
     assert error is None
     assert json.loads(filter_policies(sns)[("sms", chooser["Phone"])]) == {}
+
+
+# --- contacts as people type them ---------------------------------------------------------------
+
+
+def test_apostrophes_and_placeholders_keep_what_the_cells_mean(sns, synced, tmp_path):
+    typed, no_email = DEMO[0], DEMO[1]
+    newcomer = {"Name": "Rosa", "Email": "n/a", "Phone": "+16195550199", "Department": "streets"}
+    rows = [{**typed, "Email": "'" + typed["Email"]}, {**no_email, "Email": "-"}, *DEMO[2:], newcomer]
+    error, facts = run_sync(tmp_path, rows)
+    assert error is None and facts["problems"] == []
+    after = state(sns)
+    topic = f"{typed['Department']}_notifications"
+    assert after[(topic, "email", typed["Email"])] == synced[(topic, "email", typed["Email"])], (
+        "not re-subscribed"
+    )
+    assert not any(k[2].startswith("'") for k in after)
+    topic = f"{no_email['Department']}_notifications"
+    assert (topic, "email", no_email["Email"]) not in after, "'-' says this director has no email now"
+    assert after[(topic, "sms", no_email["Phone"])] == synced[(topic, "sms", no_email["Phone"])]
+    assert ("streets_notifications", "sms", "+16195550199") in after
+    assert facts["api_calls"]["Subscribe"] == 1 and facts["api_calls"]["Unsubscribe"] == 1
+
+
+def test_a_file_without_the_alerts_column_removes_the_filter_policies(sns, synced, tmp_path):
+    chooser = DEMO[2]
+    error, _ = run_sync(tmp_path, [{**r, "Alerts": "critical" if r is chooser else "all"} for r in DEMO])
+    assert error is None and json.loads(filter_policies(sns)[("sms", chooser["Phone"])]) == CRITICAL_ONLY
+    error, facts = run_sync(tmp_path, DEMO)  # exported without the Alerts column: all alerts for everyone
+    assert error is None
+    assert all(not p or json.loads(p) == {} for p in filter_policies(sns).values())
+    updates = [c for c in facts["planned_changes"] if c["action"] == "update"]
+    assert len(updates) == 2 and all(
+        c["note"].endswith("(removed: this file asks for all alerts)") for c in updates
+    )
+    assert state(sns) == synced
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_director_listed_twice_with_other_alerts_keeps_the_subscriptions_as_they_are(
+    sns, synced, tmp_path, order
+):
+    chooser = DEMO[2]
+    error, _ = run_sync(tmp_path, [{**r, "Alerts": "critical" if r is chooser else "all"} for r in DEMO])
+    assert error is None
+    before = filter_policies(sns)
+    twice = [{**chooser, "Alerts": "critical"}, {**chooser, "Name": "P. Raman", "Alerts": "all"}]
+    rows = [{**r, "Alerts": "all"} for r in DEMO if r is not chooser] + twice[::order]
+    error, facts = run_sync(tmp_path, rows)
+    assert error is None
+    assert {(p["row"], p["column"], p["effect"]) for p in facts["problems"]} == {
+        (6, "Alerts", "row rejected"),
+        (7, "Alerts", "row rejected"),
+    }
+    assert state(sns) == synced and filter_policies(sns) == before  # not removed, not changed
+    held = {c["endpoint"] for c in facts["changes"] if c["action"] == "held"}
+    assert held == {"p*****@example.gov", "+1******0103"}

@@ -348,3 +348,62 @@ def test_invalid_endpoints_never_cause_a_removal(people, data):
             )
             assert fate[owner] == "deleted", f"{c.protocol} of a {fate[owner]} row was removed"
     assert all(c.action in ("unchanged", "held", "remove") for c in plan), "nothing new is subscribed"
+
+
+def test_a_placeholder_email_removes_that_email_and_holds_nothing():
+    existing = {
+        "trash": [Existing("email", "dana@example.gov", "arn:e"), Existing("sms", "+16195550101", "arn:s")]
+    }
+    plan = plan_for("Dana,-,+16195550101,trash\n", existing)
+    assert actions(plan) == [
+        ("trash", "remove", "email", "dana@example.gov", "no longer in the contacts file"),
+        ("trash", "unchanged", "sms", "+16195550101", ""),
+    ]
+
+
+def test_an_apostrophe_before_an_address_keeps_its_subscription():
+    existing = {"trash": [Existing("email", "mtanaka@example.gov", "arn:e")]}
+    assert actions(plan_for("Mia,'mtanaka@example.gov,,trash\n", existing)) == [
+        ("trash", "unchanged", "email", "mtanaka@example.gov", "")
+    ]
+
+
+def test_a_file_without_the_alerts_column_removes_filter_policies_and_the_plan_says_so():
+    existing = {"trash": [Existing("sms", "+16195550101", "arn:s", CRITICAL)]}
+    (change,) = plan_for("Dana,,+16195550101,trash\n", existing)
+    assert (change.action, change.filter_policy) == ("update", "{}")
+    assert change.note == f"filter policy {CRITICAL} -> {{}} (removed: this file asks for all alerts)"
+
+
+CONFLICT = (
+    "Dana,dana@example.gov,,trash,critical\n"
+    "Lee,lee@example.gov,,trash,\n"
+    "Dana again,dana@example.gov,,trash,all\n"
+)
+
+
+@pytest.mark.parametrize("allow_mass_removal", [False, True])
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_conflicting_duplicate_keeps_its_subscription_as_it_is(allow_mass_removal, order):
+    from helpers import text_source
+
+    from backlog_alerts.sync.contacts import parse_contacts
+    from backlog_alerts.sync.plan import removal_holds
+    from backlog_alerts.sync.subscriptions import wanted_subscriptions
+
+    header, *rows = ("Name,Email,Phone,Department,Alerts\n" + CONFLICT).splitlines()
+    text = "\n".join([header, *rows[::order]]) + "\n"
+    parsed = parse_contacts(text_source(text, "contacts.csv"), list(TOPICS))
+    holds = removal_holds(parsed, TOPICS, allow_mass_removal)
+    existing = {"trash": [Existing("email", "dana@example.gov", "arn:e", CRITICAL)]}
+    plan = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), existing, holds)
+    assert [(c.action, c.endpoint, c.subscription_arn) for c in plan] == [
+        ("held", "dana@example.gov", "arn:e"),  # neither removed nor its filter changed
+        ("add", "lee@example.gov", ""),
+    ]
+    assert plan[0].note.startswith(
+        "held: row 2 still lists it but was rejected (Alerts: differs from row 4, which lists d*****@"
+    )
+    # Listed nowhere yet: not added either.
+    fresh = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), {}, holds)
+    assert [(c.action, c.endpoint) for c in fresh] == [("add", "lee@example.gov")]

@@ -13,7 +13,7 @@ from typing import Literal, cast, get_args
 from email_validator import EmailNotValidError
 
 from backlog_alerts.io.sources import Source, SourceError, find_columns, read_csv_text
-from backlog_alerts.masking import mask_email, mask_endpoint, mask_phone
+from backlog_alerts.masking import mask_email, mask_endpoint, mask_phone, mask_text
 from backlog_alerts.sync.cells import (
     Cell,
     endpoint_key,
@@ -43,7 +43,8 @@ class ContactsError(SourceError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one row; `value` is already masked."""
+    """One thing wrong with one row; its value and reason are masked when it is made, whatever column
+    the cell came from (an address typed in Department is masked too)."""
 
     row: int
     column: str
@@ -51,6 +52,10 @@ class Problem:
     reason: str
     effect: str  # "endpoint dropped" | "row rejected"
     department: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", mask_text(self.value))
+        object.__setattr__(self, "reason", mask_text(self.reason))
 
     def __str__(self) -> str:
         value = f" {self.value!r}" if self.value else ""

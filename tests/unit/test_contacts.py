@@ -395,3 +395,12 @@ def test_row_order_and_cell_decorations_never_change_what_the_file_means(rows, d
                 listed[(r["Department"], protocol, r[column])].add(i)
     conflicting = {i for rs in listed.values() if len({rows[j]["Alerts"] for j in rs}) > 1 for i in rs}
     assert plain[2] == conflicting
+
+
+def test_an_address_or_number_typed_in_any_column_is_masked_in_its_problem():
+    """A problem's value is masked when it is made, whatever column the cell came from."""
+    text = HEADER + "Dana,dana@example.gov,,dana.whitfield@example.gov\nLee,lee@example.gov,,(619) 555-0142\n"
+    problems = parse(text).problems
+    shown = "; ".join(str(p) for p in problems)
+    assert [p.column for p in problems] == ["Department", "Department"]
+    assert "dana.whitfield@example.gov" not in shown and "555-0142" not in shown, shown

@@ -51,6 +51,8 @@ def mask_endpoint(protocol: str, endpoint: str) -> str:
 
 def _masked_email(match: re.Match[str]) -> str:
     local, at, domain = match.group("local", "at", "domain")
+    if local == "*****":  # masked already (`=*****@x.gov`: its first character was not a local part's)
+        return match.group()
     return mask_email(f"{local}@{domain}").replace("@", at, 1)
 
 

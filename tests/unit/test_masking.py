@@ -167,6 +167,17 @@ def test_masking_twice_changes_nothing(text):
     assert mask_text(once) == once
 
 
+@given(
+    st.sampled_from(list("=+-@'\"<(:;, /*")),
+    st.from_regex(r"[a-z][a-z0-9._]{0,10}", fullmatch=True),
+    st.sampled_from(["example.gov", "sd.ca.us", "x.org"]),
+)
+def test_a_masked_address_after_any_character_is_masked_once(before, local, domain):
+    """A cell `=dana@x.gov` is shown `=*****@x.gov`; masking that text again must not change it."""
+    once = mask_email(f"{before}{local}@{domain}")
+    assert mask_text(once) == once
+
+
 def test_mask_value_masks_every_string_but_keeps_keys_and_numbers():
     value = {"error": "dana@example.gov", "rows": [{"phone": "+16195550101", "count": 3}], "ok": True}
     assert mask_value(value) == {

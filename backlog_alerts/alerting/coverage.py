@@ -234,7 +234,8 @@ def send_coverage_notice(
     now: datetime,
 ) -> dict[str, Any]:
     """One notice with the conditions not told before, then the state saved; what happened, for the
-    trail. A notice SNS refuses leaves the state as it was, so the next run tells it."""
+    trail. A notice sent is logged in the state with its run id; one SNS refuses leaves the state as it
+    was, so the next run tells it."""
     new = untold(conditions, store.state)
     shown = [{"kind": c.kind, "text": c.text, "new": c in new} for c in conditions]  # keys stay in the state
     record: dict[str, Any] = {"conditions": shown, "message_id": "", "error": ""}
@@ -250,6 +251,13 @@ def send_coverage_notice(
     told_before = {k: v for k, v in store.state.notices.items() if k.startswith("coverage_")}
     after = copy.deepcopy(store.state)
     remember(after, conditions, record["message_id"], now)
-    if {k: v for k, v in after.notices.items() if k.startswith("coverage_")} != told_before:
-        store.update(lambda state: remember(state, conditions, record["message_id"], now))
+    sent = {key: record[key] for key in ("sent_at", "topic", "message_id") if record["message_id"]}
+
+    def remembered(state: AlertState) -> None:  # logged: a notebook run by hand leaves no run folder
+        remember(state, conditions, record["message_id"], now)
+        if sent:
+            state.log_ops_send({"run_id": run_id, "kind": "coverage", **sent})
+
+    if sent or {k: v for k, v in after.notices.items() if k.startswith("coverage_")} != told_before:
+        store.update(remembered)
     return record | {"action": "published" if new else "nothing new"}

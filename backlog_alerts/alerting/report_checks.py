@@ -66,7 +66,8 @@ def report_problem_notice(
 ) -> dict[str, str]:
     """Tell the data engineer once per outage that the report is missing, late or stale; never the
     directors. An outage is the expected period, else the report's period, else its location. What
-    happened is recorded on the trail: a notice sent with its topic, MessageId and time."""
+    happened is recorded on the trail: a notice sent with its topic, MessageId and time (and in the
+    state's log of ops notices, with its run id)."""
     kind, key = report.status, report.notice_key
     already = store.state.notices.get(f"report_{kind}", {}).get(key)
     if ops_topic is None:
@@ -82,7 +83,13 @@ def report_problem_notice(
         f"{report.note}\nDirectors were not alerted. Run: {run_id}",
     )
     sent_at = sent_now()
-    store.update(lambda state: state.notices.setdefault(f"report_{kind}", {}).__setitem__(key, message_id))
+    logged = {"run_id": run_id, "sent_at": sent_at, "topic": ops_topic.arn, "kind": f"report {kind}"}
+
+    def told(state: AlertState) -> None:  # a notebook run by hand leaves no run folder: the log names it
+        state.notices.setdefault(f"report_{kind}", {})[key] = message_id
+        state.log_ops_send({**logged, "message_id": message_id})
+
+    store.update(told)
     return {
         "action": "published",
         "note": report.note,

@@ -17,6 +17,7 @@ from backlog_alerts.errors import BacklogAlertsError
 
 VERSION = 2
 KEPT_SENDS = 1000  # the send log keeps the newest ones: enough to audit months of runs, bounded
+KEPT_OPS_SENDS = 200  # the ops notice log keeps the newest ones (at most a few a day are sent)
 KEPT_PERIODS = 36  # checked periods remembered (and heard entries of periods this old kept)
 KEPT_UNDATED = 500  # heard entries of reports without a period (one per count), newest kept
 TIERS = ("warning", "critical")  # alert tiers in rising order: a higher one covers a lower one
@@ -62,8 +63,9 @@ class Heard:
 @dataclass
 class AlertState:
     """The deployment's id, a write counter, the ledger of what was heard, the periods checked
-    (periods only move forward), operator notices told (by kind, then condition), a log of sends with
-    the run that sent each (`audit` finds sends from runs that left no run folder), when the sync
+    (periods only move forward), operator notices told (by kind, then condition), a log of sends, and
+    one of ops notices sent, with the run that sent each (`audit` finds sends from runs that left no
+    run folder; notices in their own log, so the ledger's readers of `sends` see alerts only), when the sync
     subscribed each email still pending (`sync.pending`), and the alerts and periods forgotten on
     purpose (known, so that a topic's mark of one does not make the state look lost, and left out of
     a rebuild from the trail)."""
@@ -74,6 +76,7 @@ class AlertState:
     checked: list[str] = field(default_factory=list)  # dated periods checked, oldest first
     notices: dict[str, dict[str, str]] = field(default_factory=dict)
     sends: list[dict[str, Any]] = field(default_factory=list)
+    ops_sends: list[dict[str, Any]] = field(default_factory=list)
     subscribed: dict[str, dict[str, str]] = field(default_factory=dict)
     legacy_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # version 1, not yet converted
     forgotten: list[str] = field(default_factory=list)  # MessageIds forgotten on purpose (`state forget`)
@@ -92,6 +95,10 @@ class AlertState:
     def log_send(self, send: dict[str, Any]) -> None:
         """One message that went out: run id, time, topic, department, severity, rules, MessageId."""
         self.sends = [*self.sends, send][-KEPT_SENDS:]
+
+    def log_ops_send(self, notice: dict[str, Any]) -> None:
+        """One notice that went to the ops topic: run id, time, topic, kind, MessageId."""
+        self.ops_sends = [*self.ops_sends, notice][-KEPT_OPS_SENDS:]
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -117,6 +124,7 @@ class AlertState:
                 checked=sorted(set(data.get("checked", []))),
                 notices=dict(data.get("notices", {})),
                 sends=list(data.get("sends", [])),
+                ops_sends=list(data.get("ops_sends", [])),  # none in a state written before the log
                 subscribed=dict(data.get("subscribed", {})),
                 legacy_rules=dict(data.get("legacy_rules", {})),
                 forgotten=list(data.get("forgotten", [])),

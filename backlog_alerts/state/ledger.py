@@ -165,7 +165,8 @@ def convert_legacy(
 
 
 def merged(ours: AlertState, theirs: AlertState, where: str) -> AlertState:
-    """Two states of one deployment as one: every heard entry, period, notice, send and pending date."""
+    """Two states of one deployment as one: every heard entry, period, notice, send (alerts and ops
+    notices alike) and pending date."""
     if ours.deployment and theirs.deployment and ours.deployment != theirs.deployment:
         raise StateError(
             f"{where}: cannot merge the alert states of two deployments "
@@ -186,16 +187,23 @@ def merged(ours: AlertState, theirs: AlertState, where: str) -> AlertState:
         unchecked=sorted(set(ours.unchecked) | set(theirs.unchecked)),
     )
     record(result, [h for h in theirs.heard if not h.message_id or h.message_id not in result.forgotten])
+    for send in _both(theirs.sends, ours.sends):
+        result.log_send(send)
+    for notice in _both(theirs.ops_sends, ours.ops_sends):
+        result.log_ops_send(notice)
+    return result
+
+
+def _both(theirs: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two logs of sends as one, oldest first: each message once (by MessageId)."""
     seen: set[str] = set()
-    sends: list[dict[str, Any]] = []
-    for send in sorted([*theirs.sends, *ours.sends], key=lambda s: s.get("sent_at", "")):
+    kept: list[dict[str, Any]] = []
+    for send in sorted([*theirs, *ours], key=lambda s: s.get("sent_at", "")):
         key = send.get("message_id") or repr(sorted(send.items()))
         if key not in seen:
             seen.add(key)
-            sends.append(send)
-    for send in sends:
-        result.log_send(send)
-    return result
+            kept.append(send)
+    return kept
 
 
 def rows(state: AlertState, periods: Iterable[str]) -> list[dict[str, Any]]:

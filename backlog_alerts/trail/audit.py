@@ -21,7 +21,7 @@ from backlog_alerts.trail.executed import facts_in, read_notebook
 from backlog_alerts.trail.manifest import effective_status, manifest_problem, status_text
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
-from backlog_alerts.trail.untraced import OUTSIDE, OUTSIDE_COLUMNS, Outside
+from backlog_alerts.trail.untraced import OPS_COLUMNS, OUTSIDE, OUTSIDE_COLUMNS, Outside
 
 FORMATS = ("table", "csv", "json")
 # What a reviewer scans first, in the table and in the HTML index alike.
@@ -222,7 +222,7 @@ def render(
 ) -> str:
     """Loaded runs as a table for people, or as data: JSON records, CSV per run, alert or ops notice.
 
-    `outside`: sends found in the alert state whose run left no folder on the trail, marked
+    `outside`: sends and ops notices found in the alert state whose run left no folder on the trail, marked
     `outside a recorded run` in every format (a state that could not be read: JSON's `state_read`
     says why, and `audit` says so on stderr); `not_read`: what of the trail was skipped (in JSON; the
     command says it on stderr in every format). JSON keeps hidden characters as JSON's own escapes
@@ -234,13 +234,14 @@ def render(
         data = {
             "runs": records,
             "sent_outside_runs": outside.sends,
+            "ops_notices_outside_runs": outside.notices,
             "state_read": outside.shown(),
             "not_read": not_read or [],
         }
         return json.dumps(data, indent=1)
     if fmt == "csv":
         columns, rows = flatten([run_record(run) for run in runs], per)
-        return write_csv(columns, rows + outside_rows(outside.sends, per))
+        return write_csv(columns, rows + outside_rows(outside.sends, per, outside.notices))
     lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
     if outside.sends:
         lines += [
@@ -253,6 +254,10 @@ def render(
             for send in outside.sends
         ]
         lines += ["  " + line for line in _table(shown, OUTSIDE_COLUMNS)]
+    if outside.notices:
+        lines += ["", f"ops notices sent {OUTSIDE}:"]
+        told = [{**notice, "topic": notice["topic"].rsplit(":", 1)[-1]} for notice in outside.notices]
+        lines += ["  " + line for line in _table(told, OPS_COLUMNS)]
     return "\n".join(line.rstrip() for line in lines)
 
 

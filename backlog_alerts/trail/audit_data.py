@@ -237,12 +237,23 @@ def notice_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**run, **notice} for notice in record["ops_notices"]]
 
 
-def outside_rows(sends: list[dict[str, Any]], per: str = "run") -> list[dict[str, Any]]:
-    """Sends outside recorded runs as CSV rows beside the runs', their status `outside a recorded run`:
-    per run, one row per message sent; per alert, one per rule it carried; none per ops notice."""
-    if per == "notice":
-        return []
+def outside_rows(
+    sends: list[dict[str, Any]], per: str = "run", notices: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Sends and ops notices outside recorded runs as CSV rows beside the runs', their status `outside a
+    recorded run`: per run, one row per message sent (alert or notice); per alert, one per rule an alert
+    carried; per ops notice, one per notice."""
     rows = []
+    for notice in notices or []:
+        base = {"run_id": notice["run_id"], "started_at": notice["sent_at"], "status": notice["recorded"]}
+        if per == "notice":
+            told = {key: notice[key] for key in NOTICE_FIELDS if key in notice} | {"outcome": "sent"}
+            rows.append({column: (base | told).get(column, "") for column in NOTICE_COLUMNS})
+        elif per == "run":
+            sent = {"ops_notices_sent": 1, "ops_message_ids": notice["message_id"]}
+            rows.append({column: (base | sent).get(column, "") for column in RUN_COLUMNS})
+    if per == "notice":
+        return rows
     for send in sends:
         base = {"run_id": send["run_id"], "started_at": send["sent_at"], "status": send["recorded"]}
         if per == "run":

@@ -95,8 +95,11 @@ def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
     return sent, not_sent
 
 
-def outside_section(sends: list[dict[str, Any]], error: str = "") -> str:
-    """The index's list of sends outside recorded runs (a notebook run by hand), from the alert state."""
+def outside_section(
+    sends: list[dict[str, Any]], error: str = "", notices: list[dict[str, Any]] | None = None
+) -> str:
+    """The index's list of sends and ops notices outside recorded runs (a notebook run by hand), from
+    the alert state."""
     head = f"<h2>Sent {OUTSIDE}</h2>"
     if error:
         return head + f"<p>Not checked: the alert state could not be read: {html.escape(error)}</p>"
@@ -111,11 +114,23 @@ def outside_section(sends: list[dict[str, Any]], error: str = "") -> str:
         }
         for send in sends
     ]
+    told = [
+        {
+            "run": notice["run_id"],
+            "sent at": notice["sent_at"],
+            "topic": notice["topic"],
+            "notice": notice["kind"],
+            "MessageId": notice["message_id"],
+        }
+        for notice in notices or []
+    ]
     intro = (
-        "<p>Sends the alert state logged whose run left no run folder on this trail: a notebook run by "
-        "hand, or a run with another output folder.</p>"
+        "<p>Sends and notices to the ops topic that the alert state logged whose run left no run folder "
+        "on this trail: a notebook run by hand, or a run with another output folder.</p>"
     )
-    return head + intro + (fact_html("sent_outside_runs", rows) if rows else "<p><em>none</em></p>")
+    listed = fact_html("sent_outside_runs", rows) if rows else ""
+    listed += fact_html("ops_notices_outside_runs", told) if told else ""
+    return head + intro + (listed or "<p><em>none</em></p>")
 
 
 def _kv(pairs: dict[str, Any]) -> str:

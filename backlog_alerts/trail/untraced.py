@@ -1,7 +1,8 @@
-"""Sends without a trace: alerts in the state's send log whose run left no run folder on the trail.
+"""Sends without a trace: alerts and ops notices the state logged whose run left no run folder on the trail.
 
 A notebook run from JupyterLab or a bare papermill call sends for real but writes no run folder; the
-alert state logs every send with its run id, so `audit` and `report` can still name them. The state
+alert state logs every send, and every notice to the ops topic (a missing, late or stale report, the
+coverage notice), with its run id, so `audit` and `report` can still name them. The state
 read is the one named (`--state`, or the params' `state_uri` with `--params`), else the one the
 trail's newest manifest names, on S3 too, else one an older version kept beside the run folders.
 """
@@ -20,16 +21,18 @@ from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
 
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "topic", "department", "severity", "rules", "message_id")
+OPS_COLUMNS = ("run_id", "sent_at", "topic", "kind", "message_id")
 OUTSIDE = "outside a recorded run"  # how every format and the site mark these sends
 
 
 @dataclass(frozen=True)
 class Outside:
-    """The sends outside recorded runs, and the state they were read from; `error` says why they
-    could not be read (nothing is then claimed either way)."""
+    """The sends and ops notices outside recorded runs, and the state they were read from; `error`
+    says why they could not be read (nothing is then claimed either way)."""
 
     state_uri: str = ""
     sends: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
     def shown(self) -> dict[str, Any]:
@@ -59,11 +62,22 @@ def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list
     Sends older than the oldest run folder are left out: retention may have removed their folders.
     `since` (YYYYMMDD) leaves out sends from before that day, as `audit --since` does for runs.
     """
+    return _outside(state.sends, OUTSIDE_COLUMNS, run_ids, since)
+
+
+def told_outside(state: AlertState, run_ids: list[str], since: str = "") -> list[dict[str, Any]]:
+    """Logged ops notices whose run id names no run folder, chosen and marked as `sent_outside` does."""
+    return _outside(state.ops_sends, OPS_COLUMNS, run_ids, since)
+
+
+def _outside(
+    log: list[dict[str, Any]], columns: tuple[str, ...], run_ids: list[str], since: str
+) -> list[dict[str, Any]]:
     known, oldest = set(run_ids), min(run_ids, default="")
     start = max(oldest, since)
     return [
-        {**{column: send.get(column, "") for column in OUTSIDE_COLUMNS}, "recorded": OUTSIDE}
-        for send in state.sends
+        {**{column: send.get(column, "") for column in columns}, "recorded": OUTSIDE}
+        for send in log
         if send.get("run_id") not in known and _stamp(send.get("sent_at", "")) >= start
     ]
 
@@ -84,7 +98,8 @@ def read_state(state_uri: str, region: str | None = None) -> AlertState:
 def load_outside(
     state_uri: str | None, location: str, since: str = "", region: str | None = None, *, named: bool = True
 ) -> Outside:
-    """The sends outside recorded runs in the state at `state_uri` (none when there is no state).
+    """The sends and ops notices outside recorded runs in the state at `state_uri` (none when there
+    is no state).
 
     A state the user `named` must be read; one found from the trail that cannot be read is reported
     in `error`, not raised: the runs are still listed."""
@@ -96,4 +111,9 @@ def load_outside(
         if named:
             raise
         return Outside(state_uri, error=str(err))
-    return Outside(state_uri, sent_outside(state, storage.run_ids(location), since))
+    run_ids = storage.run_ids(location)
+    return Outside(
+        state_uri,
+        sent_outside(state, run_ids, since),
+        told_outside(state, run_ids, since),
+    )

@@ -1,7 +1,8 @@
 """The trail says what happened, checked against what the emulator delivered: a dry run claims no
 MessageId and reads `would publish`; every ops notice (refused, failed) is on the trail with its
 MessageId; a refused run names the input it refused by ETag and SHA-256; a notebook run by hand with
-papermill, its state on S3, is listed by `audit` and the site as sent outside a recorded run."""
+papermill, its state on S3, is listed by `audit` and the site as sent outside a recorded run, and so is
+the notice it sends ops of a missing report."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def claimed_ids(data):
     """Every MessageId the trail claims was sent: alerts, ops notices, sends outside recorded runs."""
     ids = {a["message_id"] for run in data["runs"] for a in run["alerts"] if a["message_id"]}
     ids |= {n["message_id"] for run in data["runs"] for n in run["ops_notices"] if n["message_id"]}
+    ids |= {n["message_id"] for n in data["ops_notices_outside_runs"]}
     return ids | {s["message_id"] for s in data["sent_outside_runs"]}
 
 
@@ -78,6 +80,16 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
         progress_bar=False,
     )
     (heard,) = drain(sqs, inbox)
+    # Run by hand again, on a report that is not there: only ops are told, and only the state logs it.
+    ops_inbox = subscribe_queue(sqs, sns, arns["backlog_alerts_ops"], "ops-inbox")
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "03_alert_check.ipynb"),
+        str(tmp_path / "missing-by-hand.ipynb"),
+        parameters={"report_uri": str(tmp_path / "nowhere" / "final_report.csv"), "params_file": str(params)},
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+    )
+    (told,) = drain(sqs, ops_inbox)
 
     no_emulator = run_cli(["audit", "--params", str(params)], clean_env())
     assert no_emulator.returncode == 2 and "is in the emulator (target: local)" in no_emulator.stderr
@@ -89,6 +101,13 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
     assert heard["MessageId"] in {s["message_id"] for s in outside}
     assert {s["recorded"] for s in outside} == {OUTSIDE}
     assert data["state_read"] == {"uri": "s3://backlog-alerts-demo-state/alert_state.json", "error": ""}
+    (notice,) = data["ops_notices_outside_runs"]
+    assert (notice["kind"], notice["topic"], notice["message_id"], notice["recorded"]) == (
+        "report missing",
+        arns["backlog_alerts_ops"],
+        told["MessageId"],
+        OUTSIDE,
+    )
     delivered = {m["message_id"] for m in published_messages(aws_endpoint)}
     # Every message the emulator delivered is on the trail with its MessageId, and nothing else is.
     assert claimed_ids(data) == delivered
@@ -104,7 +123,13 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
     table = audit("--params", str(params), env=env)
     (dry_line,) = [line for line in table.splitlines() if line.startswith(dry_id)]
     assert "(dry run)" in dry_line and "potholes:would publish" in dry_line
-    assert f"sent {OUTSIDE}" in table and heard["MessageId"] in table
+    assert f"sent {OUTSIDE}" in table and heard["MessageId"] in table and told["MessageId"] in table
+    notices = csv.DictReader(
+        io.StringIO(audit("--params", str(params), "--format", "csv", "--per", "notice", env=env))
+    )
+    assert (OUTSIDE, "report missing", told["MessageId"]) in {
+        (r["status"], r["kind"], r["message_id"]) for r in notices
+    }
 
     # Without --params: the state the newest manifest names, on S3, read with the caller's AWS.
     plain = json.loads(audit("--output-dir", str(out), "--format", "json", env=env))
@@ -114,7 +139,7 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
     shown = run_cli(["report", "--params", str(params), "--to", str(site)], env)
     assert shown.returncode == 0, shown.stderr
     index = (site / "index.html").read_text()
-    assert f"Sent {OUTSIDE}" in index and heard["MessageId"] in index
+    assert f"Sent {OUTSIDE}" in index and heard["MessageId"] in index and told["MessageId"] in index
     page = (site / dry_id / "index.html").read_text()
     assert "potholes: dry run: would publish" in page and "not sent (dry run)" in page
 

@@ -1,10 +1,13 @@
 """`backlog-alerts iam-policy`: the least-privilege IAM policy of one deployment, from its params file.
 
 Invariant: the policy names each resource the job acts on exactly (its topics by ARN, their
-subscriptions as `<topic ARN>:*`, its S3 objects and prefixes), and keeps "*" only for actions IAM
-cannot scope, each in a statement whose Sid says why. tests/integration/test_iam_operations.py runs
-the job with every kind of change and checks that this policy allows each AWS call it made and grants
-no action on a resource that no call used (the few that cannot be exercised are named there, with why).
+subscriptions as `<topic ARN>:*`, its S3 objects and prefixes, the topics' KMS key by ARN), and keeps
+"*" only for actions IAM cannot scope, each in a statement whose Sid says why. A KMS key named by its
+alias is the one exception: its statement grants on the keys of the region and account that carry the
+alias (a Condition on `kms:ResourceAliases`), the only statement with a Condition.
+tests/integration/test_iam_operations.py runs the job with every kind of change and checks that this
+policy allows each AWS call it made and grants no action on a resource that no call used (the few
+that cannot be exercised are named there, with why).
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ TOPIC_ACTIONS = [
 ]
 DEPARTMENT_TOPIC_ACTIONS = sorted([*TOPIC_ACTIONS, "sns:ListSubscriptionsByTopic", "sns:Subscribe"])
 SUBSCRIPTION_ACTIONS = ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"]
+# What SNS asks KMS for, as the publisher, when it stores a message in a topic encrypted with a key.
+KMS_PUBLISH_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+KMS_ALIAS = re.compile(
+    r"(?:arn:(?P<partition>[^:]+):kms:(?P<region>[^:]+):(?P<account>\d{12}):)?(?P<alias>alias/.+)"
+)
 
 
 class AccountError(BacklogAlertsError):
@@ -91,6 +99,20 @@ def report_prefix(key: str) -> str:
 
 def _statement(sid: str, actions: list[str], resources: list[str] | str) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def _kms_statement(key: str, region: str, account: str) -> dict[str, Any]:
+    """The publisher's use of the topics' KMS key (`kms_master_key_id`): on that key's ARN when the param
+    names the key (its ARN, or its id in this region and account); an alias (`alias/x` or its ARN) is no
+    resource for these actions, so then on the keys of that region and account that carry the alias."""
+    if named := KMS_ALIAS.fullmatch(key):
+        keys = f"arn:{named['partition'] or partition(region)}:kms:{named['region'] or region}:"
+        keys += f"{named['account'] or account}:key/*"
+        statement = _statement("PublishToTopicsEncryptedWithTheKeyOfThisAlias", KMS_PUBLISH_ACTIONS, keys)
+        condition = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": named["alias"]}}
+        return {**statement, "Condition": condition}
+    arn = key if key.startswith("arn:") else f"arn:{partition(region)}:kms:{region}:{account}:key/{key}"
+    return _statement("PublishToTopicsEncryptedWithThisKey", KMS_PUBLISH_ACTIONS, arn)
 
 
 def _s3_statements(params: Params, output_location: str) -> list[dict[str, Any]]:
@@ -138,6 +160,8 @@ def policy_for(params: Params, account: str, output_location: str) -> dict[str, 
         statements.append(_statement("OpsTopic", TOPIC_ACTIONS, topic(params.ops_topic_name)))
     subscriptions = [f"{arn}:*" for arn in departments]
     statements.append(_statement("SubscriptionsOfTheDepartmentTopics", SUBSCRIPTION_ACTIONS, subscriptions))
+    if params.kms_master_key_id:
+        statements.append(_kms_statement(params.kms_master_key_id, params.region, account))
     statements += _s3_statements(params, output_location)
     return {"Version": "2012-10-17", "Statement": statements}
 

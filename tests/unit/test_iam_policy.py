@@ -137,3 +137,47 @@ def test_an_account_id_that_is_not_twelve_digits_is_refused(capsys):
     params = str(ROOT / "params" / "production.example.yaml")
     assert main(["iam-policy", "--params", params, "--account-id", "12345"]) == 2
     assert "not an AWS account id" in capsys.readouterr().err
+
+
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ARN = f"arn:aws:kms:us-west-2:{ACCOUNT}:key/{KEY_ID}"
+
+
+@pytest.mark.parametrize(
+    ("key", "resource", "alias"),
+    [
+        (KEY_ARN, KEY_ARN, None),  # a key ARN: as given
+        (
+            f"arn:aws:kms:eu-west-1:111122223333:key/{KEY_ID}",
+            f"arn:aws:kms:eu-west-1:111122223333:key/{KEY_ID}",
+            None,
+        ),
+        (KEY_ID, KEY_ARN, None),  # a key id: that key in the params' region and this account
+        ("alias/city-alerts", f"arn:aws:kms:us-west-2:{ACCOUNT}:key/*", "alias/city-alerts"),
+        (
+            "arn:aws:kms:eu-west-1:111122223333:alias/city-alerts",
+            "arn:aws:kms:eu-west-1:111122223333:key/*",
+            "alias/city-alerts",
+        ),
+    ],
+)
+def test_publishing_to_encrypted_topics_is_granted_on_their_key(key, resource, alias):
+    params = Params.model_validate({"kms_master_key_id": key, "region": "us-west-2"})
+    statements = [
+        s for s in policy_for(params, ACCOUNT, "outputs")["Statement"] if s["Sid"].startswith("Publish")
+    ]
+    (statement,) = statements
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Resource"] == resource
+    if alias:  # an alias is no resource for these actions: the keys that carry it, by a condition
+        assert statement["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}}
+    else:
+        assert "Condition" not in statement
+
+
+def test_no_kms_key_grants_nothing_on_kms_and_only_an_alias_statement_has_a_condition():
+    plain = policy_for(Params.model_validate({}), ACCOUNT, "outputs")["Statement"]
+    assert not [s for s in plain if any(a.startswith("kms:") for a in s["Action"])]
+    aliased = Params.model_validate({"kms_master_key_id": "alias/city-alerts"})
+    conditioned = [s["Sid"] for s in policy_for(aliased, ACCOUNT, "outputs")["Statement"] if "Condition" in s]
+    assert conditioned == ["PublishToTopicsEncryptedWithTheKeyOfThisAlias"]

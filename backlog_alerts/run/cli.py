@@ -162,7 +162,7 @@ def _topics(args: argparse.Namespace) -> int:
 def _iam_policy(args: argparse.Namespace) -> int:
     from backlog_alerts.run.iam_policy import print_policy
 
-    return print_policy(args.params, args.account_id, print)
+    return print_policy(args.params, args.account_id, print, args.output_dir)
 
 
 def _lab(args: argparse.Namespace) -> int:

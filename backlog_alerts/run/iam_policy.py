@@ -176,9 +176,12 @@ def caller_account(region: str) -> str:
         ) from err
 
 
-def print_policy(params_path: str | Path, account_id: str | None, say: Callable[[str], None]) -> int:
-    """Print the policy of the deployment `params_path` describes, as JSON."""
-    plan = plan_run(params_path)
+def print_policy(
+    params_path: str | Path, account_id: str | None, say: Callable[[str], None], output_dir: str | None = None
+) -> int:
+    """Print the policy of the deployment `params_path` describes, as JSON; `output_dir` means what it
+    means to `run --output-dir` (the run folders go there; the state stays where the params put it)."""
+    plan = plan_run(params_path, output_dir)
     account = account_id or caller_account(plan.params.region)
     if not ACCOUNT.fullmatch(account):
         raise AccountError(f"{account!r} is not an AWS account id (12 digits)")

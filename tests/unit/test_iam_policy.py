@@ -7,6 +7,7 @@ grants nothing the calls do not use.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -181,3 +182,26 @@ def test_no_kms_key_grants_nothing_on_kms_and_only_an_alias_statement_has_a_cond
     aliased = Params.model_validate({"kms_master_key_id": "alias/city-alerts"})
     conditioned = [s["Sid"] for s in policy_for(aliased, ACCOUNT, "outputs")["Statement"] if "Condition" in s]
     assert conditioned == ["PublishToTopicsEncryptedWithTheKeyOfThisAlias"]
+
+
+def test_output_dir_moves_the_trail_as_run_output_dir_does_and_leaves_the_state_where_it_was(capsys):
+    params = str(ROOT / "params" / "production.example.yaml")
+    command = [
+        "iam-policy",
+        "--params",
+        params,
+        "--account-id",
+        ACCOUNT,
+        "--output-dir",
+        "s3://elsewhere/runs/",
+    ]
+    assert main(command) == 0
+    statements = by_sid(json.loads(capsys.readouterr().out))
+    assert statements["TrailRunFoldersLockAndRetention"]["Resource"] == "arn:aws:s3:::elsewhere/runs/*"
+    # the state stays beside the params' own output_dir, as a run with that --output-dir keeps it
+    assert statements["AlertState"]["Resource"] == "arn:aws:s3:::gid-audit/backlog-alerts/alert_state.json"
+    assert (
+        "arn:aws:s3:::elsewhere" in statements["ListBucketSoAMissingObjectIsNotFoundNotForbidden"]["Resource"]
+    )
+    assert main([*command[:-1], "outputs"]) == 0  # a local folder: no trail on S3 to grant
+    assert "TrailRunFoldersLockAndRetention" not in by_sid(json.loads(capsys.readouterr().out))

@@ -166,6 +166,36 @@ def policy_for(params: Params, account: str, output_location: str) -> dict[str, 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _under(place: locations.Place, trail: locations.Place) -> bool:
+    """Whether an S3 object lies where the trail's grant (`<output_dir>/*`) reaches."""
+    prefix = trail.key.strip("/")
+    return place.bucket == trail.bucket and place.key.startswith(f"{prefix}/" if prefix else "")
+
+
+def policy_warnings(params: Params, output_location: str) -> list[str]:
+    """What makes this policy wrong for the deployment, or riskier than it looks: said on stderr, so the
+    policy on stdout stays valid JSON."""
+    found = []
+    if params.target == "local":
+        found.append(
+            "these params have target: local (the emulator): the policy is for real AWS; make it from the "
+            "params the job runs with against AWS"
+        )
+    trail = on_s3(output_location)
+    for name, uri in (("contacts_uri", params.contacts_uri), ("report_uri", params.report_uri)):
+        if trail and (place := on_s3(uri)) and _under(place, trail):
+            found.append(
+                f"{name} {uri} lies under the trail {output_location}, where the policy lets the job "
+                "put and delete objects: a run could overwrite or delete its own input; keep inputs elsewhere"
+            )
+    if (report := on_s3(params.report_uri)) and report_prefix(report.key) == report.key:
+        found.append(
+            f"report_uri {params.report_uri} names no period (2019/feb, 2019-02): only that object is "
+            f"granted, so `backtest` over reports_uri ({params.reports_uri or 'unset'}) would be denied"
+        )
+    return found
+
+
 def caller_account(region: str) -> str:
     """The account of the credentials in use (STS GetCallerIdentity, the standard credential chain)."""
     try:
@@ -177,11 +207,18 @@ def caller_account(region: str) -> str:
 
 
 def print_policy(
-    params_path: str | Path, account_id: str | None, say: Callable[[str], None], output_dir: str | None = None
+    params_path: str | Path,
+    account_id: str | None,
+    say: Callable[[str], None],
+    warn: Callable[[str], None],
+    output_dir: str | None = None,
 ) -> int:
-    """Print the policy of the deployment `params_path` describes, as JSON; `output_dir` means what it
-    means to `run --output-dir` (the run folders go there; the state stays where the params put it)."""
+    """Print the policy of the deployment `params_path` describes, as JSON, and `warn` of what makes it
+    doubtful; `output_dir` means what it means to `run --output-dir` (the run folders go there; the state
+    stays where the params put it)."""
     plan = plan_run(params_path, output_dir)
+    for warning in policy_warnings(plan.params, plan.location):
+        warn(f"warning: {warning}")
     account = account_id or caller_account(plan.params.region)
     if not ACCOUNT.fullmatch(account):
         raise AccountError(f"{account!r} is not an AWS account id (12 digits)")

@@ -11,12 +11,13 @@ import json
 import re
 
 import pytest
+import yaml
 from helpers import ROOT, iam_policy
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backlog_alerts.run.cli import main
-from backlog_alerts.run.iam_policy import UNSCOPED, literal, policy_for, report_prefix
+from backlog_alerts.run.iam_policy import UNSCOPED, literal, policy_for, policy_warnings, report_prefix
 from backlog_alerts.run.model import Params
 
 ACCOUNT = "123456789012"  # the account deploy/iam-policy.json names
@@ -205,3 +206,43 @@ def test_output_dir_moves_the_trail_as_run_output_dir_does_and_leaves_the_state_
     )
     assert main([*command[:-1], "outputs"]) == 0  # a local folder: no trail on S3 to grant
     assert "TrailRunFoldersLockAndRetention" not in by_sid(json.loads(capsys.readouterr().out))
+
+
+def test_the_production_example_prints_its_policy_without_a_warning(capsys):
+    params = str(ROOT / "params" / "production.example.yaml")
+    assert main(["iam-policy", "--params", params, "--account-id", ACCOUNT]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "warning"),
+    [
+        ({"target": "local"}, "target: local"),
+        ({"contacts_uri": "s3://gid-audit/backlog-alerts/contacts.csv"}, "contacts_uri s3://gid-audit/"),
+        ({"report_uri": "s3://gid-audit/backlog-alerts/2019/feb/r.csv"}, "report_uri s3://gid-audit/"),
+        ({"report_uri": "s3://gid-reports/latest/final_report.csv"}, "names no period"),
+    ],
+)
+def test_a_doubtful_deployment_is_warned_of_on_stderr_and_the_policy_stays_clean_json(
+    tmp_path, capsys, changes, warning
+):
+    params = yaml.safe_load((ROOT / "params" / "production.example.yaml").read_text())
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump({**params, **changes}))
+    assert main(["iam-policy", "--params", str(params_file), "--account-id", ACCOUNT]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["Statement"]
+    (line,) = err.splitlines()
+    assert line.startswith("warning: ") and warning in line
+
+
+def test_an_input_beside_the_trail_but_not_under_it_is_no_warning():
+    params = Params.model_validate(
+        {
+            "target": "aws",
+            "contacts_uri": "s3://trail/runs-old/contacts.csv",
+            "report_uri": "s3://trail/2019/feb/r.csv",
+        }
+    )
+    assert policy_warnings(params, "s3://trail/runs") == []
+    assert len(policy_warnings(params, "s3://trail")) == 2  # the whole bucket is the trail's

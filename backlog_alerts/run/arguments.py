@@ -171,6 +171,9 @@ def parser() -> argparse.ArgumentParser:
         "--account-id",
         help="the AWS account in the ARNs (default: the credentials' own, from STS GetCallerIdentity)",
     )
+    iam.add_argument(
+        "--output-dir", help="the --output-dir the job runs with, if any (default: the params' output_dir)"
+    )
 
     lab = _subcommand(commands, "lab", "JupyterLab on the notebooks, against the emulator")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="after --, passed on to `jupyter lab`")

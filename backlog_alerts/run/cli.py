@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -162,7 +163,9 @@ def _topics(args: argparse.Namespace) -> int:
 def _iam_policy(args: argparse.Namespace) -> int:
     from backlog_alerts.run.iam_policy import print_policy
 
-    return print_policy(args.params, args.account_id, print)
+    return print_policy(
+        args.params, args.account_id, print, functools.partial(print, file=sys.stderr), args.output_dir
+    )
 
 
 def _lab(args: argparse.Namespace) -> int:

@@ -1,10 +1,13 @@
 """`backlog-alerts iam-policy`: the least-privilege IAM policy of one deployment, from its params file.
 
 Invariant: the policy names each resource the job acts on exactly (its topics by ARN, their
-subscriptions as `<topic ARN>:*`, its S3 objects and prefixes), and keeps "*" only for actions IAM
-cannot scope, each in a statement whose Sid says why. tests/integration/test_iam_operations.py runs
-the job with every kind of change and checks that this policy allows each AWS call it made and grants
-no action on a resource that no call used (the few that cannot be exercised are named there, with why).
+subscriptions as `<topic ARN>:*`, its S3 objects and prefixes, the topics' KMS key by ARN), and keeps
+"*" only for actions IAM cannot scope, each in a statement whose Sid says why. A KMS key named by its
+alias is the one exception: its statement grants on the keys of the region and account that carry the
+alias (a Condition on `kms:ResourceAliases`), the only statement with a Condition.
+tests/integration/test_iam_operations.py runs the job with every kind of change and checks that this
+policy allows each AWS call it made and grants no action on a resource that no call used (the few
+that cannot be exercised are named there, with why).
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ TOPIC_ACTIONS = [
 ]
 DEPARTMENT_TOPIC_ACTIONS = sorted([*TOPIC_ACTIONS, "sns:ListSubscriptionsByTopic", "sns:Subscribe"])
 SUBSCRIPTION_ACTIONS = ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"]
+# What SNS asks KMS for, as the publisher, when it stores a message in a topic encrypted with a key.
+KMS_PUBLISH_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+KMS_ALIAS = re.compile(
+    r"(?:arn:(?P<partition>[^:]+):kms:(?P<region>[^:]+):(?P<account>\d{12}):)?(?P<alias>alias/.+)"
+)
 
 
 class AccountError(BacklogAlertsError):
@@ -91,6 +99,20 @@ def report_prefix(key: str) -> str:
 
 def _statement(sid: str, actions: list[str], resources: list[str] | str) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def _kms_statement(key: str, region: str, account: str) -> dict[str, Any]:
+    """The publisher's use of the topics' KMS key (`kms_master_key_id`): on that key's ARN when the param
+    names the key (its ARN, or its id in this region and account); an alias (`alias/x` or its ARN) is no
+    resource for these actions, so then on the keys of that region and account that carry the alias."""
+    if named := KMS_ALIAS.fullmatch(key):
+        keys = f"arn:{named['partition'] or partition(region)}:kms:{named['region'] or region}:"
+        keys += f"{named['account'] or account}:key/*"
+        statement = _statement("PublishToTopicsEncryptedWithTheKeyOfThisAlias", KMS_PUBLISH_ACTIONS, keys)
+        condition = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": named["alias"]}}
+        return {**statement, "Condition": condition}
+    arn = key if key.startswith("arn:") else f"arn:{partition(region)}:kms:{region}:{account}:key/{key}"
+    return _statement("PublishToTopicsEncryptedWithThisKey", KMS_PUBLISH_ACTIONS, arn)
 
 
 def _s3_statements(params: Params, output_location: str) -> list[dict[str, Any]]:
@@ -138,8 +160,40 @@ def policy_for(params: Params, account: str, output_location: str) -> dict[str, 
         statements.append(_statement("OpsTopic", TOPIC_ACTIONS, topic(params.ops_topic_name)))
     subscriptions = [f"{arn}:*" for arn in departments]
     statements.append(_statement("SubscriptionsOfTheDepartmentTopics", SUBSCRIPTION_ACTIONS, subscriptions))
+    if params.kms_master_key_id:
+        statements.append(_kms_statement(params.kms_master_key_id, params.region, account))
     statements += _s3_statements(params, output_location)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _under(place: locations.Place, trail: locations.Place) -> bool:
+    """Whether an S3 object lies where the trail's grant (`<output_dir>/*`) reaches."""
+    prefix = trail.key.strip("/")
+    return place.bucket == trail.bucket and place.key.startswith(f"{prefix}/" if prefix else "")
+
+
+def policy_warnings(params: Params, output_location: str) -> list[str]:
+    """What makes this policy wrong for the deployment, or riskier than it looks: said on stderr, so the
+    policy on stdout stays valid JSON."""
+    found = []
+    if params.target == "local":
+        found.append(
+            "these params have target: local (the emulator): the policy is for real AWS; make it from the "
+            "params the job runs with against AWS"
+        )
+    trail = on_s3(output_location)
+    for name, uri in (("contacts_uri", params.contacts_uri), ("report_uri", params.report_uri)):
+        if trail and (place := on_s3(uri)) and _under(place, trail):
+            found.append(
+                f"{name} {uri} lies under the trail {output_location}, where the policy lets the job "
+                "put and delete objects: a run could overwrite or delete its own input; keep inputs elsewhere"
+            )
+    if (report := on_s3(params.report_uri)) and report_prefix(report.key) == report.key:
+        found.append(
+            f"report_uri {params.report_uri} names no period (2019/feb, 2019-02): only that object is "
+            f"granted, so `backtest` over reports_uri ({params.reports_uri or 'unset'}) would be denied"
+        )
+    return found
 
 
 def caller_account(region: str) -> str:
@@ -152,9 +206,19 @@ def caller_account(region: str) -> str:
         ) from err
 
 
-def print_policy(params_path: str | Path, account_id: str | None, say: Callable[[str], None]) -> int:
-    """Print the policy of the deployment `params_path` describes, as JSON."""
-    plan = plan_run(params_path)
+def print_policy(
+    params_path: str | Path,
+    account_id: str | None,
+    say: Callable[[str], None],
+    warn: Callable[[str], None],
+    output_dir: str | None = None,
+) -> int:
+    """Print the policy of the deployment `params_path` describes, as JSON, and `warn` of what makes it
+    doubtful; `output_dir` means what it means to `run --output-dir` (the run folders go there; the state
+    stays where the params put it)."""
+    plan = plan_run(params_path, output_dir)
+    for warning in policy_warnings(plan.params, plan.location):
+        warn(f"warning: {warning}")
     account = account_id or caller_account(plan.params.region)
     if not ACCOUNT.fullmatch(account):
         raise AccountError(f"{account!r} is not an AWS account id (12 digits)")

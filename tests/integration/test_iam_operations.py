@@ -11,7 +11,9 @@ pinned copies are files in the run's private local folder, never on S3: they nee
 
 The IAM evaluator is moto's (`moto.iam.access_control.IAMPolicy`): Allow statements whose Action and
 Resource match with `*` wildcards. Its limits (no `?`, no conditions evaluated as AWS does) cannot
-matter here: the policy is checked to hold only Allow statements of Action and Resource.
+matter here: the policy is checked to hold only Allow statements of Action and Resource. (Only a KMS key
+named by its alias brings a Condition, and the emulator's SNS never asks KMS: the KMS statement is
+tested in tests/unit/test_iam_policy.py; these params name no key.)
 """
 
 from __future__ import annotations

@@ -7,15 +7,17 @@ grants nothing the calls do not use.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+import yaml
 from helpers import ROOT, iam_policy
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backlog_alerts.run.cli import main
-from backlog_alerts.run.iam_policy import UNSCOPED, literal, policy_for, report_prefix
+from backlog_alerts.run.iam_policy import UNSCOPED, literal, policy_for, policy_warnings, report_prefix
 from backlog_alerts.run.model import Params
 
 ACCOUNT = "123456789012"  # the account deploy/iam-policy.json names
@@ -137,3 +139,110 @@ def test_an_account_id_that_is_not_twelve_digits_is_refused(capsys):
     params = str(ROOT / "params" / "production.example.yaml")
     assert main(["iam-policy", "--params", params, "--account-id", "12345"]) == 2
     assert "not an AWS account id" in capsys.readouterr().err
+
+
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ARN = f"arn:aws:kms:us-west-2:{ACCOUNT}:key/{KEY_ID}"
+
+
+@pytest.mark.parametrize(
+    ("key", "resource", "alias"),
+    [
+        (KEY_ARN, KEY_ARN, None),  # a key ARN: as given
+        (
+            f"arn:aws:kms:eu-west-1:111122223333:key/{KEY_ID}",
+            f"arn:aws:kms:eu-west-1:111122223333:key/{KEY_ID}",
+            None,
+        ),
+        (KEY_ID, KEY_ARN, None),  # a key id: that key in the params' region and this account
+        ("alias/city-alerts", f"arn:aws:kms:us-west-2:{ACCOUNT}:key/*", "alias/city-alerts"),
+        (
+            "arn:aws:kms:eu-west-1:111122223333:alias/city-alerts",
+            "arn:aws:kms:eu-west-1:111122223333:key/*",
+            "alias/city-alerts",
+        ),
+    ],
+)
+def test_publishing_to_encrypted_topics_is_granted_on_their_key(key, resource, alias):
+    params = Params.model_validate({"kms_master_key_id": key, "region": "us-west-2"})
+    statements = [
+        s for s in policy_for(params, ACCOUNT, "outputs")["Statement"] if s["Sid"].startswith("Publish")
+    ]
+    (statement,) = statements
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Resource"] == resource
+    if alias:  # an alias is no resource for these actions: the keys that carry it, by a condition
+        assert statement["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}}
+    else:
+        assert "Condition" not in statement
+
+
+def test_no_kms_key_grants_nothing_on_kms_and_only_an_alias_statement_has_a_condition():
+    plain = policy_for(Params.model_validate({}), ACCOUNT, "outputs")["Statement"]
+    assert not [s for s in plain if any(a.startswith("kms:") for a in s["Action"])]
+    aliased = Params.model_validate({"kms_master_key_id": "alias/city-alerts"})
+    conditioned = [s["Sid"] for s in policy_for(aliased, ACCOUNT, "outputs")["Statement"] if "Condition" in s]
+    assert conditioned == ["PublishToTopicsEncryptedWithTheKeyOfThisAlias"]
+
+
+def test_output_dir_moves_the_trail_as_run_output_dir_does_and_leaves_the_state_where_it_was(capsys):
+    params = str(ROOT / "params" / "production.example.yaml")
+    command = [
+        "iam-policy",
+        "--params",
+        params,
+        "--account-id",
+        ACCOUNT,
+        "--output-dir",
+        "s3://elsewhere/runs/",
+    ]
+    assert main(command) == 0
+    statements = by_sid(json.loads(capsys.readouterr().out))
+    assert statements["TrailRunFoldersLockAndRetention"]["Resource"] == "arn:aws:s3:::elsewhere/runs/*"
+    # the state stays beside the params' own output_dir, as a run with that --output-dir keeps it
+    assert statements["AlertState"]["Resource"] == "arn:aws:s3:::gid-audit/backlog-alerts/alert_state.json"
+    assert (
+        "arn:aws:s3:::elsewhere" in statements["ListBucketSoAMissingObjectIsNotFoundNotForbidden"]["Resource"]
+    )
+    assert main([*command[:-1], "outputs"]) == 0  # a local folder: no trail on S3 to grant
+    assert "TrailRunFoldersLockAndRetention" not in by_sid(json.loads(capsys.readouterr().out))
+
+
+def test_the_production_example_prints_its_policy_without_a_warning(capsys):
+    params = str(ROOT / "params" / "production.example.yaml")
+    assert main(["iam-policy", "--params", params, "--account-id", ACCOUNT]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "warning"),
+    [
+        ({"target": "local"}, "target: local"),
+        ({"contacts_uri": "s3://gid-audit/backlog-alerts/contacts.csv"}, "contacts_uri s3://gid-audit/"),
+        ({"report_uri": "s3://gid-audit/backlog-alerts/2019/feb/r.csv"}, "report_uri s3://gid-audit/"),
+        ({"report_uri": "s3://gid-reports/latest/final_report.csv"}, "names no period"),
+    ],
+)
+def test_a_doubtful_deployment_is_warned_of_on_stderr_and_the_policy_stays_clean_json(
+    tmp_path, capsys, changes, warning
+):
+    params = yaml.safe_load((ROOT / "params" / "production.example.yaml").read_text())
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump({**params, **changes}))
+    assert main(["iam-policy", "--params", str(params_file), "--account-id", ACCOUNT]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["Statement"]
+    (line,) = err.splitlines()
+    assert line.startswith("warning: ") and warning in line
+
+
+def test_an_input_beside_the_trail_but_not_under_it_is_no_warning():
+    params = Params.model_validate(
+        {
+            "target": "aws",
+            "contacts_uri": "s3://trail/runs-old/contacts.csv",
+            "report_uri": "s3://trail/2019/feb/r.csv",
+        }
+    )
+    assert policy_warnings(params, "s3://trail/runs") == []
+    assert len(policy_warnings(params, "s3://trail")) == 2  # the whole bucket is the trail's

@@ -95,7 +95,7 @@ class Holds:
 
 def removal_holds(contacts: ContactsFile, departments: Iterable[str], allow_mass_removal: bool) -> Holds:
     """What this file holds back: `allow_mass_removal` says the file is right as it is, except about
-    endpoints listed with conflicting settings, which stay as they are until the rows agree."""
+    endpoints listed with conflicting or unreadable Alerts, which stay as they are until the rows agree."""
     if allow_mass_removal:
         return Holds(
             endpoints={

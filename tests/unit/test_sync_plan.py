@@ -449,3 +449,40 @@ def test_an_alerts_value_the_tool_cannot_read_keeps_the_filter_it_has(typed, exp
         # Listed nowhere yet: not added either.
         fresh = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), {}, holds)
         assert [(c.action, c.endpoint) for c in fresh] == [("add", "lee@example.gov")]
+
+
+@pytest.mark.parametrize(
+    ("listed", "scope", "wanted", "expected"),
+    [
+        (CRITICAL, "MessageBody", CRITICAL, "update"),  # reads severity in the body, where none is
+        (CRITICAL, "MessageAttributes", CRITICAL, "unchanged"),
+        (CRITICAL, None, CRITICAL, "unchanged"),  # no scope: SNS's default, MessageAttributes
+        ("{}", "MessageBody", CRITICAL, "update"),
+        (CRITICAL, "MessageBody", "{}", "update"),  # the policy goes: its scope does nothing then
+        ("{}", "MessageBody", "{}", "unchanged"),
+    ],
+)
+def test_a_filter_policy_read_from_the_message_body_is_set_back_to_the_attributes(
+    listed, scope, wanted, expected
+):
+    from backlog_alerts.sync.plan import apply_plan
+
+    existing = {"trash": [Existing("sms", "+16195550100", "arn:1", listed, scope)]}
+    (change,) = plan_sync(TOPICS, [Wanted("trash", "arn:t", "sms", "+16195550100", "N", wanted)], existing)
+    assert change.action == expected
+    calls = []
+
+    class Sns:
+        def set_subscription_attributes(self, **request):
+            calls.append((request["AttributeName"], request["AttributeValue"]))
+
+    (done,) = apply_plan(Sns(), [change])
+    if expected == "unchanged":
+        assert calls == []
+    elif wanted == CRITICAL:
+        assert change.note == f"filter policy {listed} on MessageBody -> {CRITICAL} on MessageAttributes"
+        assert calls == [("FilterPolicyScope", "MessageAttributes"), ("FilterPolicy", CRITICAL)]  # this order
+        assert done.result == "updated"
+    else:
+        assert change.note == f"filter policy {CRITICAL} -> {{}} (removed: this file asks for all alerts)"
+        assert calls == [("FilterPolicy", "{}")]

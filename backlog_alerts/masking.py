@@ -2,7 +2,7 @@
 
 Invariant: every free text we write (errors, log lines, recorded facts, notices, notebook outputs)
 passes `mask_text`, so an email address or phone number copied from a contacts cell into a message
-shows only as `d*****@example.gov` or `+1******0101`, whatever route it took.
+shows only as `d*****@example.gov`, `+1******0101` or `0******3456`, whatever route it took.
 """
 
 from __future__ import annotations
@@ -13,14 +13,24 @@ from typing import Any
 
 # Generous on purpose: a local part of RFC 5322 characters (also '*', so masking twice changes nothing;
 # not URL or quoting characters, which surround addresses), `@` or URL-encoded `%40`, and a domain whose
-# last label starts with a letter (not `pkg@1.2.10`).
+# last label starts with a letter (not `pkg@1.2.10`), or a single label of letters (`ann.b@EXAMPLE`, an
+# intranet address; `HEAD@{0}` has none).
 _EMAIL = re.compile(
-    r"(?P<local>[\w!#$*+^`{|}~-][\w!#$'*+^`{|}~.-]*)(?P<at>@|%40)(?P<domain>(?:[^\W_][\w-]*\.)+[^\W\d_][\w-]*)"
+    r"(?P<local>[\w!#$*+^`{|}~-][\w!#$'*+^`{|}~.-]*)(?P<at>@|%40)"
+    r"(?P<domain>(?:[^\W_][\w-]*\.)+[^\W\d_][\w-]*|[^\W\d_]+(?![\w-]))"
 )
 # A run of digits with the separators people type (`+1 (619) 555-0101`, `619.555.0101`): only such
 # runs, with some context, go to phonenumbers, so long texts cost little.
 _DIGIT_RUN = re.compile(r"[+(]*\d(?:[ \t\u00a0().\-/]{0,3}\d)+\)?")
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
+# A number written with its trunk `0` or the international `00` (`07911 123456`, `020 7946 0958`,
+# `04 12 34 56 78`, `(020) 7946 0958`, `0033 1 41 23 45 67`), in any region: groups of digits with one
+# separator between them (a table's columns have two spaces), at most one group of one digit (`0 0 1 0`
+# is counts).
+_PREFIXED = re.compile(r"(?:\(0\d{1,5}\) ?|0\d*)(?:[ \u00a0.\-/]?\d+)+")
+_GROUP = re.compile(r"\d+")
+_DAY_FIRST_DATE = re.compile(r"\d\d?[./-]\d\d?[./-]\d{4}")
+_JOINERS = "-./"  # `abcdefab-0123-4567-8901-...`, `runs/0123456789/`: digits that are part of an id
 _CONTEXT = 20  # characters each side: lets phonenumbers see a timestamp's `:00` and refuse it
 
 
@@ -52,6 +62,8 @@ def mask_endpoint(protocol: str, endpoint: str) -> str:
 def _masked_email(match: re.Match[str]) -> str:
     local, at, domain = match.group("local", "at", "domain")
     if local == "*****":  # masked already (`=*****@x.gov`: its first character was not a local part's)
+        return match.group()
+    if "." not in domain and not any(c.isalpha() for c in local):  # a key such as `2026-11@10.0@over`
         return match.group()
     return mask_email(f"{local}@{domain}").replace("@", at, 1)
 
@@ -99,6 +111,56 @@ def _phone_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _joined(text: str, start: int, end: int) -> bool:
+    """Is the digit run text[start:end] part of a longer word: glued to a letter or digit, or to one through
+    `-./` (a UUID's group), `_`, or a time's `:` (`14:00:00.0123456789`; `Phone:0791...` is not)."""
+    before, after = text[max(0, start - 2) : start], text[end : end + 2]
+    if before[-1:] == "_" or after[:1] in ("_", ":"):  # `:` after: a time (`01/03/2019 14:00`), an ARN
+        return True
+    if before[-1:].isalnum() or after[:1].isalnum():
+        return True
+    if (
+        len(before) == 2
+        and _alnum(before[0])
+        and (before[1] in _JOINERS or before[1] == ":" and before[0].isdigit())
+    ):
+        return True
+    return len(after) == 2 and after[0] in _JOINERS and _alnum(after[1])
+
+
+def _prefixed_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, masked) of each number written with a trunk `0` or international `00` prefix, in no
+    particular region: 9 to 15 digits, not part of an id, no date or fraction, not the 12 bare digits of
+    an AWS account id. `00` numbers are masked as their `+country` form (`+4*******3456`), the others keep
+    the `0` and the last four digits (`0******3456`)."""
+    import phonenumbers
+
+    spans: list[tuple[int, int, str]] = []
+    for run in _PREFIXED.finditer(text):
+        start, end = run.span()
+        digits = "".join(c for c in run.group() if c.isdigit())
+        if (
+            not 9 <= len(digits) <= 15
+            or _joined(text, start, end)
+            or _DATE.search(run.group())
+            or _DAY_FIRST_DATE.search(run.group())
+            or run.group()[:2] in ("0.", "0,")  # a decimal fraction
+            or sum(len(group) == 1 for group in _GROUP.findall(run.group())) > 1
+            or (run.group().isdigit() and len(digits) == 12 and not digits.startswith("00"))
+        ):
+            continue
+        masked = digits[0] + "*" * (len(digits) - 5) + digits[-4:]
+        if digits.startswith("00"):
+            try:
+                number = phonenumbers.parse("+" + digits[2:])
+            except phonenumbers.NumberParseException:
+                number = None
+            if number is not None and phonenumbers.is_possible_number(number):
+                masked = mask_phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        spans.append((start, end, masked))
+    return spans
+
+
 @lru_cache(maxsize=4096)
 def mask_text(text: str) -> str:
     """`text` with every email-like and phone-like part masked as `mask_email`/`mask_phone` would.
@@ -110,7 +172,7 @@ def mask_text(text: str) -> str:
     if sum(c.isdigit() for c in text) < 7:
         return text
     taken: list[tuple[int, int, str]] = []
-    for span in sorted(_phone_spans(text), key=lambda s: (s[0], -s[1])):
+    for span in sorted(_phone_spans(text) + _prefixed_spans(text), key=lambda s: (s[0], -s[1])):
         if not taken or span[0] >= taken[-1][1]:
             taken.append(span)
     for start, end, masked in reversed(taken):

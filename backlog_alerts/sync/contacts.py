@@ -1,7 +1,13 @@
 """The contacts file: who should hear about which department, each row checked before any change.
 
 An invalid email or phone drops only that endpoint; a row without a name, with an unknown
-department or with no valid endpoint left is rejected whole. Every problem names its row and column.
+department, with no valid endpoint left or with an Alerts value we cannot read is rejected whole. Every
+problem names its row and column.
+
+Invariant: what a director hears is never decided by a guess. An Alerts cell that is neither a choice
+nor empty (`critical only`, `urgent`) rejects its row, and the endpoints it lists stay in SNS exactly as
+they are (not removed, filter not changed, not added), as do those of a person listed twice with
+different Alerts; only an empty cell or no Alerts column means "all".
 """
 
 from __future__ import annotations
@@ -85,7 +91,8 @@ class ContactsFile:
     # Valid endpoints listed on rejected rows, (protocol, endpoint) -> row: the file still names them,
     # so a rejected row must not be what unsubscribes its director.
     rejected_endpoints: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Endpoint keys listed with conflicting settings: kept as they are in SNS, whatever the flags say.
+    # Endpoint keys listed with conflicting or unreadable Alerts: kept as they are in SNS, whatever the
+    # flags say.
     kept_endpoints: set[tuple[str, str]] = field(default_factory=set)
 
     @property
@@ -97,13 +104,18 @@ def _mask(column: str, value: str) -> str:
     return mask_email(value) if column == "Email" else mask_phone(value) if column == "Phone" else value
 
 
+def _alerts(cells: dict[str, Cell]) -> str:
+    """What the row's Alerts cell asks for: "all" when it is empty, a placeholder or not in the file."""
+    return cells[ALERTS_COLUMN].value.casefold() or "all" if ALERTS_COLUMN in cells else "all"
+
+
 def _check_row(
     row: int, cells: dict[str, Cell], known: dict[str, str], default_region: str
 ) -> tuple[Contact | None, list[Problem]]:
     """Validate one row: endpoints are dropped one by one, the row only when nothing usable is left."""
     name, email, phone, department = (cells[c].value for c in COLUMNS)
     dept = known.get(department.casefold(), "")
-    alerts = cells[ALERTS_COLUMN].value.casefold() or "all" if ALERTS_COLUMN in cells else "all"
+    alerts = _alerts(cells)
     problems: list[Problem] = []
 
     def problem(column: str, value: str, reason: str, effect: str) -> None:
@@ -130,8 +142,8 @@ def _check_row(
             problem("Phone", mask_phone(phone), str(err), "endpoint dropped")
             phone = ""
     if alerts not in ALERT_CHOICES:
-        problem(ALERTS_COLUMN, alerts, f"is not one of {', '.join(ALERT_CHOICES)}", "used 'all'")
-        alerts = "all"
+        reason = f"is not one of {', '.join(ALERT_CHOICES)}; its subscriptions stay as they are until it is"
+        problem(ALERTS_COLUMN, alerts, reason, "row rejected")
     if not name:
         typed = cells["Name"].typed
         problem("Name", typed, "is a placeholder, not a name" if typed else "is empty", "row rejected")
@@ -140,9 +152,9 @@ def _check_row(
         problem("Department", typed, f"is not one of {', '.join(known.values())}", "row rejected")
     if not email and not phone and name and dept:
         problem("Email/Phone", "", "no valid email or phone left", "row rejected")
-    if any(p.effect == "row rejected" for p in problems):
+    if any(p.effect == "row rejected" and p.column != ALERTS_COLUMN for p in problems):
         return None, problems
-    return Contact(row, name, email, phone, dept, alerts), problems
+    return Contact(row, name, email, phone, dept, alerts), problems  # alerts may be unreadable: see below
 
 
 def _valid_endpoints(cells: dict[str, Cell], default_region: str) -> list[tuple[str, str]]:
@@ -166,7 +178,8 @@ def _endpoints(contact: Contact) -> list[tuple[str, str]]:
 def _conflicts(contacts: list[Contact]) -> list[Problem]:
     """Rows listing one endpoint in one department with different Alerts: every one of them is a problem.
 
-    No row wins: which one came first in the file must not decide what a director hears.
+    No row wins: which one came first in the file must not decide what a director hears. An unreadable
+    Alerts value differs from every other (`all` beside `critical only` may be what was meant, or not).
     """
     listed: dict[tuple[str, str, str], list[Contact]] = defaultdict(list)
     for contact in contacts:
@@ -224,10 +237,12 @@ def parse_contacts(
         contact, problems = _check_row(row, cells, known, default_region)
         result.problems.extend(problems)
         if contact:
-            result.contacts.append(contact)
+            result.contacts.append(contact)  # one whose Alerts is unreadable is taken out with conflicts
         else:
             for endpoint in _valid_endpoints(cells, default_region):
                 result.rejected_endpoints.setdefault(endpoint, row)  # rows come in order: the first
+                if _alerts(cells) not in ALERT_CHOICES:  # rejected for more, its Alerts unreadable too
+                    result.kept_endpoints.add(endpoint_key(*endpoint))
     _reject_conflicts(result)
     if result.problems and on_invalid_row == "fail":
         raise ContactsError(source.uri, result.problems)
@@ -235,11 +250,13 @@ def parse_contacts(
 
 
 def _reject_conflicts(result: ContactsFile) -> None:
-    """Take the rows in conflict out of the contacts; their endpoints are kept as they are in SNS."""
-    conflicts = _conflicts(result.contacts)
-    if not conflicts:
+    """Take the rows in conflict, and those whose Alerts is unreadable, out of the contacts; their
+    endpoints are kept as they are in SNS. An unreadable row has its problem already."""
+    unreadable = {c.row for c in result.contacts if c.alerts not in ALERT_CHOICES}
+    conflicts = [p for p in _conflicts(result.contacts) if p.row not in unreadable]
+    rows = {p.row for p in conflicts} | unreadable
+    if not rows:
         return
-    rows = {p.row for p in conflicts}
     for contact in [c for c in result.contacts if c.row in rows]:
         for protocol, endpoint in _endpoints(contact):
             result.rejected_endpoints[(protocol, endpoint)] = min(

@@ -17,12 +17,14 @@ from backlog_alerts.io import aws
 from backlog_alerts.masking import mask_endpoint
 from backlog_alerts.sync.contacts import ContactsFile, Problem
 from backlog_alerts.sync.subscriptions import (
+    ATTRIBUTES_SCOPE,
     MANAGED_PROTOCOLS,
     NO_FILTER,
     Existing,
     Wanted,
     endpoint_key,
     same_filter,
+    wrong_scope,
 )
 from backlog_alerts.sync.topics import Topic
 
@@ -59,6 +61,7 @@ class Change:
     note: str = ""
     result: str = ""
     filter_policy: str = NO_FILTER
+    filter_scope: str = ""  # an update sets FilterPolicyScope to this first ("": leaves it as it is)
 
     def masked(self) -> dict[str, str]:
         """The row as shown and recorded: endpoint masked, no topic ARN repeated on every line."""
@@ -95,7 +98,7 @@ class Holds:
 
 def removal_holds(contacts: ContactsFile, departments: Iterable[str], allow_mass_removal: bool) -> Holds:
     """What this file holds back: `allow_mass_removal` says the file is right as it is, except about
-    endpoints listed with conflicting settings, which stay as they are until the rows agree."""
+    endpoints listed with conflicting or unreadable Alerts, which stay as they are until the rows agree."""
     if allow_mass_removal:
         return Holds(
             endpoints={
@@ -152,15 +155,21 @@ def plan_topic(
         elif key in seen:
             plan.append(replace(base, action=REMOVE, note="duplicate of another subscription"))
         elif (
-            want and sub.filter_policy is not None and not same_filter(sub.filter_policy, want.filter_policy)
-        ):
-            note = f"filter policy {sub.filter_policy or NO_FILTER} -> {want.filter_policy}" + (
-                " (removed: this file asks for all alerts)"
-                if same_filter(want.filter_policy, NO_FILTER)
-                else ""
+            want
+            and sub.filter_policy is not None
+            and (
+                not same_filter(sub.filter_policy, want.filter_policy) or wrong_scope(sub, want.filter_policy)
             )
+        ):
             plan.append(
-                replace(base, action=UPDATE, name=want.name, filter_policy=want.filter_policy, note=note)
+                replace(
+                    base,
+                    action=UPDATE,
+                    name=want.name,
+                    filter_policy=want.filter_policy,
+                    filter_scope=ATTRIBUTES_SCOPE if wrong_scope(sub, want.filter_policy) else "",
+                    note=_filter_note(sub, want),
+                )
             )
         elif want:
             plan.append(replace(base, action=UNCHANGED, name=want.name, filter_policy=want.filter_policy))
@@ -177,6 +186,17 @@ def plan_topic(
         if key not in seen
     ]
     return plan
+
+
+def _filter_note(sub: Existing, want: Wanted) -> str:
+    """`filter policy {...} -> {}`, with each side's scope when the scope is what changes."""
+    before, after = sub.filter_policy or NO_FILTER, want.filter_policy
+    if wrong_scope(sub, want.filter_policy):
+        before, after = f"{before} on {sub.filter_scope}", f"{after} on {ATTRIBUTES_SCOPE}"
+    removed = same_filter(want.filter_policy, NO_FILTER)
+    return f"filter policy {before} -> {after}" + (
+        " (removed: this file asks for all alerts)" if removed else ""
+    )
 
 
 def plan_sync(
@@ -234,6 +254,12 @@ def _apply_one(sns: Any, change: Change) -> Change:
             )["SubscriptionArn"]
             return replace(change, subscription_arn=arn, result="added")
         if change.action == UPDATE:
+            if change.filter_scope:  # first: SNS reads the policy that follows in this scope
+                sns.set_subscription_attributes(
+                    SubscriptionArn=change.subscription_arn,
+                    AttributeName="FilterPolicyScope",
+                    AttributeValue=change.filter_scope,
+                )
             sns.set_subscription_attributes(
                 SubscriptionArn=change.subscription_arn,
                 AttributeName="FilterPolicy",

@@ -17,6 +17,9 @@ MANAGED_PROTOCOLS = ("email", "sms")  # the only protocols this tool subscribes,
 PENDING = "PendingConfirmation"  # SNS's SubscriptionArn for an email not yet confirmed
 NO_FILTER = "{}"  # SNS removes a subscription's filter policy when it is set to an empty object
 FILTER_POLICIES = {"all": NO_FILTER, "critical": json.dumps({"severity": ["critical"]})}
+# Our policies read the `severity` message attribute; under `MessageBody` SNS would read it in the
+# message body (JSON with default/email/sms keys, no severity) and let no alert through.
+ATTRIBUTES_SCOPE = "MessageAttributes"  # SNS's default when a policy has no scope
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,13 @@ class Wanted:
 
 @dataclass(frozen=True)
 class Existing:
-    """One subscription as ListSubscriptionsByTopic shows it (filter policy only when fetched)."""
+    """One subscription as ListSubscriptionsByTopic shows it (filter policy and scope only when fetched)."""
 
     protocol: str
     endpoint: str
     subscription_arn: str
     filter_policy: str | None = None
+    filter_scope: str | None = None  # None: SNS's default, MessageAttributes
 
     @property
     def pending(self) -> bool:
@@ -83,18 +87,33 @@ def same_filter(a: str | None, b: str) -> bool:
     return json.loads(a or NO_FILTER) == json.loads(b or NO_FILTER)
 
 
+def wrong_scope(sub: Existing, wanted_policy: str) -> bool:
+    """Does the subscription read a policy we want elsewhere than in the message attributes? Without a
+    policy the scope does nothing, so only a wanted policy has a wanted scope."""
+    return (
+        not same_filter(wanted_policy, NO_FILTER)
+        and (sub.filter_scope or ATTRIBUTES_SCOPE) != ATTRIBUTES_SCOPE
+    )
+
+
 def with_filter_policies(sns: Any, existing: list[Existing], workers: int = 1) -> list[Existing]:
-    """Fetch the FilterPolicy of each confirmed email/SMS subscription (one call each, `workers` at a time).
+    """Fetch the FilterPolicy and FilterPolicyScope of each confirmed email/SMS subscription (one call
+    each, `workers` at a time).
 
     Read on every sync, Alerts column or not: a file without it wants no filter, and a filter left
-    from an earlier file must show in the plan as removed, not go on silencing warnings.
+    from an earlier file must show in the plan as removed, not go on silencing warnings; nor may a
+    policy read from the message body (where no severity is) silence the critical alerts.
     """
 
     def fetch(sub: Existing) -> Existing:
         if sub.protocol not in MANAGED_PROTOCOLS or sub.pending:
             return sub
         attributes = sns.get_subscription_attributes(SubscriptionArn=sub.subscription_arn)["Attributes"]
-        return replace(sub, filter_policy=attributes.get("FilterPolicy", NO_FILTER))
+        return replace(
+            sub,
+            filter_policy=attributes.get("FilterPolicy", NO_FILTER),
+            filter_scope=attributes.get("FilterPolicyScope"),
+        )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fetch, existing))

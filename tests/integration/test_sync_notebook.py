@@ -255,3 +255,29 @@ def test_a_director_listed_twice_with_other_alerts_keeps_the_subscriptions_as_th
     assert state(sns) == synced and filter_policies(sns) == before  # not removed, not changed
     held = {c["endpoint"] for c in facts["changes"] if c["action"] == "held"}
     assert held == {"p*****@example.gov", "+1******0103"}
+
+
+def test_a_filter_policy_read_from_the_message_body_is_set_back_to_the_message_attributes(
+    sns, synced, tmp_path
+):
+    """Under MessageBody SNS looks for `severity` in the body (default/email/sms keys): no alert gets through."""
+    chooser = DEMO[2]
+    rows = [{**r, "Alerts": "critical" if r is chooser else "all"} for r in DEMO]
+    error, _ = run_sync(tmp_path, rows)
+    assert error is None
+    arn = synced[(f"{chooser['Department']}_notifications", "sms", chooser["Phone"])]
+    sns.set_subscription_attributes(
+        SubscriptionArn=arn, AttributeName="FilterPolicyScope", AttributeValue="MessageBody"
+    )
+    error, facts = run_sync(tmp_path, rows)
+    assert error is None
+    attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert attributes["FilterPolicyScope"] == "MessageAttributes"
+    assert json.loads(attributes["FilterPolicy"]) == CRITICAL_ONLY
+    (update,) = [c for c in facts["planned_changes"] if c["action"] == "update"]
+    assert update["note"].endswith(
+        " on MessageBody -> " + json.dumps(CRITICAL_ONLY) + " on MessageAttributes"
+    )
+    assert facts["api_calls"]["SetSubscriptionAttributes"] == 2 and state(sns) == synced
+    error, facts = run_sync(tmp_path, rows)  # and then it is right
+    assert error is None and not [c for c in facts["planned_changes"] if c["action"] == "update"]

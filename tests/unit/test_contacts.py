@@ -146,14 +146,16 @@ def test_same_person_twice_wants_each_endpoint_once():
     ]
 
 
-def test_optional_alerts_column_chooses_severities_and_a_bad_value_falls_back_to_all():
+def test_optional_alerts_column_chooses_severities_and_a_value_it_cannot_read_rejects_the_row():
     text = "Name,Email,Phone,Department,alerts\nA,a@example.gov,,trash,Critical\nB,b@example.gov,,trash,\nC,c@example.gov,,trash,sometimes\n"
     result = parse(text)
     assert result.has_alerts_column and result.ignored_columns == []
-    assert [c.alerts for c in result.contacts] == ["critical", "all", "all"]
+    assert [c.alerts for c in result.contacts] == ["critical", "all"]
     assert [str(p) for p in result.problems] == [
-        "row 4, Alerts: 'sometimes' is not one of all, critical (used 'all')"
+        "row 4, Alerts: 'sometimes' is not one of all, critical; its subscriptions stay as they are until "
+        "it is (row rejected)"
     ]
+    assert result.rejected_rows == [4] and result.kept_endpoints == {("email", "c@example.gov")}
     assert not parse(HEADER + "A,a@example.gov,,trash\n").has_alerts_column
 
 
@@ -297,6 +299,30 @@ def test_one_endpoint_listed_with_different_alerts_rejects_every_row_involved():
     }
 
 
+@pytest.mark.parametrize("typed", ["critical only", "crit", "urgent", "Critical-only"])
+def test_an_unreadable_alerts_value_keeps_the_endpoints_of_its_row_and_of_rows_listing_them_too(typed):
+    text = ALERTS_HEADER + (
+        f"Dana,dana@example.gov,+16195550101,streets,{typed}\n"
+        "Dana,dana@example.gov,,streets,all\n"  # the same address: what Dana wants is not known
+        "Lee,lee@example.gov,,streets,\n"
+        ",,+16195550102,streets,urgent\n"  # rejected for its name too: its number is kept all the same
+    )
+    result = parse(text)
+    assert [c.row for c in result.contacts] == [4]
+    assert result.rejected_rows == [2, 3, 5]
+    assert result.kept_endpoints == {
+        ("email", "dana@example.gov"),
+        ("sms", "+16195550101"),
+        ("sms", "+16195550102"),
+    }
+    assert [(p.row, p.column) for p in result.problems] == [
+        (2, "Alerts"),
+        (3, "Alerts"),
+        (5, "Alerts"),
+        (5, "Name"),
+    ]
+
+
 def test_a_blank_alerts_cell_conflicts_with_critical_because_it_means_all():
     text = ALERTS_HEADER + "Dana,,+16195550101,trash,critical\nDana,,6195550101,trash,\n"
     assert parse(text).rejected_rows == [2, 3]
@@ -324,7 +350,7 @@ def people(draw):
                 "Email": email,
                 "Phone": phone,
                 "Department": draw(st.sampled_from(DEPARTMENTS)),
-                "Alerts": draw(st.sampled_from(["all", "critical"])),
+                "Alerts": draw(st.sampled_from(["all", "critical", "critical only"])),  # unreadable too
             }
         )
     return rows
@@ -387,14 +413,16 @@ def test_row_order_and_cell_decorations_never_change_what_the_file_means(rows, d
     assert wanted_subscriptions(parse(as_csv(typed[::-1])).contacts, TOPICS) == wanted_subscriptions(
         parse(as_csv(typed)).contacts, TOPICS
     )
-    # And what it means: the rows listing one endpoint in one department with other Alerts are rejected.
+    # And what it means: the rows listing one endpoint in one department with other Alerts are rejected,
+    # and so is every row whose Alerts is unreadable.
     listed = defaultdict(set)
     for i, r in enumerate(rows):
         for protocol, column in (("email", "Email"), ("sms", "Phone")):
             if r[column]:
                 listed[(r["Department"], protocol, r[column])].add(i)
     conflicting = {i for rs in listed.values() if len({rows[j]["Alerts"] for j in rs}) > 1 for i in rs}
-    assert plain[2] == conflicting
+    unreadable = {i for i, r in enumerate(rows) if r["Alerts"] == "critical only"}
+    assert plain[2] == conflicting | unreadable
 
 
 def test_an_address_or_number_typed_in_any_column_is_masked_in_its_problem():

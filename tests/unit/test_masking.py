@@ -65,6 +65,16 @@ def test_endpoint_mask_follows_protocol_and_leaves_queue_arns():
         ("+447420500600", "+4*******0600"),
         ("6195550101 6195550102", "+1******0101 +1******0102"),
         ("(+44) 20 7946 0958", "+4*******0958"),
+        ("07911 123456", "0******3456"),  # national forms of other countries: their trunk `0`
+        ("020 7946 0958", "0******0958"),
+        ("(020) 7946 0958", "0******0958"),
+        ("04 12 34 56 78", "0*****5678"),
+        ("04.12.34.56.78", "0*****5678"),
+        ("030 12345678", "0******5678"),
+        ("00447911123456", "+4*******3456"),  # the `00` international prefix
+        ("0044 20 7946 0958", "+4*******0958"),
+        ("ann.b@EXAMPLE", "a*****@EXAMPLE"),  # an intranet address: a domain of one label
+        ("Dana@Intranet", "D*****@Intranet"),
     ],
 )
 def test_emails_and_phones_in_any_written_form_are_masked(text, masked):
@@ -77,6 +87,10 @@ def test_the_columns_found_in_a_headerless_file_are_masked():
     assert (
         mask_text(error)
         == "c.csv: missing column(s) Name (found: 'Dana', 'd*****@example.gov', '+1******0101', 'trash')"
+    )
+    gb = "c.csv: missing column(s) Name (found: 'Ann', 'ann.b@EXAMPLE', '07911 123456', '00447911123456')"
+    assert mask_text(gb) == (
+        "c.csv: missing column(s) Name (found: 'Ann', 'a*****@EXAMPLE', '0******3456', '+4*******3456')"
     )
 
 
@@ -92,6 +106,17 @@ def test_the_columns_found_in_a_headerless_file_are_masked():
         "pandas@2.2.10",
         "arn:aws:sns:us-east-1:123456789012:streets_notifications",
         "d*****@example.gov, +1******0101",
+        "account 012345678901",
+        "MessageId abcdefab-0123-4567-8901-abcdef012345",
+        "runs/0123456789/manifest.json",
+        "ratio 0.0123456789",
+        "14:00:00.0123456789",
+        "period 01/03/2019 14:00",
+        "0  0  1  0  0  0  0  3  0  0",
+        "0 0 1 0 0 0 0 3 0 0",
+        "spend 2026-11@10.0@over",
+        "HEAD@{0}",
+        "arn:aws:sns:us-east-1:012345678901:streets_notifications",
     ],
 )
 def test_ids_counts_dates_and_masked_values_are_unchanged(text):
@@ -128,7 +153,7 @@ def test_run_ids_are_unchanged(moment):
 
 
 _LOCAL = st.from_regex(r"[a-z][a-z0-9._+-]{0,20}[a-z0-9]", fullmatch=True).filter(lambda s: ".." not in s)
-_DOMAIN = st.from_regex(r"([a-z][a-z0-9-]{0,10}\.){1,3}[a-z]{2,8}", fullmatch=True)
+_DOMAIN = st.from_regex(r"([a-z][a-z0-9-]{0,10}\.){0,3}[a-z]{2,8}", fullmatch=True)  # also `intranet`
 _FILLER = st.text(st.sampled_from(list("abc XYZ,;:()[]'\"<>\n")), max_size=12)
 
 
@@ -140,25 +165,39 @@ def test_no_email_survives_in_any_text(before, local, domain, after):
     assert mask_email(address) in masked
 
 
-_NUMBERS = st.sampled_from(["+1619555{:04d}", "+1212555{:04d}", "+44207946{:04d}", "+3314123{:04d}"])
-
-
-@given(
-    _FILLER, _NUMBERS, st.integers(0, 9999), st.sampled_from(["e164", "national", "international"]), _FILLER
+_NUMBERS = st.sampled_from(
+    [
+        "+1619555{:04d}",
+        "+1212555{:04d}",
+        "+44207946{:04d}",
+        "+44791123{:04d}",
+        "+3314123{:04d}",
+        "+49301234{:04d}",
+        "+6141234{:04d}",
+    ]
 )
+_STYLES = ["e164", "national", "international", "00 international", "00 bare"]
+
+
+@given(_FILLER, _NUMBERS, st.integers(0, 9999), st.sampled_from(_STYLES), _FILLER)
 def test_no_phone_number_survives_in_any_text(before, pattern, last, style, after):
+    """Any country's number, written with `+country`, `00` and country, or its trunk `0` (national)."""
     e164 = pattern.format(last)
     number = phonenumbers.parse(e164)
+    international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     written = {
         "e164": e164,
         "national": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
-        "international": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        "international": international,
+        "00 international": "00" + international[1:],
+        "00 bare": "00" + e164[1:],
     }[style]
-    if style == "national" and not e164.startswith("+1"):
-        written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     masked = mask_text(f"{before} {written} {after}")
     assert str(number.national_number) not in "".join(c for c in masked if c.isdigit())
-    assert mask_phone(e164) in masked
+    if style == "national" and not e164.startswith("+1"):  # no country in it: trunk `0`, last four digits
+        assert "0" + "*" * (len(str(number.national_number)) - 4) + e164[-4:] in masked
+    else:
+        assert mask_phone(e164) in masked
 
 
 @given(st.text(max_size=60))

@@ -407,3 +407,82 @@ def test_a_conflicting_duplicate_keeps_its_subscription_as_it_is(allow_mass_remo
     # Listed nowhere yet: not added either.
     fresh = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), {}, holds)
     assert [(c.action, c.endpoint) for c in fresh] == [("add", "lee@example.gov")]
+
+
+@pytest.mark.parametrize("allow_mass_removal", [False, True])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("critical only", "held"),
+        ("crit", "held"),
+        ("urgent", "held"),
+        ("critical", "unchanged"),
+        ("Critical", "unchanged"),
+        ("all", "update"),
+        ("", "update"),
+        ("n/a", "update"),
+    ],
+)
+def test_an_alerts_value_the_tool_cannot_read_keeps_the_filter_it_has(typed, expected, allow_mass_removal):
+    """Only an Alerts cell that says all, is empty or a placeholder removes a critical-only filter."""
+    from helpers import text_source
+
+    from backlog_alerts.sync.contacts import parse_contacts
+    from backlog_alerts.sync.plan import removal_holds
+    from backlog_alerts.sync.subscriptions import wanted_subscriptions
+
+    text = f"Name,Email,Phone,Department,Alerts\nDana,dana@example.gov,,trash,{typed}\nLee,lee@example.gov,,trash,\n"
+    parsed = parse_contacts(text_source(text, "contacts.csv"), list(TOPICS))
+    holds = removal_holds(parsed, TOPICS, allow_mass_removal)
+    existing = {"trash": [Existing("email", "dana@example.gov", "arn:e", CRITICAL)]}
+    plan = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), existing, holds)
+    dana = next(c for c in plan if c.endpoint == "dana@example.gov")
+    assert dana.action == expected
+    assert ("this file asks for all alerts" in dana.note) == (expected == "update")
+    if expected == "held":
+        assert dana.note == (
+            "held: row 2 still lists it but was rejected (Alerts: is not one of all, critical; its "
+            "subscriptions stay as they are until it is)"
+        )
+        summary = summarize(plan, parsed.problems, TOPICS)
+        assert (summary[0]["department"], summary[0]["held"], summary[0]["rejected_rows"]) == ("trash", 1, 1)
+        # Listed nowhere yet: not added either.
+        fresh = plan_sync(TOPICS, wanted_subscriptions(parsed.contacts, TOPICS), {}, holds)
+        assert [(c.action, c.endpoint) for c in fresh] == [("add", "lee@example.gov")]
+
+
+@pytest.mark.parametrize(
+    ("listed", "scope", "wanted", "expected"),
+    [
+        (CRITICAL, "MessageBody", CRITICAL, "update"),  # reads severity in the body, where none is
+        (CRITICAL, "MessageAttributes", CRITICAL, "unchanged"),
+        (CRITICAL, None, CRITICAL, "unchanged"),  # no scope: SNS's default, MessageAttributes
+        ("{}", "MessageBody", CRITICAL, "update"),
+        (CRITICAL, "MessageBody", "{}", "update"),  # the policy goes: its scope does nothing then
+        ("{}", "MessageBody", "{}", "unchanged"),
+    ],
+)
+def test_a_filter_policy_read_from_the_message_body_is_set_back_to_the_attributes(
+    listed, scope, wanted, expected
+):
+    from backlog_alerts.sync.plan import apply_plan
+
+    existing = {"trash": [Existing("sms", "+16195550100", "arn:1", listed, scope)]}
+    (change,) = plan_sync(TOPICS, [Wanted("trash", "arn:t", "sms", "+16195550100", "N", wanted)], existing)
+    assert change.action == expected
+    calls = []
+
+    class Sns:
+        def set_subscription_attributes(self, **request):
+            calls.append((request["AttributeName"], request["AttributeValue"]))
+
+    (done,) = apply_plan(Sns(), [change])
+    if expected == "unchanged":
+        assert calls == []
+    elif wanted == CRITICAL:
+        assert change.note == f"filter policy {listed} on MessageBody -> {CRITICAL} on MessageAttributes"
+        assert calls == [("FilterPolicyScope", "MessageAttributes"), ("FilterPolicy", CRITICAL)]  # this order
+        assert done.result == "updated"
+    else:
+        assert change.note == f"filter policy {CRITICAL} -> {{}} (removed: this file asks for all alerts)"
+        assert calls == [("FilterPolicy", "{}")]

@@ -7,20 +7,41 @@ each time papermill saves the executed copy, so no saved version of it shows a f
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import storage
 from backlog_alerts.masking import mask_text, mask_value
 from backlog_alerts.trail.facts import FACTS_MIME
 
 
+class NotANotebook(BacklogAlertsError, ValueError):
+    """A file in a notebook's place that is not JSON, or not a version 4 notebook by nbformat's schema."""
+
+
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """An executed notebook from a local path or an s3:// URI."""
-    return nbformat.reads(storage.read_text(str(path)), as_version=4)
+    """An executed notebook from a local path or an s3:// URI, whole by nbformat's schema.
+
+    A trail is writable by the job's own role: anything else in a notebook's place (`[1, 2]`, cells that
+    are not a list) raises `NotANotebook`, never a library's own error from deep inside a reader.
+    """
+    try:
+        data = json.loads(storage.read_text(str(path)))
+    except ValueError as err:
+        raise NotANotebook(f"{path}: not JSON") from err
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        raise NotANotebook(f"{path}: not a version 4 notebook")
+    notebook = nbformat.from_dict(data)
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as err:
+        raise NotANotebook(f"{path}: not a notebook by nbformat's schema") from err
+    return notebook
 
 
 def facts_in(notebook: nbformat.NotebookNode) -> dict[str, Any]:

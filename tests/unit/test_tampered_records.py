@@ -1,0 +1,69 @@
+"""What an attacker who can write to the trail or the alert state plants never makes `audit` (any format)
+or `report` raise: what could not be read is said (`not read: ...`) and its run is flagged, never shown
+as a clean `succeeded`."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import hand_built_run
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from backlog_alerts.run.cli import main
+from backlog_alerts.trail.facts import FACTS_MIME
+
+RUN_ID = "20261128T110713.084847Z"
+ALERT_CHECK = "03_alert_check.ipynb"
+
+
+def write_run(trail: Path, run: dict) -> Path:
+    """A hand-built run as the runner leaves it: manifest.json and one executed notebook per facts."""
+    folder = trail / run["manifest"]["run_id"]
+    folder.mkdir(parents=True)
+    entries = []
+    for name, notebook in run["notebooks"].items():
+        outputs = [
+            new_output("display_data", data={FACTS_MIME: {"key": key, "value": value}})
+            for key, value in notebook["facts"].items()
+        ]
+        nbformat.write(new_notebook(cells=[new_code_cell("", outputs=outputs)]), folder / f"{name}.ipynb")
+        entries.append({"notebook": f"{name}.ipynb", "status": "succeeded", "seconds": 1.0, "error": ""})
+    (folder / "manifest.json").write_text(json.dumps({**run["manifest"], "notebooks": entries}))
+    return folder
+
+
+def audit_and_report(trail: Path, site: Path, capsys) -> dict[str, tuple[str, str]]:
+    """`audit` in every format and per, and `report`, run in-process (a crash fails the test with its
+    traceback): each one's stdout and stderr."""
+    said = {}
+    for args in (
+        [],
+        ["--format", "json"],
+        *(["--format", "csv", "--per", per] for per in ("run", "alert", "notice")),
+    ):
+        assert main(["audit", "--output-dir", str(trail), *args]) == 0
+        said[" ".join(args) or "table"] = capsys.readouterr()
+    assert main(["report", "--output-dir", str(trail), "--to", str(site)]) == 0
+    said["report"] = capsys.readouterr()
+    return said
+
+
+@pytest.fixture
+def trail(tmp_path):
+    trail = tmp_path / "trail"
+    write_run(trail, hand_built_run(RUN_ID))
+    return trail
+
+
+@pytest.mark.parametrize("planted", ["[1, 2]", '{"cells": "x", "metadata": []}', '"x"', "{}", "not json"])
+def test_a_notebook_that_is_json_but_not_a_notebook_is_not_read_and_the_rest_is_shown(
+    trail, tmp_path, capsys, planted
+):
+    (trail / RUN_ID / ALERT_CHECK).write_text(planted)
+    said = audit_and_report(trail, tmp_path / "site", capsys)
+    line = f"not read: {RUN_ID}/{ALERT_CHECK}: not a notebook"
+    for shown in said.values():
+        assert line in shown.err or "wrote" in shown.out
+    assert "s3://b/contacts.csv" in said["--format json"].out  # notebook 02's facts still shown
+    assert line in (tmp_path / "site" / "index.html").read_text()

@@ -8,11 +8,13 @@ each time papermill saves the executed copy, so no saved version of it shows a f
 from __future__ import annotations
 
 import json
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat.warnings import MissingIDFieldWarning
 
 from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import storage
@@ -38,7 +40,9 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         raise NotANotebook(f"{path}: not a version 4 notebook")
     notebook = nbformat.from_dict(data)
     try:
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():  # a cell without an id (planted, or old) is no news on stderr
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            nbformat.validate(notebook)
     except nbformat.ValidationError as err:
         raise NotANotebook(f"{path}: not a notebook by nbformat's schema") from err
     return notebook

@@ -3,6 +3,7 @@ or `report` raise: what could not be read is said (`not read: ...`) and its run 
 as a clean `succeeded`."""
 
 import json
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,7 @@ from helpers import hand_built_run
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from backlog_alerts.run.cli import main
+from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.facts import FACTS_MIME
 
 RUN_ID = "20261128T110713.084847Z"
@@ -67,3 +69,14 @@ def test_a_notebook_that_is_json_but_not_a_notebook_is_not_read_and_the_rest_is_
         assert line in shown.err or "wrote" in shown.out
     assert "s3://b/contacts.csv" in said["--format json"].out  # notebook 02's facts still shown
     assert line in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_planted_notebook_without_cell_ids_warns_nothing(tmp_path):
+    notebook = json.loads(nbformat.writes(new_notebook(cells=[new_code_cell("")])))
+    del notebook["cells"][0]["id"]
+    path = tmp_path / ALERT_CHECK
+    path.write_text(json.dumps(notebook))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        read_notebook(path)
+    assert [str(w.message) for w in said] == []

@@ -17,7 +17,8 @@ from typing import Any
 from backlog_alerts.ascii_text import visible
 from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.audit_data import WOULD, flatten, ops_notices, outside_rows, run_record
-from backlog_alerts.trail.executed import facts_in, read_notebook
+from backlog_alerts.trail.executed import read_back, read_notebook
+from backlog_alerts.trail.fact_shapes import misshapen
 from backlog_alerts.trail.manifest import effective_status, manifest_problem, status_text
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
@@ -72,19 +73,62 @@ def load_run(location: str, run_id: str) -> dict[str, Any]:
         except ValueError:
             skipped.append(not_read(f"{run_id}/{name}", "not a notebook (not JSON, or not nbformat)"))
             continue
+        facts, strays = read_back(notebook)
+        if strays:
+            skipped.append(not_read(f"{run_id}/{name}", f"{strays} facts output(s) not of a fact's form"))
+        for key, why in misshapen(facts).items():
+            skipped.append(not_read(f"{run_id}/{name}", f"fact {key}: {why}"))
+            del facts[key]
         notebooks[name.removesuffix(".ipynb")] = {
-            "parameters": notebook.metadata.get("papermill", {}).get("parameters", {}),
-            "facts": facts_in(notebook),
+            "parameters": _mapping(_mapping(notebook.metadata.get("papermill")).get("parameters")),
+            "facts": facts,
             "cells": [
                 _timing(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
             ],
         }
-    return {"manifest": {**manifest, "notebooks": entries}, "notebooks": notebooks, "not_read": skipped}
+    run = {"manifest": {**manifest, "notebooks": entries}, "notebooks": notebooks, "not_read": skipped}
+    return readable(run)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A metadata field that should be an object; anything else planted there counts as none."""
+    return value if isinstance(value, dict) else {}
 
 
 def _timing(index: int, cell: Any) -> dict[str, Any]:
-    meta = cell.metadata.get("papermill", {})
+    meta = _mapping(cell.metadata.get("papermill"))
     return {"cell": index, "status": meta.get("status"), "duration": meta.get("duration")}
+
+
+# What data of the wrong shape raises where a record, a row or a page is built from it.
+TAMPERED = (TypeError, KeyError, ValueError, AttributeError, IndexError)
+
+
+def _unbuildable(run: dict[str, Any]) -> str:
+    """Why the run's record, row, page or full text cannot be built from what was read; "" when they can."""
+    from backlog_alerts.trail.run_page import run_page  # its HTML: built once here, as a trial
+
+    try:
+        summary(run), run_record(run), run_page(run, []), render_run(run, "table")
+    except TAMPERED as err:
+        return type(err).__name__
+    return ""
+
+
+def readable(run: dict[str, Any]) -> dict[str, Any]:
+    """The run as read, once everything shown of it can be built: the facts shapes (`fact_shapes`) are
+    checked first; should data of a shape they do not check still break a record, the notebook whose
+    facts do is left out and said, and a run that breaks without any is not read at all (`NotRead`)."""
+    why = _unbuildable(run)
+    if not why:
+        return run
+    run_id = run["manifest"]["run_id"]
+    for name in run["notebooks"]:
+        trial = {**run, "notebooks": {k: v for k, v in run["notebooks"].items() if k != name}}
+        if not _unbuildable(trial):
+            said = not_read(f"{run_id}/{name}.ipynb", f"its facts are not of the package's form ({why})")
+            return {**trial, "not_read": [*run["not_read"], said]}
+    raise NotRead(not_read(run_id, f"its manifest or facts are not of the package's form ({why})"))
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +150,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "git_commit": manifest.get("git_commit", "")[:12],
         "report_period": recorded.report.get("period", ""),
         "report_status": recorded.report.get("status", ""),
-        "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
+        "counts": "; ".join(f"{d['rule']}={d.get('count')}" for d in decisions),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
         "not_sent": "; ".join([*would, *(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error"))]),
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),

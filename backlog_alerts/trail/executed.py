@@ -50,13 +50,24 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
 
 def facts_in(notebook: nbformat.NotebookNode) -> dict[str, Any]:
     """All facts recorded in an executed notebook, later records of a key winning."""
+    return read_back(notebook)[0]
+
+
+def read_back(notebook: nbformat.NotebookNode) -> tuple[dict[str, Any], int]:
+    """The facts recorded in an executed notebook, and how many facts outputs were not `{"key": text,
+    "value": ...}` (skipped: a notebook read back from a trail may hold anything in their place)."""
     found: dict[str, Any] = {}
+    strays = 0
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             payload = output.get("data", {}).get(FACTS_MIME)
-            if payload:
+            if not payload:
+                continue
+            if isinstance(payload, dict) and isinstance(payload.get("key"), str) and "value" in payload:
                 found[payload["key"]] = payload["value"]
-    return found
+            else:
+                strays += 1
+    return found, strays
 
 
 def read_facts(path: str | Path) -> dict[str, Any]:

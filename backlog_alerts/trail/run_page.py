@@ -96,11 +96,15 @@ def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 
 def outside_section(
-    sends: list[dict[str, Any]], error: str = "", notices: list[dict[str, Any]] | None = None
+    sends: list[dict[str, Any]],
+    error: str = "",
+    notices: list[dict[str, Any]] | None = None,
+    not_read: list[str] | None = None,
 ) -> str:
     """The index's list of sends and ops notices outside recorded runs (a notebook run by hand), from
-    the alert state."""
-    head = f"<h2>Sent {OUTSIDE}</h2>"
+    the alert state, and the entries of its logs that could not be read."""
+    skipped = "".join(f"<li>{html.escape(line)}</li>" for line in not_read or [])
+    head = f"<h2>Sent {OUTSIDE}</h2>" + (f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else "")
     if error:
         return head + f"<p>Not checked: the alert state could not be read: {html.escape(error)}</p>"
     rows = [

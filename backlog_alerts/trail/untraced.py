@@ -19,6 +19,7 @@ from backlog_alerts.io import locations, storage
 from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
+from backlog_alerts.trail.runs import not_read
 
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "topic", "department", "severity", "rules", "message_id")
 OPS_COLUMNS = ("run_id", "sent_at", "topic", "kind", "message_id")
@@ -34,10 +35,12 @@ class Outside:
     sends: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    not_read: list[str] = field(default_factory=list)  # log entries not of the form the state writes
 
     def shown(self) -> dict[str, Any]:
-        """For `audit --format json`: the state read, and why not if it could not be."""
-        return {"uri": self.state_uri, "error": self.error}
+        """For `audit --format json`: the state read, why not if it could not be, and which of its log
+        entries were not read."""
+        return {"uri": self.state_uri, "error": self.error, "not_read": self.not_read}
 
 
 def state_of_trail(location: str) -> str | None:
@@ -78,7 +81,30 @@ def _outside(
     return [
         {**{column: send.get(column, "") for column in columns}, "recorded": OUTSIDE}
         for send in log
-        if send.get("run_id") not in known and _stamp(send.get("sent_at", "")) >= start
+        if is_logged(send, columns) and send.get("run_id") not in known and _stamp(send["sent_at"]) >= start
+    ]
+
+
+def is_logged(entry: Any, columns: tuple[str, ...]) -> bool:
+    """An entry of the form the state logs (its texts text, an alert's rules a list of them): the state is
+    writable by the job's role, so any other entry is left out, and said (`unreadable`)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("sent_at"), str):
+        return False
+    texts = all(isinstance(entry.get(c, ""), str) for c in columns if c != "rules")
+    rules = entry.get("rules", [])
+    return texts and isinstance(rules, list) and all(isinstance(r, str) for r in rules)
+
+
+def unreadable(state: AlertState, state_uri: str) -> list[str]:
+    """A `not read` line for each entry of the state's logs of sends and ops notices that is not one."""
+    return [
+        not_read(f"{state_uri} {name}[{index}]", "not an entry of the form the alert state logs")
+        for name, log, columns in (
+            ("sends", state.sends, OUTSIDE_COLUMNS),
+            ("ops_sends", state.ops_sends, OPS_COLUMNS),
+        )
+        for index, entry in enumerate(log)
+        if not is_logged(entry, columns)
     ]
 
 
@@ -116,4 +142,5 @@ def load_outside(
         state_uri,
         sent_outside(state, run_ids, since),
         told_outside(state, run_ids, since),
+        not_read=unreadable(state, state_uri),
     )

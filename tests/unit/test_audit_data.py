@@ -106,7 +106,7 @@ def test_sends_outside_recorded_runs_are_marked_so_in_json_csv_and_the_table():
         "hand-1",
         OUTSIDE,
     )
-    assert data["state_read"] == {"uri": "s3://b/alert_state.json", "error": ""}
+    assert data["state_read"] == {"uri": "s3://b/alert_state.json", "error": "", "not_read": []}
     table = render([hand_built_run()], "table", outside=outside)
     assert f"sent {OUTSIDE}" in table and "20261128T120000.000000Z" in table and "hand-1" in table
     runs = list(csv.DictReader(io.StringIO(render([hand_built_run()], "csv", outside=outside))))

@@ -12,6 +12,7 @@ from helpers import hand_built_run
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from backlog_alerts.run.cli import main
+from backlog_alerts.state.document import AlertState
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.facts import FACTS_MIME
 
@@ -128,3 +129,35 @@ def test_data_no_shape_check_covers_leaves_out_the_notebook_it_breaks_not_the_ru
     line = f"not read: {RUN_ID}/{ALERT_CHECK}: its facts are not of the package's form (KeyError)"
     assert line in shown["table"].err and line in shown["--format json"].out
     assert "s3://b/contacts.csv" in shown["--format json"].out
+
+
+HAND_SENT = {
+    "run_id": "20261129T000000.000000Z",
+    "sent_at": "2026-11-29T00:00:00+00:00",
+    "topic": "arn:aws:sns:x:1:streets",
+    "department": "streets",
+    "severity": "warning",
+    "rules": ["zebra_rule"],
+    "message_id": "hand-1",
+}
+HAND_TOLD = {k: HAND_SENT[k] for k in ("run_id", "sent_at", "topic", "message_id")} | {"kind": "coverage"}
+
+
+def test_entries_of_the_state_s_logs_not_of_its_form_are_left_out_and_said_the_rest_listed(
+    trail, tmp_path, capsys
+):
+    state = AlertState(
+        sends=[{"sent_at": None, "run_id": 5, "rules": "notalist"}, "a plain string", [1], HAND_SENT],
+        ops_sends=[{**HAND_TOLD, "message_id": {"x": 1}}, 7, HAND_TOLD],
+    )
+    (trail / "alert_state.json").write_text(state.to_json())
+    shown = audit_and_report(trail, tmp_path / "site", capsys)
+    said = [f"sends[{i}]: not an entry of the form the alert state logs" for i in range(3)]
+    said += [f"ops_sends[{i}]: not an entry of the form the alert state logs" for i in range(2)]
+    for line in said:
+        assert line in shown["table"].err and line in shown["--format csv --per alert"].err
+        assert line in (tmp_path / "site" / "index.html").read_text()
+    data = json.loads(shown["--format json"].out)
+    assert [s["message_id"] for s in data["sent_outside_runs"]] == ["hand-1"]
+    assert [n["message_id"] for n in data["ops_notices_outside_runs"]] == ["hand-1"]
+    assert len(data["state_read"]["not_read"]) == 5

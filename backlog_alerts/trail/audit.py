@@ -287,6 +287,8 @@ def render(
         columns, rows = flatten([run_record(run) for run in runs], per)
         return write_csv(columns, rows + outside_rows(outside.sends, per, outside.notices))
     lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
+    checked = f"read from the alert state {outside.state_uri}" if outside.state_uri else "not checked"
+    lines += ["", f"sends {OUTSIDE}: {checked}" + (f" ({outside.error})" if outside.error else "")]
     if outside.sends:
         lines += [
             "",

@@ -72,7 +72,9 @@ def render_trail(
         _write(destination, (run_id, "index.html"), run_page(run, pages))
         (backtests if is_backtest(run["manifest"]) else runs).append(run)
     outside = outside or Outside()
-    listed = outside_section(outside.sends, outside.error, outside.notices, outside.not_read)
+    listed = outside_section(
+        outside.sends, outside.error, outside.notices, outside.not_read, outside.state_uri
+    )
     index = _index_html(runs, backtests, location, trail.not_read, listed)
     return _write(destination, ("index.html",), index)
 

@@ -100,11 +100,20 @@ def outside_section(
     error: str = "",
     notices: list[dict[str, Any]] | None = None,
     not_read: list[str] | None = None,
+    state_uri: str | None = None,
 ) -> str:
     """The index's list of sends and ops notices outside recorded runs (a notebook run by hand), from
-    the alert state, and the entries of its logs that could not be read."""
+    the alert state it names (`state_uri`; "": none was named or found, so nothing is claimed), and
+    the entries of its logs that could not be read."""
     skipped = "".join(f"<li>{html.escape(line)}</li>" for line in not_read or [])
-    head = f"<h2>Sent {OUTSIDE}</h2>" + (f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else "")
+    head = f"<h2>Sent {OUTSIDE}</h2>"
+    if state_uri == "":
+        return (
+            head + "<p>Not checked: no alert state was named (--params, --state) or found from the trail.</p>"
+        )
+    if state_uri:
+        head += f"<p>Read from the alert state <code>{html.escape(state_uri)}</code>.</p>"
+    head += f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else ""
     if error:
         return head + f"<p>Not checked: the alert state could not be read: {html.escape(error)}</p>"
     rows = [

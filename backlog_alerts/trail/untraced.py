@@ -19,7 +19,7 @@ from backlog_alerts.io import locations, storage
 from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
-from backlog_alerts.trail.runs import not_read
+from backlog_alerts.trail.runs import not_read, run_folders
 
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "topic", "department", "severity", "rules", "message_id")
 OPS_COLUMNS = ("run_id", "sent_at", "topic", "kind", "message_id")
@@ -47,16 +47,22 @@ def state_of_trail(location: str) -> str | None:
     """The alert state `audit` and `report` read when none is named: the one the trail's newest run
     names in its manifest (local or on S3), else one an older version kept beside the run folders;
     None when there is neither."""
-    newest = (storage.run_ids(location) or [""])[-1]
-    named = (
-        storage.read_json(locations.join(location, newest, "manifest.json")).get("state_uri")
-        if newest
-        else ""
-    )
+    newest = (run_folders(location).run_ids or [""])[-1]  # a run id's folder: no planted name sorts last
+    named = _named_state(locations.join(location, newest, "manifest.json")) if newest else ""
     if named:
         return named
     legacy = locations.join(location, STATE_FILE)
     return legacy if storage.exists(legacy) else None
+
+
+def _named_state(manifest_uri: str) -> str:
+    """The state a manifest names; "" when it names none, or is not a manifest's JSON object."""
+    try:
+        manifest = storage.read_json(manifest_uri)
+    except ValueError:
+        return ""
+    named = manifest.get("state_uri") if isinstance(manifest, dict) else ""
+    return named if isinstance(named, str) else ""
 
 
 def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list[dict[str, Any]]:
@@ -137,7 +143,7 @@ def load_outside(
         if named:
             raise
         return Outside(state_uri, error=str(err))
-    run_ids = storage.run_ids(location)
+    run_ids = run_folders(location).run_ids
     return Outside(
         state_uri,
         sent_outside(state, run_ids, since),

@@ -15,6 +15,7 @@ from backlog_alerts.run.cli import main
 from backlog_alerts.state.document import AlertState
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.facts import FACTS_MIME
+from backlog_alerts.trail.untraced import state_of_trail
 
 RUN_ID = "20261128T110713.084847Z"
 ALERT_CHECK = "03_alert_check.ipynb"
@@ -161,3 +162,22 @@ def test_entries_of_the_state_s_logs_not_of_its_form_are_left_out_and_said_the_r
     assert [s["message_id"] for s in data["sent_outside_runs"]] == ["hand-1"]
     assert [n["message_id"] for n in data["ops_notices_outside_runs"]] == ["hand-1"]
     assert len(data["state_read"]["not_read"]) == 5
+
+
+def test_a_planted_folder_sorting_last_does_not_choose_the_state_read_and_the_state_is_named(
+    tmp_path, capsys
+):
+    trail, real, decoy = tmp_path / "trail", tmp_path / "real_state.json", tmp_path / "decoy_state.json"
+    run = hand_built_run(RUN_ID)
+    run["manifest"]["state_uri"] = str(real)
+    write_run(trail, run)
+    real.write_text(AlertState(sends=[HAND_SENT]).to_json())
+    decoy.write_text(AlertState().to_json())
+    planted = trail / "\uff120261205T000000.000000Z"  # a fullwidth 2: sorts after every run id
+    planted.mkdir()
+    (planted / "manifest.json").write_text(json.dumps({**run["manifest"], "state_uri": str(decoy)}))
+    assert state_of_trail(str(trail)) == str(real)
+    shown = audit_and_report(trail, tmp_path / "site", capsys)
+    assert f"read from the alert state {real}" in shown["table"].out and "hand-1" in shown["table"].out
+    assert json.loads(shown["--format json"].out)["state_read"]["uri"] == str(real)
+    assert f"Read from the alert state <code>{real}</code>" in (tmp_path / "site" / "index.html").read_text()

@@ -16,10 +16,17 @@ from typing import Any
 
 from backlog_alerts.ascii_text import visible
 from backlog_alerts.io import locations, storage
-from backlog_alerts.trail.audit_data import WOULD, flatten, ops_notices, outside_rows, run_record
+from backlog_alerts.trail.audit_data import (
+    WOULD,
+    flatten,
+    ops_notices,
+    outside_rows,
+    run_record,
+    run_status,
+)
 from backlog_alerts.trail.executed import read_back, read_notebook
 from backlog_alerts.trail.fact_shapes import misshapen
-from backlog_alerts.trail.manifest import effective_status, manifest_problem, status_text
+from backlog_alerts.trail.manifest import SUCCEEDED, effective_status, manifest_problem
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
 from backlog_alerts.trail.untraced import OPS_COLUMNS, OUTSIDE, OUTSIDE_COLUMNS, Outside
@@ -66,7 +73,11 @@ def load_run(location: str, run_id: str) -> dict[str, Any]:
             continue
         entries.append(entry)
         uri = locations.join(folder, name)
-        if entry["status"] == "pending" or not storage.exists(uri):
+        if entry["status"] == "pending":
+            continue
+        if not storage.exists(uri):
+            if entry["status"] == SUCCEEDED:  # it ran, and its record is gone
+                skipped.append(not_read(f"{run_id}/{name}", "missing from its run folder"))
             continue
         try:
             notebook = read_notebook(uri)
@@ -144,7 +155,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
-        "status": status_text(manifest) + dry,
+        "status": run_status(run)[1] + dry,
         "params_file": manifest["params_file"].rsplit("/", 1)[-1],
         "params_sha256": manifest["params_sha256"][:12],
         "git_commit": manifest.get("git_commit", "")[:12],
@@ -320,7 +331,7 @@ def render_run(run: dict[str, Any], fmt: str) -> str:
         return json.dumps(run, indent=1, default=str)
     if fmt == "csv":
         return render([run], "csv")
-    lines = [f"run {run['manifest']['run_id']}: {status_text(run['manifest'])}"]
+    lines = [f"run {run['manifest']['run_id']}: {run_status(run)[1]}"]
     lines += [f"  {k}: {v}" for k, v in run["manifest"].items() if k not in ("notebooks", "run_id")]
     for entry in run["manifest"].get("notebooks", []):
         lines += [

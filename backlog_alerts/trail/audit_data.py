@@ -82,6 +82,19 @@ ALERT_COLUMNS = (
 NOTICE_COLUMNS = ("run_id", "started_at", "status", *NOTICE_FIELDS)
 
 
+INCOMPLETE = "incomplete"  # a run part of whose folder could not be read: never shown as it says it ended
+
+
+def run_status(run: dict[str, Any]) -> tuple[str, str]:
+    """How a run is shown: its kind (the site's colour) and its text. A run with a part not read (a
+    notebook replaced, a manifest entry not the package's) is `incomplete: part not read`, whatever its
+    manifest says, in every format: what was not read may have sent what the rest does not show."""
+    text = status_text(run["manifest"])
+    if run.get("not_read"):
+        return INCOMPLETE, f"{INCOMPLETE}: part not read (manifest: {text})"
+    return effective_status(run["manifest"]), text
+
+
 def run_record(run: dict[str, Any]) -> dict[str, Any]:
     """One run as data: full hashes, the inputs it read, every rule's outcome as an object."""
     manifest = run["manifest"]
@@ -95,7 +108,7 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
         "ended_at": manifest.get("ended_at", ""),
-        "status": status_text(manifest),
+        "status": run_status(run)[1],
         "dry_run": recorded.check_dry_run or recorded.sync_dry_run,
         "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
         "error": manifest.get("error", "") if stopped else "",

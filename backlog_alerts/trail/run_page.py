@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from backlog_alerts.ascii_text import visible
-from backlog_alerts.trail.audit_data import WOULD, run_record
+from backlog_alerts.trail.audit_data import WOULD, run_record, run_status
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
 from backlog_alerts.trail.rendering import fact_html
@@ -30,8 +30,8 @@ code, pre { font-size: 90%; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; padding: .5em; margin: .2em 0; }
 .status { font-weight: bold; padding: 1px 6px; border-radius: 3px; }
 .status.succeeded { color: #1e7e34; }
-.status.failed, .status.refused, .status.interrupted { color: #fff; background: #b00020; }
-tr.failed td, tr.refused td, tr.interrupted td { background: #fdecea; }
+.status.failed, .status.refused, .status.interrupted, .status.incomplete { color: #fff; background: #b00020; }
+tr.failed td, tr.refused td, tr.interrupted td, tr.incomplete td { background: #fdecea; }
 .message { border: 1px solid #ccc; padding: .5em 1em; margin: .5em 0 1em; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 1em; }
 dl.kv dt { font-weight: bold; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
@@ -289,12 +289,13 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     )
     topics = [{"department": t.get("department"), "arn": t.get("arn")} for t in recorded.topics]
     sent, not_sent = sent_lines(run)
+    kind, status = run_status(run)
+    unread = "".join(f"<li><strong>{html.escape(line)}</strong></li>" for line in run.get("not_read", []))
     parts = [
         '<p><a href="../index.html">← all runs</a></p>',
         f"<h1>Run {html.escape(manifest['run_id'])}</h1>",
-        f'<p><span class="status {html.escape(effective_status(manifest))}">'
-        f"{html.escape(status_text(manifest))}</span></p>",
-        "<h2>Notebooks (executed)</h2><ul>" + (links or "<li><em>none ran</em></li>") + "</ul>",
+        f'<p><span class="status {html.escape(kind)}">{html.escape(status)}</span></p>',
+        "<h2>Notebooks (executed)</h2><ul>" + (links + unread or "<li><em>none ran</em></li>") + "</ul>",
         _manifest(manifest),
         "" if is_backtest(manifest) else _inputs(record),
         "<h2>Topics</h2>" + (fact_html("topics", topics) if topics else "<p><em>none recorded</em></p>"),

@@ -181,3 +181,30 @@ def test_a_planted_folder_sorting_last_does_not_choose_the_state_read_and_the_st
     assert f"read from the alert state {real}" in shown["table"].out and "hand-1" in shown["table"].out
     assert json.loads(shown["--format json"].out)["state_read"]["uri"] == str(real)
     assert f"Read from the alert state <code>{real}</code>" in (tmp_path / "site" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("tamper", ["replaced", "climbing", "missing"])
+def test_a_run_with_a_part_not_read_is_flagged_in_every_format_never_a_clean_succeeded(
+    trail, tmp_path, capsys, tamper
+):
+    folder = trail / RUN_ID
+    if tamper == "replaced":
+        (folder / ALERT_CHECK).write_text("<html>not a notebook</html>")
+    elif tamper == "missing":
+        (folder / ALERT_CHECK).unlink()
+    else:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["notebooks"].append({**manifest["notebooks"][-1], "notebook": "../../x.ipynb"})
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    shown = audit_and_report(trail, tmp_path / "site", capsys)
+    flagged = "incomplete: part not read (manifest: succeeded)"
+    assert flagged in shown["table"].out
+    assert json.loads(shown["--format json"].out)["runs"][0]["status"] == flagged
+    for per in ("run", "alert", "notice"):
+        rows = shown[f"--format csv --per {per}"].out.splitlines()[1:]
+        assert all(flagged in row for row in rows if row)
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert f'<span class="status incomplete">{flagged}</span>' in index and 'tr class="incomplete"' in index
+    page = (tmp_path / "site" / RUN_ID / "index.html").read_text()
+    assert f'<span class="status incomplete">{flagged}</span>' in page
+    assert f"not read: {RUN_ID}/" in page.split("<h2>Manifest</h2>")[0]  # under Notebooks, at the top

@@ -11,10 +11,12 @@ import pytest
 from helpers import hand_built_run
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+from backlog_alerts.io import storage
 from backlog_alerts.run.cli import main
 from backlog_alerts.state.document import AlertState
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.facts import FACTS_MIME
+from backlog_alerts.trail.runs import run_folders
 from backlog_alerts.trail.untraced import state_of_trail
 
 RUN_ID = "20261128T110713.084847Z"
@@ -208,3 +210,15 @@ def test_a_run_with_a_part_not_read_is_flagged_in_every_format_never_a_clean_suc
     page = (tmp_path / "site" / RUN_ID / "index.html").read_text()
     assert f'<span class="status incomplete">{flagged}</span>' in page
     assert f"not read: {RUN_ID}/" in page.split("<h2>Manifest</h2>")[0]  # under Notebooks, at the top
+
+
+def test_manifests_at_s3_keys_with_empty_or_dot_segments_are_said_not_skipped_silently(monkeypatch):
+    keys = [f"runs/{RUN_ID}/manifest.json", "runs/../x/manifest.json", f"runs/./{RUN_ID}/manifest.json"]
+    keys += [f"runs//{RUN_ID}/manifest.json", "runs/../manifest.json"]
+    monkeypatch.setattr(storage, "run_ids", lambda location: sorted([RUN_ID, ".."]))
+    listed = lambda location, suffix="": [f"s3://trail/{k}" for k in keys if k.endswith(suffix)]  # noqa: E731
+    monkeypatch.setattr(storage, "files_under", listed)
+    folders = run_folders("s3://trail/runs")
+    assert folders.run_ids == [RUN_ID]
+    why = "a key with an empty or dot path segment; not followed"
+    assert folders.not_read == [f"not read: s3://trail/{key}: {why}" for key in keys[1:]]

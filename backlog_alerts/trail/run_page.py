@@ -189,21 +189,22 @@ def _ops_notices(record: dict[str, Any]) -> str:
     return "<h2>Ops notices</h2>" + (fact_html("ops_notices", notices) if notices else "<p><em>none</em></p>")
 
 
-def _reach_head(reach: dict[str, list[str]], sent: bool) -> dict[str, str]:
-    """Whom the message reached (or, not sent, would have), and whom on its topic it did not (masked)."""
-    return {
-        "reached" if sent else "would reach": f"{len(reach['reached'])}: {', '.join(reach['reached'])}"
-        if reach["reached"]
-        else "nobody",
-        **{
-            label: ", ".join(reach[key])
-            for label, key in (
-                ("pending", "pending"),
-                ("opted out", "opted_out"),
-                ("not verified", "unverified"),
-            )
-            if reach.get(key)
-        },
+def _reach_head(reach: dict[str, list[str]], sent: bool, dry_run: bool) -> dict[str, str]:
+    """Whom the message reached (sent), or would have (a dry run's), and whom on its topic it did not
+    (masked); a message not sent in a real run reached nobody, and claims no one."""
+    key = "reached" if sent else "would_reach"
+    whom = reach[key]
+    said = {key.replace("_", " "): f"{len(whom)}: {', '.join(whom)}" if whom else "nobody"}
+    return (said if sent or dry_run else {}) | {
+        label: ", ".join(reach[key])
+        for label, key in (
+            ("pending", "pending"),
+            ("opted out", "opted_out"),
+            ("not verified", "unverified"),
+            ("held back by filter policy", "held_back"),
+            ("filter policy unreadable", "cannot_tell"),
+        )
+        if reach.get(key)
     }
 
 
@@ -223,7 +224,7 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
             "rules": ", ".join(rules),
             "MessageId": ", ".join(ids) or ("not sent (dry run)" if recorded.check_dry_run else "not sent"),
             "recipients": f"{recipients} subscription(s)" if recipients is not None else "unknown",
-            **(_reach_head(reach, bool(ids)) if reach is not None else {}),
+            **(_reach_head(reach, bool(ids), recorded.check_dry_run) if reach is not None else {}),
             "Subject": message.get("subject", ""),
         }
         texts = "".join(

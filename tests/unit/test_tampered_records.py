@@ -3,12 +3,15 @@ or `report` raise: what could not be read is said (`not read: ...`) and its run 
 as a clean `succeeded`."""
 
 import json
+import tempfile
 import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
 from helpers import hand_built_run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from backlog_alerts.io import storage
@@ -222,3 +225,45 @@ def test_manifests_at_s3_keys_with_empty_or_dot_segments_are_said_not_skipped_si
     assert folders.run_ids == [RUN_ID]
     why = "a key with an empty or dot path segment; not followed"
     assert folders.not_read == [f"not read: s3://trail/{key}: {why}" for key in keys[1:]]
+
+
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+FACT_KEYS = ["alerts", "decisions", "reach", "topics", "messages", "sync_outcome", "sync_plan", "changes"]
+FACT_KEYS += ["problems", "run", "report", "contacts_file", "report_notice", "coverage", "applying"]
+MANIFEST_KEYS = ["notebooks", "ops_notices", "inputs", "refused_input", "status", "state_uri", "pid"]
+# Junk shaped like what it replaces, so that it gets past the first check: a list of almost-alerts.
+ALMOST = st.lists(
+    st.fixed_dictionaries(
+        {"rule": st.text(max_size=4), "department": st.sampled_from(["streets", "parks"])},
+        optional={k: JUNK for k in ("action", "message_id", "count", "people", "conditions", "error")},
+    ),
+    max_size=3,
+)
+
+
+@pytest.mark.parametrize("target", ["notebook", "fact", "manifest", "state"])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=JUNK | ALMOST, key=st.sampled_from(FACT_KEYS + MANIFEST_KEYS))
+def test_no_junk_planted_in_the_trail_or_the_state_makes_audit_or_report_raise(capsys, target, junk, key):
+    """Whatever JSON takes the place of a notebook, a fact, a manifest (or one of its fields) or the
+    state's log entries, `audit` in every format and `report` finish: what was not read is said."""
+    with tempfile.TemporaryDirectory() as scratch:
+        trail = Path(scratch) / "trail"
+        folder = write_run(trail, hand_built_run(RUN_ID))
+        if target == "notebook":
+            (folder / ALERT_CHECK).write_text(json.dumps(junk))
+        elif target == "fact":
+            tampered_facts(trail, key if key in FACT_KEYS else None, junk)
+        elif target == "manifest":
+            manifest = json.loads((folder / "manifest.json").read_text())
+            planted = {**manifest, key: junk} if key in MANIFEST_KEYS else junk
+            (folder / "manifest.json").write_text(json.dumps(planted))
+        else:
+            entries = junk if isinstance(junk, list) else [junk]
+            state = AlertState(sends=[*entries, HAND_SENT], ops_sends=[*entries, HAND_TOLD])
+            (trail / "alert_state.json").write_text(state.to_json())
+        audit_and_report(trail, Path(scratch) / "site", capsys)

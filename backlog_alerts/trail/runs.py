@@ -64,26 +64,16 @@ def run_folders(location: str) -> RunFolders:
         [
             not_read(r, "not a run id; folders are named by the run's start time")
             for r in found
-            if not is_run_id(r) and r not in DOT_SEGMENTS
+            if not is_run_id(r) and r not in storage.DOT_SEGMENTS
         ]
         + _dotted(location),
     )
 
 
-DOT_SEGMENTS = ("", ".", "..")  # a folder name S3 alone can hold: a path segment that is no name
-
-
 def _dotted(location: str) -> list[str]:
-    """A `not read` line for each manifest on S3 whose key below the trail has an empty or dot segment
-    (a local folder cannot hold one)."""
-    if not locations.is_s3(location):
-        return []
-    prefix = location.rstrip("/") + "/"
-    return [
-        not_read(uri, "a key with an empty or dot path segment; not followed")
-        for uri in storage.files_under(prefix, "/manifest.json")
-        if any(part in DOT_SEGMENTS for part in uri.removeprefix(prefix).split("/"))
-    ]
+    """A `not read` line for each manifest on S3 whose key below the trail has an empty or dot segment."""
+    why = "a key with an empty or dot path segment; not followed"
+    return [not_read(uri, why) for uri in storage.dotted_keys(location, "/manifest.json")]
 
 
 def create_run_folder(location: str) -> tuple[str, str]:

@@ -110,6 +110,22 @@ def run_ids(location: str) -> list[str]:
     return sorted(r for r in found if exists(join(location, r, "manifest.json")))
 
 
+DOT_SEGMENTS = ("", ".", "..")  # path segments that are no folder's name
+
+
+def dotted_keys(location: str, suffix: str) -> list[str]:
+    """Objects under an S3 prefix ending in `suffix` whose key below it has an empty or dot segment
+    (`runs//ID/`, `runs/../x/`): S3 holds them, no local folder can, and no path may be built of them."""
+    if place(location).path is not None:
+        return []
+    prefix = location.rstrip("/") + "/"
+    return [
+        uri
+        for uri in files_under(prefix, suffix)
+        if any(part in DOT_SEGMENTS for part in uri.removeprefix(prefix).split("/"))
+    ]
+
+
 def delete_run(location: str, run_id: str) -> None:
     """Remove one run folder and everything in it."""
     where = place(join(location, run_id), writing=True)

@@ -78,7 +78,7 @@ def audit(args: argparse.Namespace) -> int:
     since = args.since.strftime("%Y%m%d") if args.since else ""
     outside = outside_runs(args, location, since)
     trail = load_trail(location, args.since)
-    for line in trail.not_read:  # on stderr in every format: a CSV stays data
+    for line in [*trail.not_read, *outside.not_read]:  # on stderr in every format: a CSV stays data
         print(line, file=sys.stderr)
     print(render(trail.runs, args.format, args.per, outside, trail.not_read))
     return EXIT_OK

@@ -16,9 +16,17 @@ from typing import Any
 
 from backlog_alerts.ascii_text import visible
 from backlog_alerts.io import locations, storage
-from backlog_alerts.trail.audit_data import WOULD, flatten, ops_notices, outside_rows, run_record
-from backlog_alerts.trail.executed import facts_in, read_notebook
-from backlog_alerts.trail.manifest import effective_status, manifest_problem, status_text
+from backlog_alerts.trail.audit_data import (
+    WOULD,
+    flatten,
+    ops_notices,
+    outside_rows,
+    run_record,
+    run_status,
+)
+from backlog_alerts.trail.executed import read_back, read_notebook
+from backlog_alerts.trail.fact_shapes import misshapen
+from backlog_alerts.trail.manifest import SUCCEEDED, effective_status, manifest_problem
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
 from backlog_alerts.trail.untraced import OPS_COLUMNS, OUTSIDE, OUTSIDE_COLUMNS, Outside
@@ -65,26 +73,73 @@ def load_run(location: str, run_id: str) -> dict[str, Any]:
             continue
         entries.append(entry)
         uri = locations.join(folder, name)
-        if entry["status"] == "pending" or not storage.exists(uri):
+        if entry["status"] == "pending":
+            continue
+        if not storage.exists(uri):
+            if entry["status"] == SUCCEEDED:  # it ran, and its record is gone
+                skipped.append(not_read(f"{run_id}/{name}", "missing from its run folder"))
             continue
         try:
             notebook = read_notebook(uri)
         except ValueError:
             skipped.append(not_read(f"{run_id}/{name}", "not a notebook (not JSON, or not nbformat)"))
             continue
+        facts, strays = read_back(notebook)
+        if strays:
+            skipped.append(not_read(f"{run_id}/{name}", f"{strays} facts output(s) not of a fact's form"))
+        for key, why in misshapen(facts).items():
+            skipped.append(not_read(f"{run_id}/{name}", f"fact {key}: {why}"))
+            del facts[key]
         notebooks[name.removesuffix(".ipynb")] = {
-            "parameters": notebook.metadata.get("papermill", {}).get("parameters", {}),
-            "facts": facts_in(notebook),
+            "parameters": _mapping(_mapping(notebook.metadata.get("papermill")).get("parameters")),
+            "facts": facts,
             "cells": [
                 _timing(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
             ],
         }
-    return {"manifest": {**manifest, "notebooks": entries}, "notebooks": notebooks, "not_read": skipped}
+    run = {"manifest": {**manifest, "notebooks": entries}, "notebooks": notebooks, "not_read": skipped}
+    return readable(run)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A metadata field that should be an object; anything else planted there counts as none."""
+    return value if isinstance(value, dict) else {}
 
 
 def _timing(index: int, cell: Any) -> dict[str, Any]:
-    meta = cell.metadata.get("papermill", {})
+    meta = _mapping(cell.metadata.get("papermill"))
     return {"cell": index, "status": meta.get("status"), "duration": meta.get("duration")}
+
+
+# What data of the wrong shape raises where a record, a row or a page is built from it.
+TAMPERED = (TypeError, KeyError, ValueError, AttributeError, IndexError)
+
+
+def _unbuildable(run: dict[str, Any]) -> str:
+    """Why the run's record, row, page or full text cannot be built from what was read; "" when they can."""
+    from backlog_alerts.trail.run_page import run_page  # its HTML: built once here, as a trial
+
+    try:
+        summary(run), run_record(run), run_page(run, []), render_run(run, "table")
+    except TAMPERED as err:
+        return type(err).__name__
+    return ""
+
+
+def readable(run: dict[str, Any]) -> dict[str, Any]:
+    """The run as read, once everything shown of it can be built: the facts shapes (`fact_shapes`) are
+    checked first; should data of a shape they do not check still break a record, the notebook whose
+    facts do is left out and said, and a run that breaks without any is not read at all (`NotRead`)."""
+    why = _unbuildable(run)
+    if not why:
+        return run
+    run_id = run["manifest"]["run_id"]
+    for name in run["notebooks"]:
+        trial = {**run, "notebooks": {k: v for k, v in run["notebooks"].items() if k != name}}
+        if not _unbuildable(trial):
+            said = not_read(f"{run_id}/{name}.ipynb", f"its facts are not of the package's form ({why})")
+            return {**trial, "not_read": [*run["not_read"], said]}
+    raise NotRead(not_read(run_id, f"its manifest or facts are not of the package's form ({why})"))
 
 
 def summary(run: dict[str, Any]) -> dict[str, Any]:
@@ -100,13 +155,13 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
-        "status": status_text(manifest) + dry,
+        "status": run_status(run)[1] + dry,
         "params_file": manifest["params_file"].rsplit("/", 1)[-1],
         "params_sha256": manifest["params_sha256"][:12],
         "git_commit": manifest.get("git_commit", "")[:12],
         "report_period": recorded.report.get("period", ""),
         "report_status": recorded.report.get("status", ""),
-        "counts": "; ".join(f"{d['rule']}={d['count']}" for d in decisions),
+        "counts": "; ".join(f"{d['rule']}={d.get('count')}" for d in decisions),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
         "not_sent": "; ".join([*would, *(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error"))]),
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
@@ -243,6 +298,8 @@ def render(
         columns, rows = flatten([run_record(run) for run in runs], per)
         return write_csv(columns, rows + outside_rows(outside.sends, per, outside.notices))
     lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
+    checked = f"read from the alert state {outside.state_uri}" if outside.state_uri else "not checked"
+    lines += ["", f"sends {OUTSIDE}: {checked}" + (f" ({outside.error})" if outside.error else "")]
     if outside.sends:
         lines += [
             "",
@@ -274,7 +331,7 @@ def render_run(run: dict[str, Any], fmt: str) -> str:
         return json.dumps(run, indent=1, default=str)
     if fmt == "csv":
         return render([run], "csv")
-    lines = [f"run {run['manifest']['run_id']}: {status_text(run['manifest'])}"]
+    lines = [f"run {run['manifest']['run_id']}: {run_status(run)[1]}"]
     lines += [f"  {k}: {v}" for k, v in run["manifest"].items() if k not in ("notebooks", "run_id")]
     for entry in run["manifest"].get("notebooks", []):
         lines += [

@@ -30,12 +30,25 @@ ALERT_FIELDS = (
     "topic_arn",
     "recipients",
     "reached",
+    "would_reach",
     "error",
     "note",
 )
-# Whom each alert's topic reached and did not, masked, as the check recorded them (and since when each
-# pending email waited).
-REACH_LISTS = ("reached", "pending", "pending_since", "opted_out", "unverified", "unmanaged")
+# Whom each alert reached (only one that went out) or would have (a dry run's), and whom on its topic it
+# did not, masked, as the check recorded them (since when each pending email waited; whose filter policy
+# holds this message back, or cannot be read).
+REACH_LISTS = (
+    "reached",
+    "would_reach",
+    "pending",
+    "pending_since",
+    "opted_out",
+    "unverified",
+    "unmanaged",
+    "held_back",
+    "cannot_tell",
+)
+SENT_ACTIONS = ("publish", "resolved")
 TALLIES = ("published", "not_sent", "suppressed", "resolved", "muted")
 NOTICE_FIELDS = ("kind", "topic", "message_id", "sent_at", "outcome")
 RUN_COLUMNS = (
@@ -82,6 +95,19 @@ ALERT_COLUMNS = (
 NOTICE_COLUMNS = ("run_id", "started_at", "status", *NOTICE_FIELDS)
 
 
+INCOMPLETE = "incomplete"  # a run part of whose folder could not be read: never shown as it says it ended
+
+
+def run_status(run: dict[str, Any]) -> tuple[str, str]:
+    """How a run is shown: its kind (the site's colour) and its text. A run with a part not read (a
+    notebook replaced, a manifest entry not the package's) is `incomplete: part not read`, whatever its
+    manifest says, in every format: what was not read may have sent what the rest does not show."""
+    text = status_text(run["manifest"])
+    if run.get("not_read"):
+        return INCOMPLETE, f"{INCOMPLETE}: part not read (manifest: {text})"
+    return effective_status(run["manifest"]), text
+
+
 def run_record(run: dict[str, Any]) -> dict[str, Any]:
     """One run as data: full hashes, the inputs it read, every rule's outcome as an object."""
     manifest = run["manifest"]
@@ -95,7 +121,7 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
         "ended_at": manifest.get("ended_at", ""),
-        "status": status_text(manifest),
+        "status": run_status(run)[1],
         "dry_run": recorded.check_dry_run or recorded.sync_dry_run,
         "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
         "error": manifest.get("error", "") if stopped else "",
@@ -160,38 +186,50 @@ def _notice(kind: str, fact: dict[str, Any], why: str) -> dict[str, str]:
 def alert_records(recorded: RecordedRun) -> list[dict[str, Any]]:
     """Every rule's outcome with its own MessageId, its topic's ARN and subscriptions, and whom its
     message reached."""
-    arns = {t["department"]: t["arn"] for t in recorded.topics if isinstance(t, dict) and "arn" in t}
+    arns = {t.get("department"): t["arn"] for t in recorded.topics if isinstance(t, dict) and "arn" in t}
     reach, dry_run = recorded.reach, recorded.check_dry_run
     recipients = {
         row["department"]: sum(row.get(c, 0) for c in ("add", "update", "unchanged", "held"))
         for row in recorded.sync_outcome or []
     }
-    return [
-        {
-            "rule": d["rule"],
-            "department": d["department"],
-            "severity": d.get("severity", ""),
-            "count": d.get("count"),
-            "threshold": d.get("threshold"),
-            "action": WOULD.get(d["action"], d["action"]) if dry_run else d["action"],
-            "dry_run": dry_run,
-            "message_id": d.get("message_id") or None,
-            "topic_arn": d.get("topic") or arns.get(d["department"]),
-            "recipients": recipients.get(d["department"]),
-            "reached": reach[d["department"]]["people"] if d["department"] in reach else None,
-            "reach": _reach_lists(reach.get(d["department"])),
-            "error": d.get("error", ""),
-            "note": d.get("note", ""),
-        }
-        for d in recorded.verdicts
-    ]
+    records = []
+    for d in recorded.verdicts:
+        sent = bool(d.get("message_id")) and d["action"] in SENT_ACTIONS and not dry_run
+        would = dry_run and d["action"] in WOULD
+        mine = reach.get(d["department"])
+        people = mine["people"] if mine is not None else None
+        records.append(
+            {
+                "rule": d["rule"],
+                "department": d["department"],
+                "severity": d.get("severity", ""),
+                "count": d.get("count"),
+                "threshold": d.get("threshold"),
+                "action": WOULD.get(d["action"], d["action"]) if dry_run else d["action"],
+                "dry_run": dry_run,
+                "message_id": d.get("message_id") or None,
+                "topic_arn": d.get("topic") or arns.get(d["department"]),
+                "recipients": recipients.get(d["department"]),
+                "reached": people if sent else None,
+                "would_reach": people if would else None,
+                "reach": _reach_lists(mine, sent, would),
+                "error": d.get("error", ""),
+                "note": d.get("note", ""),
+            }
+        )
+    return records
 
 
-def _reach_lists(reach: dict[str, Any] | None) -> dict[str, list[str]] | None:
-    """Whom the topic reached and did not (masked), as the alert check recorded it before publishing."""
+def _reach_lists(reach: dict[str, Any] | None, sent: bool, would: bool) -> dict[str, list[str]] | None:
+    """Whom the message reached (`reached`, only if it went out) or would have (`would_reach`, a dry
+    run's), and whom on its topic it did not (masked), as the alert check recorded it before publishing."""
     if reach is None:
         return None
-    return {key: reach.get(key, []) for key in REACH_LISTS}
+    lists = {key: reach.get(key, []) for key in REACH_LISTS if key != "would_reach"}
+    return lists | {
+        "reached": lists["reached"] if sent else [],
+        "would_reach": lists["reached"] if would else [],
+    }
 
 
 def run_row(record: dict[str, Any]) -> dict[str, Any]:

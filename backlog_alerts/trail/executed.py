@@ -7,31 +7,67 @@ each time papermill saves the executed copy, so no saved version of it shows a f
 
 from __future__ import annotations
 
+import json
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat.warnings import MissingIDFieldWarning
 
+from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import storage
 from backlog_alerts.masking import mask_text, mask_value
 from backlog_alerts.trail.facts import FACTS_MIME
 
 
+class NotANotebook(BacklogAlertsError, ValueError):
+    """A file in a notebook's place that is not JSON, or not a version 4 notebook by nbformat's schema."""
+
+
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """An executed notebook from a local path or an s3:// URI."""
-    return nbformat.reads(storage.read_text(str(path)), as_version=4)
+    """An executed notebook from a local path or an s3:// URI, whole by nbformat's schema.
+
+    A trail is writable by the job's own role: anything else in a notebook's place (`[1, 2]`, cells that
+    are not a list) raises `NotANotebook`, never a library's own error from deep inside a reader.
+    """
+    try:
+        data = json.loads(storage.read_text(str(path)))
+    except ValueError as err:
+        raise NotANotebook(f"{path}: not JSON") from err
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        raise NotANotebook(f"{path}: not a version 4 notebook")
+    notebook = nbformat.from_dict(data)
+    try:
+        with warnings.catch_warnings():  # a cell without an id (planted, or old) is no news on stderr
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            nbformat.validate(notebook)
+    except nbformat.ValidationError as err:
+        raise NotANotebook(f"{path}: not a notebook by nbformat's schema") from err
+    return notebook
 
 
 def facts_in(notebook: nbformat.NotebookNode) -> dict[str, Any]:
     """All facts recorded in an executed notebook, later records of a key winning."""
+    return read_back(notebook)[0]
+
+
+def read_back(notebook: nbformat.NotebookNode) -> tuple[dict[str, Any], int]:
+    """The facts recorded in an executed notebook, and how many facts outputs were not `{"key": text,
+    "value": ...}` (skipped: a notebook read back from a trail may hold anything in their place)."""
     found: dict[str, Any] = {}
+    strays = 0
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             payload = output.get("data", {}).get(FACTS_MIME)
-            if payload:
+            if not payload:
+                continue
+            if isinstance(payload, dict) and isinstance(payload.get("key"), str) and "value" in payload:
                 found[payload["key"]] = payload["value"]
-    return found
+            else:
+                strays += 1
+    return found, strays
 
 
 def read_facts(path: str | Path) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from backlog_alerts.ascii_text import visible
 from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import locations
 from backlog_alerts.trail.audit import load_trail, summary
+from backlog_alerts.trail.audit_data import run_status
 from backlog_alerts.trail.executed import read_notebook
-from backlog_alerts.trail.manifest import effective_status
 from backlog_alerts.trail.run_page import STYLE, is_backtest, outside_section, page, run_page, sent_lines
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
 from backlog_alerts.trail.untraced import Outside
@@ -72,7 +72,9 @@ def render_trail(
         _write(destination, (run_id, "index.html"), run_page(run, pages))
         (backtests if is_backtest(run["manifest"]) else runs).append(run)
     outside = outside or Outside()
-    listed = outside_section(outside.sends, outside.error, outside.notices)
+    listed = outside_section(
+        outside.sends, outside.error, outside.notices, outside.not_read, outside.state_uri
+    )
     index = _index_html(runs, backtests, location, trail.not_read, listed)
     return _write(destination, ("index.html",), index)
 
@@ -80,7 +82,7 @@ def render_trail(
 def _status_cell(run: dict[str, Any]) -> str:
     row = summary(run)
     status = str(row["status"])
-    kind = effective_status(run["manifest"])
+    kind = run_status(run)[0]
     detail = f"<br><small>{html.escape(str(row['error']))}</small>" if row["error"] else ""
     return f'<td><span class="status {html.escape(kind)}">{html.escape(status)}</span>{detail}</td>'
 
@@ -96,7 +98,7 @@ def _run_row(run: dict[str, Any]) -> str:
         "<td>" + ("<br>".join(sent) or "<em>nothing</em>") + "</td>",
         "<td>" + ("<br>".join(not_sent) or "") + "</td>",
     ]
-    return f'<tr class="{html.escape(effective_status(run["manifest"]))}">{"".join(cells)}</tr>'
+    return f'<tr class="{html.escape(run_status(run)[0])}">{"".join(cells)}</tr>'
 
 
 def _backtest_row(run: dict[str, Any]) -> str:

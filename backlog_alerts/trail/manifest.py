@@ -203,4 +203,17 @@ def manifest_problem(manifest: Any, run_id: str) -> str:
         for e in entries
     ):
         wrong.append("notebooks")
+    notices = manifest.get("ops_notices", [])
+    if not isinstance(notices, list) or not all(_texts(n) for n in notices):
+        wrong.append("ops_notices")
+    if not _texts(manifest.get("refused_input", {})):
+        wrong.append("refused_input")
+    inputs = manifest.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(_texts(i) for i in inputs.values()):
+        wrong.append("inputs")
     return f"its manifest.json has unexpected {', '.join(wrong)}" if wrong else ""
+
+
+def _texts(value: Any) -> bool:
+    """An object whose values are all text (or null), as the runner writes its notices and inputs."""
+    return isinstance(value, dict) and all(isinstance(v, str | None) for v in value.values())

@@ -103,7 +103,9 @@ class RecordedRun:
     @property
     def endpoints_dropped(self) -> int:
         """Invalid emails and phones left out of the sync (their rows' other endpoints kept)."""
-        return sum(p["effect"] == "endpoint dropped" for p in self.facts.get(SYNC, {}).get("problems", []))
+        return sum(
+            p.get("effect") == "endpoint dropped" for p in self.facts.get(SYNC, {}).get("problems", [])
+        )
 
     @property
     def reach(self) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from backlog_alerts.ascii_text import visible
-from backlog_alerts.trail.audit_data import WOULD, run_record
+from backlog_alerts.trail.audit_data import WOULD, run_record, run_status
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
 from backlog_alerts.trail.rendering import fact_html
@@ -30,8 +30,8 @@ code, pre { font-size: 90%; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f7; padding: .5em; margin: .2em 0; }
 .status { font-weight: bold; padding: 1px 6px; border-radius: 3px; }
 .status.succeeded { color: #1e7e34; }
-.status.failed, .status.refused, .status.interrupted { color: #fff; background: #b00020; }
-tr.failed td, tr.refused td, tr.interrupted td { background: #fdecea; }
+.status.failed, .status.refused, .status.interrupted, .status.incomplete { color: #fff; background: #b00020; }
+tr.failed td, tr.refused td, tr.interrupted td, tr.incomplete td { background: #fdecea; }
 .message { border: 1px solid #ccc; padding: .5em 1em; margin: .5em 0 1em; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 1em; }
 dl.kv dt { font-weight: bold; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
@@ -96,11 +96,24 @@ def sent_lines(run: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 
 def outside_section(
-    sends: list[dict[str, Any]], error: str = "", notices: list[dict[str, Any]] | None = None
+    sends: list[dict[str, Any]],
+    error: str = "",
+    notices: list[dict[str, Any]] | None = None,
+    not_read: list[str] | None = None,
+    state_uri: str | None = None,
 ) -> str:
     """The index's list of sends and ops notices outside recorded runs (a notebook run by hand), from
-    the alert state."""
+    the alert state it names (`state_uri`; "": none was named or found, so nothing is claimed), and
+    the entries of its logs that could not be read."""
+    skipped = "".join(f"<li>{html.escape(line)}</li>" for line in not_read or [])
     head = f"<h2>Sent {OUTSIDE}</h2>"
+    if state_uri == "":
+        return (
+            head + "<p>Not checked: no alert state was named (--params, --state) or found from the trail.</p>"
+        )
+    if state_uri:
+        head += f"<p>Read from the alert state <code>{html.escape(state_uri)}</code>.</p>"
+    head += f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else ""
     if error:
         return head + f"<p>Not checked: the alert state could not be read: {html.escape(error)}</p>"
     rows = [
@@ -176,21 +189,22 @@ def _ops_notices(record: dict[str, Any]) -> str:
     return "<h2>Ops notices</h2>" + (fact_html("ops_notices", notices) if notices else "<p><em>none</em></p>")
 
 
-def _reach_head(reach: dict[str, list[str]], sent: bool) -> dict[str, str]:
-    """Whom the message reached (or, not sent, would have), and whom on its topic it did not (masked)."""
-    return {
-        "reached" if sent else "would reach": f"{len(reach['reached'])}: {', '.join(reach['reached'])}"
-        if reach["reached"]
-        else "nobody",
-        **{
-            label: ", ".join(reach[key])
-            for label, key in (
-                ("pending", "pending"),
-                ("opted out", "opted_out"),
-                ("not verified", "unverified"),
-            )
-            if reach.get(key)
-        },
+def _reach_head(reach: dict[str, list[str]], sent: bool, dry_run: bool) -> dict[str, str]:
+    """Whom the message reached (sent), or would have (a dry run's), and whom on its topic it did not
+    (masked); a message not sent in a real run reached nobody, and claims no one."""
+    key = "reached" if sent else "would_reach"
+    whom = reach[key]
+    said = {key.replace("_", " "): f"{len(whom)}: {', '.join(whom)}" if whom else "nobody"}
+    return (said if sent or dry_run else {}) | {
+        label: ", ".join(reach[key])
+        for label, key in (
+            ("pending", "pending"),
+            ("opted out", "opted_out"),
+            ("not verified", "unverified"),
+            ("held back by filter policy", "held_back"),
+            ("filter policy unreadable", "cannot_tell"),
+        )
+        if reach.get(key)
     }
 
 
@@ -210,7 +224,7 @@ def _messages(run: dict[str, Any], recorded: RecordedRun) -> str:
             "rules": ", ".join(rules),
             "MessageId": ", ".join(ids) or ("not sent (dry run)" if recorded.check_dry_run else "not sent"),
             "recipients": f"{recipients} subscription(s)" if recipients is not None else "unknown",
-            **(_reach_head(reach, bool(ids)) if reach is not None else {}),
+            **(_reach_head(reach, bool(ids), recorded.check_dry_run) if reach is not None else {}),
             "Subject": message.get("subject", ""),
         }
         texts = "".join(
@@ -276,12 +290,13 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     )
     topics = [{"department": t.get("department"), "arn": t.get("arn")} for t in recorded.topics]
     sent, not_sent = sent_lines(run)
+    kind, status = run_status(run)
+    unread = "".join(f"<li><strong>{html.escape(line)}</strong></li>" for line in run.get("not_read", []))
     parts = [
         '<p><a href="../index.html">← all runs</a></p>',
         f"<h1>Run {html.escape(manifest['run_id'])}</h1>",
-        f'<p><span class="status {html.escape(effective_status(manifest))}">'
-        f"{html.escape(status_text(manifest))}</span></p>",
-        "<h2>Notebooks (executed)</h2><ul>" + (links or "<li><em>none ran</em></li>") + "</ul>",
+        f'<p><span class="status {html.escape(kind)}">{html.escape(status)}</span></p>',
+        "<h2>Notebooks (executed)</h2><ul>" + (links + unread or "<li><em>none ran</em></li>") + "</ul>",
         _manifest(manifest),
         "" if is_backtest(manifest) else _inputs(record),
         "<h2>Topics</h2>" + (fact_html("topics", topics) if topics else "<p><em>none recorded</em></p>"),

@@ -56,16 +56,24 @@ class RunFolders:
 
 
 def run_folders(location: str) -> RunFolders:
-    """The folders holding a manifest; those not named by a run id are skipped and listed."""
+    """The folders holding a manifest; those not named by a run id are skipped and listed, and so are
+    manifests at S3 keys with an empty or dot path segment (`runs//ID/`, `runs/./ID/`, `runs/../x/`)."""
     found = storage.run_ids(location)
     return RunFolders(
         [r for r in found if is_run_id(r)],
         [
             not_read(r, "not a run id; folders are named by the run's start time")
             for r in found
-            if not is_run_id(r)
-        ],
+            if not is_run_id(r) and r not in storage.DOT_SEGMENTS
+        ]
+        + _dotted(location),
     )
+
+
+def _dotted(location: str) -> list[str]:
+    """A `not read` line for each manifest on S3 whose key below the trail has an empty or dot segment."""
+    why = "a key with an empty or dot path segment; not followed"
+    return [not_read(uri, why) for uri in storage.dotted_keys(location, "/manifest.json")]
 
 
 def create_run_folder(location: str) -> tuple[str, str]:

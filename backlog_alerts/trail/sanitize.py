@@ -30,11 +30,12 @@ TAGS = [
     *("pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr"),
     *("u", "ul"),
 ]
-# Layout within the text's own box: nothing that positions, moves (margins), hides, recolours, resizes
-# or reorders text (no position, margin, color, display, direction, unicode-bidi, font-size).
+# Only what aligns, wraps or weights text: nothing that positions, moves (margins), sizes (padding,
+# widths: `padding:0 0 30000px 0` pushes real rows out of view), hides, recolours or reorders text (no
+# position, margin, padding, width, color, display, direction, unicode-bidi, font-size).
 STYLES = [
-    *("text-align", "vertical-align", "white-space", "word-break", "overflow-wrap", "min-width"),
-    *("font-weight", "font-style", "padding"),
+    *("text-align", "vertical-align", "white-space", "word-break", "overflow-wrap"),
+    *("font-weight", "font-style"),
 ]
 _ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 

@@ -19,6 +19,7 @@ from backlog_alerts.io import locations, storage
 from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
+from backlog_alerts.trail.runs import not_read, run_folders
 
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "topic", "department", "severity", "rules", "message_id")
 OPS_COLUMNS = ("run_id", "sent_at", "topic", "kind", "message_id")
@@ -34,26 +35,34 @@ class Outside:
     sends: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    not_read: list[str] = field(default_factory=list)  # log entries not of the form the state writes
 
     def shown(self) -> dict[str, Any]:
-        """For `audit --format json`: the state read, and why not if it could not be."""
-        return {"uri": self.state_uri, "error": self.error}
+        """For `audit --format json`: the state read, why not if it could not be, and which of its log
+        entries were not read."""
+        return {"uri": self.state_uri, "error": self.error, "not_read": self.not_read}
 
 
 def state_of_trail(location: str) -> str | None:
     """The alert state `audit` and `report` read when none is named: the one the trail's newest run
     names in its manifest (local or on S3), else one an older version kept beside the run folders;
     None when there is neither."""
-    newest = (storage.run_ids(location) or [""])[-1]
-    named = (
-        storage.read_json(locations.join(location, newest, "manifest.json")).get("state_uri")
-        if newest
-        else ""
-    )
+    newest = (run_folders(location).run_ids or [""])[-1]  # a run id's folder: no planted name sorts last
+    named = _named_state(locations.join(location, newest, "manifest.json")) if newest else ""
     if named:
         return named
     legacy = locations.join(location, STATE_FILE)
     return legacy if storage.exists(legacy) else None
+
+
+def _named_state(manifest_uri: str) -> str:
+    """The state a manifest names; "" when it names none, or is not a manifest's JSON object."""
+    try:
+        manifest = storage.read_json(manifest_uri)
+    except ValueError:
+        return ""
+    named = manifest.get("state_uri") if isinstance(manifest, dict) else ""
+    return named if isinstance(named, str) else ""
 
 
 def sent_outside(state: AlertState, run_ids: list[str], since: str = "") -> list[dict[str, Any]]:
@@ -78,7 +87,30 @@ def _outside(
     return [
         {**{column: send.get(column, "") for column in columns}, "recorded": OUTSIDE}
         for send in log
-        if send.get("run_id") not in known and _stamp(send.get("sent_at", "")) >= start
+        if is_logged(send, columns) and send.get("run_id") not in known and _stamp(send["sent_at"]) >= start
+    ]
+
+
+def is_logged(entry: Any, columns: tuple[str, ...]) -> bool:
+    """An entry of the form the state logs (its texts text, an alert's rules a list of them): the state is
+    writable by the job's role, so any other entry is left out, and said (`unreadable`)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("sent_at"), str):
+        return False
+    texts = all(isinstance(entry.get(c, ""), str) for c in columns if c != "rules")
+    rules = entry.get("rules", [])
+    return texts and isinstance(rules, list) and all(isinstance(r, str) for r in rules)
+
+
+def unreadable(state: AlertState, state_uri: str) -> list[str]:
+    """A `not read` line for each entry of the state's logs of sends and ops notices that is not one."""
+    return [
+        not_read(f"{state_uri} {name}[{index}]", "not an entry of the form the alert state logs")
+        for name, log, columns in (
+            ("sends", state.sends, OUTSIDE_COLUMNS),
+            ("ops_sends", state.ops_sends, OPS_COLUMNS),
+        )
+        for index, entry in enumerate(log)
+        if not is_logged(entry, columns)
     ]
 
 
@@ -111,9 +143,10 @@ def load_outside(
         if named:
             raise
         return Outside(state_uri, error=str(err))
-    run_ids = storage.run_ids(location)
+    run_ids = run_folders(location).run_ids
     return Outside(
         state_uri,
         sent_outside(state, run_ids, since),
         told_outside(state, run_ids, since),
+        not_read=unreadable(state, state_uri),
     )

@@ -145,7 +145,9 @@ def test_a_tampered_trail_on_s3_is_read_the_same_way(tampered, tmp_path):
         if path.is_file():
             s3.upload_file(str(path), "trail", f"runs/{path.relative_to(out).as_posix()}")
     # A folder S3 alone can hold: a key that climbs out of the prefix.
-    s3.upload_file(str(out / run_id / "manifest.json"), "trail", "runs/../evil/manifest.json")
+    dotted = ["runs/../evil/manifest.json", f"runs/./{run_id}/manifest.json", f"runs//{run_id}/manifest.json"]
+    for key in dotted:
+        s3.upload_file(str(out / run_id / "manifest.json"), "trail", key)
     site = tmp_path / "site-s3"
     before = files_outside(tmp_path, site)
     result = run_cli(["report", "--output-dir", "s3://trail/runs", "--to", str(site)], env)
@@ -153,6 +155,9 @@ def test_a_tampered_trail_on_s3_is_read_the_same_way(tampered, tmp_path):
     assert files_outside(tmp_path, site) == before, "the report wrote outside --to"
     check_site(site, run_id)
     check_audit("s3://trail/runs", env)
+    said = run_cli(["audit", "--output-dir", "s3://trail/runs"], env).stderr
+    for key in dotted:  # S3 alone can hold these: said, not skipped silently
+        assert f"not read: s3://trail/{key}: a key with an empty or dot path segment; not followed" in said
 
 
 def test_a_symbolic_link_in_the_lock_s_place_is_refused_not_followed(aws_endpoint, tmp_path):

@@ -100,7 +100,11 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
     outside = data["sent_outside_runs"]
     assert heard["MessageId"] in {s["message_id"] for s in outside}
     assert {s["recorded"] for s in outside} == {OUTSIDE}
-    assert data["state_read"] == {"uri": "s3://backlog-alerts-demo-state/alert_state.json", "error": ""}
+    assert data["state_read"] == {
+        "uri": "s3://backlog-alerts-demo-state/alert_state.json",
+        "error": "",
+        "not_read": [],
+    }
     (notice,) = data["ops_notices_outside_runs"]
     assert (notice["kind"], notice["topic"], notice["message_id"], notice["recorded"]) == (
         "report missing",

@@ -106,7 +106,7 @@ def test_sends_outside_recorded_runs_are_marked_so_in_json_csv_and_the_table():
         "hand-1",
         OUTSIDE,
     )
-    assert data["state_read"] == {"uri": "s3://b/alert_state.json", "error": ""}
+    assert data["state_read"] == {"uri": "s3://b/alert_state.json", "error": "", "not_read": []}
     table = render([hand_built_run()], "table", outside=outside)
     assert f"sent {OUTSIDE}" in table and "20261128T120000.000000Z" in table and "hand-1" in table
     runs = list(csv.DictReader(io.StringIO(render([hand_built_run()], "csv", outside=outside))))
@@ -317,3 +317,38 @@ def test_a_refused_run_names_the_input_it_refused_with_its_etag_and_sha256():
     table = render([run], "table")
     assert f"refused contacts s3://b/contacts.csv (SHA-256 {CONTACTS_SHA[:12]}, ETag e9)" in table
     assert "refusal:r-1" in table
+
+
+STREETS_REACH = {
+    "department": "streets",
+    "people": 2,
+    "reached": ["+1******0101", "d*****@example.gov"],
+    "held_back": ["+1******0150"],
+    "cannot_tell": ["+1******0160 (not JSON)"],
+}
+
+
+def test_reached_is_claimed_only_for_a_message_that_went_out_and_a_dry_run_says_would_reach():
+    run = hand_built_run(
+        alerts=[
+            decision("zebra_rule", "streets", "publish", "m-1"),
+            decision("cleared_rule", "streets", "cleared"),
+            decision("failed_rule", "streets", "publish", error="not sent: AuthorizationError"),
+        ]
+    )
+    run["notebooks"]["03_alert_check"]["facts"]["reach"] = [STREETS_REACH]
+    sent, cleared, failed = run_record(run)["alerts"]
+    reached = STREETS_REACH["reached"]
+    assert (sent["reached"], sent["would_reach"], sent["reach"]["reached"]) == (2, None, reached)
+    for alert in (cleared, failed):
+        assert (alert["reached"], alert["would_reach"], alert["reach"]["reached"]) == (None, None, [])
+    assert sent["reach"]["held_back"] == cleared["reach"]["held_back"] == ["+1******0150"]
+    rows = list(csv.DictReader(io.StringIO(render([run], "csv", per="alert"))))
+    assert [(r["reached"], r["reach_reached"] != "") for r in rows] == [("2", True), ("", False), ("", False)]
+    assert rows[0]["reach_held_back"] == "'+1******0150"
+    assert rows[0]["reach_cannot_tell"] == "'+1******0160 (not JSON)"
+    dry = dry_run()
+    dry["notebooks"]["03_alert_check"]["facts"]["reach"] = [STREETS_REACH]
+    (zebra, *_) = run_record(dry)["alerts"]
+    assert (zebra["reached"], zebra["would_reach"], zebra["reach"]["reached"]) == (None, 2, [])
+    assert zebra["reach"]["would_reach"] == STREETS_REACH["reached"]

@@ -112,3 +112,9 @@ def test_our_own_facts_read_the_same_after_the_sanitizer(key, value):
     """Every tag and every text of a fact's HTML survives; only styles outside the allow-list go."""
     html = fact_html(key, value)
     assert shape(sanitizer().sanitize_html_tags(html)) == shape(html)
+
+
+@pytest.mark.parametrize("style", ["padding:0 0 30000px 0", "min-width:90000px", "width:9000px", "margin:0"])
+def test_no_style_from_the_trail_sizes_or_moves_text_only_aligns_and_wraps_it(style):
+    clean = sanitizer().sanitize_html_tags(f'<p style="{style};text-align:left;white-space:pre-wrap">x</p>')
+    assert clean == '<p style="text-align:left;white-space:pre-wrap;">x</p>'

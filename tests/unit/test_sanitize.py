@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 
 import nbformat
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from inert_html import active_content, has_csp
 
@@ -87,7 +87,10 @@ class _Shape(HTMLParser):
         self.items.append(tag)
 
     def handle_data(self, data):
-        self.items.append(data)
+        if self.items and self.items[-1] == "pre":  # as a browser reads it: one newline after <pre> is
+            data = data.removeprefix("\n")  # not text (and a sanitizer that parses HTML drops it)
+        if data:
+            self.items.append(data)
 
 
 def shape(html: str) -> list[str]:
@@ -108,6 +111,7 @@ ROWS = st.lists(
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=12), JSON | ROWS)
+@example("", "\n")  # a text that begins with a line break, in a <pre>
 def test_our_own_facts_read_the_same_after_the_sanitizer(key, value):
     """Every tag and every text of a fact's HTML survives; only styles outside the allow-list go."""
     html = fact_html(key, value)

@@ -30,7 +30,8 @@ from moto.server import ThreadedMotoServer
 from sync_calls import DEPARTMENTS, contacts
 
 from backlog_alerts.io import aws, emulator
-from backlog_alerts.sync.plan import apply_plan, plan_sync
+from backlog_alerts.sync.apply import apply_plan
+from backlog_alerts.sync.plan import plan_sync
 from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts

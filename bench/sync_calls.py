@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from backlog_alerts.io import aws, emulator
+from backlog_alerts.sync.apply import apply_plan
 from backlog_alerts.sync.contacts import Contact
-from backlog_alerts.sync.plan import apply_plan, plan_sync
+from backlog_alerts.sync.plan import plan_sync
 from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
 from backlog_alerts.sync.topics import Topic, ensure_topics
 

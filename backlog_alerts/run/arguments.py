@@ -16,8 +16,8 @@ from backlog_alerts.errors import (
     EXIT_UNHEARD,
 )
 from backlog_alerts.run.logs import LOG_FORMATS
-from backlog_alerts.trail.audit import FORMATS
 from backlog_alerts.trail.audit_data import PER
+from backlog_alerts.trail.audit_formats import FORMATS
 
 DEFAULT_PARAMS = "params/local.yaml"
 STATE_ACTIONS = ("show", "rebuild", "forget")

@@ -12,7 +12,8 @@ from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.run.plan import plan_run
 from backlog_alerts.run.recipients import NoEmulatorError
 from backlog_alerts.state.document import StateError
-from backlog_alerts.trail.audit import load_run, load_trail, render, render_run
+from backlog_alerts.trail.audit import load_run, load_trail
+from backlog_alerts.trail.audit_formats import render, render_run
 from backlog_alerts.trail.runs import run_folders
 from backlog_alerts.trail.untraced import Outside, load_outside, state_of_trail
 

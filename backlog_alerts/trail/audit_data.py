@@ -1,7 +1,7 @@
 """`audit --format json|csv`: each run as data (lists, numbers, full hashes), for tools, not people.
 
-A run's record is built from its manifest and what its notebooks recorded; CSV flattens the records,
-one row per run, per alert or per ops notice, so that nothing has to be split or paired back by position.
+A run's record is built from its manifest and what its notebooks recorded (`audit_rows` flattens the
+records into CSV rows).
 
 What the records claim: a MessageId only for a message that went out, from this run; an alert of a dry
 run reads `would publish` (never `publish`); every notice to the ops topic, whether the runner sent it
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from backlog_alerts.trail.manifest import effective_status, status_text
-from backlog_alerts.trail.recorded import SYNC_COLUMNS, RecordedRun
+from backlog_alerts.trail.recorded import RecordedRun
 
 PER = ("run", "alert", "notice")
 # What a dry run's alert check would have done, in words that cannot be read as done.
@@ -51,50 +51,6 @@ REACH_LISTS = (
 SENT_ACTIONS = ("publish", "resolved")
 TALLIES = ("published", "not_sent", "suppressed", "resolved", "muted")
 NOTICE_FIELDS = ("kind", "topic", "message_id", "sent_at", "outcome")
-RUN_COLUMNS = (
-    "run_id",
-    "started_at",
-    "ended_at",
-    "status",
-    "dry_run",
-    "failed_notebook",
-    "error",
-    "refused_input",
-    "refused_uri",
-    "refused_etag",
-    "refused_sha256",
-    "params_file",
-    "params_sha256",
-    "git_commit",
-    "report_uri",
-    "report_period",
-    "report_status",
-    "report_sha256",
-    "report_etag",
-    "contacts_uri",
-    "contacts_sha256",
-    "contacts_etag",
-    *TALLIES,
-    "subs_status",
-    *(f"subs_{column}" for column in SYNC_COLUMNS),
-    *(f"subs_planned_{column}" for column in SYNC_COLUMNS),
-    "coverage_action",
-    "coverage_message_id",
-    "coverage_conditions",
-    "coverage_new",
-    "ops_notices_sent",
-    "ops_message_ids",
-)
-ALERT_COLUMNS = (
-    "run_id",
-    "started_at",
-    "status",
-    *ALERT_FIELDS,
-    *(f"reach_{name}" for name in REACH_LISTS),
-)
-NOTICE_COLUMNS = ("run_id", "started_at", "status", *NOTICE_FIELDS)
-
-
 INCOMPLETE = "incomplete"  # a run part of whose folder could not be read: never shown as it says it ended
 
 
@@ -230,93 +186,3 @@ def _reach_lists(reach: dict[str, Any] | None, sent: bool, would: bool) -> dict[
         "reached": lists["reached"] if sent else [],
         "would_reach": lists["reached"] if would else [],
     }
-
-
-def run_row(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as one flat CSV row: inputs and totals as columns of their own, hashes whole."""
-    inputs = record["inputs"]
-    row = {k: record[k] for k in RUN_COLUMNS if k in record}
-    row |= {f"refused_{k}": v for k, v in (record["refused_input"] or {}).items()}
-    row |= {f"report_{k}": v for k, v in inputs["report"].items()}
-    row |= {f"contacts_{k}": v for k, v in inputs["contacts"].items()}
-    row |= record["totals"]
-    row["subs_status"] = record["subscriptions_status"]
-    row |= {f"subs_{k}": v for k, v in (record["subscriptions"] or {}).items()}
-    row |= {f"subs_planned_{k}": v for k, v in (record["subscriptions_planned"] or {}).items()}
-    if record["coverage"] is not None:
-        conditions = record["coverage"]["conditions"]
-        row |= {
-            "coverage_action": record["coverage"]["action"],
-            "coverage_message_id": record["coverage"]["message_id"],
-            "coverage_conditions": len(conditions),
-            "coverage_new": sum(c["new"] for c in conditions),
-        }
-    sent = [n for n in record["ops_notices"] if n["message_id"]]
-    row |= {"ops_notices_sent": len(sent), "ops_message_ids": "; ".join(n["message_id"] for n in sent)}
-    return {column: row.get(column, "") for column in RUN_COLUMNS}
-
-
-def alert_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """A record as one CSV row per alert, each carrying its run's id, start and status."""
-    run = {k: record[k] for k in ("run_id", "started_at", "status")}
-    return [
-        {
-            **run,
-            **{k: "" if v is None else v for k, v in alert.items() if k != "reach"},
-            **{f"reach_{name}": "; ".join((alert["reach"] or {}).get(name, [])) for name in REACH_LISTS},
-        }
-        for alert in record["alerts"]
-    ]
-
-
-def notice_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """A record as one CSV row per ops notice, each carrying its run's id, start and status."""
-    run = {k: record[k] for k in ("run_id", "started_at", "status")}
-    return [{**run, **notice} for notice in record["ops_notices"]]
-
-
-def outside_rows(
-    sends: list[dict[str, Any]], per: str = "run", notices: list[dict[str, Any]] | None = None
-) -> list[dict[str, Any]]:
-    """Sends and ops notices outside recorded runs as CSV rows beside the runs', their status `outside a
-    recorded run`: per run, one row per message sent (alert or notice); per alert, one per rule an alert
-    carried; per ops notice, one per notice."""
-    rows = []
-    for notice in notices or []:
-        base = {"run_id": notice["run_id"], "started_at": notice["sent_at"], "status": notice["recorded"]}
-        if per == "notice":
-            told = {key: notice[key] for key in NOTICE_FIELDS if key in notice} | {"outcome": "sent"}
-            rows.append({column: (base | told).get(column, "") for column in NOTICE_COLUMNS})
-        elif per == "run":
-            sent = {"ops_notices_sent": 1, "ops_message_ids": notice["message_id"]}
-            rows.append({column: (base | sent).get(column, "") for column in RUN_COLUMNS})
-    if per == "notice":
-        return rows
-    for send in sends:
-        base = {"run_id": send["run_id"], "started_at": send["sent_at"], "status": send["recorded"]}
-        if per == "run":
-            rows.append(
-                {column: base.get(column, "") for column in RUN_COLUMNS} | {"published": len(send["rules"])}
-            )
-            continue
-        for rule in send["rules"]:
-            alert = {
-                "rule": rule,
-                "department": send["department"],
-                "severity": send["severity"],
-                "action": "publish",
-                "dry_run": False,
-                "message_id": send["message_id"],
-                "topic_arn": send["topic"],
-            }
-            rows.append({column: (base | alert).get(column, "") for column in ALERT_COLUMNS})
-    return rows
-
-
-def flatten(records: list[dict[str, Any]], per: str = "run") -> tuple[tuple[str, ...], list[dict[str, Any]]]:
-    """CSV columns and rows, per run, per alert or per ops notice."""
-    if per == "alert":
-        return ALERT_COLUMNS, [row for record in records for row in alert_rows(record)]
-    if per == "notice":
-        return NOTICE_COLUMNS, [row for record in records for row in notice_rows(record)]
-    return RUN_COLUMNS, [run_row(record) for record in records]

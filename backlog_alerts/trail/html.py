@@ -18,8 +18,9 @@ from backlog_alerts.io import locations
 from backlog_alerts.trail.audit import load_trail, summary
 from backlog_alerts.trail.audit_data import run_status
 from backlog_alerts.trail.executed import read_notebook
-from backlog_alerts.trail.run_page import STYLE, is_backtest, outside_section, page, run_page, sent_lines
+from backlog_alerts.trail.run_page import is_backtest, outside_section, run_page, sent_lines
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
+from backlog_alerts.trail.site_page import STYLE, page
 from backlog_alerts.trail.untraced import Outside
 
 

@@ -22,7 +22,7 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from backlog_alerts.trail.run_page import CSP_META
+from backlog_alerts.trail.site_page import CSP_META
 
 TAGS = [
     *("a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em"),

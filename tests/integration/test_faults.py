@@ -125,8 +125,9 @@ def test_an_endpoint_that_is_down_fails_each_change_clearly_and_the_next_sync_fi
     from faults.aws_faults import FaultInjector
 
     from backlog_alerts.io import aws
+    from backlog_alerts.sync.apply import SyncApplyError, apply_plan, raise_for_failures
     from backlog_alerts.sync.contacts import Contact
-    from backlog_alerts.sync.plan import SyncApplyError, apply_plan, plan_sync, raise_for_failures
+    from backlog_alerts.sync.plan import plan_sync
     from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
     from backlog_alerts.sync.topics import ensure_topics
 

@@ -13,7 +13,8 @@ from helpers import directors, reset_emulator
 from moto.server import ThreadedMotoServer
 
 from backlog_alerts.io import aws, emulator
-from backlog_alerts.sync.plan import Change, apply_plan, plan_sync
+from backlog_alerts.sync.apply import apply_plan
+from backlog_alerts.sync.plan import Change, plan_sync
 from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
 from backlog_alerts.sync.topics import ensure_topics
 

@@ -20,8 +20,9 @@ from backlog_alerts.io import aws
 from backlog_alerts.io.demo import DEMO_CONTACTS_URI, DEMO_FILES, DEMO_REPORT_URI, demo_bytes, seed_demo
 from backlog_alerts.io.sources import SourceError, read_source
 from backlog_alerts.state.store import open_state
+from backlog_alerts.sync.apply import apply_plan
 from backlog_alerts.sync.contacts import Contact
-from backlog_alerts.sync.plan import apply_plan, plan_sync
+from backlog_alerts.sync.plan import plan_sync
 from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
 from backlog_alerts.sync.topics import TopicError, ensure_topics, find_topics
 

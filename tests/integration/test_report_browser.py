@@ -10,7 +10,7 @@ from helpers import clean_env, run_cli
 from backlog_alerts.io import emulator
 from backlog_alerts.trail.audit import load_runs
 from backlog_alerts.trail.audit_data import run_record
-from backlog_alerts.trail.run_page import CSP_META
+from backlog_alerts.trail.site_page import CSP_META
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

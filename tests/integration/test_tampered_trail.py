@@ -16,7 +16,7 @@ from helpers import clean_env, only_run_folder, run_cli
 from inert_html import active_content, has_csp
 
 from backlog_alerts.io import emulator
-from backlog_alerts.trail.audit import FORMULA_START
+from backlog_alerts.trail.audit_formats import FORMULA_START
 from backlog_alerts.trail.facts import FACTS_MIME
 
 pytestmark = pytest.mark.integration

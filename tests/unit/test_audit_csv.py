@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backlog_alerts.ascii_text import visible
-from backlog_alerts.trail.audit import FORMULA_START, csv_cell, render, render_run
+from backlog_alerts.trail.audit_formats import FORMULA_START, csv_cell, render, render_run
 
 RLO = "\u202e"
 

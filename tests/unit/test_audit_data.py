@@ -9,8 +9,9 @@ from helpers import CONTACTS_SHA, COVERAGE_FACT, PARAMS_SHA, REPORT_SHA, hand_bu
 from helpers import recorded_decision as decision
 
 from backlog_alerts.state.document import AlertState, StateError
-from backlog_alerts.trail.audit import render
-from backlog_alerts.trail.audit_data import ALERT_COLUMNS, RUN_COLUMNS, flatten, run_record
+from backlog_alerts.trail.audit_data import run_record
+from backlog_alerts.trail.audit_formats import render
+from backlog_alerts.trail.audit_rows import ALERT_COLUMNS, RUN_COLUMNS, flatten
 from backlog_alerts.trail.untraced import OUTSIDE, Outside, load_outside, sent_outside
 
 

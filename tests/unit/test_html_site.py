@@ -5,7 +5,8 @@ from helpers import hand_built_run
 from inert_html import active_content, has_csp
 
 from backlog_alerts.trail.html import OutsideSite, site_file
-from backlog_alerts.trail.run_page import page, run_page
+from backlog_alerts.trail.run_page import run_page
+from backlog_alerts.trail.site_page import page
 
 
 @pytest.mark.parametrize(

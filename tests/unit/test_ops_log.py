@@ -18,7 +18,7 @@ from backlog_alerts.state.document import KEPT_OPS_SENDS, AlertState
 from backlog_alerts.state.ledger import merged
 from backlog_alerts.state.store import StateStore, open_state
 from backlog_alerts.sync.topics import Topic
-from backlog_alerts.trail.audit import render
+from backlog_alerts.trail.audit_formats import render
 from backlog_alerts.trail.run_page import outside_section
 from backlog_alerts.trail.untraced import OUTSIDE, Outside, load_outside
 

@@ -9,8 +9,10 @@ import json
 import pytest
 
 from backlog_alerts.run.summary import summary_lines
-from backlog_alerts.trail.audit import render, summary
-from backlog_alerts.trail.audit_data import RUN_COLUMNS, run_record
+from backlog_alerts.trail.audit import summary
+from backlog_alerts.trail.audit_data import run_record
+from backlog_alerts.trail.audit_formats import render
+from backlog_alerts.trail.audit_rows import RUN_COLUMNS
 from backlog_alerts.trail.recorded import SYNC, RecordedRun
 from backlog_alerts.trail.run_page import run_page
 

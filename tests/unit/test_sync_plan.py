@@ -465,7 +465,7 @@ def test_an_alerts_value_the_tool_cannot_read_keeps_the_filter_it_has(typed, exp
 def test_a_filter_policy_read_from_the_message_body_is_set_back_to_the_attributes(
     listed, scope, wanted, expected
 ):
-    from backlog_alerts.sync.plan import apply_plan
+    from backlog_alerts.sync.apply import apply_plan
 
     existing = {"trash": [Existing("sms", "+16195550100", "arn:1", listed, scope)]}
     (change,) = plan_sync(TOPICS, [Wanted("trash", "arn:t", "sms", "+16195550100", "N", wanted)], existing)

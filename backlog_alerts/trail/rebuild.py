@@ -19,6 +19,7 @@ from backlog_alerts.state.ledger import known_message_ids, merged
 from backlog_alerts.sync.marks import Mark
 from backlog_alerts.trail.executed import read_facts
 from backlog_alerts.trail.recorded import ALERT_CHECK, TOPIC_SETUP
+from backlog_alerts.trail.runs import run_folders
 
 SENT_ACTIONS = ("publish", "resolved")
 
@@ -72,9 +73,11 @@ def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> 
     if not storage.is_folder(location):
         return record
     known = {f.name for f in fields(Heard)}
-    for run_id in storage.run_ids(location):
+    for run_id in run_folders(location).run_ids:  # only folders of the run-id form, as audit reads
         folder = locations.join(location, run_id)
         manifest = storage.read_json(locations.join(folder, "manifest.json"))
+        if not isinstance(manifest, dict):
+            continue
         if manifest.get("deployment"):
             record.deployments.add(manifest["deployment"])
         runs.append((run_id, folder, manifest.get("deployment", "")))

@@ -30,6 +30,18 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _PREFIXED = re.compile(r"(?:\(0\d{1,5}\) ?|0\d*)(?:[ \u00a0.\-/]?\d+)+")
 _GROUP = re.compile(r"\d+")
 _DAY_FIRST_DATE = re.compile(r"\d\d?[./-]\d\d?[./-]\d{4}")
+# Characters people paste into numbers, each folded to its ASCII form one for one (full-width digits and
+# plus, dashes, thin and narrow spaces), and `+ 33` read as ` +33`, so that `＋３３ ６…`, `06–12–34…` and
+# `+ 33 6 12…` are found like their plain forms.
+_FOLD = str.maketrans(
+    {
+        **{chr(0xFF10 + d): str(d) for d in range(10)},
+        "\uff0b": "+",
+        **dict.fromkeys(["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"], "-"),
+        **dict.fromkeys(["\u2007", "\u2009", "\u200a", "\u202f", "\u3000"], " "),
+    }
+)
+_PLUS_SPACE = re.compile(r"\+ (?=\d)")
 _JOINERS = "-./"  # `abcdefab-0123-4567-8901-...`, `runs/0123456789/`: digits that are part of an id
 _CONTEXT = 20  # characters each side: lets phonenumbers see a timestamp's `:00` and refuse it
 
@@ -171,11 +183,13 @@ def mask_text(text: str) -> str:
         text = _EMAIL.sub(_masked_email, text)
     if sum(c.isdigit() for c in text) < 7:
         return text
+    folded = _PLUS_SPACE.sub(" +", text.translate(_FOLD))  # same length: spans found there fit `text`
     taken: list[tuple[int, int, str]] = []
-    for span in sorted(_phone_spans(text) + _prefixed_spans(text), key=lambda s: (s[0], -s[1])):
+    for span in sorted(_phone_spans(folded) + _prefixed_spans(folded), key=lambda s: (s[0], -s[1])):
         if not taken or span[0] >= taken[-1][1]:
             taken.append(span)
     for start, end, masked in reversed(taken):
+        start -= start > 0 and folded[start] == "+" and text[start - 1] == "+"  # the `+` of `+ 33`
         text = text[:start] + masked + text[end:]
     return text
 

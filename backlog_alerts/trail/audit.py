@@ -76,6 +76,9 @@ def load_run(location: str, run_id: str) -> dict[str, Any]:
             skipped.append(not_read(f"{run_id}/{name}", "not a notebook (not JSON, or not nbformat)"))
             continue
         facts, strays = read_back(notebook)
+        if entry["status"] == SUCCEEDED and "run" not in facts:  # its first cell records the run, always
+            skipped.append(not_read(f"{run_id}/{name}", "it ran, yet recorded no facts (not the run's own)"))
+            continue
         if strays:
             skipped.append(not_read(f"{run_id}/{name}", f"{strays} facts output(s) not of a fact's form"))
         for key, why in misshapen(facts).items():

@@ -101,6 +101,27 @@ class _Run(TypedDict):
 
 
 @with_config(_STRICT)
+class _Report(TypedDict):
+    uri: NotRequired[str]
+    status: NotRequired[str]
+    period: NotRequired[str]
+    etag: NotRequired[str | None]
+    sha256: NotRequired[str | None]
+    note: NotRequired[str]
+
+
+@with_config(_STRICT)
+class _ContactsFile(TypedDict):
+    uri: NotRequired[str]
+    etag: NotRequired[str | None]
+    sha256: NotRequired[str | None]
+    contacts: NotRequired[int]
+    rejected_rows: NotRequired[int]
+    problems: NotRequired[int]
+    ignored_columns: NotRequired[list[str]]
+
+
+@with_config(_STRICT)
 class _Problem(TypedDict):
     effect: NotRequired[str]
 
@@ -116,8 +137,8 @@ _SHAPES: dict[str, TypeAdapter[Any]] = {
     "changes": TypeAdapter(list[dict[str, Any]] | None),
     "problems": TypeAdapter(list[_Problem]),
     "run": TypeAdapter(_Run),
-    "report": TypeAdapter(dict[str, Any]),
-    "contacts_file": TypeAdapter(dict[str, Any]),
+    "report": TypeAdapter(_Report),
+    "contacts_file": TypeAdapter(_ContactsFile),
     "report_notice": TypeAdapter(_Notice | None),
     "coverage": TypeAdapter(_Coverage | None),
 }

@@ -19,6 +19,7 @@ from backlog_alerts.trail.audit import load_trail, summary
 from backlog_alerts.trail.audit_data import run_status
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.run_page import is_backtest, outside_section, run_page, sent_lines
+from backlog_alerts.trail.runs import NOT_READ
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
 from backlog_alerts.trail.site_page import STYLE, page
 from backlog_alerts.trail.untraced import Outside
@@ -116,7 +117,7 @@ def _not_read(lines: list[str]) -> str:
     """What the trail held that is not the package's, and so was not read: said, never followed."""
     if not lines:
         return ""
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    items = "".join(f"<li>{html.escape(line.removeprefix(NOT_READ))}</li>" for line in lines)
     return f"<h2>Not read</h2><p>In the trail but not written by backlog-alerts:</p><ul>{items}</ul>"
 
 

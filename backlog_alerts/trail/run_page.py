@@ -13,6 +13,7 @@ from backlog_alerts.trail.audit_data import WOULD, run_record, run_status
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
 from backlog_alerts.trail.rendering import fact_html
+from backlog_alerts.trail.runs import NOT_READ
 from backlog_alerts.trail.site_page import page
 from backlog_alerts.trail.untraced import OUTSIDE
 
@@ -63,7 +64,7 @@ def outside_section(
     """The index's list of sends and ops notices outside recorded runs (a notebook run by hand), from
     the alert state it names (`state_uri`; "": none was named or found, so nothing is claimed), and
     the entries of its logs that could not be read."""
-    skipped = "".join(f"<li>{html.escape(line)}</li>" for line in not_read or [])
+    skipped = "".join(f"<li>{html.escape(line.removeprefix(NOT_READ))}</li>" for line in not_read or [])
     head = f"<h2>Sent {OUTSIDE}</h2>"
     if state_uri == "":
         return (
@@ -234,7 +235,7 @@ def _coverage(recorded: RecordedRun) -> str:
 
 def _not_read(lines: list[str]) -> str:
     """Notebooks the manifest names that the package does not write: listed, never read."""
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    items = "".join(f"<li>{html.escape(line.removeprefix(NOT_READ))}</li>" for line in lines)
     return f"<h2>Not read</h2><ul>{items}</ul>" if items else ""
 
 
@@ -249,6 +250,7 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     topics = [{"department": t.get("department"), "arn": t.get("arn")} for t in recorded.topics]
     sent, not_sent = sent_lines(run)
     kind, status = run_status(run)
+    status += " (dry run: nothing was changed or sent)" if record.get("dry_run") else ""
     unread = "".join(f"<li><strong>{html.escape(line)}</strong></li>" for line in run.get("not_read", []))
     parts = [
         '<p><a href="../index.html">← all runs</a></p>',

@@ -38,9 +38,12 @@ def is_notebook_name(name: object) -> bool:
     return isinstance(name, str) and name in NOTEBOOKS
 
 
+NOT_READ = "not read: "  # how every such line begins; under a "Not read" heading it is left off
+
+
 def not_read(where: str, why: str) -> str:
     """The line that says what was skipped, on one line, with any hidden character in its name shown."""
-    return f"not read: {visible(where, lines=False)}: {why}"
+    return f"{NOT_READ}{visible(where, lines=False)}: {why}"
 
 
 class NotRead(BacklogAlertsError, ValueError):

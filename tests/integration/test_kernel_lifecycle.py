@@ -118,7 +118,10 @@ def test_a_run_stopped_while_it_starts_exits_130_and_leaves_nothing(moto_endpoin
         time.sleep(delay)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)
-        assert process.returncode == 130, err
+        # On a loaded machine the first stop can come before Python has even started the command: the
+        # default action then ends it (-SIGTERM) with nothing begun and nothing said, which is as good.
+        before_python = delay < 1 and process.returncode == -signal.SIGTERM and not out + err
+        assert process.returncode == 130 or before_python, err
         assert all(json.loads(line) for line in (out + err).splitlines())  # JSON lines only, no traceback
         deadline = time.monotonic() + 15
         while kernels_under(temp) and time.monotonic() < deadline:

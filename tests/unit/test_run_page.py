@@ -59,6 +59,9 @@ def test_a_dry_run_says_what_it_would_have_reached_and_told_and_why_nothing_went
         "coverage notice to ops: dry run: would notify the ops topic",
         "zebra_rule: dry run: would publish",
     ]
+    from backlog_alerts.trail.run_page import run_page
+
+    assert "(dry run: nothing was changed or sent)</span>" in run_page(run, [])  # said at the top, too
 
 
 def test_a_refused_runs_page_shows_the_input_it_refused_and_the_notice_ops_got():

@@ -27,14 +27,15 @@ ALERT_CHECK = "03_alert_check.ipynb"
 
 
 def write_run(trail: Path, run: dict) -> Path:
-    """A hand-built run as the runner leaves it: manifest.json and one executed notebook per facts."""
+    """A hand-built run as the runner leaves it: manifest.json and one executed notebook per facts, each
+    recording its `run` first as every notebook of the package does."""
     folder = trail / run["manifest"]["run_id"]
     folder.mkdir(parents=True)
     entries = []
     for name, notebook in run["notebooks"].items():
         outputs = [
             new_output("display_data", data={FACTS_MIME: {"key": key, "value": value}})
-            for key, value in notebook["facts"].items()
+            for key, value in {"run": {"notebook": name}, **notebook["facts"]}.items()  # each records its run
         ]
         nbformat.write(new_notebook(cells=[new_code_cell("", outputs=outputs)]), folder / f"{name}.ipynb")
         entries.append({"notebook": f"{name}.ipynb", "status": "succeeded", "seconds": 1.0, "error": ""})
@@ -75,7 +76,8 @@ def test_a_notebook_that_is_json_but_not_a_notebook_is_not_read_and_the_rest_is_
     for shown in said.values():
         assert line in shown.err or "wrote" in shown.out
     assert "s3://b/contacts.csv" in said["--format json"].out  # notebook 02's facts still shown
-    assert line in (tmp_path / "site" / "index.html").read_text()
+    index = (tmp_path / "site" / "index.html").read_text()  # under "Not read", said once
+    assert line.removeprefix("not read: ") in index and "not read: not read" not in index.casefold()
 
 
 def test_a_planted_notebook_without_cell_ids_warns_nothing(tmp_path):
@@ -108,6 +110,7 @@ WRONG_FACTS = [
     ("reach", [{"department": "streets", "people": "all"}], "fact reach"),
     ("coverage", {"action": "published", "message_id": "x", "conditions": [1]}, "fact coverage"),
     ("report_notice", {"status": ["late"]}, "fact report_notice"),
+    ("report", {"period": 5, "uri": [1], "sha256": {"a": 1}}, "fact report"),
     ("sync_outcome", "x", None),  # in notebook 03 it is nobody's fact: shown in the full run, not used
     (None, "a string", "1 facts output(s) not of a fact's form"),
     (None, {"key": ["alerts"], "value": []}, "1 facts output(s) not of a fact's form"),
@@ -267,3 +270,13 @@ def test_no_junk_planted_in_the_trail_or_the_state_makes_audit_or_report_raise(c
             state = AlertState(sends=[*entries, HAND_SENT], ops_sends=[*entries, HAND_TOLD])
             (trail / "alert_state.json").write_text(state.to_json())
         audit_and_report(trail, Path(scratch) / "site", capsys)
+
+
+def test_a_notebook_that_ran_yet_recorded_no_facts_is_not_read_and_its_run_is_incomplete(
+    trail, tmp_path, capsys
+):
+    """An emptied notebook (valid, no cells) must not make a run that sent alerts read as one that sent none."""
+    nbformat.write(new_notebook(cells=[]), trail / RUN_ID / ALERT_CHECK)
+    said = audit_and_report(trail, tmp_path / "site", capsys)
+    assert f"not read: {RUN_ID}/{ALERT_CHECK}: it ran, yet recorded no facts" in said["table"].err
+    assert "incomplete" in said["table"].out and "incomplete" in said["--format csv --per run"].out

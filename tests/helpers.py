@@ -98,13 +98,23 @@ def run_until_notebook_2(output_dir: Path, env: dict[str, str], timeout: float =
     raise AssertionError("notebook 2 never started")
 
 
-def params_file(tmp_path, **changes):
-    """params/local.yaml with changes, written to tmp_path/params.yaml."""
+def params_file(folder, name="params.yaml", **changes):
+    """params/local.yaml with changes (the demo: contacts, report and state in the emulator's S3), written
+    to folder/name (in a folder of its own, `state_uri: ""` keeps the state there)."""
     params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
     params.update(changes)
-    path = tmp_path / "params.yaml"
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(params))
     return path
+
+
+def counts_report(folder, period, pothole=163, dumping=47) -> str:
+    """A counts report for `period` (YYYY-MM) under folder/reports/YYYY/MM/, its period in its key."""
+    path = folder / "reports" / period.replace("-", "/") / "final_report.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"service_name,count\nPothole,{pothole}\nIllegal Dumping,{dumping}\n")
+    return str(path)
 
 
 def only_run_folder(output_dir: Path) -> Path:

@@ -21,6 +21,7 @@ import boto3
 import pytest
 import yaml
 from helpers import ROOT, clean_env, only_run_folder, run_cli
+from helpers import counts_report as report
 
 from backlog_alerts.io import emulator
 from backlog_alerts.io.demo import DEMO_STATE_URI, demo_bytes, seed_demo
@@ -110,13 +111,6 @@ def dry_run_changes_nothing(aws_endpoint: str, tmp_path: Path, **changes) -> tup
     folder = only_run_folder(tmp_path / "out" / "dry")
     facts = {nb.stem: read_facts(nb) for nb in sorted(folder.glob("0*.ipynb"))}
     return result.stdout, facts
-
-
-def report(tmp_path: Path, period: str, pothole: int, dumping: int) -> str:
-    path = tmp_path / "reports" / period.replace("-", "/") / "final_report.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"service_name,count\nPothole,{pothole}\nIllegal Dumping,{dumping}\n")
-    return str(path)
 
 
 def test_on_a_fresh_account_nothing_is_created_and_the_plan_is_shown(aws_endpoint, s3, tmp_path):

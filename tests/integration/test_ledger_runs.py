@@ -15,8 +15,9 @@ import time
 
 import boto3
 import pytest
-import yaml
 from helpers import CLI, ROOT, clean_env, drain, reset_emulator, run_cli, subscribe_queue
+from helpers import counts_report as report
+from helpers import params_file as write_params
 
 from backlog_alerts.io import emulator
 from backlog_alerts.sync.topics import ensure_topics
@@ -24,23 +25,6 @@ from backlog_alerts.trail.lock import run_lock
 
 pytestmark = pytest.mark.integration
 TOPICS = ("trash", "streets", "ops")
-
-
-def write_params(tmp_path, name="params.yaml", **changes):
-    """params/local.yaml with changes, in its own folder (so `state_uri: ""` keeps the state there)."""
-    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-    params.update(changes)
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(params))
-    return path
-
-
-def report(tmp_path, period, pothole=163, dumping=47):
-    path = tmp_path / "reports" / period.replace("-", "/") / "final_report.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"service_name,count\nPothole,{pothole}\nIllegal Dumping,{dumping}\n")
-    return str(path)
 
 
 @pytest.fixture

@@ -13,31 +13,15 @@ import json
 
 import papermill
 import pytest
-import yaml
 from helpers import ROOT, clean_env, drain, run_cli, subscribe_queue
+from helpers import counts_report as report
+from helpers import params_file as write_params
 
 from backlog_alerts.io import emulator
 from backlog_alerts.io.emulator import published_messages
 
 pytestmark = pytest.mark.integration
 OUTSIDE = "outside a recorded run"
-
-
-def write_params(folder, name="params.yaml", **changes):
-    """params/local.yaml with changes (the demo: contacts, report and state in the emulator's S3)."""
-    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
-    params.update(changes)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(yaml.safe_dump(params))
-    return path
-
-
-def report(folder, period, pothole=163, dumping=47):
-    path = folder / "reports" / period.replace("-", "/") / "final_report.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"service_name,count\nPothole,{pothole}\nIllegal Dumping,{dumping}\n")
-    return str(path)
 
 
 def audit(*args, env):

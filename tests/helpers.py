@@ -19,11 +19,14 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import nbformat
 import yaml
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.io.sources import Source
 from backlog_alerts.sync.contacts import Contact
+from backlog_alerts.trail.facts import FACTS_MIME
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
@@ -385,3 +388,31 @@ def audit_and_report_texts(trail: Path, site: Path):
             main([*call, "--output-dir", str(trail)])
         yield f"`{' '.join(call)}` of {trail}", out.getvalue() + err.getvalue()
     yield from artifact_texts(site)
+
+
+def audit_rows(said: str) -> list[str]:
+    """The runs of `audit`'s table, one line each: a row with its wrapped details joined (spaces folded)."""
+    rows: list[str] = []
+    for line in said.split("\n\n")[0].splitlines()[1:]:
+        if line.startswith(" "):
+            rows[-1] += " " + line.strip()
+        elif not line.startswith("* dry run"):
+            rows.append(line)
+    return [" ".join(row.split()) for row in rows]
+
+
+def write_run(trail: Path, run: dict) -> Path:
+    """A hand-built run as the runner leaves it: manifest.json and one executed notebook per facts, each
+    recording its `run` first as every notebook of the package does."""
+    folder = trail / run["manifest"]["run_id"]
+    folder.mkdir(parents=True)
+    entries = []
+    for name, notebook in run["notebooks"].items():
+        outputs = [
+            new_output("display_data", data={FACTS_MIME: {"key": key, "value": value}})
+            for key, value in {"run": {"notebook": name}, **notebook["facts"]}.items()  # each records its run
+        ]
+        nbformat.write(new_notebook(cells=[new_code_cell("", outputs=outputs)]), folder / f"{name}.ipynb")
+        entries.append({"notebook": f"{name}.ipynb", "status": "succeeded", "seconds": 1.0, "error": ""})
+    (folder / "manifest.json").write_text(json.dumps({**run["manifest"], "notebooks": entries}))
+    return folder

@@ -5,7 +5,10 @@ a JSON document read or replaced whole, and the run folders of the audit trail.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from backlog_alerts.errors import SourceError
@@ -91,39 +94,78 @@ def write_json(uri: str, data: Any) -> None:
     write(uri, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
 
 
+DOT_SEGMENTS = ("", ".", "..")  # path segments that are no folder's name
+MANIFEST = "manifest.json"  # what makes a folder a run folder
+
+
+@dataclass
+class TrailListing:
+    """One listing of a trail: each folder holding a manifest, with its files' tags (a local file's size
+    and modification time, an S3 object's ETag: what changes when the file does), and the manifests at
+    S3 keys with an empty or dot segment below the trail (`runs//ID/`, `runs/../x/`), which S3 holds, no
+    local folder can, and no path may be built of."""
+
+    folders: dict[str, dict[str, str]] = field(default_factory=dict)
+    dotted: list[str] = field(default_factory=list)
+
+
+def trail_listing(location: str) -> TrailListing:
+    """The run folders under `location` and their files in one listing (one paginated LIST on S3, not
+    one request per folder): what a trail of years costs to look at, before any file is read."""
+    where = place(location)
+    listing = TrailListing()
+    if where.path is not None:
+        if where.path.is_dir():
+            for folder in os.scandir(where.path):
+                if folder.is_dir():
+                    files = {f.name: _tag(f) for f in os.scandir(folder.path) if f.is_file()}
+                    if MANIFEST in files:
+                        listing.folders[folder.name] = files
+        return listing
+    bucket, prefix = _bucket_prefix(location)
+    pages = (
+        aws.client("s3", shared=True).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    )
+    return listing_of_keys(
+        bucket, prefix, ((o["Key"], o["ETag"]) for page in pages for o in page.get("Contents", []))
+    )
+
+
+def listing_of_keys(bucket: str, prefix: str, objects: Iterable[tuple[str, str]]) -> TrailListing:
+    """A trail's listing from its S3 keys (and ETags) under `prefix`: folders one level down holding a
+    manifest, and the manifests below an empty or dot segment, said apart."""
+    listing = TrailListing()
+    for key, etag in objects:
+        parts = key[len(prefix) :].split("/")
+        if any(part in DOT_SEGMENTS for part in parts[:-1]) and parts[-1] == MANIFEST:
+            listing.dotted.append(f"s3://{bucket}/{key}")
+        elif len(parts) == 2 and parts[1]:
+            listing.folders.setdefault(parts[0], {})[parts[1]] = etag
+    listing.folders = {k: v for k, v in listing.folders.items() if MANIFEST in v}
+    return listing
+
+
+def folder_tags(folder: str) -> dict[str, str]:
+    """The files directly in one folder, by tag as `trail_listing` gives them."""
+    where = place(folder)
+    if where.path is not None:
+        return {f.name: _tag(f) for f in os.scandir(where.path) if f.is_file()}
+    bucket, prefix = _bucket_prefix(folder)
+    pages = (
+        aws.client("s3", shared=True).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    )
+    found = (o for page in pages for o in page.get("Contents", []))
+    return {o["Key"][len(prefix) :]: o["ETag"] for o in found if "/" not in o["Key"][len(prefix) :]}
+
+
+def _tag(entry: os.DirEntry[str]) -> str:
+    stat = entry.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def run_ids(location: str) -> list[str]:
     """The run folders under `location`, oldest first (run ids sort by start time)."""
-    where = place(location)
-    if where.path is not None:
-        root = where.path
-        return (
-            sorted(p.name for p in root.iterdir() if (p / "manifest.json").exists()) if root.is_dir() else []
-        )
-    bucket, prefix = _bucket_prefix(location)
-    found = []
-    for page in (
-        aws.client("s3", shared=True)
-        .get_paginator("list_objects_v2")
-        .paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
-    ):
-        found += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
-    return sorted(r for r in found if exists(join(location, r, "manifest.json")))
-
-
-DOT_SEGMENTS = ("", ".", "..")  # path segments that are no folder's name
-
-
-def dotted_keys(location: str, suffix: str) -> list[str]:
-    """Objects under an S3 prefix ending in `suffix` whose key below it has an empty or dot segment
-    (`runs//ID/`, `runs/../x/`): S3 holds them, no local folder can, and no path may be built of them."""
-    if place(location).path is not None:
-        return []
-    prefix = location.rstrip("/") + "/"
-    return [
-        uri
-        for uri in files_under(prefix, suffix)
-        if any(part in DOT_SEGMENTS for part in uri.removeprefix(prefix).split("/"))
-    ]
+    return sorted(trail_listing(location).folders)
 
 
 def delete_run(location: str, run_id: str) -> None:

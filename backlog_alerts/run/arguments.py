@@ -114,6 +114,11 @@ def parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="table", help="table for people; csv or json (default: table)"
     )
     audit.add_argument(
+        "--wide",
+        action="store_true",
+        help="table: every column, as wide as the values are (default: 120 columns, details wrapped)",
+    )
+    audit.add_argument(
         "--per",
         choices=PER,
         default="run",

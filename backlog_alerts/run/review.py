@@ -12,8 +12,8 @@ from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.run.plan import plan_run
 from backlog_alerts.run.recipients import NoEmulatorError
 from backlog_alerts.state.document import StateError
-from backlog_alerts.trail.audit import load_run, load_trail
-from backlog_alerts.trail.audit_formats import render, render_run
+from backlog_alerts.trail.audit import Said, Trail, load_run
+from backlog_alerts.trail.audit_formats import render_run, write
 from backlog_alerts.trail.runs import run_folders
 from backlog_alerts.trail.untraced import Outside, load_outside, state_of_trail
 
@@ -78,11 +78,22 @@ def audit(args: argparse.Namespace) -> int:
         return EXIT_OK
     since = args.since.strftime("%Y%m%d") if args.since else ""
     outside = outside_runs(args, location, since)
-    trail = load_trail(location, args.since)
+    trail = Trail(location, args.since, check=False)  # each run checked only if it breaks (audit.built)
+    write(sys.stdout, trail, args.format, args.per, outside, trail.not_read, args.wide)
     for line in [*trail.not_read, *outside.not_read]:  # on stderr in every format: a CSV stays data
         print(line, file=sys.stderr)
-    print(render(trail.runs, args.format, args.per, outside, trail.not_read))
+    say_unsaved(trail.said)
     return EXIT_OK
+
+
+def say_unsaved(said: Said) -> None:
+    """Once, on stderr: the runs whose compact record could not be saved (read-only credentials)."""
+    if said.unsaved:
+        print(
+            f"note: {len(said.unsaved)} run(s) were read from their notebooks, and their compact records "
+            f"could not be saved (first: {said.unsaved[0]}); they are read the long way until one is",
+            file=sys.stderr,
+        )
 
 
 def report(args: argparse.Namespace) -> int:

@@ -6,9 +6,10 @@ back from the executed copies, wherever the trail lives (local folder or s3:// p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from backlog_alerts.io import locations, storage
 from backlog_alerts.trail.audit_data import (
@@ -17,92 +18,79 @@ from backlog_alerts.trail.audit_data import (
     run_record,
     run_status,
 )
-from backlog_alerts.trail.executed import read_back, read_notebook
-from backlog_alerts.trail.fact_shapes import misshapen
-from backlog_alerts.trail.manifest import SUCCEEDED, effective_status, manifest_problem
+from backlog_alerts.trail.manifest import effective_status
+from backlog_alerts.trail.record import RECORD, UNSAVED, ended, read_record, record_line, write_record
 from backlog_alerts.trail.recorded import RecordedRun
-from backlog_alerts.trail.runs import NotRead, is_notebook_name, not_read, run_folders
+from backlog_alerts.trail.run_folder import read_run_folder
+from backlog_alerts.trail.runs import NotRead, not_read, run_folders
 
-# What a reviewer scans first, in the table and in the HTML index alike.
-HEADLINE = (
+T = TypeVar("T")
+
+# Every column of `summary` after the run id, as `audit --wide` prints them.
+WIDE = (
+    "started_at",
     "status",
+    "params_file",
+    "params_sha256",
+    "git_commit",
     "report_period",
+    "report_status",
     "counts",
+    "outcomes",
+    "sent",
     "published",
     "not_sent",
     "suppressed",
     "resolved",
+    "muted",
     "subs_added",
     "subs_removed",
+    "subs_held",
     "subs_pending",
     "rows_rejected",
     "ops_notices",
+    "failed_notebook",
     "error",
 )
 
 
-def load_run(location: str, run_id: str) -> dict[str, Any]:
-    """The manifest and, per executed notebook, its recorded facts, parameters and cell timings.
+@dataclass
+class Said:
+    """What reading a trail had to say beside its runs: parts not read, and the compact records that
+    could not be saved (a trail read with read-only credentials)."""
 
-    Only what the package writes is read (`runs`): a manifest that is not one it writes raises
-    `NotRead`; a notebook it names that is not one of the package's, or is not a notebook, is left
-    out and listed in the run's `not_read`.
+    not_read: list[str] = field(default_factory=list)
+    unsaved: list[str] = field(default_factory=list)
+
+
+def load_run(
+    location: str,
+    run_id: str,
+    files: dict[str, str] | None = None,
+    *,
+    check: bool = True,
+    said: Said | None = None,
+) -> dict[str, Any]:
+    """The manifest and, per executed notebook, its recorded facts, parameters and cell timings: from the
+    run's compact record while it is current (`record`), else from its notebooks (`run_folder`), and then
+    the record saved once the run has ended.
+
+    `files`: the folder's files as listed; `check`: build every view of the run once as a trial
+    (`readable`) before it is returned; `said`: where to say a record not used or not saved.
     """
-    folder = locations.join(location, run_id)
-    try:
-        manifest = storage.read_json(locations.join(folder, "manifest.json"))
-    except ValueError as err:
-        raise NotRead(not_read(run_id, "its manifest.json is not JSON")) from err
-    problem = manifest_problem(manifest, run_id)
-    if problem:
-        raise NotRead(not_read(run_id, problem))
-    notebooks, entries, skipped = {}, [], []
-    for entry in manifest.get("notebooks", []):
-        name = entry["notebook"]
-        if not is_notebook_name(name):
-            skipped.append(not_read(f"{run_id}/{name}", "not a notebook this package writes"))
-            continue
-        entries.append(entry)
-        uri = locations.join(folder, name)
-        if entry["status"] == "pending":
-            continue
-        if not storage.exists(uri):
-            if entry["status"] == SUCCEEDED:  # it ran, and its record is gone
-                skipped.append(not_read(f"{run_id}/{name}", "missing from its run folder"))
-            continue
-        try:
-            notebook = read_notebook(uri)
-        except ValueError:
-            skipped.append(not_read(f"{run_id}/{name}", "not a notebook (not JSON, or not nbformat)"))
-            continue
-        facts, strays = read_back(notebook)
-        if entry["status"] == SUCCEEDED and "run" not in facts:  # its first cell records the run, always
-            skipped.append(not_read(f"{run_id}/{name}", "it ran, yet recorded no facts (not the run's own)"))
-            continue
-        if strays:
-            skipped.append(not_read(f"{run_id}/{name}", f"{strays} facts output(s) not of a fact's form"))
-        for key, why in misshapen(facts).items():
-            skipped.append(not_read(f"{run_id}/{name}", f"fact {key}: {why}"))
-            del facts[key]
-        notebooks[name.removesuffix(".ipynb")] = {
-            "parameters": _mapping(_mapping(notebook.metadata.get("papermill")).get("parameters")),
-            "facts": facts,
-            "cells": [
-                _timing(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-            ],
-        }
-    run = {"manifest": {**manifest, "notebooks": entries}, "notebooks": notebooks, "not_read": skipped}
-    return readable(run)
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    """A metadata field that should be an object; anything else planted there counts as none."""
-    return value if isinstance(value, dict) else {}
-
-
-def _timing(index: int, cell: Any) -> dict[str, Any]:
-    meta = _mapping(cell.metadata.get("papermill"))
-    return {"cell": index, "status": meta.get("status"), "duration": meta.get("duration")}
+    said = said or Said()
+    files = storage.folder_tags(locations.join(location, run_id)) if files is None else files
+    run, why = read_record(location, run_id, files) if RECORD in files else (None, "")
+    if why and why != "stale":
+        said.not_read.append(record_line(run_id, why))
+    if run is None:
+        run = read_run_folder(location, run_id, files)
+        if ended(run):
+            try:
+                write_record(location, run_id, run, files)
+            except UNSAVED as err:
+                said.unsaved.append(f"{run_id}: {err}")
+    return readable(run) if check else run
 
 
 # What data of the wrong shape raises where a record, a row or a page is built from it.
@@ -157,6 +145,10 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "report_period": recorded.report.get("period", ""),
         "report_status": recorded.report.get("status", ""),
         "counts": "; ".join(f"{d['rule']}={d.get('count')}" for d in decisions),
+        "outcomes": "; ".join(
+            f"{d['rule']}={d.get('count')} {_outcome(d, sent, dry_run)}" for d in decisions
+        ),
+        "sent": len(sent),
         "published": "; ".join(f"{d['rule']}:{d['action']}" for d in sent),
         "not_sent": "; ".join([*would, *(f"{d['rule']}:{d['error']}" for d in decisions if d.get("error"))]),
         "suppressed": sum(d["action"] == "suppressed" for d in decisions),
@@ -169,6 +161,17 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "failed_notebook": manifest.get("failed_notebook", "").removesuffix(".ipynb"),
         "error": _error(manifest),
     }
+
+
+def _outcome(decision: dict[str, Any], sent: list[dict[str, Any]], dry_run: bool) -> str:
+    """What became of one rule, in a word or two: `sent`, `would publish`, `not sent: why`, `quiet`."""
+    if decision.get("error"):
+        return f"not sent: {decision['error']}"
+    if dry_run and decision["action"] in WOULD:
+        return WOULD[decision["action"]]
+    if decision in sent:
+        return "sent" if decision["action"] == "publish" else f"{decision['action']} notice sent"
+    return str(decision["action"])
 
 
 def _error(manifest: dict[str, Any]) -> str:
@@ -203,36 +206,62 @@ def _subscription_cells(recorded: RecordedRun) -> dict[str, Any]:
     }
 
 
-@dataclass
 class Trail:
-    """The runs read from a trail, oldest first, and what in it was not read (said to the reader)."""
+    """The runs of a trail, oldest first (optionally from a date on), read one at a time as they are
+    iterated, so that a trail of years is never held whole; what was not read is in `said` as they go."""
 
-    runs: list[dict[str, Any]]
-    not_read: list[str]
+    def __init__(self, location: str, since: date | None = None, *, check: bool = True) -> None:
+        folders = run_folders(location)
+        start = since.strftime("%Y%m%d") if since else ""
+        self.location, self.check = location, check
+        self.run_ids = [run_id for run_id in folders.run_ids if run_id[:8] >= start]
+        self.files = folders.files
+        self.said = Said(list(folders.not_read))
+
+    @property
+    def not_read(self) -> list[str]:
+        return self.said.not_read
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for run_id in self.run_ids:
+            try:
+                run = load_run(self.location, run_id, self.files[run_id], check=self.check, said=self.said)
+            except NotRead as err:
+                self.said.not_read.append(str(err))
+                continue
+            self.said.not_read.extend(run["not_read"])
+            yield run
+
+
+def built(
+    runs: Iterable[dict[str, Any]], build: Callable[[dict[str, Any]], T], said: list[str]
+) -> Iterator[T]:
+    """What `build` makes of each run read without the whole trial (`Trail(check=False)`): each is tried
+    as a summary and a record (a fraction of a millisecond; the HTML page's trial is the report's), and one
+    that breaks is put through `readable` as a checked read would have been (a notebook left out, or the
+    run not read), what that says added to `said`."""
+    for run in runs:
+        try:
+            summary(run), run_record(run)  # the table's and the data's views, whichever is asked
+            yield build(run)
+        except TAMPERED:
+            try:
+                checked = readable(run)
+            except NotRead as err:
+                said.append(str(err))
+                continue
+            said.extend(checked["not_read"][len(run["not_read"]) :])
+            yield build(checked)
 
 
 def load_trail(location: str, since: date | None = None) -> Trail:
-    """Every run of the trail whose folder and manifest are the package's, loaded, oldest first,
-    optionally from a date on; the rest listed as not read."""
-    start = since.strftime("%Y%m%d") if since else ""
-    folders = run_folders(location)
-    trail = Trail([], folders.not_read)
-    for run_id in folders.run_ids:
-        if run_id[:8] < start:
-            continue
-        try:
-            run = load_run(location, run_id)
-        except NotRead as err:
-            trail.not_read.append(str(err))
-            continue
-        trail.runs.append(run)
-        trail.not_read += run["not_read"]
-    return trail
+    """Every run of the trail, checked (see `Trail`)."""
+    return Trail(location, since)
 
 
 def load_runs(location: str, since: date | None = None) -> list[dict[str, Any]]:
-    """Every run of the trail, loaded, oldest first, optionally from a date on (see `load_trail`)."""
-    return load_trail(location, since).runs
+    """Every run of the trail, loaded, oldest first, optionally from a date on (see `Trail`)."""
+    return list(Trail(location, since))
 
 
 def collect(location: str, since: date | None = None) -> list[dict[str, Any]]:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from typing import Any
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from typing import Any, TextIO
 
 from backlog_alerts.ascii_text import visible
-from backlog_alerts.trail.audit import HEADLINE, summary
+from backlog_alerts.trail.audit import WIDE, built, summary
 from backlog_alerts.trail.audit_data import run_record, run_status
 from backlog_alerts.trail.audit_rows import flatten, outside_rows
-from backlog_alerts.trail.untraced import OPS_COLUMNS, OUTSIDE, OUTSIDE_COLUMNS, Outside
+from backlog_alerts.trail.audit_table import WIDTH, table
+from backlog_alerts.trail.audit_table import wide as wide_table
+from backlog_alerts.trail.untraced import OUTSIDE, Outside
 
 FORMATS = ("table", "csv", "json")
 
@@ -34,70 +38,118 @@ def csv_cell(value: Any) -> Any:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
-def write_csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
-    """Every CSV written for people, each cell through `csv_cell`, the header too."""
+def csv_lines(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Every CSV written for people, a line at a time, each cell through `csv_cell`, the header too."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([csv_cell(c) for c in columns])
-    writer.writerows([csv_cell(row.get(c, "")) for c in columns] for row in rows)
-    return out.getvalue()
+    for cells in chain(
+        [[csv_cell(c) for c in columns]], ([csv_cell(row.get(c, "")) for c in columns] for row in rows)
+    ):
+        writer.writerow(cells)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+
+
+def write_csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
+    return "".join(csv_lines(columns, rows))
 
 
 def render(
-    runs: list[dict[str, Any]],
+    runs: Iterable[dict[str, Any]],
     fmt: str,
     per: str = "run",
     outside: Outside | None = None,
     not_read: list[str] | None = None,
+    wide: bool = False,
 ) -> str:
-    """Loaded runs as a table for people, or as data: JSON records, CSV per run, alert or ops notice.
+    """`write` into a string."""
+    out = io.StringIO()
+    write(out, runs, fmt, per, outside, not_read, wide)
+    return out.getvalue().removesuffix("\n")
+
+
+def write(
+    out: TextIO,
+    runs: Iterable[dict[str, Any]],
+    fmt: str,
+    per: str = "run",
+    outside: Outside | None = None,
+    not_read: list[str] | None = None,
+    wide: bool = False,
+) -> None:
+    """Runs as a table for people, or as data: JSON records, CSV per run, alert or ops notice; written
+    as each run is read, so that no format holds the trail whole (but `wide`, which aligns every row).
 
     `outside`: sends and ops notices found in the alert state whose run left no folder on the trail, marked
     `outside a recorded run` in every format (a state that could not be read: JSON's `state_read`
-    says why, and `audit` says so on stderr); `not_read`: what of the trail was skipped (in JSON; the
-    command says it on stderr in every format). JSON keeps hidden characters as JSON's own escapes
-    (`\\u202e`), which show them and let a program read them.
+    says why, and `audit` says so on stderr); `not_read`: what of the trail was skipped (in JSON, as it
+    stands once the runs are read; the command says it on stderr in every format). JSON keeps hidden
+    characters as JSON's own escapes (`\\u202e`), which show them and let a program read them.
+    Runs read unchecked (`Trail(check=False)`) are checked only if one breaks (`audit.built`).
     """
     outside = outside or Outside()
+    not_read = not_read if not_read is not None else []
     if fmt == "json":
-        records = [run_record(run) for run in runs]
-        data = {
-            "runs": records,
+        out.write('{\n "runs": [')
+        for index, made in enumerate(built(runs, run_record, not_read)):
+            record = json.dumps(made, indent=1)
+            out.write(("," if index else "") + "\n" + textwrap.indent(record, "  "))
+        rest = {
             "sent_outside_runs": outside.sends,
             "ops_notices_outside_runs": outside.notices,
             "state_read": outside.shown(),
-            "not_read": not_read or [],
+            "not_read": not_read,
         }
-        return json.dumps(data, indent=1)
+        out.write("\n ],\n" + json.dumps(rest, indent=1).removeprefix("{\n") + "\n")
+        return
     if fmt == "csv":
-        columns, rows = flatten([run_record(run) for run in runs], per)
-        return write_csv(columns, rows + outside_rows(outside.sends, per, outside.notices))
-    lines = _table([summary(run) for run in runs], ("run_id", *HEADLINE))
+        columns, flat = flatten(per)
+        rows = (row for record in built(runs, run_record, not_read) for row in flat(record))
+        out.writelines(csv_lines(columns, chain(rows, outside_rows(outside.sends, per, outside.notices))))
+        return
+    summaries = built(runs, summary, not_read)
+    lines = wide_table(summaries, ("run_id", *WIDE)) if wide else table(summaries)
+    out.writelines(line + "\n" for line in lines)
+    out.writelines(line + "\n" for line in _outside_lines(outside))
+
+
+def _outside_lines(outside: Outside) -> list[str]:
+    """The sends and ops notices outside recorded runs, one wrapped entry each, within the table's width."""
     checked = f"read from the alert state {outside.state_uri}" if outside.state_uri else "not checked"
-    lines += ["", f"sends {OUTSIDE}: {checked}" + (f" ({outside.error})" if outside.error else "")]
+    said = f"sends {OUTSIDE}: {checked}" + (f" ({outside.error})" if outside.error else "")
+    lines = ["", *_wrapped(said, "")]
     if outside.sends:
         lines += [
             "",
             f"sent {OUTSIDE} (no run folder on this trail: a notebook run by hand, "
             "or a run with another output folder):",
         ]
-        shown = [
-            {**send, "rules": ", ".join(send["rules"]), "topic": send["topic"].rsplit(":", 1)[-1]}
-            for send in outside.sends
-        ]
-        lines += ["  " + line for line in _table(shown, OUTSIDE_COLUMNS)]
+        for send in outside.sends:
+            topic = send["topic"].rsplit(":", 1)[-1]
+            said = (
+                f"{send['run_id']} at {send['sent_at']}: {', '.join(send['rules'])} ({send['severity']}) "
+                f"to {topic} ({send['department']}), MessageId {send['message_id']}"
+            )
+            lines += _wrapped(said)
     if outside.notices:
         lines += ["", f"ops notices sent {OUTSIDE}:"]
-        told = [{**notice, "topic": notice["topic"].rsplit(":", 1)[-1]} for notice in outside.notices]
-        lines += ["  " + line for line in _table(told, OPS_COLUMNS)]
-    return "\n".join(line.rstrip() for line in lines)
+        for notice in outside.notices:
+            topic = notice["topic"].rsplit(":", 1)[-1]
+            said = (
+                f"{notice['run_id']} at {notice['sent_at']}: {notice['kind']} notice to {topic}, "
+                f"MessageId {notice['message_id']}"
+            )
+            lines += _wrapped(said)
+    return lines
 
 
-def _table(rows: list[dict[str, Any]], shown: tuple[str, ...]) -> list[str]:
-    cells = [{c: visible(str(r[c]), lines=False) for c in shown} for r in rows]
-    widths = {c: max([len(c), *(len(r[c]) for r in cells)]) for c in shown}
-    lines = ["  ".join(c.ljust(widths[c]) for c in shown)]
-    return lines + ["  ".join(r[c].ljust(widths[c]) for c in shown) for r in cells]
+def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    """One entry within the table's width, its later lines indented under its first."""
+    shown = visible(text, lines=False)
+    return textwrap.wrap(
+        shown, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+    )
 
 
 def render_run(run: dict[str, Any], fmt: str) -> str:

@@ -4,6 +4,7 @@ that nothing has to be split or paired back by position; sends outside recorded 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from backlog_alerts.trail.audit_data import ALERT_FIELDS, NOTICE_FIELDS, REACH_LISTS, TALLIES
@@ -134,10 +135,10 @@ def outside_rows(
     return rows
 
 
-def flatten(records: list[dict[str, Any]], per: str = "run") -> tuple[tuple[str, ...], list[dict[str, Any]]]:
-    """CSV columns and rows, per run, per alert or per ops notice."""
+def flatten(per: str = "run") -> tuple[tuple[str, ...], Callable[[dict[str, Any]], list[dict[str, Any]]]]:
+    """CSV columns, and what makes a record's rows: per run, per alert or per ops notice."""
     if per == "alert":
-        return ALERT_COLUMNS, [row for record in records for row in alert_rows(record)]
+        return ALERT_COLUMNS, alert_rows
     if per == "notice":
-        return NOTICE_COLUMNS, [row for record in records for row in notice_rows(record)]
-    return RUN_COLUMNS, [run_row(record) for record in records]
+        return NOTICE_COLUMNS, notice_rows
+    return RUN_COLUMNS, lambda record: [run_row(record)]

@@ -57,7 +57,7 @@ def render_trail(
     trail = load_trail(location)
     runs: list[dict[str, Any]] = []
     backtests: list[dict[str, Any]] = []
-    for run in reversed(trail.runs):
+    for run in reversed(list(trail)):
         run_id = run["manifest"]["run_id"]
         pages = []
         for entry in run["manifest"]["notebooks"]:

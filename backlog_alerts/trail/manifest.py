@@ -114,9 +114,13 @@ class Manifest:
         self.write()
 
     def finish(self, status: str, failed_notebook: str = "", error: str = "") -> None:
+        """The run's end: its final manifest, then its compact record (what `audit` reads of it)."""
+        from backlog_alerts.trail.record import save_record  # it reads manifests: imported at the end
+
         self.status, self.ended_at = status, now()
         self.failed_notebook, self.error = failed_notebook, error
         self.write()
+        save_record(self.output_location)
 
 
 def new_manifest(

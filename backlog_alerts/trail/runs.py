@@ -52,31 +52,31 @@ class NotRead(BacklogAlertsError, ValueError):
 
 @dataclass
 class RunFolders:
-    """The run folders of a trail that are read, oldest first, and what was skipped."""
+    """The run folders of a trail that are read, oldest first, each with its files' tags (`storage.
+    trail_listing`), and what was skipped."""
 
     run_ids: list[str]
     not_read: list[str] = field(default_factory=list)
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def run_folders(location: str) -> RunFolders:
-    """The folders holding a manifest; those not named by a run id are skipped and listed, and so are
-    manifests at S3 keys with an empty or dot path segment (`runs//ID/`, `runs/./ID/`, `runs/../x/`)."""
-    found = storage.run_ids(location)
+    """The folders holding a manifest, from one listing; those not named by a run id are skipped and
+    listed, and so are manifests at S3 keys with an empty or dot path segment (`runs//ID/`, `runs/./ID/`,
+    `runs/../x/`)."""
+    listing = storage.trail_listing(location)
+    found = sorted(listing.folders)
+    why = "a key with an empty or dot path segment; not followed"
     return RunFolders(
         [r for r in found if is_run_id(r)],
         [
             not_read(r, "not a run id; folders are named by the run's start time")
             for r in found
-            if not is_run_id(r) and r not in storage.DOT_SEGMENTS
+            if not is_run_id(r)
         ]
-        + _dotted(location),
+        + [not_read(uri, why) for uri in listing.dotted],
+        {r: files for r, files in listing.folders.items() if is_run_id(r)},
     )
-
-
-def _dotted(location: str) -> list[str]:
-    """A `not read` line for each manifest on S3 whose key below the trail has an empty or dot segment."""
-    why = "a key with an empty or dot path segment; not followed"
-    return [not_read(uri, why) for uri in storage.dotted_keys(location, "/manifest.json")]
 
 
 def create_run_folder(location: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from faults.aws_faults import spec
 from faults.trials import with_faults
-from helpers import ROOT, clean_env, demo_rows, reset_emulator, run_cli, run_until_notebook_2
+from helpers import ROOT, audit_rows, clean_env, demo_rows, reset_emulator, run_cli, run_until_notebook_2
 
 from backlog_alerts.io import emulator, storage
 from backlog_alerts.io.demo import demo_bytes
@@ -85,7 +85,7 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
         )
     )
     said = run_cli(["audit", "--output-dir", str(out)], clean_env()).stdout
-    table = said.split("\n\n")[0].splitlines()  # the runs; then the state read for sends outside them
+    table = audit_rows(said)  # the runs; then the state read for sends outside them
 
     assert as_json["sent_outside_runs"] == []  # every send came from a recorded run
     first, second, third = as_json["runs"]
@@ -133,7 +133,8 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
         assert row_csv["params_sha256"] == row_json["params_sha256"]
         assert int(row_csv["published"]) == row_json["totals"]["published"]
         assert row_csv["report_sha256"] == row_json["inputs"]["report"]["sha256"]
-    assert len(table) == 4 and table[1].startswith(run_ids[0]) and "failed at notebook 3" in table[3]
+    assert len(table) == 3 and table[0].startswith(run_ids[0]) and "failed at notebook 3" in table[2]
+    assert max(len(line) for line in said.splitlines()) <= 120  # the table fits 120 columns
 
 
 @pytest.mark.xdist_group("audit-trail")

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 import yaml
-from helpers import ROOT, clean_env, corpus, drain, only_run_folder, run_cli, subscribe_queue
+from helpers import ROOT, audit_rows, clean_env, corpus, drain, only_run_folder, run_cli, subscribe_queue
 
 from backlog_alerts.io.emulator import emulator_environ, published_messages
 from backlog_alerts.io.sources import SourceError
@@ -55,7 +55,7 @@ def test_a_run_given_a_bad_input_changes_nothing_in_aws(aws_endpoint, sns, tmp_p
         assert folders == []
         return
     (folder,) = folders
-    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "record.json"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert (manifest["status"], manifest["error"]) == ("refused", str(caught.value))
     assert {n["status"] for n in manifest["notebooks"]} == {"not run"}
@@ -83,7 +83,7 @@ def test_a_refused_run_is_on_the_trail_told_to_ops_and_listed_by_audit(aws_endpo
     assert (manifest["status"], manifest["error"], manifest["run_id"]) == ("refused", error, folder.name)
     assert manifest["params_file"] == str(params_path)
     assert manifest["params_sha256"] == hashlib.sha256(params_path.read_bytes()).hexdigest()
-    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "record.json"]
     assert f"ops: refusal notice sent to {params['ops_topic']}" in result.stdout
     (notice,) = drain(sqs, inbox)
     assert notice["Subject"].startswith("[OPS] backlog-alerts run refused")
@@ -92,9 +92,9 @@ def test_a_refused_run_is_on_the_trail_told_to_ops_and_listed_by_audit(aws_endpo
     assert [s["Protocol"] for s in sns.list_subscriptions()["Subscriptions"]] == ["sqs"]
 
     said = run_cli(["audit", "--output-dir", str(out)], clean_env()).stdout
-    table = said.split("\n\n")[0].splitlines()  # the runs; then the state read for sends outside them
-    assert len(table) == 2 and table[1].startswith(folder.name) and "refused" in table[1]
-    assert error[:40] in table[1]
+    (row,) = audit_rows(said)  # the runs; then the state read for sends outside them
+    assert row.startswith(folder.name) and "refused" in row
+    assert " ".join(error.split())[:40] in row
     (record,) = json.loads(
         run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout
     )["runs"]

@@ -298,7 +298,9 @@ def refused(aws_endpoint, tmp_path, rules_yaml="", **changes):
     manifests = [json.loads((folder / "manifest.json").read_text()) for folder in sorted(folders)]
     # A refused run is on the trail (the ops topic does not exist yet: nobody told), and nothing else.
     assert all(m["status"] == "refused" for m in manifests)
-    assert all([p.name for p in folder.iterdir()] == ["manifest.json"] for folder in folders)
+    assert all(
+        sorted(p.name for p in folder.iterdir()) == ["manifest.json", "record.json"] for folder in folders
+    )
     assert not manifests or f"error: {manifests[-1]['error']}" == last
     return result.returncode, last, bool(touched)
 

@@ -174,7 +174,7 @@ def test_a_bad_input_stops_the_run_before_any_change_to_aws(aws_endpoint, sns, t
     assert result.stderr.strip().splitlines() == [f"error: {expected.replace('REPORT', str(report))}"]
     assert sns.list_topics()["Topics"] == []  # not even the topics: the inputs are read first
     folder = only_run_folder(tmp_path / "out")  # the refused run is on the trail, and nothing more
-    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "record.json"]
     assert json.loads((folder / "manifest.json").read_text())["status"] == "refused"
 
 

@@ -73,7 +73,17 @@ def tamper(out: Path, outside: Path) -> str:
 
 
 def files_outside(root: Path, site: Path) -> dict[str, bytes]:
-    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file() and site not in p.parents}
+    """Every file outside the site but the trail's compact records: the one file reading a trail may write
+    (`trail/record.py`), and only in a run folder of the trail itself."""
+    return {
+        str(p): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and site not in p.parents and p.name != "record.json"
+    }
+
+
+def records(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("record.json"))
 
 
 def check_site(site: Path, run_id: str):
@@ -130,6 +140,7 @@ def test_a_tampered_local_trail_cannot_reach_outside_the_site_nor_act_in_it(tamp
     result = run_cli(["report", "--output-dir", str(out), "--to", str(site)], env)
     assert result.returncode == 0, result.stderr
     assert files_outside(tmp_path, site) == before, "the report wrote outside --to"
+    assert records(tmp_path) == [f"trail/runs/{run_id}/record.json"]  # the run's own, rebuilt: no other
     check_site(site, run_id)
     check_audit(str(out), env)
     if CHROMIUM:

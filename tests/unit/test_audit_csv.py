@@ -50,8 +50,12 @@ def test_the_table_shows_hidden_characters_and_keeps_each_run_on_its_line():
     run["manifest"]["error"] = f"bad{RLO}\nforged line"
     run["manifest"]["status"] = "failed"
     table = render([run], "table")
-    assert RLO not in table and "bad<U+202E><U+000A>forged line" in table
-    assert len(table.split("\n\n")[0].splitlines()) == 2  # the header and one run, then the state read
+    runs = table.split("\n\n")[0].splitlines()
+    starts = [line for line in runs if not line.startswith(" ")]
+    assert len(starts) == 2  # the header and one run; its details wrapped, indented, below it
+    details = " ".join(line.strip() for line in runs[1:])
+    assert RLO not in table and "bad<U+202E><U+000A>forged line" in details
+    assert max(len(line) for line in table.splitlines()) <= 120
     assert RLO not in render_run(run | {"not_read": []}, "table")
 
 

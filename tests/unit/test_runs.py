@@ -105,8 +105,9 @@ def test_a_manifest_the_package_did_not_write_is_not_read(tmp_path):
         json.dumps({**manifest, "run_id": "20261128T110713.084849Z", "pid": "x", "host": 3})
     )
     trail = load_trail(str(tmp_path))
-    assert [run["manifest"]["run_id"] for run in trail.runs] == ["20261128T110713.084847Z"]
-    assert trail.runs[0]["manifest"]["notebooks"] == []
+    runs = list(trail)
+    assert [run["manifest"]["run_id"] for run in runs] == ["20261128T110713.084847Z"]
+    assert runs[0]["manifest"]["notebooks"] == []
     assert trail.not_read == [
         "not read: 20261128T110713.084847Z/../../x.ipynb: not a notebook this package writes",
         "not read: 20261128T110713.084848Z: its manifest names another run id",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import hand_built_run
+from helpers import hand_built_run, write_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook, new_output
@@ -24,23 +24,6 @@ from backlog_alerts.trail.untraced import state_of_trail
 
 RUN_ID = "20261128T110713.084847Z"
 ALERT_CHECK = "03_alert_check.ipynb"
-
-
-def write_run(trail: Path, run: dict) -> Path:
-    """A hand-built run as the runner leaves it: manifest.json and one executed notebook per facts, each
-    recording its `run` first as every notebook of the package does."""
-    folder = trail / run["manifest"]["run_id"]
-    folder.mkdir(parents=True)
-    entries = []
-    for name, notebook in run["notebooks"].items():
-        outputs = [
-            new_output("display_data", data={FACTS_MIME: {"key": key, "value": value}})
-            for key, value in {"run": {"notebook": name}, **notebook["facts"]}.items()  # each records its run
-        ]
-        nbformat.write(new_notebook(cells=[new_code_cell("", outputs=outputs)]), folder / f"{name}.ipynb")
-        entries.append({"notebook": f"{name}.ipynb", "status": "succeeded", "seconds": 1.0, "error": ""})
-    (folder / "manifest.json").write_text(json.dumps({**run["manifest"], "notebooks": entries}))
-    return folder
 
 
 def audit_and_report(trail: Path, site: Path, capsys) -> dict[str, tuple[str, str]]:
@@ -132,7 +115,7 @@ def test_a_fact_of_the_wrong_shape_is_left_out_and_said_and_the_rest_is_shown(
 def test_data_no_shape_check_covers_leaves_out_the_notebook_it_breaks_not_the_run(
     trail, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.setattr("backlog_alerts.trail.audit.misshapen", lambda facts: {})
+    monkeypatch.setattr("backlog_alerts.trail.run_folder.misshapen", lambda facts: {})
     tampered_facts(trail, "alerts", NO_DEPARTMENT)
     shown = audit_and_report(trail, tmp_path / "site", capsys)
     line = f"not read: {RUN_ID}/{ALERT_CHECK}: its facts are not of the package's form (KeyError)"
@@ -186,7 +169,8 @@ def test_a_planted_folder_sorting_last_does_not_choose_the_state_read_and_the_st
     (planted / "manifest.json").write_text(json.dumps({**run["manifest"], "state_uri": str(decoy)}))
     assert state_of_trail(str(trail)) == str(real)
     shown = audit_and_report(trail, tmp_path / "site", capsys)
-    assert f"read from the alert state {real}" in shown["table"].out and "hand-1" in shown["table"].out
+    table = " ".join(shown["table"].out.split())  # wrapped to 120 columns
+    assert f"read from the alert state {real}" in table and "hand-1" in table
     assert json.loads(shown["--format json"].out)["state_read"]["uri"] == str(real)
     assert f"Read from the alert state <code>{real}</code>" in (tmp_path / "site" / "index.html").read_text()
 
@@ -206,7 +190,7 @@ def test_a_run_with_a_part_not_read_is_flagged_in_every_format_never_a_clean_suc
         (folder / "manifest.json").write_text(json.dumps(manifest))
     shown = audit_and_report(trail, tmp_path / "site", capsys)
     flagged = "incomplete: part not read (manifest: succeeded)"
-    assert flagged in shown["table"].out
+    assert flagged in " ".join(shown["table"].out.split())  # the table's details, unwrapped
     assert json.loads(shown["--format json"].out)["runs"][0]["status"] == flagged
     for per in ("run", "alert", "notice"):
         rows = shown[f"--format csv --per {per}"].out.splitlines()[1:]
@@ -220,14 +204,13 @@ def test_a_run_with_a_part_not_read_is_flagged_in_every_format_never_a_clean_suc
 
 def test_manifests_at_s3_keys_with_empty_or_dot_segments_are_said_not_skipped_silently(monkeypatch):
     keys = [f"runs/{RUN_ID}/manifest.json", "runs/../x/manifest.json", f"runs/./{RUN_ID}/manifest.json"]
-    keys += [f"runs//{RUN_ID}/manifest.json", "runs/../manifest.json"]
-    monkeypatch.setattr(storage, "run_ids", lambda location: sorted([RUN_ID, ".."]))
-    listed = lambda location, suffix="": [f"s3://trail/{k}" for k in keys if k.endswith(suffix)]  # noqa: E731
-    monkeypatch.setattr(storage, "files_under", listed)
+    keys += [f"runs//{RUN_ID}/manifest.json", "runs/../manifest.json", f"runs/{RUN_ID}/deeper/manifest.json"]
+    listing = storage.listing_of_keys("trail", "runs/", ((key, '"etag"') for key in keys))
+    monkeypatch.setattr(storage, "trail_listing", lambda location: listing)
     folders = run_folders("s3://trail/runs")
-    assert folders.run_ids == [RUN_ID]
+    assert folders.run_ids == [RUN_ID] and folders.files == {RUN_ID: {"manifest.json": '"etag"'}}
     why = "a key with an empty or dot path segment; not followed"
-    assert folders.not_read == [f"not read: s3://trail/{key}: {why}" for key in keys[1:]]
+    assert folders.not_read == [f"not read: s3://trail/{key}: {why}" for key in keys[1:5]]
 
 
 JUNK = st.recursive(

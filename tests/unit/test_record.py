@@ -1,0 +1,139 @@
+"""A run's compact record: `audit` reads it instead of the notebooks while every file it was built from
+is as it was, and what `audit` says never depends on whether a record is there, current, stale or junk."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from helpers import hand_built_run, write_run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backlog_alerts.io import storage
+from backlog_alerts.trail import run_folder
+from backlog_alerts.trail.audit import Said, Trail, load_run
+from backlog_alerts.trail.audit_formats import render
+from backlog_alerts.trail.record import RECORD, OutsideTrail, read_record, save_record, write_record
+from backlog_alerts.trail.run_folder import read_run_folder
+
+RUN_ID = "20261128T110713.084847Z"
+
+
+def audit_json(trail: Path) -> dict:
+    runs = Trail(str(trail), check=False)
+    data = json.loads(render(runs, "json", not_read=runs.not_read))
+    return data | {"not_read": [line for line in data["not_read"] if RECORD not in line]}
+
+
+@pytest.fixture
+def trail(tmp_path):
+    write_run(tmp_path / "trail", hand_built_run(RUN_ID))
+    return tmp_path / "trail"
+
+
+def test_the_first_read_of_an_ended_run_saves_its_record_and_later_reads_use_it_alone(trail, monkeypatch):
+    said = Said()
+    from_notebooks = load_run(str(trail), RUN_ID, said=said)
+    assert (trail / RUN_ID / RECORD).exists() and said == Said()
+    monkeypatch.setattr(run_folder, "read_notebook", lambda uri: pytest.fail(f"read {uri}"))
+    assert load_run(str(trail), RUN_ID) == from_notebooks
+
+
+def test_a_record_is_not_used_once_a_file_it_was_built_from_changed(trail):
+    load_run(str(trail), RUN_ID)
+    manifest = trail / RUN_ID / "manifest.json"
+    changed = json.loads(manifest.read_text()) | {"error": "edited after the run"}
+    manifest.write_text(json.dumps(changed))
+    said = Said()
+    assert load_run(str(trail), RUN_ID, said=said)["manifest"]["error"] == "edited after the run"
+    assert said == Said()  # a stale record is no fault: read again, and saved again
+    files = storage.folder_tags(str(trail / RUN_ID))
+    assert read_record(str(trail), RUN_ID, files)[0]["manifest"]["error"] == "edited after the run"
+
+
+def test_a_record_with_the_same_sizes_and_times_is_current(trail):
+    """What a copy that keeps times (cp -p, rsync -t) leaves: the record is still used."""
+    load_run(str(trail), RUN_ID)
+    copy = trail.parent / "copy"
+    copy.mkdir()
+    os.system(f"cp -rp {trail / RUN_ID} {copy}")  # noqa: S605
+    files = storage.folder_tags(str(copy / RUN_ID))
+    assert read_record(str(copy), RUN_ID, files)[1] == ""
+
+
+def test_a_running_run_gets_no_record(trail):
+    manifest = trail / RUN_ID / "manifest.json"
+    manifest.write_text(
+        json.dumps(json.loads(manifest.read_text()) | {"status": "running", "host": "elsewhere"})
+    )
+    load_run(str(trail), RUN_ID)
+    assert not (trail / RUN_ID / RECORD).exists()
+
+
+def test_the_runner_saves_the_record_at_the_end_and_a_failure_to_is_only_a_warning(trail, caplog):
+    save_record(str(trail / RUN_ID))
+    files = storage.folder_tags(str(trail / RUN_ID))
+    assert read_record(str(trail), RUN_ID, files)[0] == read_run_folder(str(trail), RUN_ID, files)
+    save_record(str(trail / "20261128T110713.999999Z"))  # no such folder: said, not raised
+    assert "compact record was not saved" in caplog.text
+
+
+def test_no_record_is_written_through_a_run_folder_that_links_out_of_the_trail(trail, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (trail / RUN_ID).rename(elsewhere)
+    (trail / RUN_ID).symlink_to(elsewhere)
+    run = read_run_folder(str(trail), RUN_ID)
+    with pytest.raises(OutsideTrail):
+        write_record(str(trail), RUN_ID, run, storage.folder_tags(str(trail / RUN_ID)))
+    said = Said()
+    load_run(str(trail), RUN_ID, said=said)
+    assert not (elsewhere / RECORD).exists() and said.unsaved
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+RUN_KEYS = st.sampled_from(["manifest", "notebooks", "not_read"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=JSON, where=st.sampled_from(["record", "run", "run key", "sources"]), key=RUN_KEYS)
+def test_what_audit_says_never_depends_on_the_record(trail, junk, where, key):
+    """Whatever a record.json holds, `audit` never raises; one not of the package's form, or stale, is
+    not used, and `audit` says what the notebooks say (a well-formed record is trusted as the notebooks
+    are: both are the runner's, in the same folder)."""
+    (trail / RUN_ID / RECORD).unlink(missing_ok=True)
+    truth = audit_json(trail)
+    record = json.loads((trail / RUN_ID / RECORD).read_text())
+    if where == "record":
+        record = junk
+    elif where == "run":
+        record["run"] = junk
+    elif where == "run key":
+        record["run"][key] = junk
+    else:
+        record["sources"] = junk
+    (trail / RUN_ID / RECORD).write_text(json.dumps(record))
+    files = storage.folder_tags(str(trail / RUN_ID))
+    used, why = read_record(str(trail), RUN_ID, files)
+    said = audit_json(trail)  # never raises, whatever the record holds
+    if used is None:
+        assert said == truth, why
+
+
+def test_a_record_whose_facts_are_not_of_the_packages_form_is_said_and_the_notebooks_read(trail):
+    truth = audit_json(trail)
+    record = json.loads((trail / RUN_ID / RECORD).read_text())
+    name = next(iter(record["run"]["notebooks"]))
+    record["run"]["notebooks"][name]["facts"]["alerts"] = [{"rule": 3}]
+    (trail / RUN_ID / RECORD).write_text(json.dumps(record))
+    said = Said()
+    load_run(str(trail), RUN_ID, said=said)
+    assert said.not_read == [
+        f"not read: {RUN_ID}/record.json: the facts of {name} are not of the package's form; "
+        "the run was read from its notebooks instead"
+    ]
+    assert audit_json(trail) == truth

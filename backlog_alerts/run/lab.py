@@ -24,7 +24,7 @@ STOP_SECONDS = 10  # for jupyter-lab to shut its kernels down after SIGTERM, bef
 
 
 def lab_command(notebooks: Path, jupyter_args: list[str]) -> list[str]:
-    """`jupyter lab` on the notebooks folder, saving notebooks without outputs; usable as root, headless."""
+    """`jupyter lab` on the notebooks folder, saving notebooks in canonical form; usable as root, headless."""
     extra = jupyter_args[1:] if jupyter_args[:1] == ["--"] else jupyter_args
     command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebooks}"]
     command.append(f"--ContentsManager.pre_save_hook={PRE_SAVE_HOOK}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import subprocess
@@ -12,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from backlog_alerts import __version__
 from backlog_alerts.io import locations, storage
-from backlog_alerts.io.clean_notebooks import strip_outputs
+from backlog_alerts.io.clean_notebooks import canonical_text
 from backlog_alerts.io.paths import project_root
 from backlog_alerts.masking import mask_value
 
@@ -36,22 +37,26 @@ def _git(root: Path, *args: str) -> str:
     ).stdout
 
 
-def _only_outputs_changed(root: Path, path: str) -> bool:
-    """A notebook whose changes are outputs and execution counts alone (JupyterLab runs, or papermill)."""
+def _same_canonical_notebook(root: Path, path: str) -> bool:
+    """A notebook whose changes are all in what its canonical form drops (outputs, kernel and view metadata).
+
+    JupyterLab without the pre-save hook (a plain `jupyter lab`) or papermill change nothing that runs.
+    """
     if not path.endswith(".ipynb"):
         return False
     try:
-        committed = json.loads(_git(root, "show", f"HEAD:{path}"))
-        current = json.loads((root / path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, subprocess.SubprocessError):
+        committed = nbformat.reads(_git(root, "show", f"HEAD:{path}"), as_version=4)
+        current = nbformat.reads((root / path).read_text(encoding="utf-8"), as_version=4)
+        return canonical_text(committed) == canonical_text(current)
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, subprocess.SubprocessError):
         return False
-    return strip_outputs(committed) == strip_outputs(current)
 
 
 def git_commit(root: Path | None) -> str:
     """The commit the code came from (with `-dirty` if changed), or empty outside a git checkout.
 
-    Notebooks that differ from the commit only in outputs do not make it dirty: the code is the same.
+    Notebooks that differ from the commit only in what their canonical form drops (outputs, kernel and
+    view metadata) do not make it dirty: the code is the same.
     """
     if root is None:
         return ""
@@ -59,7 +64,7 @@ def git_commit(root: Path | None) -> str:
         commit = _git(root, "rev-parse", "HEAD").strip()
         top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
         changed = _git(root, "diff", "HEAD", "--name-only", "-z").split("\0")
-        dirty = [path for path in changed if path and not _only_outputs_changed(top, path)]
+        dirty = [path for path in changed if path and not _same_canonical_notebook(top, path)]
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{commit}-dirty" if dirty else commit

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from contextlib import suppress
 from html.parser import HTMLParser
 from typing import Any
@@ -58,6 +59,13 @@ def sanitizer() -> SanitizeHTML:
 
 _TEXT_DATA = ("text/plain", "text/html")
 _IMAGES = ("image/png", "image/jpeg")
+
+
+# The <style> pandas puts before every DataFrame's table (it only aligns the table's headers): left out,
+# where any other <style> is shown as text, or each DataFrame would begin with a paragraph of CSS.
+_PANDAS_STYLE = re.compile(
+    r"<style scoped>\s*(?:\.dataframe [a-z :()-]+\{\s*(?:vertical|text)-align: [a-z]+;\s*\}\s*)+</style>"
+)
 
 
 def _text(value: Any) -> str:
@@ -129,6 +137,8 @@ def _output(output: Any) -> NotebookNode | None:
     if not isinstance(found, dict):
         return None
     data = {k: _text(found[k]) for k in _TEXT_DATA if k in found}
+    if "text/html" in data:
+        data["text/html"] = _PANDAS_STYLE.sub("", data["text/html"])
     fact = found.get(FACTS_MIME)
     if isinstance(fact, dict) and isinstance(fact.get("key"), str) and "value" in fact:
         with suppress(RecursionError):  # a planted value nested too deep keeps its recorded HTML

@@ -70,8 +70,8 @@ addEventListener("load", () => {{
 PLANTED = '<script>document.body.dataset.planted = "ran";</script>'
 
 
-def chromium(*args: str) -> str:
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={WIDTH + 100},1600"]
+def chromium(*args: str, width: int = WIDTH) -> str:
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={width},1600"]
     result = subprocess.run([*base, *args], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -90,7 +90,7 @@ def measure(site: Path, pages: dict[str, Path]) -> dict[str, dict]:
     harness = site / "measure-harness.html"
     harness.write_text(HARNESS.format(frames=frames))
     try:
-        dom = chromium("--allow-file-access-from-files", "--dump-dom", harness.as_uri())
+        dom = chromium("--allow-file-access-from-files", "--dump-dom", harness.as_uri(), width=WIDTH + 100)
     finally:
         harness.unlink()
         planted.unlink()

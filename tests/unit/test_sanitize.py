@@ -142,3 +142,15 @@ def test_a_fact_is_laid_out_afresh_from_its_json_in_the_order_it_was_recorded():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[output])])
     shown = trail_notebook(notebook, "t").cells[0].outputs[0].data["text/html"]
     assert shown == sanitizer().sanitize_html_tags(fact_html("alerts", rows))
+
+
+def test_pandas_style_before_a_dataframe_is_left_out_and_any_other_style_shown_as_text():
+    import pandas as pd
+
+    frame = pd.DataFrame({"potholes": ["publish"]}, index=["2019-02"])._repr_html_()
+    planted = frame.replace("vertical-align: middle;", "display: none;")
+    outputs = [nbformat.v4.new_output("display_data", data={"text/html": h}) for h in (frame, planted)]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
+    kept, tampered = (o.data["text/html"] for o in trail_notebook(notebook, "t").cells[0].outputs)
+    assert "<style" not in kept and "style scoped" not in kept and "<table" in kept
+    assert "&lt;style scoped&gt;" in tampered and "display: none" in tampered

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-# Elements that run, embed, fetch or submit; none belongs in a page of the report.
+# Elements that run, embed, fetch or submit; none belongs in a page of the report, but for one <link>:
+# the site's own stylesheet (`_site_stylesheet`).
 ACTIVE_TAGS = {
     "script",
     "iframe",
@@ -44,14 +45,29 @@ OVERLAY = re.compile(
     r"position|expression|url\(|behavio|z-index|transform|direction|unicode-bidi|margin[^;]*-\d|color|display|opacity",
     re.I,
 )
-CSP = re.compile(r"default-src 'none'.*img-src data:.*style-src 'unsafe-inline'")
+CSP = re.compile(r"default-src 'none';.*img-src data:;.*style-src 'self' 'unsafe-inline';")
+# The one <link> a page may have: the site's stylesheet, by a relative path that stays inside the site
+# (no scheme, no leading slash, no query; at most `depth` steps up, depth being how deep the page is).
+STYLESHEET = re.compile(r"((?:\.\./)*)[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.css")
+
+
+def _site_stylesheet(values: dict[str, str], depth: int) -> bool:
+    """`<link rel="stylesheet" href="(../)*name.css">`, nothing more, reaching no higher than the site."""
+    found = STYLESHEET.fullmatch(values.get("href", ""))
+    return (
+        set(values) == {"rel", "href"}
+        and values["rel"] == "stylesheet"
+        and found is not None
+        and found.group(1).count("../") <= depth
+    )
 
 
 class _Finder(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 0) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
         self.csp = False
+        self.depth = depth
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
@@ -59,6 +75,8 @@ class _Finder(HTMLParser):
             self.csp = bool(CSP.search(values.get("content", "")))
         elif tag == "meta" and values.get("http-equiv"):
             self.found.append(f"<meta http-equiv={values['http-equiv']}>")
+        if tag == "link" and _site_stylesheet(values, self.depth):
+            return
         if tag in ACTIVE_TAGS:
             self.found.append(f"<{tag}>")
         for name, value in values.items():
@@ -78,9 +96,11 @@ class _Finder(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def active_content(page: str) -> list[str]:
-    """Each element or attribute of the page that could run, fetch, overlay or reorder; [] when inert."""
-    finder = _Finder()
+def active_content(page: str, depth: int = 0) -> list[str]:
+    """Each element or attribute of the page that could run, fetch, overlay or reorder; [] when inert.
+    `depth`: how many folders below the site's root the page is (a run's pages: 1), so how far up its
+    link to the site's stylesheet may go."""
+    finder = _Finder(depth)
     finder.feed(page)
     return finder.found
 

@@ -21,7 +21,7 @@ from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.run_page import is_backtest, outside_section, run_page, sent_lines
 from backlog_alerts.trail.runs import NOT_READ
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
-from backlog_alerts.trail.site_page import STYLE, page
+from backlog_alerts.trail.site_page import STYLE, STYLESHEET, page
 from backlog_alerts.trail.untraced import Outside
 
 
@@ -55,6 +55,7 @@ def render_trail(
     `outside`: the sends outside recorded runs, listed on the index."""
     exporter = notebook_exporter(with_code)
     trail = load_trail(location)
+    _write(destination, (STYLESHEET,), STYLE)  # the one stylesheet every page links
     runs: list[dict[str, Any]] = []
     backtests: list[dict[str, Any]] = []
     for run in reversed(list(trail)):
@@ -146,4 +147,4 @@ Emails and phone numbers are masked in every page; names are shown.</p>
 {tests}
 </tbody></table>
 {_not_read(not_read)}"""
-    return page("backlog-alerts runs", content, STYLE)
+    return page("backlog-alerts runs", content)

@@ -12,7 +12,7 @@ from typing import Any
 from backlog_alerts.trail.audit_data import WOULD, run_record, run_status
 from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
-from backlog_alerts.trail.rendering import fact_html
+from backlog_alerts.trail.rendering import breakable, fact_html
 from backlog_alerts.trail.runs import NOT_READ
 from backlog_alerts.trail.site_page import page
 from backlog_alerts.trail.untraced import OUTSIDE
@@ -107,7 +107,7 @@ def outside_section(
 
 def _kv(pairs: dict[str, Any]) -> str:
     items = "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v)) if v not in ('', None) else '<em>none</em>'}</dd>"
+        f"<dt>{html.escape(k)}</dt><dd>{breakable(str(v)) if v not in ('', None) else '<em>none</em>'}</dd>"
         for k, v in pairs.items()
     )
     return f'<dl class="kv">{items}</dl>'
@@ -268,4 +268,4 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
         _subscription_changes(recorded),
         _not_read(run.get("not_read", [])),
     ]
-    return page(f"run {manifest['run_id']}", "\n".join(parts))
+    return page(f"run {manifest['run_id']}", "\n".join(parts), root="../")

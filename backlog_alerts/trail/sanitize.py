@@ -1,9 +1,10 @@
 """Executed notebooks from a trail as HTML that cannot act: no script, event handler, `javascript:` URL,
-frame, SVG, form or overlaying style survives, and nothing is fetched.
+frame, SVG, form or overlaying style survives, and nothing is fetched but the site's own stylesheet.
 
 A trail is writable by the job's own role, so an executed notebook is taken as untrusted input. It is
 rebuilt from the parts we show (cell sources, text, HTML, PNG and JPEG outputs; no metadata, widget
-state or attachments), its HTML outputs and rendered Markdown pass nbconvert's own sanitizer
+state or attachments; a recorded fact's HTML made afresh from its JSON, so every run's facts are laid
+out alike, old runs' too), its HTML outputs and rendered Markdown pass nbconvert's own sanitizer
 (`SanitizeHTML`, bleach) with the allow-list below, the template's own scripts are left out, and every
 page carries a Content-Security-Policy that forbids script and remote loads as a second layer.
 Our facts' HTML (`rendering.fact_html`) is within the allow-list, so it reads the same.
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from contextlib import suppress
+from html.parser import HTMLParser
 from typing import Any
 
 from jinja2 import DictLoader, pass_context
@@ -22,13 +26,15 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from backlog_alerts.trail.site_page import CSP_META
+from backlog_alerts.trail.facts import FACTS_MIME
+from backlog_alerts.trail.rendering import fact_html
+from backlog_alerts.trail.site_page import CSP_META, stylesheet_link
 
 TAGS = [
     *("a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em"),
     *("figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p"),
     *("pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr"),
-    *("u", "ul"),
+    *("u", "ul", "wbr"),
 ]
 # Only what aligns, wraps or weights text: nothing that positions, moves (margins), sizes (padding,
 # widths: `padding:0 0 30000px 0` pushes real rows out of view), hides, recolours or reorders text (no
@@ -55,6 +61,13 @@ _TEXT_DATA = ("text/plain", "text/html")
 _IMAGES = ("image/png", "image/jpeg")
 
 
+# The <style> pandas puts before every DataFrame's table (it only aligns the table's headers): left out,
+# where any other <style> is shown as text, or each DataFrame would begin with a paragraph of CSS.
+_PANDAS_STYLE = re.compile(
+    r"<style scoped>\s*(?:\.dataframe [a-z :()-]+\{\s*(?:vertical|text)-align: [a-z]+;\s*\}\s*)+</style>"
+)
+
+
 def _text(value: Any) -> str:
     """A notebook text field (a string, or nbformat's list of lines); anything else is no text."""
     if isinstance(value, list):
@@ -69,6 +82,40 @@ def _is_base64(value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+class _Fields(HTMLParser):
+    """The names of a fact's fields (its <th> and <dt> texts) in the order its recorded HTML showed
+    them: the notebook's JSON has its keys sorted."""
+
+    def __init__(self, recorded: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.order: dict[str, int] = {}
+        self._name: list[str] | None = None
+        self.feed(recorded)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("th", "dt"):
+            self._name = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "dt") and self._name is not None:
+            self.order.setdefault("".join(self._name), len(self.order))
+            self._name = None
+
+    def handle_data(self, data: str) -> None:
+        if self._name is not None:
+            self._name.append(data)
+
+
+def _in_order(value: Any, order: dict[str, int]) -> Any:
+    """`value` with the keys of every dict in it in `order`; keys it does not name last, as they were."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: order.get(k, len(order)))
+        return {k: _in_order(value[k], order) for k in keys}
+    if isinstance(value, list):
+        return [_in_order(v, order) for v in value]
+    return value
 
 
 def _output(output: Any) -> NotebookNode | None:
@@ -90,6 +137,13 @@ def _output(output: Any) -> NotebookNode | None:
     if not isinstance(found, dict):
         return None
     data = {k: _text(found[k]) for k in _TEXT_DATA if k in found}
+    if "text/html" in data:
+        data["text/html"] = _PANDAS_STYLE.sub("", data["text/html"])
+    fact = found.get(FACTS_MIME)
+    if isinstance(fact, dict) and isinstance(fact.get("key"), str) and "value" in fact:
+        with suppress(RecursionError):  # a planted value nested too deep keeps its recorded HTML
+            value = _in_order(fact["value"], _Fields(data.get("text/html", "")).order)
+            data["text/html"] = fact_html(fact["key"], value)  # laid out as this version does
     data |= {k: _text(found[k]) for k in _IMAGES if k in found and _is_base64(_text(found[k]))}
     return new_output("display_data", data=data) if data else None
 
@@ -113,19 +167,19 @@ def trail_notebook(notebook: Any, title: str) -> NotebookNode:
     return new_notebook(cells=cells, metadata={"title": title, "language_info": {"name": "python"}})
 
 
-# nbconvert's lab template with the CSP first in <head>, and without its scripts (MathJax, Mermaid,
-# require.js, widgets): none is needed to read a notebook, and each would fetch from the internet.
-_TEMPLATE = (
-    """{%- extends 'index.html.j2' -%}
-{%- block html_head -%}"""
-    + CSP_META
-    + """{{ super() }}{%- endblock html_head -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+# nbconvert's lab markup with a <head> of our own: the CSP first, the title, and a link to the site's
+# one stylesheet instead of the lab template's inlined 260 KB of CSS; none of its scripts (MathJax,
+# Mermaid, require.js, widgets): none is needed to read a notebook, and each would fetch from the
+# internet.
+_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head -%}
+<meta charset="utf-8">
+CSP_META
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{{ nb.metadata.get('title', resources['metadata']['name']) | escape_html_keep_quotes }}</title>
+STYLESHEET
+{%- endblock html_head -%}
 """
-)
 
 
 class TrailExporter(HTMLExporter):
@@ -138,11 +192,13 @@ class TrailExporter(HTMLExporter):
         return str(sanitizer().sanitize_html_tags(MarkdownWithMath(renderer=renderer).render(source)))
 
 
-def notebook_exporter(with_code: bool = False) -> HTMLExporter:
-    """Lab template, inputs hidden unless `with_code`, no script and nothing fetched."""
+def notebook_exporter(with_code: bool = False, root: str = "../") -> HTMLExporter:
+    """Lab markup, inputs hidden unless `with_code`, no script, nothing fetched but the site's
+    stylesheet (`root`: the way from a notebook's page up to the site's root)."""
+    template = _TEMPLATE.replace("CSP_META", CSP_META).replace("STYLESHEET", stylesheet_link(root))
     return TrailExporter(
         template_name="lab",
         template_file="backlog_alerts_trail.html.j2",
-        extra_loaders=[DictLoader({"backlog_alerts_trail.html.j2": _TEMPLATE})],
+        extra_loaders=[DictLoader({"backlog_alerts_trail.html.j2": template})],
         exclude_input=not with_code,
     )

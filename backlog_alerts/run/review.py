@@ -104,6 +104,10 @@ def report(args: argparse.Namespace) -> int:
     from backlog_alerts.trail.html import render_trail  # nbconvert: only for the report
 
     outside = outside_runs(args, location)
-    index = render_trail(location, resolve_local(args.to), with_code=args.with_code, outside=outside)
+    said = Said()
+    index = render_trail(location, resolve_local(args.to), args.with_code, outside, said)
+    for line in [*said.not_read, *outside.not_read]:
+        print(line, file=sys.stderr)
+    say_unsaved(said)
     print(f"wrote {index}")
     return EXIT_OK

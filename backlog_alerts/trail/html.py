@@ -8,20 +8,23 @@ offline, and a page that pulls scripts from a CDN is not a record of what was se
 
 from __future__ import annotations
 
-import html
+import shutil
 from pathlib import Path
 from typing import Any
 
 from backlog_alerts.ascii_text import visible
 from backlog_alerts.errors import BacklogAlertsError
-from backlog_alerts.io import locations
-from backlog_alerts.trail.audit import load_trail, summary
-from backlog_alerts.trail.audit_data import run_status
+from backlog_alerts.io import locations, storage
+from backlog_alerts.io.versioned import replace_file
+from backlog_alerts.trail.audit import Said, load_run
 from backlog_alerts.trail.executed import read_notebook
-from backlog_alerts.trail.run_page import is_backtest, outside_section, run_page, sent_lines
-from backlog_alerts.trail.runs import NOT_READ
+from backlog_alerts.trail.record import ended
+from backlog_alerts.trail.run_page import outside_section, run_page
+from backlog_alerts.trail.runs import NotRead, is_run_id, run_folders
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
-from backlog_alerts.trail.site_page import STYLE, STYLESHEET, page
+from backlog_alerts.trail.site_cache import STATE, SiteState, fingerprint, load_state, state_text
+from backlog_alerts.trail.site_index import entry_of, index_html, month_html, months
+from backlog_alerts.trail.site_page import STYLE, STYLESHEET, month_of, month_page
 from backlog_alerts.trail.untraced import Outside
 
 
@@ -48,103 +51,104 @@ def _write(destination: Path, parts: tuple[str, ...], text: str) -> Path:
 
 
 def render_trail(
-    location: str, destination: Path, with_code: bool = False, outside: Outside | None = None
+    location: str,
+    destination: Path,
+    with_code: bool = False,
+    outside: Outside | None = None,
+    said: Said | None = None,
 ) -> Path:
-    """The index, a page per run and its notebooks as HTML; returns the index. Only the trail's run
-    folders and notebooks that the package writes are read (`audit.load_trail`); the rest is listed.
-    `outside`: the sends outside recorded runs, listed on the index."""
-    exporter = notebook_exporter(with_code)
-    trail = load_trail(location)
+    """The index, a page per month and per run, and the runs' notebooks as HTML; returns the index.
+
+    Only runs that are new or changed since the site was last written (`site_cache`) are read and
+    rendered; the pages of runs gone from the trail are removed. Only the trail's run folders and
+    notebooks that the package writes are read (`audit.load_run`); the rest is listed. `outside`: the
+    sends outside recorded runs, listed on the index; `said`: what was not read, or not saved."""
+    said = said if said is not None else Said()
+    folders = run_folders(location)
+    said.not_read.extend(folders.not_read)
+    state = load_state(destination, location, {"with_code": with_code})
     _write(destination, (STYLESHEET,), STYLE)  # the one stylesheet every page links
-    runs: list[dict[str, Any]] = []
-    backtests: list[dict[str, Any]] = []
-    for run in reversed(list(trail)):
-        run_id = run["manifest"]["run_id"]
-        pages = []
-        for entry in run["manifest"]["notebooks"]:
-            uri = locations.join(location, run_id, entry["notebook"])
-            if (
-                entry["status"] == "pending"
-                or entry["notebook"].removesuffix(".ipynb") not in run["notebooks"]
-            ):
-                continue
-            name = entry["notebook"].removesuffix(".ipynb") + ".html"
-            shown = trail_notebook(read_notebook(uri), f"{run_id} {name.removesuffix('.html')}")
-            body, _ = exporter.from_notebook_node(shown)
-            pages.append(_write(destination, (run_id, name), body).name)
-        _write(destination, (run_id, "index.html"), run_page(run, pages))
-        (backtests if is_backtest(run["manifest"]) else runs).append(run)
+    shown: dict[str, dict[str, Any]] = {}
+    changed: set[str] = set()
+    exporter = None
+    for run_id in folders.run_ids:
+        if (
+            state.current(run_id, folders.files[run_id])
+            and site_file(destination, run_id, "index.html").exists()
+        ):
+            shown[run_id] = state.runs[run_id]
+            said.not_read.extend(shown[run_id]["not_read"])
+            continue
+        exporter = exporter or notebook_exporter(with_code)
+        entry = _render_run(location, destination, run_id, folders.files[run_id], exporter, said)
+        if entry is not None:
+            shown[run_id] = entry
+        changed.add(month_of(run_id))
+    changed |= {entry["month"] for run_id, entry in state.runs.items() if run_id not in shown}
+    pass
+    by_month = months(shown.items())
+    _write_months(destination, by_month, changed, fresh=not state.runs)
     outside = outside or Outside()
     listed = outside_section(
         outside.sends, outside.error, outside.notices, outside.not_read, outside.state_uri
     )
-    index = _index_html(runs, backtests, location, trail.not_read, listed)
-    return _write(destination, ("index.html",), index)
+    index = _write(destination, ("index.html",), index_html(by_month, location, said.not_read, listed))
+    replace_file(site_file(destination, STATE), state_text(SiteState(location, state.options, shown)))
+    return index
 
 
-def _status_cell(run: dict[str, Any]) -> str:
-    row = summary(run)
-    status = str(row["status"])
-    kind = run_status(run)[0]
-    detail = f"<br><small>{html.escape(str(row['error']))}</small>" if row["error"] else ""
-    return f'<td><span class="status {html.escape(kind)}">{html.escape(status)}</span>{detail}</td>'
+def _render_run(
+    location: str, destination: Path, run_id: str, files: dict[str, str], exporter: Any, said: Said
+) -> dict[str, Any] | None:
+    """One run's page and its notebooks' pages, rendered afresh, and what the site keeps of it; None
+    when the run is not read (said)."""
+    try:
+        run = load_run(location, run_id, files, said=said)
+    except NotRead as err:
+        said.not_read.append(str(err))
+        return None
+    said.not_read.extend(run["not_read"])
+    _prune(destination, {run_id})
+    pages = []
+    for entry in run["manifest"]["notebooks"]:
+        if entry["status"] == "pending" or entry["notebook"].removesuffix(".ipynb") not in run["notebooks"]:
+            continue
+        name = entry["notebook"].removesuffix(".ipynb") + ".html"
+        notebook = read_notebook(locations.join(location, run_id, entry["notebook"]))
+        body, _ = exporter.from_notebook_node(
+            trail_notebook(notebook, f"{run_id} {name.removesuffix('.html')}")
+        )
+        pages.append(_write(destination, (run_id, name), body).name)
+    _write(destination, (run_id, "index.html"), run_page(run, pages))
+    now = storage.folder_tags(locations.join(location, run_id))  # with the record, if reading saved it
+    return entry_of(run) | {"fingerprint": fingerprint(now), "ended": ended(run), "not_read": run["not_read"]}
 
 
-def _run_row(run: dict[str, Any]) -> str:
-    row = summary(run)
-    run_id = html.escape(str(row["run_id"]))
-    sent, not_sent = sent_lines(run)
-    cells = [
-        f'<td class="nowrap"><a href="{run_id}/index.html">{run_id}</a></td>',
-        _status_cell(run),
-        f'<td class="nowrap">{html.escape(str(row["report_period"]))}</td>',
-        "<td>" + ("<br>".join(sent) or "<em>nothing</em>") + "</td>",
-        "<td>" + ("<br>".join(not_sent) or "") + "</td>",
-    ]
-    return f'<tr class="{html.escape(run_status(run)[0])}">{"".join(cells)}</tr>'
+def _prune(destination: Path, run_ids: set[str]) -> None:
+    """Remove the pages of these runs (about to be rendered again)."""
+    for run_id in run_ids:
+        if is_run_id(run_id) and site_file(destination, run_id).is_dir():
+            shutil.rmtree(site_file(destination, run_id))
 
 
-def _backtest_row(run: dict[str, Any]) -> str:
-    manifest = run["manifest"]
-    run_id = html.escape(manifest["run_id"])
-    params = html.escape(manifest["params_file"].rsplit("/", 1)[-1])
-    return (
-        f'<tr><td><a href="{run_id}/index.html">{run_id}</a></td>{_status_cell(run)}'
-        f"<td>{params}</td><td>{html.escape(manifest.get('ended_at', ''))}</td></tr>"
-    )
+def _pages_of(destination: Path) -> set[str]:
+    """The runs the site holds pages of, whatever its memory says (a memory lost forgets them)."""
+    return {p.name for p in destination.iterdir() if p.is_dir() and is_run_id(p.name)}
 
 
-def _not_read(lines: list[str]) -> str:
-    """What the trail held that is not the package's, and so was not read: said, never followed."""
-    if not lines:
-        return ""
-    items = "".join(f"<li>{html.escape(line.removeprefix(NOT_READ))}</li>" for line in lines)
-    return f"<h2>Not read</h2><p>In the trail but not written by backlog-alerts:</p><ul>{items}</ul>"
-
-
-def _index_html(
-    runs: list[dict[str, Any]],
-    backtests: list[dict[str, Any]],
-    location: str,
-    not_read: list[str],
-    outside: str = "",
-) -> str:
-    head = "<tr><th>run</th><th>status</th><th>period</th><th>sent (rule → topic, MessageId)</th>"
-    head += "<th>not sent, and why</th></tr>"
-    body = "\n".join(_run_row(run) for run in runs) or '<tr><td colspan="5">no runs</td></tr>'
-    tests = "\n".join(_backtest_row(run) for run in backtests) or '<tr><td colspan="4">none</td></tr>'
-    content = f"""<h1>backlog-alerts runs</h1>
-<p>Trail: <code>{html.escape(location)}</code>. Newest first.
-Emails and phone numbers are masked in every page; names are shown.</p>
-<h2>Runs</h2>
-<table class="runs"><thead>{head}</thead><tbody>
-{body}
-</tbody></table>
-{outside}
-<h2>Backtests</h2>
-<p>Replays of past reports (notebook 04): nothing was published.</p>
-<table><thead><tr><th>run</th><th>status</th><th>params</th><th>ended</th></tr></thead><tbody>
-{tests}
-</tbody></table>
-{_not_read(not_read)}"""
-    return page("backlog-alerts runs", content)
+def _write_months(
+    destination: Path, by_month: dict[str, list[dict[str, Any]]], changed: set[str], fresh: bool
+) -> None:
+    """The page of each month that changed, and of the months beside it (their links to it); the pages
+    of months that no longer have a run removed."""
+    order = list(by_month)
+    for position, month in enumerate(order):
+        newer = order[position - 1] if position else ""
+        older = order[position + 1] if position + 1 < len(order) else ""
+        near = {newer, older} & changed
+        target = site_file(destination, month_page(month))
+        if fresh or month in changed or near or not target.exists():
+            _write(destination, (month_page(month),), month_html(month, by_month[month], newer, older))
+    for old in destination.glob("runs-*.html"):
+        if old.name not in {month_page(month) for month in order}:
+            old.unlink()

@@ -14,7 +14,7 @@ from backlog_alerts.trail.manifest import effective_status, status_text
 from backlog_alerts.trail.recorded import UNKNOWN, RecordedRun, unknown_changes
 from backlog_alerts.trail.rendering import breakable, fact_html
 from backlog_alerts.trail.runs import NOT_READ
-from backlog_alerts.trail.site_page import page
+from backlog_alerts.trail.site_page import month_of, month_page, page
 from backlog_alerts.trail.untraced import OUTSIDE
 
 WOULD_DO = set(WOULD.values())  # a dry run's alert: what it would have done
@@ -252,8 +252,10 @@ def run_page(run: dict[str, Any], notebooks: list[str]) -> str:
     kind, status = run_status(run)
     status += " (dry run: nothing was changed or sent)" if record.get("dry_run") else ""
     unread = "".join(f"<li><strong>{html.escape(line)}</strong></li>" for line in run.get("not_read", []))
+    month = month_of(manifest["run_id"])
     parts = [
-        '<p><a href="../index.html">← all runs</a></p>',
+        f'<p><a href="../{month_page(month)}">← runs of {month}</a> · '
+        '<a href="../index.html">all months</a></p>',
         f"<h1>Run {html.escape(manifest['run_id'])}</h1>",
         f'<p><span class="status {html.escape(kind)}">{html.escape(status)}</span></p>',
         "<h2>Notebooks (executed)</h2><ul>" + (links + unread or "<li><em>none ran</em></li>") + "</ul>",

@@ -150,7 +150,8 @@ def _output(output: Any) -> NotebookNode | None:
 
 def trail_notebook(notebook: Any, title: str) -> NotebookNode:
     """The parts of an executed notebook we show, rebuilt: cell sources and allowed outputs, HTML
-    outputs sanitized; a raw cell shown as its text. No metadata of the file is carried over."""
+    outputs sanitized; a raw cell shown as its text. No metadata of the file is carried over, and each
+    cell's id is its place (`cell-3`): the same notebook always makes the same page."""
     clean = sanitizer()
     cells = []
     for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
@@ -164,6 +165,8 @@ def trail_notebook(notebook: Any, title: str) -> NotebookNode:
             cells.append(new_code_cell(source, outputs=clean.sanitize_code_outputs(outputs)))
         elif kind == "raw":
             cells.append(new_code_cell("", outputs=[new_output("stream", name="stdout", text=source)]))
+    for place, made in enumerate(cells):
+        made["id"] = f"cell-{place}"
     return new_notebook(cells=cells, metadata={"title": title, "language_info": {"name": "python"}})
 
 

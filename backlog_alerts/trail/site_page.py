@@ -63,6 +63,16 @@ CSP = (
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
+def month_of(run_id: str) -> str:
+    """The month a run started in (UTC), as its id says: `2026-11`; its runs are listed on one page."""
+    return f"{run_id[:4]}-{run_id[4:6]}"
+
+
+def month_page(month: str) -> str:
+    """The file of a month's page, at the site's root beside the index."""
+    return f"runs-{month}.html"
+
+
 def stylesheet_link(root: str) -> str:
     """The link to the site's stylesheet from a page `root` away from the site's root ("", "../")."""
     return f'<link rel="stylesheet" href="{html.escape(root)}{STYLESHEET}">'

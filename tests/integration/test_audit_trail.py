@@ -192,6 +192,12 @@ class Links(HTMLParser):
     def handle_data(self, data):
         self.text.append(data)
 
+    @classmethod
+    def of(cls, text):
+        parser = cls()
+        parser.feed(text)
+        return parser
+
 
 @pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_static_html_report_lists_runs_newest_first_with_working_links(trail_runs, tmp_path):
@@ -199,12 +205,21 @@ def test_static_html_report_lists_runs_newest_first_with_working_links(trail_run
     result = run_cli(["report", "--output-dir", str(out), "--to", str(tmp_path / "html")], clean_env())
     assert result.returncode == 0, result.stderr
     site = tmp_path / "html"
-    parser = Links()
-    parser.feed((site / "index.html").read_text())
-    assert [r for r in parser.rows if r] == ["failed", "succeeded", "succeeded"]  # newest first
-    text = "".join(parser.text)
-    assert text.index(run_ids[2]) < text.index(run_ids[1]) < text.index(run_ids[0])
-    assert parser.links == [f"{run_id}/index.html" for run_id in reversed(run_ids)]
+    month = f"runs-{run_ids[0][:4]}-{run_ids[0][4:6]}.html"  # the three runs started this month
+    for page in ("index.html", month):  # the index shows the newest month's runs; the month page, its own
+        parser = Links()
+        parser.feed((site / page).read_text())
+        assert [r for r in parser.rows if r in ("failed", "succeeded")][:3] == [
+            "failed",
+            "succeeded",
+            "succeeded",
+        ]
+        text = "".join(parser.text)
+        assert text.index(run_ids[2]) < text.index(run_ids[1]) < text.index(run_ids[0])  # newest first
+        runs = [link for link in parser.links if link.endswith("/index.html")]
+        assert runs == [f"{run_id}/index.html" for run_id in reversed(run_ids)]
+        assert all((site / link).exists() for link in parser.links)
+    assert month in Links.of((site / "index.html").read_text()).links
     first = json.loads(run_cli(["audit", "--output-dir", str(out), "--format", "json"], clean_env()).stdout)
     record = first["runs"][0]
     run_page = (site / run_ids[0] / "index.html").read_text()

@@ -90,6 +90,7 @@ def check_site(site: Path, run_id: str):
     pages = sorted(site.rglob("*.html"))
     assert {p.relative_to(site).as_posix() for p in pages} == {
         "index.html",
+        f"runs-{run_id[:4]}-{run_id[4:6]}.html",
         f"{run_id}/index.html",
         f"{run_id}/01_topic_setup.html",
         f"{run_id}/02_subscription_sync.html",

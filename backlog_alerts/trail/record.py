@@ -18,12 +18,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from backlog_alerts.ascii_text import visible
 from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import locations, storage, versioned
 from backlog_alerts.trail.fact_shapes import misshapen
 from backlog_alerts.trail.manifest import RUNNING, effective_status, manifest_problem
 from backlog_alerts.trail.run_folder import UNREADABLE, read_run_folder, unreadable_reason
-from backlog_alerts.trail.runs import is_notebook_name, not_read
+from backlog_alerts.trail.runs import NOT_READ, is_notebook_name, not_read
 
 RECORD = "record.json"
 VERSION = 1  # raised whenever what a record holds changes: older records are then rebuilt
@@ -74,14 +75,19 @@ def _problem(run: Any, run_id: str) -> str:
     if not all(is_notebook_name(entry["notebook"]) for entry in manifest.get("notebooks", [])):
         return "its manifest names a notebook this package does not write"
     said = run.get("not_read")
-    if not isinstance(said, list) or not all(isinstance(line, str) for line in said):
-        return "its not-read lines are not text"
+    if not isinstance(said, list) or not all(_said_line(line) for line in said):
+        return "its not-read lines are not of the package's form"
     for name, notebook in run["notebooks"].items():
         if not is_notebook_name(f"{name}.ipynb") or not _notebook_shape(notebook):
             return f"its notebook {name!r} is not of the package's form"
         if misshapen(notebook["facts"]):
             return f"the facts of {name} are not of the package's form"
     return ""
+
+
+def _said_line(line: Any) -> bool:
+    """A line as `runs.not_read` writes it: printed as it is, so nothing hidden (no terminal escape)."""
+    return isinstance(line, str) and line.startswith(NOT_READ) and visible(line, lines=False) == line
 
 
 def _notebook_shape(notebook: Any) -> bool:

@@ -11,11 +11,14 @@ from helpers import hand_built_run, write_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backlog_alerts.ascii_text import visible
 from backlog_alerts.io import storage, versioned
 from backlog_alerts.trail import run_folder
 from backlog_alerts.trail.audit import Said, Trail, load_run
 from backlog_alerts.trail.audit_formats import render
+from backlog_alerts.trail.manifest import FAILED, Manifest
 from backlog_alerts.trail.record import RECORD, OutsideTrail, read_record, save_record, write_record
+from backlog_alerts.trail.record import sources as record_sources
 from backlog_alerts.trail.run_folder import read_run_folder
 
 RUN_ID = "20261128T110713.084847Z"
@@ -257,3 +260,31 @@ def test_audit_of_one_run_says_a_record_not_used_as_audit_of_all_does(trail, cap
     assert main(["audit", "--output-dir", str(trail), "--run", RUN_ID]) == 0
     assert f"not read: {RUN_ID}/record.json: not JSON" in capsys.readouterr().err
     assert json.loads((trail / RUN_ID / RECORD).read_text())["run_id"] == RUN_ID  # and rebuilt it
+
+
+def test_the_ops_notice_of_a_failed_run_leaves_its_record_current(tmp_path):
+    """A failed or refused run's manifest is written once more after its end, with the notice sent to
+    the ops topic: its record is saved again, not left stale for the first `audit` to rebuild."""
+    folder = tmp_path / RUN_ID
+    folder.mkdir()
+    manifest = Manifest(RUN_ID, str(folder), "/srv/params/city.yaml", "0" * 64)
+    manifest.finish(FAILED, "", "boom")
+    manifest.add_ops_notice({"kind": "failure", "topic": "ops", "message_id": "m-9", "sent_at": "t"})
+    run, why = read_record(str(tmp_path), RUN_ID, storage.folder_tags(str(folder)))
+    assert why == "" and run["manifest"]["ops_notices"][0]["message_id"] == "m-9"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.text(max_size=40))
+def test_no_line_a_record_holds_reaches_the_terminal_with_anything_hidden(trail, line):
+    """`audit` prints a run's not-read lines as they are: a record's are used only if they are such
+    lines, nothing hidden in them (a terminal escape planted in a record would act on the auditor's
+    terminal)."""
+    load_run(str(trail), RUN_ID)
+    record = json.loads((trail / RUN_ID / RECORD).read_text())
+    record["run"]["not_read"] = [f"not read: {line}"]
+    record["sources"] = record_sources(storage.folder_tags(str(trail / RUN_ID)))  # current
+    (trail / RUN_ID / RECORD).write_text(json.dumps(record))
+    runs = Trail(str(trail), check=False)
+    list(runs)
+    assert all(visible(said, lines=False) == said for said in runs.not_read)

@@ -100,8 +100,8 @@ MANIFEST = "manifest.json"  # what makes a folder a run folder
 
 @dataclass
 class TrailListing:
-    """One listing of a trail: each folder holding a manifest, with its files' tags (a local file's size
-    and modification time, an S3 object's ETag: what changes when the file does), and the manifests at
+    """One listing of a trail: each folder holding a manifest, with its files' tags (`_tag` for a local
+    file, an S3 object's ETag: what changes when the file does), and the manifests at
     S3 keys with an empty or dot segment below the trail (`runs//ID/`, `runs/../x/`), which S3 holds, no
     local folder can, and no path may be built of."""
 
@@ -159,8 +159,12 @@ def folder_tags(folder: str) -> dict[str, str]:
 
 
 def _tag(entry: os.DirEntry[str]) -> str:
+    """What changes whenever a local file does: its inode (a file put in its place by a rename, as
+    rsync, tar and editors do), size, modification time, and change time (which no one can set back, as
+    `cp -p` or `touch -r` set back the modification time of a file rewritten in place). A copy of the
+    trail, a chmod or a new hard link also change it: what a record is built from is then read again."""
     stat = entry.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
 
 
 def run_ids(location: str) -> list[str]:

@@ -71,10 +71,12 @@ def audit(args: argparse.Namespace) -> int:
         if args.run not in run_folders(location).run_ids:
             print(f"error: no run {args.run!r} in {location}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        run = load_run(location, args.run)
-        for line in run["not_read"]:
+        said = Said()
+        run = load_run(location, args.run, said=said)
+        for line in [*said.not_read, *run["not_read"]]:
             print(line, file=sys.stderr)
         print(render_run(run, args.format))
+        say_unsaved(said)
         return EXIT_OK
     since = args.since.strftime("%Y%m%d") if args.since else ""
     outside = outside_runs(args, location, since)

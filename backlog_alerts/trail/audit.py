@@ -84,8 +84,9 @@ def load_run(
     if why and why != "stale":
         said.not_read.append(record_line(run_id, why))
     if run is None:
-        run = read_run_folder(location, run_id, files)
-        if ended(run):
+        unreadable: list[str] = []  # a notebook that may be read later: no record is built without it
+        run = read_run_folder(location, run_id, files, unreadable=unreadable)
+        if ended(run) and not unreadable:
             try:
                 write_record(location, run_id, run, files)
             except UNSAVED as err:

@@ -17,7 +17,7 @@ from backlog_alerts.ascii_text import visible
 from backlog_alerts.trail.audit import WIDE, built, summary
 from backlog_alerts.trail.audit_data import run_record, run_status
 from backlog_alerts.trail.audit_rows import flatten, outside_rows
-from backlog_alerts.trail.audit_table import WIDTH, table
+from backlog_alerts.trail.audit_table import WIDTH, table, wrap
 from backlog_alerts.trail.audit_table import wide as wide_table
 from backlog_alerts.trail.untraced import OUTSIDE, Outside
 
@@ -146,10 +146,7 @@ def _outside_lines(outside: Outside) -> list[str]:
 
 def _wrapped(text: str, indent: str = "  ") -> list[str]:
     """One entry within the table's width, its later lines indented under its first."""
-    shown = visible(text, lines=False)
-    return textwrap.wrap(
-        shown, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
-    )
+    return wrap(text, WIDTH, indent, indent + "  ")
 
 
 def render_run(run: dict[str, Any], fmt: str) -> str:

@@ -4,13 +4,17 @@ Fixed columns for what a reviewer scans first (status, the report's period and s
 subscriptions added, removed and held), then a wrapped `details` column: each rule's count and outcome,
 and what else the run did or could not do; a run's error below it, across the whole width. `--wide`
 prints every column of the summary instead, aligned over all rows (so it holds them until the last).
+
+Widths are a terminal's columns (`wcwidth`), not characters: a CJK rule name or department takes two
+columns a character, a combining accent none, so that no line passes 120 columns whatever the trail holds.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+import wcwidth
 
 from backlog_alerts.ascii_text import visible
 from backlog_alerts.trail.audit_data import INCOMPLETE
@@ -29,6 +33,7 @@ COLUMNS = (
 )
 GAP = "  "
 DETAILS = WIDTH - sum(width for *_, width, _ in COLUMNS) - len(GAP) * len(COLUMNS)
+CUT = "…"
 DRY_MARK = "*"
 FOOTNOTE = f"{DRY_MARK} dry run: nothing was changed or sent"
 
@@ -64,12 +69,24 @@ _TALLIES = (
 )
 
 
+def wrap(text: str, width: int, indent: str = "", later: str = "") -> list[str]:
+    """Text shown on one line each (`visible`), wrapped within `width` terminal columns."""
+    return wcwidth.wrap(
+        visible(text, lines=False),
+        width,
+        initial_indent=indent,
+        subsequent_indent=later,
+        break_on_hyphens=False,
+    )
+
+
 def _cell(value: Any, width: int, right: bool) -> str:
-    """A fixed column's text; a number column whose value is not a number (unknown) shows `?`."""
+    """A fixed column's text, `width` columns wide; a number column whose value is not a number
+    (unknown) shows `?`."""
     text = visible(str(value), lines=False) if isinstance(value, int) or not right else "?"
-    if len(text) > width:
-        text = text[: width - 1] + "…"
-    return text.rjust(width) if right else text.ljust(width)
+    if wcwidth.width(text) > width:
+        text = wcwidth.clip(text, 0, width - wcwidth.width(CUT)) + CUT
+    return wcwidth.rjust(text, width) if right else wcwidth.ljust(text, width)
 
 
 def header() -> str:
@@ -83,14 +100,11 @@ def row_lines(row: dict[str, Any]) -> list[str]:
         _cell({**row, "short_status": short_status(row)}[key], width, right)
         for key, _, width, right in COLUMNS
     )
-    wrapped = textwrap.wrap(visible(details(row), lines=False), DETAILS, break_on_hyphens=False) or [""]
-    indent = " " * (len(fixed) + len(GAP))
+    wrapped = wrap(details(row), DETAILS) or [""]
+    indent = " " * (WIDTH - DETAILS)
     lines = [(fixed + GAP + wrapped[0]).rstrip(), *(indent + line for line in wrapped[1:])]
     if row["error"]:  # paths and URIs in it need the whole width
-        error = visible(f"error: {row['error']}", lines=False)
-        lines += textwrap.wrap(
-            error, WIDTH, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
-        )
+        lines += wrap(f"error: {row['error']}", WIDTH, "  ", "    ")
     return lines
 
 
@@ -109,6 +123,6 @@ def table(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
 def wide(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> list[str]:
     """Every column, aligned over all rows: nothing cut, as wide as the values are."""
     cells = [{c: visible(str(r[c]), lines=False) for c in columns} for r in rows]
-    widths = {c: max([len(c), *(len(r[c]) for r in cells)]) for c in columns}
+    widths = {c: max([len(c), *(wcwidth.width(r[c]) for r in cells)]) for c in columns}
     lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
-    return lines + ["  ".join(r[c].ljust(widths[c]) for c in columns) for r in cells]
+    return lines + ["  ".join(wcwidth.ljust(r[c], widths[c]) for c in columns) for r in cells]

@@ -114,9 +114,14 @@ class Manifest:
 
     def add_ops_notice(self, notice: dict[str, str]) -> None:
         """A notice the runner sent to the ops topic (kind, topic, MessageId, time, or why none went
-        out), written at once: on the trail even if the process dies next."""
+        out), written at once: on the trail even if the process dies next. After the run's end (a failed
+        or refused run's notice) its compact record is saved again, or it would be stale at once."""
+        from backlog_alerts.trail.record import save_record  # it reads manifests: imported at the end
+
         self.ops_notices.append(dict(notice))
         self.write()
+        if self.ended_at:
+            save_record(self.output_location)
 
     def finish(self, status: str, failed_notebook: str = "", error: str = "") -> None:
         """The run's end: its final manifest, then its compact record (what `audit` reads of it)."""

@@ -11,18 +11,20 @@ rewritten. The trail is writable by the job's own role, so a record is checked l
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from backlog_alerts.ascii_text import visible
 from backlog_alerts.errors import BacklogAlertsError
-from backlog_alerts.io import locations, storage
+from backlog_alerts.io import locations, storage, versioned
 from backlog_alerts.trail.fact_shapes import misshapen
 from backlog_alerts.trail.manifest import RUNNING, effective_status, manifest_problem
-from backlog_alerts.trail.run_folder import read_run_folder
-from backlog_alerts.trail.runs import is_notebook_name, not_read
+from backlog_alerts.trail.run_folder import UNREADABLE, read_run_folder, unreadable_reason
+from backlog_alerts.trail.runs import NOT_READ, is_notebook_name, not_read
 
 RECORD = "record.json"
 VERSION = 1  # raised whenever what a record holds changes: older records are then rebuilt
@@ -38,11 +40,21 @@ def sources(files: dict[str, str]) -> dict[str, str]:
 
 def read_record(location: str, run_id: str, files: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
     """The run as its record holds it, and "" ; or None and why the record was not used ("stale": a
-    file it was built from has changed since, which is no fault of the record)."""
+    file it was built from has changed since, or the record is gone, which is no fault of the record).
+    One GET on S3; a record that is a link is not followed, and one that cannot be read is not used."""
+    uri = locations.join(location, run_id, RECORD)
+    local = locations.local_copy(uri)
+    if local is not None and local.is_symlink():
+        return None, "a symbolic link; not followed"
     try:
-        record = storage.read_json(locations.join(location, run_id, RECORD))
+        found = versioned.read(uri)
+        record = json.loads(found.data) if found is not None else None
     except ValueError:
         return None, "not JSON"
+    except UNREADABLE as err:
+        return None, f"cannot be read ({unreadable_reason(err.__cause__ or err)})"
+    if found is None:
+        return None, "stale"
     if not isinstance(record, dict) or record.get("version") != VERSION:
         return None, "stale"  # an older package's record (or none of ours): built again, not a fault
     if record.get("sources") != sources(files):
@@ -63,14 +75,19 @@ def _problem(run: Any, run_id: str) -> str:
     if not all(is_notebook_name(entry["notebook"]) for entry in manifest.get("notebooks", [])):
         return "its manifest names a notebook this package does not write"
     said = run.get("not_read")
-    if not isinstance(said, list) or not all(isinstance(line, str) for line in said):
-        return "its not-read lines are not text"
+    if not isinstance(said, list) or not all(_said_line(line) for line in said):
+        return "its not-read lines are not of the package's form"
     for name, notebook in run["notebooks"].items():
         if not is_notebook_name(f"{name}.ipynb") or not _notebook_shape(notebook):
             return f"its notebook {name!r} is not of the package's form"
         if misshapen(notebook["facts"]):
             return f"the facts of {name} are not of the package's form"
     return ""
+
+
+def _said_line(line: Any) -> bool:
+    """A line as `runs.not_read` writes it: printed as it is, so nothing hidden (no terminal escape)."""
+    return isinstance(line, str) and line.startswith(NOT_READ) and visible(line, lines=False) == line
 
 
 def _notebook_shape(notebook: Any) -> bool:
@@ -108,8 +125,11 @@ def save_record(folder: str) -> None:
     written is no failure of the run: the first `audit` or `report` to read the run builds it."""
     location, _, run_id = folder.rstrip("/").rpartition("/")
     try:
-        files = storage.folder_tags(folder)
-        write_record(location, run_id, read_run_folder(location, run_id, files), files)
+        files, unreadable = storage.folder_tags(folder), list[str]()
+        run = read_run_folder(location, run_id, files, unreadable=unreadable)
+        if unreadable:
+            raise OSError(f"{', '.join(unreadable)} could not be read")
+        write_record(location, run_id, run, files)
     except (*UNSAVED, ValueError) as err:
         log.warning("the run's compact record was not saved (%s); `audit` builds it from the notebooks", err)
 

@@ -3,6 +3,7 @@ is as it was, and what `audit` says never depends on whether a record is there, 
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,14 @@ from helpers import hand_built_run, write_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backlog_alerts.io import storage
+from backlog_alerts.ascii_text import visible
+from backlog_alerts.io import storage, versioned
 from backlog_alerts.trail import run_folder
 from backlog_alerts.trail.audit import Said, Trail, load_run
 from backlog_alerts.trail.audit_formats import render
+from backlog_alerts.trail.manifest import FAILED, Manifest
 from backlog_alerts.trail.record import RECORD, OutsideTrail, read_record, save_record, write_record
+from backlog_alerts.trail.record import sources as record_sources
 from backlog_alerts.trail.run_folder import read_run_folder
 
 RUN_ID = "20261128T110713.084847Z"
@@ -52,14 +56,63 @@ def test_a_record_is_not_used_once_a_file_it_was_built_from_changed(trail):
     assert read_record(str(trail), RUN_ID, files)[0]["manifest"]["error"] == "edited after the run"
 
 
-def test_a_record_with_the_same_sizes_and_times_is_current(trail):
-    """What a copy that keeps times (cp -p, rsync -t) leaves: the record is still used."""
+def test_a_copy_of_the_trail_that_keeps_sizes_and_times_is_read_again_once(trail):
+    """A copy that keeps times (cp -p, rsync -t) cannot be told from a file rewritten and its time set
+    back: its records are stale, read again from the notebooks once, and then current."""
     load_run(str(trail), RUN_ID)
     copy = trail.parent / "copy"
     copy.mkdir()
     os.system(f"cp -rp {trail / RUN_ID} {copy}")  # noqa: S605
     files = storage.folder_tags(str(copy / RUN_ID))
-    assert read_record(str(copy), RUN_ID, files)[1] == ""
+    assert read_record(str(copy), RUN_ID, files)[1] == "stale"
+    load_run(str(copy), RUN_ID)
+    assert read_record(str(copy), RUN_ID, storage.folder_tags(str(copy / RUN_ID)))[1] == ""
+
+
+def _same_size_edit(path: Path) -> None:
+    """Another content of the same size, written over the file in place, its times set back (`cp -p`)."""
+    before, text = path.stat(), path.read_text()
+    edited = text.replace("zebra_rule", "zebra_rulf") if "zebra_rule" in text else text.replace("1", "2", 1)
+    assert len(edited) == len(text) and edited != text
+    path.write_text(edited)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _renamed_over(path: Path) -> None:
+    """The same bytes put in its place by a rename, as rsync, tar and editors do, times kept."""
+    before = path.stat()
+    aside = path.with_name(".aside")
+    aside.write_bytes(path.read_bytes())
+    os.utime(aside, ns=(before.st_atime_ns, before.st_mtime_ns))
+    aside.rename(path)
+
+
+CHANGES = {
+    "same size, times set back": _same_size_edit,
+    "replaced by a rename": _renamed_over,
+    "removed": Path.unlink,
+    "made read-only": lambda path: path.chmod(0o444),
+    "a file added beside it": lambda path: path.with_name("notes.txt").write_text("x"),
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    change=st.sampled_from(sorted(CHANGES)), name=st.sampled_from(["manifest.json", "03_alert_check.ipynb"])
+)
+def test_a_record_is_never_used_once_any_file_of_its_folder_changed(change, name):
+    """Whatever befell a file of the folder since the record was built, even with its size and times as
+    they were, the record is not used and `audit` says what the notebooks say now."""
+    with tempfile.TemporaryDirectory() as where:
+        trail = Path(where)
+        folder = write_run(trail, hand_built_run(RUN_ID))
+        load_run(str(trail), RUN_ID)  # the record, current
+        assert read_record(str(trail), RUN_ID, storage.folder_tags(str(folder)))[1] == ""
+        CHANGES[change](folder / name)
+        assert read_record(str(trail), RUN_ID, storage.folder_tags(str(folder)))[0] is None
+        said = audit_json(trail)
+        (folder / RECORD).unlink()
+        assert said == audit_json(trail)
 
 
 def test_a_running_run_gets_no_record(trail):
@@ -137,3 +190,101 @@ def test_a_record_whose_facts_are_not_of_the_packages_form_is_said_and_the_noteb
         "the run was read from its notebooks instead"
     ]
     assert audit_json(trail) == truth
+
+
+def test_a_record_that_cannot_be_read_is_said_and_the_notebooks_read(trail, monkeypatch):
+    """A record another user's umask left unreadable, or S3 refusing its GET: `audit` goes on."""
+    truth = load_run(str(trail), RUN_ID)
+
+    def refused(uri):
+        raise versioned.StorageError(f"{uri}: cannot read") from PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(versioned, "read", refused)
+    said = Said()
+    assert load_run(str(trail), RUN_ID, said=said) == truth
+    assert said.not_read == [
+        f"not read: {RUN_ID}/record.json: cannot be read (Permission denied); "
+        "the run was read from its notebooks instead"
+    ]
+
+
+def test_a_notebook_that_cannot_be_read_is_said_and_no_record_is_built_without_it(trail, monkeypatch):
+    """A notebook unreadable now (permissions, S3 refusing) is said; the run gets no record, so that
+    once the notebook can be read, it is."""
+    (trail / RUN_ID / RECORD).unlink(missing_ok=True)
+    read = run_folder.read_notebook
+
+    def refused(uri):
+        if str(uri).endswith("03_alert_check.ipynb"):
+            raise PermissionError(13, "Permission denied")
+        return read(uri)
+
+    monkeypatch.setattr(run_folder, "read_notebook", refused)
+    said = Said()
+    run = load_run(str(trail), RUN_ID, said=said)
+    assert f"not read: {RUN_ID}/03_alert_check.ipynb: cannot be read (Permission denied)" in run["not_read"]
+    assert not (trail / RUN_ID / RECORD).exists()
+    save_record(str(trail / RUN_ID))
+    assert not (trail / RUN_ID / RECORD).exists()
+    assert json.loads(render(Trail(str(trail), check=False), "json"))["runs"]  # audit goes on
+
+
+def test_a_manifest_that_cannot_be_read_leaves_its_run_not_read_and_audit_goes_on(trail, monkeypatch):
+    (trail / RUN_ID / RECORD).unlink(missing_ok=True)
+    monkeypatch.setattr(storage, "read_text", lambda uri: (_ for _ in ()).throw(FileNotFoundError(2, "gone")))
+    runs = Trail(str(trail), check=False)
+    assert json.loads(render(runs, "json", not_read=runs.not_read))["not_read"] == [
+        f"not read: {RUN_ID}: its manifest.json cannot be read (gone)"
+    ]
+
+
+def test_a_record_that_is_a_link_is_not_followed_and_is_replaced_not_written_through(trail, tmp_path):
+    load_run(str(trail), RUN_ID)
+    elsewhere = tmp_path / "elsewhere.json"
+    (trail / RUN_ID / RECORD).rename(elsewhere)
+    kept = elsewhere.read_bytes()
+    (trail / RUN_ID / RECORD).symlink_to(elsewhere)
+    said = Said()
+    load_run(str(trail), RUN_ID, said=said)
+    assert said.not_read == [
+        f"not read: {RUN_ID}/record.json: a symbolic link; not followed; the run was read from its notebooks instead"
+    ]
+    assert elsewhere.read_bytes() == kept and not (trail / RUN_ID / RECORD).is_symlink()
+
+
+def test_audit_of_one_run_says_a_record_not_used_as_audit_of_all_does(trail, capsys):
+    """`audit --run` reads the run as `audit` does, and says the same of its record."""
+    from backlog_alerts.run.cli import main
+
+    (trail / RUN_ID / RECORD).write_text("junk")
+    assert main(["audit", "--output-dir", str(trail), "--run", RUN_ID]) == 0
+    assert f"not read: {RUN_ID}/record.json: not JSON" in capsys.readouterr().err
+    assert json.loads((trail / RUN_ID / RECORD).read_text())["run_id"] == RUN_ID  # and rebuilt it
+
+
+def test_the_ops_notice_of_a_failed_run_leaves_its_record_current(tmp_path):
+    """A failed or refused run's manifest is written once more after its end, with the notice sent to
+    the ops topic: its record is saved again, not left stale for the first `audit` to rebuild."""
+    folder = tmp_path / RUN_ID
+    folder.mkdir()
+    manifest = Manifest(RUN_ID, str(folder), "/srv/params/city.yaml", "0" * 64)
+    manifest.finish(FAILED, "", "boom")
+    manifest.add_ops_notice({"kind": "failure", "topic": "ops", "message_id": "m-9", "sent_at": "t"})
+    run, why = read_record(str(tmp_path), RUN_ID, storage.folder_tags(str(folder)))
+    assert why == "" and run["manifest"]["ops_notices"][0]["message_id"] == "m-9"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.text(max_size=40))
+def test_no_line_a_record_holds_reaches_the_terminal_with_anything_hidden(trail, line):
+    """`audit` prints a run's not-read lines as they are: a record's are used only if they are such
+    lines, nothing hidden in them (a terminal escape planted in a record would act on the auditor's
+    terminal)."""
+    load_run(str(trail), RUN_ID)
+    record = json.loads((trail / RUN_ID / RECORD).read_text())
+    record["run"]["not_read"] = [f"not read: {line}"]
+    record["sources"] = record_sources(storage.folder_tags(str(trail / RUN_ID)))  # current
+    (trail / RUN_ID / RECORD).write_text(json.dumps(record))
+    runs = Trail(str(trail), check=False)
+    list(runs)
+    assert all(visible(said, lines=False) == said for said in runs.not_read)

@@ -85,7 +85,7 @@ def render_trail(
             shown[run_id] = entry
         changed.add(month_of(run_id))
     changed |= {entry["month"] for run_id, entry in state.runs.items() if run_id not in shown}
-    pass
+    _prune(destination, _pages_of(destination) - set(shown))  # runs gone from the trail
     by_month = months(shown.items())
     _write_months(destination, by_month, changed, fresh=not state.runs)
     outside = outside or Outside()

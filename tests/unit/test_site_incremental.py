@@ -35,6 +35,7 @@ class SiteMachine(RuleBasedStateMachine):
         self.trail.mkdir()
         self.made, self.changed, self.rendered = 0, set(), []
         self.forgot = True  # nothing rendered yet: every run is new
+        self.removed = False
         real = site._render_run
 
         def spy(location, destination, run_id, *args):
@@ -78,6 +79,7 @@ class SiteMachine(RuleBasedStateMachine):
         run_id = data.draw(st.sampled_from(self.run_ids()))
         shutil.rmtree(self.trail / run_id)
         self.changed.discard(run_id)
+        self.removed = True
 
     @rule(damage=st.sampled_from(["delete", "junk", "other trail"]))
     def damage_memory(self, damage):
@@ -98,7 +100,7 @@ class SiteMachine(RuleBasedStateMachine):
         site.render_trail(str(self.trail), self.site)
         expected = set(self.run_ids()) if self.forgot else self.changed
         assert set(self.rendered) == expected  # only what is new or changed, unless the memory was lost
-        self.changed, self.forgot = set(), False
+        self.changed, self.forgot, self.removed = set(), False, False
         fresh = self.root / "fresh"
         shutil.rmtree(fresh, ignore_errors=True)
         site.render_trail(str(self.trail), fresh)
@@ -106,7 +108,7 @@ class SiteMachine(RuleBasedStateMachine):
 
     @invariant()
     def only_run_pages_of_the_trail(self):
-        if (self.site / STATE).exists() and not self.forgot and not self.changed:
+        if (self.site / STATE).exists() and not (self.forgot or self.changed or self.removed):
             shown = {p.name for p in self.site.iterdir() if p.is_dir()}
             assert shown == set(self.run_ids())
 

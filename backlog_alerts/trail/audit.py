@@ -22,7 +22,7 @@ from backlog_alerts.trail.manifest import effective_status
 from backlog_alerts.trail.record import RECORD, UNSAVED, ended, read_record, record_line, write_record
 from backlog_alerts.trail.recorded import RecordedRun
 from backlog_alerts.trail.run_folder import read_run_folder
-from backlog_alerts.trail.runs import NotRead, not_read, run_folders
+from backlog_alerts.trail.runs import NotRead, RunFolders, not_read, run_folders
 
 T = TypeVar("T")
 
@@ -211,8 +211,15 @@ class Trail:
     """The runs of a trail, oldest first (optionally from a date on), read one at a time as they are
     iterated, so that a trail of years is never held whole; what was not read is in `said` as they go."""
 
-    def __init__(self, location: str, since: date | None = None, *, check: bool = True) -> None:
-        folders = run_folders(location)
+    def __init__(
+        self,
+        location: str,
+        since: date | None = None,
+        *,
+        check: bool = True,
+        folders: RunFolders | None = None,
+    ) -> None:
+        folders = folders or run_folders(location)
         start = since.strftime("%Y%m%d") if since else ""
         self.location, self.check = location, check
         self.run_ids = [run_id for run_id in folders.run_ids if run_id[:8] >= start]

@@ -20,7 +20,7 @@ from backlog_alerts.trail.audit import Said, load_run
 from backlog_alerts.trail.executed import read_notebook
 from backlog_alerts.trail.record import ended
 from backlog_alerts.trail.run_page import outside_section, run_page
-from backlog_alerts.trail.runs import NotRead, is_run_id, run_folders
+from backlog_alerts.trail.runs import NotRead, RunFolders, is_run_id, run_folders
 from backlog_alerts.trail.sanitize import notebook_exporter, trail_notebook
 from backlog_alerts.trail.site_cache import STATE, SiteState, fingerprint, load_state, state_text
 from backlog_alerts.trail.site_index import entry_of, index_html, month_html, months
@@ -56,6 +56,7 @@ def render_trail(
     with_code: bool = False,
     outside: Outside | None = None,
     said: Said | None = None,
+    folders: RunFolders | None = None,
 ) -> Path:
     """The index, a page per month and per run, and the runs' notebooks as HTML; returns the index.
 
@@ -64,7 +65,7 @@ def render_trail(
     notebooks that the package writes are read (`audit.load_run`); the rest is listed. `outside`: the
     sends outside recorded runs, listed on the index; `said`: what was not read, or not saved."""
     said = said if said is not None else Said()
-    folders = run_folders(location)
+    folders = folders or run_folders(location)
     said.not_read.extend(folders.not_read)
     state = load_state(destination, location, {"with_code": with_code})
     _write(destination, (STYLESHEET,), STYLE)  # the one stylesheet every page links

@@ -19,7 +19,7 @@ from backlog_alerts.io import locations, storage
 from backlog_alerts.state.document import AlertState, StateError
 from backlog_alerts.state.location import STATE_FILE
 from backlog_alerts.state.store import open_state
-from backlog_alerts.trail.runs import not_read, run_folders
+from backlog_alerts.trail.runs import RunFolders, not_read, run_folders
 
 OUTSIDE_COLUMNS = ("run_id", "sent_at", "topic", "department", "severity", "rules", "message_id")
 OPS_COLUMNS = ("run_id", "sent_at", "topic", "kind", "message_id")
@@ -43,11 +43,13 @@ class Outside:
         return {"uri": self.state_uri, "error": self.error, "not_read": self.not_read}
 
 
-def state_of_trail(location: str) -> str | None:
+def state_of_trail(location: str, folders: RunFolders | None = None) -> str | None:
     """The alert state `audit` and `report` read when none is named: the one the trail's newest run
     names in its manifest (local or on S3), else one an older version kept beside the run folders;
-    None when there is neither."""
-    newest = (run_folders(location).run_ids or [""])[-1]  # a run id's folder: no planted name sorts last
+    None when there is neither. `folders`: the trail's listing, if the caller has it."""
+    newest = ((folders or run_folders(location)).run_ids or [""])[
+        -1
+    ]  # a run id's folder: no planted name sorts last
     named = _named_state(locations.join(location, newest, "manifest.json")) if newest else ""
     if named:
         return named
@@ -128,7 +130,13 @@ def read_state(state_uri: str, region: str | None = None) -> AlertState:
 
 
 def load_outside(
-    state_uri: str | None, location: str, since: str = "", region: str | None = None, *, named: bool = True
+    state_uri: str | None,
+    location: str,
+    since: str = "",
+    region: str | None = None,
+    *,
+    named: bool = True,
+    folders: RunFolders | None = None,
 ) -> Outside:
     """The sends and ops notices outside recorded runs in the state at `state_uri` (none when there
     is no state).
@@ -143,7 +151,7 @@ def load_outside(
         if named:
             raise
         return Outside(state_uri, error=str(err))
-    run_ids = run_folders(location).run_ids
+    run_ids = (folders or run_folders(location)).run_ids
     return Outside(
         state_uri,
         sent_outside(state, run_ids, since),

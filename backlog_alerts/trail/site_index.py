@@ -134,7 +134,7 @@ def index_html(
 Emails and phone numbers are masked in every page; names are shown.</p>
 {latest}
 <h2>Months</h2>
-<table><thead><tr><th>month</th><th>runs</th><th>failed, refused, interrupted or incomplete</th>
+<table><thead><tr><th>month</th><th>runs</th><th>stopped or incomplete</th>
 <th>alerts sent</th><th>backtests</th></tr></thead><tbody>
 {lines or '<tr><td colspan="5">none</td></tr>'}
 </tbody></table>

@@ -3,23 +3,23 @@
 A year of a big city's records is millions of rows, so pyarrow parses the file in 1 MB blocks on
 every core and keeps only the few columns the count needs, service and status dictionary-encoded
 (about 12 bytes a record, against some 250 on disk): memory stays well under the file's size.
+pyarrow is imported by the functions that count, not with the module: the params model imports this
+one, and the commands that only read the trail (audit, report) need not load pyarrow and numpy.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
+from typing import TYPE_CHECKING, Any
 
 from backlog_alerts.errors import SourceError, SourceMissing
 from backlog_alerts.io.paths import local_path
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 BLOCK_SIZE = 1 << 20  # bytes per parsed block: small blocks keep the memory in flight small
-DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,8 @@ def _open_stream(uri: str, region: str | None, pin: Any = None) -> tuple[Any, di
     """A readable stream and what identifies the file's version without reading it twice: the ETag on
     S3, size and modification time locally. (SHA-256 of a GB-sized export would cost more than the count.)
     With the run's pin, the copy its pre-run check made (fingerprinted then)."""
+    import pyarrow as pa
+
     if pin is not None and pin.copy:
         return pa.OSFile(pin.copy), {"etag": pin.etag, "sha256": pin.sha256}
     path = local_path(uri)
@@ -95,6 +97,9 @@ def _open_stream(uri: str, region: str | None, pin: Any = None) -> tuple[Any, di
 
 
 def _blank_to_null(values: pa.Array) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     trimmed = pc.utf8_trim_whitespace(values)
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
@@ -105,8 +110,12 @@ def open_backlog(uri: str, settings: RequestSettings, region: str | None = None,
     Only the needed columns are kept; service and status come dictionary-encoded, so trimming and
     comparing happen once per distinct value, not once per row.
     """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     text = {settings.parent_column: pa.string(), settings.age_column: pa.string()}
-    coded = {settings.service_column: DICTIONARY, settings.status_column: DICTIONARY}
+    dictionary = pa.dictionary(pa.int32(), pa.string())
+    coded = {settings.service_column: dictionary, settings.status_column: dictionary}
     columns = [*coded, *([settings.age_column] if settings.min_age_days else [])]
     columns += [] if settings.include_duplicates else [settings.parent_column]
     closed = pa.array(sorted({s.strip().casefold() for s in settings.closed_statuses}), pa.string())
@@ -136,12 +145,17 @@ def open_backlog(uri: str, settings: RequestSettings, region: str | None = None,
 
 def _per_row(column: pa.DictionaryArray, per_value: pa.Array) -> Any:
     """A value computed once per distinct dictionary entry, spread back over the rows."""
+    import pyarrow.compute as pc
+
     return pc.take(per_value, column.indices)
 
 
 def _count_batch(
     batch: pa.RecordBatch, settings: RequestSettings, closed: pa.Array, backlog: Backlog, uri: str
 ) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for column in (settings.service_column, settings.status_column, settings.age_column):
         # Absent columns come back all null (include_missing_columns); present ones never hold nulls.
         needed = column != settings.age_column or settings.min_age_days

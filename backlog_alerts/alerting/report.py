@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
-import pandas as pd
-
 from backlog_alerts.alerting.backlog import RequestSettings, open_backlog
 from backlog_alerts.alerting.period import check_period, decide_period, unread_hint
 from backlog_alerts.alerting.rules import Rule
@@ -35,6 +33,8 @@ def parse_counts(
     Every check is a column operation, so a report of a million rows takes seconds, not hours;
     the error names the first row at fault, as a row-by-row reading would.
     """
+    import pandas as pd  # here, not at the top: see read_csv_text
+
     frame = read_csv_text(source)
     columns = find_columns(frame, [service_column, count_column], source.uri)
     if frame.empty:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import importlib
 import os
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backlog_alerts.errors import (
     EXIT_INTERRUPTED,
@@ -26,11 +27,31 @@ from backlog_alerts.masking import mask_text
 from backlog_alerts.run.arguments import parser
 from backlog_alerts.run.logs import RunLog
 from backlog_alerts.run.params import ParamsError, parse_yaml
-from backlog_alerts.run.pipeline import RunResult, run_backtest, run_pipeline
-from backlog_alerts.run.plan import ALERT_CHECK
-from backlog_alerts.run.recipients import show_recipients
-from backlog_alerts.run.review import audit, report
-from backlog_alerts.run.summary import summary_lines
+
+if TYPE_CHECKING:
+    from backlog_alerts.run.pipeline import RunResult
+
+# What each command needs beyond this module, imported by `import_command` (the runner's papermill and
+# kernels, the trail's readers and renderers): `audit` or `state` need not load what `run` needs.
+COMMAND_MODULES = {
+    "run": ("backlog_alerts.run.pipeline", "backlog_alerts.run.summary"),
+    "backtest": ("backlog_alerts.run.pipeline",),
+    "audit": ("backlog_alerts.run.review",),
+    "report": ("backlog_alerts.run.review",),
+    "recipients": ("backlog_alerts.run.recipients",),
+    "state": ("backlog_alerts.run.state_commands",),
+    "topics": ("backlog_alerts.run.state_commands",),
+    "iam-policy": ("backlog_alerts.run.iam_policy",),
+}
+
+
+def import_command(argv: list[str]) -> None:
+    """Import the modules of the command `argv` names (its first word that is not an option), so that
+    entry.py imports them with the rest, its stops held and its garbage collector paused; each handler
+    imports its own too, for `main(argv)` called in-process."""
+    command = next((arg for arg in argv if not arg.startswith("-")), "")
+    for module in COMMAND_MODULES.get(command, ()):
+        importlib.import_module(module)
 
 
 def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs: Any) -> RunResult | int:
@@ -67,6 +88,10 @@ def _failed(log: RunLog, result: RunResult) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.pipeline import run_pipeline
+    from backlog_alerts.run.plan import ALERT_CHECK
+    from backlog_alerts.run.summary import summary_lines
+
     log = RunLog(args.log_format)
     result = _execute(log, run_pipeline, args.params, args.output_dir, args.notebooks)
     if isinstance(result, int):
@@ -96,6 +121,8 @@ def _proposed_rules(path: str | None) -> list[dict] | None:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.pipeline import run_backtest
+
     log = RunLog(args.log_format)
     try:
         proposed = _proposed_rules(args.rules)
@@ -139,11 +166,25 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _recipients(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.recipients import show_recipients
+
     return show_recipients(args.params, print)
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.review import audit
+
+    return audit(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from backlog_alerts.run.review import report
+
+    return report(args)
+
+
 def _state(args: argparse.Namespace) -> int:
-    from backlog_alerts.run import state_commands  # boto3 and the trail reader: only for this command
+    from backlog_alerts.run import state_commands
 
     if args.action == "show":
         return state_commands.show(args.params, print)
@@ -180,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "run": _run,
         "backtest": _backtest,
-        "audit": audit,
-        "report": report,
+        "audit": _audit,
+        "report": _report,
         "emulator": _emulator,
         "lab": _lab,
         "recipients": _recipients,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import sys
 
 from backlog_alerts.errors import EXIT_INTERRUPTED, raise_interrupted
 
@@ -23,7 +24,10 @@ def main() -> int:
     previous = {sig: signal.signal(sig, lambda signum, _frame: stops.append(signum)) for sig in STOPS}
     gc.disable()
     try:
+        from backlog_alerts.run.cli import import_command
         from backlog_alerts.run.cli import main as cli_main
+
+        import_command(sys.argv[1:])  # only what this command needs: `audit` does not load papermill
     finally:
         gc.freeze()
         gc.enable()

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import textwrap
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -81,6 +82,26 @@ def imports_of(notebook: nbformat.NotebookNode) -> str:
     return "\n".join(lines)
 
 
+def warm_up_of(notebook: nbformat.NotebookNode) -> str:
+    """The code a kernel runs as it starts: the notebook's imports, with the garbage collector paused and
+    then frozen as the command does its own (entry.py), and pandas ahead where the package would import
+    it at the first CSV read (io/sources.py)."""
+    imports = imports_of(notebook) or "pass"
+    return "\n".join(
+        [
+            "import gc, sys",
+            "gc.disable()",
+            "try:",
+            textwrap.indent(imports, "    "),
+            "    if 'backlog_alerts.io.sources' in sys.modules:",
+            "        import pandas",
+            "finally:",
+            "    gc.freeze()",
+            "    gc.enable()",
+        ]
+    )
+
+
 class Kernel:
     """One notebook's kernel, its connection file and sockets in a folder removed when it stops."""
 
@@ -96,7 +117,7 @@ class Kernel:
             )
             self.manager.transport, self.manager.ip = listen_on(self._runtime)
             self.manager.start_kernel(
-                env={**env, "JUPYTER_RUNTIME_DIR": self._runtime, WARM_UP: imports_of(document)},
+                env={**env, "JUPYTER_RUNTIME_DIR": self._runtime, WARM_UP: warm_up_of(document)},
                 cwd=str(notebook.parent),  # as in Jupyter and nbval: relative paths from the notebooks folder
                 extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP_LINE}"],
                 stdin=subprocess.DEVNULL,

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import papermill
 import yaml
 
 from backlog_alerts.errors import BacklogAlertsError
@@ -110,7 +109,10 @@ def load_params(path: str | Path) -> Params:
 
 
 def declared_parameters(notebook: Path) -> set[str]:
-    """The names in the notebook's `parameters` cell, as papermill itself reads them."""
+    """The names in the notebook's `parameters` cell, as papermill itself reads them (imported here:
+    only a run needs papermill, and it costs every other command a third of a second)."""
+    import papermill
+
     return set(papermill.inspect_notebook(str(notebook)))
 
 

@@ -42,3 +42,17 @@ def test_nothing_shown_can_hide_or_reorder_text(text):
 def test_in_html_the_mark_is_escaped_text():
     assert visible("a\u202eb", markup=True) == "a&lt;U+202E&gt;b"
     assert visible("x\ny", lines=False) == "x<U+000A>y"
+
+
+@given(st.text(), st.booleans(), st.booleans())
+def test_only_hidden_characters_change_each_into_its_code_point(text, markup, lines):
+    """The fast path (a regex over what is not printable ASCII) keeps the character-by-character rule."""
+    left, right = ("&lt;", "&gt;") if markup else ("<", ">")
+    kept = "\t\n" if lines else ""
+    expected = "".join(
+        f"{left}U+{ord(c):04X}{right}"
+        if unicodedata.category(c) in HIDDEN or (unicodedata.category(c) == "Cc" and c not in kept)
+        else c
+        for c in text
+    )
+    assert visible(text, markup=markup, lines=lines) == expected

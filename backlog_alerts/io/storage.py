@@ -159,12 +159,15 @@ def folder_tags(folder: str) -> dict[str, str]:
 
 
 def _tag(entry: os.DirEntry[str]) -> str:
-    """What changes whenever a local file does: its inode (a file put in its place by a rename, as
-    rsync, tar and editors do), size, modification time, and change time (which no one can set back, as
-    `cp -p` or `touch -r` set back the modification time of a file rewritten in place). A copy of the
-    trail, a chmod or a new hard link also change it: what a record is built from is then read again."""
+    """What changes whenever a local file is written: its inode (a file put in its place by a rename, as
+    rsync, tar and editors do, even with its times kept), size and modification time. Not its change
+    time: a hard-link backup of the trail (`cp -al`, `rsync --link-dest`) changes that of every file,
+    and would make every record and page be built again after each backup. A file rewritten in place to
+    the same size with its time set back on purpose is not told apart: whoever can do that to a notebook
+    can as well write its record (both are the job's, in the same folder). A copy of the trail is read
+    from its notebooks once."""
     stat = entry.stat()
-    return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+    return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def run_ids(location: str) -> list[str]:

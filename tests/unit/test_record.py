@@ -70,12 +70,12 @@ def test_a_copy_of_the_trail_that_keeps_sizes_and_times_is_read_again_once(trail
 
 
 def _same_size_edit(path: Path) -> None:
-    """Another content of the same size, written over the file in place, its times set back (`cp -p`)."""
+    """Another content of the same size, written over the file in place (a later time)."""
     before, text = path.stat(), path.read_text()
     edited = text.replace("zebra_rule", "zebra_rulf") if "zebra_rule" in text else text.replace("1", "2", 1)
     assert len(edited) == len(text) and edited != text
     path.write_text(edited)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000))
 
 
 def _renamed_over(path: Path) -> None:
@@ -88,10 +88,9 @@ def _renamed_over(path: Path) -> None:
 
 
 CHANGES = {
-    "same size, times set back": _same_size_edit,
+    "rewritten, same size": _same_size_edit,
     "replaced by a rename": _renamed_over,
     "removed": Path.unlink,
-    "made read-only": lambda path: path.chmod(0o444),
     "a file added beside it": lambda path: path.with_name("notes.txt").write_text("x"),
 }
 
@@ -113,6 +112,15 @@ def test_a_record_is_never_used_once_any_file_of_its_folder_changed(change, name
         said = audit_json(trail)
         (folder / RECORD).unlink()
         assert said == audit_json(trail)
+
+
+def test_a_hard_link_backup_of_the_trail_leaves_its_records_current(trail, tmp_path):
+    """`cp -al` and `rsync --link-dest` change every file's change time, not its content: the records
+    stay in use (else every audit and report after a nightly backup would read every notebook again)."""
+    load_run(str(trail), RUN_ID)
+    backup = tmp_path / "backup"
+    os.system(f"cp -al {trail} {backup}")  # noqa: S605
+    assert read_record(str(trail), RUN_ID, storage.folder_tags(str(trail / RUN_ID)))[1] == ""
 
 
 def test_a_running_run_gets_no_record(trail):

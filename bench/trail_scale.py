@@ -138,15 +138,17 @@ def disk_bytes(folder: Path) -> int:
 
 @dataclass
 class Measured:
-    """One command's wall time, peak RSS and outcome; `failed` is "" or what went wrong."""
+    """One command's wall time, CPU time (user and system: what a busy machine changes least), peak RSS
+    and outcome; `failed` is "" or what went wrong."""
 
     seconds: float
+    cpu: float
     peak_mb: float
     failed: str = ""
 
 
 def measure(command: list[str], env: dict[str, str], timeout: float, out: Path) -> Measured:
-    """Run `command` with stdout to `out` (stderr beside it); its wall time and its own peak RSS."""
+    """Run `command` with stdout to `out` (stderr beside it); its wall and CPU time, its own peak RSS."""
     with open(out, "wb") as stdout, open(out.with_suffix(out.suffix + ".err"), "wb") as stderr:
         started = time.perf_counter()
         child = subprocess.Popen(
@@ -160,20 +162,24 @@ def measure(command: list[str], env: dict[str, str], timeout: float, out: Path) 
 
         waiter = threading.Thread(target=reap)
         waiter.start()
-        waiter.join(timeout)
-        stopped = waiter.is_alive()
-        if stopped:
-            os.killpg(child.pid, signal.SIGKILL)  # the child and anything it started
-            waiter.join()
+        try:
+            waiter.join(timeout)
+        finally:  # on a timeout, and when the bench itself is stopped
+            stopped = waiter.is_alive()
+            if stopped:
+                os.killpg(child.pid, signal.SIGKILL)  # the child and anything it started
+                waiter.join()
         child.returncode = os.waitstatus_to_exitcode(ended[1])  # reaped above; Popen must not wait again
-    seconds, peak_mb = ended[0] - started, ended[2].ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    usage = ended[2]
+    seconds, cpu = ended[0] - started, usage.ru_utime + usage.ru_stime
+    peak_mb = usage.ru_maxrss / 1024  # KiB on Linux
     if stopped:
-        return Measured(seconds, peak_mb, "timeout")
+        return Measured(seconds, cpu, peak_mb, "timeout")
     if child.returncode:
         errors = out.with_suffix(out.suffix + ".err").read_text(errors="replace").strip().splitlines()
         print(f"    {' '.join(command[3:])}: exit {child.returncode}: {errors[-1] if errors else ''}")
-        return Measured(seconds, peak_mb, f"exit {child.returncode}")
-    return Measured(seconds, peak_mb)
+        return Measured(seconds, cpu, peak_mb, f"exit {child.returncode}")
+    return Measured(seconds, cpu, peak_mb)
 
 
 # --- one trail, every command -----------------------------------------------------------------------
@@ -299,7 +305,7 @@ def median(samples: list[Any]) -> Any:
     if failed or not isinstance(samples[0], Measured):
         return failed[0] if failed else statistics.median(samples)
     return Measured(
-        statistics.median(s.seconds for s in samples), statistics.median(s.peak_mb for s in samples)
+        *(statistics.median(getattr(s, a) for s in samples) for a in ("seconds", "cpu", "peak_mb"))
     )
 
 
@@ -308,7 +314,7 @@ def cell(value: Any) -> str:
         return "not run"
     if value.failed:
         return f"{value.failed} after {value.seconds:.0f} s" if value.failed == "timeout" else value.failed
-    return f"{value.seconds:.1f} s, {value.peak_mb:.0f} MB"
+    return f"{value.seconds:.1f} s (cpu {value.cpu:.1f} s), {value.peak_mb:.0f} MB"
 
 
 def print_table(title: str, results: dict[int, dict[str, Any]], trail_bytes: dict[int, int]) -> None:
@@ -341,7 +347,8 @@ def targets(results: dict[int, dict[str, Any]]) -> list[tuple[str, str, bool | N
             rows.append((name, big.failed, False))
         else:
             value = getattr(big, attr) / getattr(small, attr)
-            rows.append((name, f"{value:.2f}x", value <= limit))
+            cpu = f" (cpu {big.cpu / small.cpu:.2f}x)" if attr == "seconds" else ""
+            rows.append((name, f"{value:.2f}x{cpu}", value <= limit))
 
     for command in ("audit", "audit json", "report first", "report again", "report one more"):
         ratio("memory", command, "peak_mb", 1.5)
@@ -387,6 +394,7 @@ def main() -> int:
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the command measured is ended too
     report_sizes = set(args.report_sizes or [n for n in args.sizes if n <= 1000])
     env = quiet_env()
     with ExitStack() as stack:

@@ -236,6 +236,19 @@ def local_trail(folder: Path, source: Path, env: dict[str, str]) -> Trail:
     return Trail("local", sum(1 for p in folder.iterdir() if p.is_dir()), str(folder), env, add_run)
 
 
+def floor(work: Path, env: dict[str, str], timeout: float) -> None:
+    """Print what `audit` and `report` cost on an empty trail: starting Python and importing, the part
+    of every figure that no trail size changes."""
+    empty = work / "trail-0"
+    empty.mkdir()
+    audit = measure([*CLI, "audit", "--output-dir", str(empty)], env, timeout, work / "floor-audit.txt")
+    site = str(work / "site-0")
+    report = measure(
+        [*CLI, "report", "--output-dir", str(empty), "--to", site], env, timeout, work / "floor.txt"
+    )
+    print(f"on an empty trail (start and imports): audit {cell(audit)}; report {cell(report)}", flush=True)
+
+
 # --- S3 on the emulator -----------------------------------------------------------------------------
 
 
@@ -447,6 +460,7 @@ def main() -> int:
             flush=True,
         )
 
+        floor(work, env, args.timeout)
         for repeat in range(max(args.repeat, args.repeat_small)):
             for trail in trails:
                 if repeat >= (args.repeat_small if trail.runs <= 100 else args.repeat):

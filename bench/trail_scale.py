@@ -7,15 +7,19 @@ source's run id replaced by the copy's and its timestamps moved by the same whol
 every other file (the notebooks) is a hard link to the source's: 10,000 runs take tens of MB, not GB.
 Each trail is the smaller one's folders linked, and the rest built.
 
-Every command is a whole `backlog-alerts` process, read from the outside: wall time and the peak RSS of
-that one child (os.wait4's rusage: its largest process, if it starts others), for `audit` (table),
-`audit --format json`, `report --to` on an empty site, `report` again with nothing new and `report`
-after one more run was copied in; the sizes are measured side by side in one invocation. Then the
-issue's targets, with PASS or FAIL. Exit code 0 unless `--check` and a target fails.
+Every command is a whole `backlog-alerts` process, read from the outside: wall time, CPU time and the
+peak RSS of that one child (os.wait4's rusage: its largest process, if it starts others), for `audit`
+(table), `audit --format json`, `report --to` on an empty site, `report` again with nothing new and
+`report` after one more run was copied in (then taken out again); the sizes are measured side by side in
+one invocation, after both commands on an empty trail (the floor: start and imports). Then the issue's
+targets, with PASS or FAIL. Exit code 0 unless `--check` and a target fails or was not measured.
+
+With `--s3` a trail is uploaded to the emulator's S3 and measured there too: the embedded emulator, or
+one you keep running (`--s3-endpoint`, from `make emulator`), where the trail stays for you to try.
 
     .venv/bin/python bench/trail_scale.py                       # 100, 1,000; 10,000 for audit only
     .venv/bin/python bench/trail_scale.py --sizes 100,1000 --report-sizes 100 --timeout 300
-    .venv/bin/python bench/trail_scale.py --s3 --s3-size 1000 --keep /tmp/trail   # the S3 trail too
+    .venv/bin/python bench/trail_scale.py --sizes 1000 --s3 --s3-endpoint http://127.0.0.1:5000
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -271,7 +275,8 @@ def s3_trail(folder: Path, source: Path, env: dict[str, str], work: Path) -> tup
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    s3.create_bucket(Bucket=BUCKET)
+    with suppress(s3.exceptions.BucketAlreadyOwnedByYou):  # an emulator kept running, an earlier bench
+        s3.create_bucket(Bucket=BUCKET)
     runs = sum(1 for p in folder.iterdir() if p.is_dir())
     prefix = f"trail-{runs}"
     started = time.perf_counter()
@@ -402,6 +407,7 @@ def main() -> int:
         "--s3", action="store_true", help="also upload a trail to the emulator's S3 and measure it"
     )
     parser.add_argument("--s3-size", type=int, help="the trail size put on S3 (default: the smallest)")
+    parser.add_argument("--s3-endpoint", help="an emulator you keep running (default: the embedded one)")
     parser.add_argument(
         "--keep", type=Path, help="build in this new folder and leave it (trails, sites, outputs)"
     )
@@ -445,13 +451,18 @@ def main() -> int:
         if args.s3:
             from backlog_alerts.io import emulator
 
-            endpoint = stack.enter_context(emulator.moto_server())
+            endpoint = args.s3_endpoint or stack.enter_context(emulator.moto_server())
             s3_size = args.s3_size or args.sizes[0]
             folder = folders.get(s3_size) or work / f"trail-{s3_size}"
             if s3_size not in folders:
                 build_trail(source, folder, s3_size, None)
             trail, seconds = s3_trail(folder, source, emulator.emulator_environ(endpoint, env), work)
-            print(f"uploaded {s3_size:,} runs to {trail.location} (the embedded emulator) in {seconds:.1f} s")
+            print(f"uploaded {s3_size:,} runs to {trail.location} on {endpoint} in {seconds:.1f} s")
+            if args.s3_endpoint:
+                print(
+                    f"it stays there: export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing "
+                    f"AWS_SECRET_ACCESS_KEY=testing; backlog-alerts audit --output-dir {trail.location}"
+                )
             trails.append(trail)
             measured["s3"] = {}
         print(
@@ -487,7 +498,9 @@ def main() -> int:
         )
         if "s3" in results:
             print_table(
-                "the same on the emulator's S3 (the server in the bench's process)", results["s3"], {}
+                f"the same on the emulator's S3 ({'yours' if args.s3_endpoint else 'in the bench process'})",
+                results["s3"],
+                {},
             )
 
     rows = targets(results["local"])

@@ -10,9 +10,10 @@ Each trail is the smaller one's folders linked, and the rest built.
 Every command is a whole `backlog-alerts` process, read from the outside: wall time, CPU time and the
 peak RSS of that one child (os.wait4's rusage: its largest process, if it starts others), for `audit`
 (table), `audit --format json`, `report --to` on an empty site, `report` again with nothing new and
-`report` after one more run was copied in (then taken out again); the sizes are measured side by side in
-one invocation, after both commands on an empty trail (the floor: start and imports). Then the issue's
-targets, with PASS or FAIL. Exit code 0 unless `--check` and a target fails or was not measured.
+`report` after one more run was copied in (its own files, not links; then taken out again); the sizes
+are measured side by side in one invocation, after both commands on an empty trail (the floor: start and
+imports). Then the issue's targets, with PASS or FAIL. Exit code 0 unless `--check` and a target fails
+or was not measured.
 
 With `--s3` a trail is uploaded to the emulator's S3 and measured there too: the embedded emulator, or
 one you keep running (`--s3-endpoint`, from `make emulator`), where the trail stays for you to try.
@@ -85,8 +86,10 @@ def _moved(value: Any, old: str, new: str, days: int) -> Any:
     return value
 
 
-def copy_run(source: Path, trail: Path, days: int) -> str:
-    """A copy of the run folder `source` in `trail`, `days` after it (negative: before); its run id."""
+def copy_run(source: Path, trail: Path, days: int, link: bool = True) -> str:
+    """A copy of the run folder `source` in `trail`, `days` after it (negative: before); its run id.
+    Its notebooks are hard links unless not `link`: a new link changes the change time (ctime) of every
+    folder's copy, and a site that tags files by it (as `report`'s cache may) sees every run changed."""
     old = source.name
     new = new_run_id(run_start(old) + timedelta(days=days))
     for here, _, files in os.walk(source):
@@ -97,8 +100,10 @@ def copy_run(source: Path, trail: Path, days: int) -> str:
                 text = json.loads((Path(here) / name).read_text(encoding="utf-8"))
                 moved = json.dumps(_moved(text, old, new, days), indent=1, ensure_ascii=False)
                 (target / name).write_text(moved + "\n", encoding="utf-8")
-            else:
+            elif link:
                 os.link(Path(here) / name, target / name)
+            else:
+                shutil.copyfile(Path(here) / name, target / name)
     return new
 
 
@@ -231,10 +236,11 @@ def measure_trail(trail: Trail, work: Path, timeout: float, with_report: bool) -
 
 
 def local_trail(folder: Path, source: Path, env: dict[str, str]) -> Trail:
-    """The trail in `folder`; one more run is the source's copy on its own day, the newest."""
+    """The trail in `folder`; one more run is the source's copy on its own day, the newest, its files
+    its own: adding and removing it leaves every other file's tags (inode, times) as they were."""
 
     def add_run() -> Callable[[], None]:
-        run = folder / copy_run(source, folder, 0)
+        run = folder / copy_run(source, folder, 0, link=False)
         return lambda: shutil.rmtree(run)
 
     return Trail("local", sum(1 for p in folder.iterdir() if p.is_dir()), str(folder), env, add_run)
@@ -285,7 +291,7 @@ def s3_trail(folder: Path, source: Path, env: dict[str, str], work: Path) -> tup
 
     def add_run() -> Callable[[], None]:
         staging = Path(tempfile.mkdtemp(dir=work, prefix="s3-more-"))
-        run = copy_run(source, staging, 0)
+        run = copy_run(source, staging, 0, link=False)
         upload(s3, staging, prefix)
         listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/{run}/")["Contents"]
         return lambda: s3.delete_objects(

@@ -70,6 +70,25 @@ def test_one_more_run_is_the_newest(bench, source: Path, tmp_path: Path) -> None
     assert added == SOURCE_ID and max(p.name for p in (tmp_path / "t").iterdir()) == added
 
 
+def tags(trail: Path) -> dict[str, tuple[int, int, int, int]]:
+    """Every file's inode, size, mtime and ctime: what a site's cache may tell a changed run by."""
+    return {
+        str(f): (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        for f in trail.rglob("*")
+        if f.is_file() and (st := f.stat())
+    }
+
+
+def test_one_more_run_added_and_removed_changes_no_other_file(bench, source: Path, tmp_path: Path) -> None:
+    bench.build_trail(source, tmp_path / "t", 3)
+    before = tags(tmp_path / "t")
+    remove = bench.local_trail(tmp_path / "t", source, {}).add_run()
+    assert len(list((tmp_path / "t").iterdir())) == 4
+    assert {f: t for f, t in tags(tmp_path / "t").items() if f in before} == before
+    remove()
+    assert tags(tmp_path / "t") == before
+
+
 def test_disk_counts_hard_links_once(bench, source: Path, tmp_path: Path) -> None:
     (source / "01_topic_setup.ipynb").write_bytes(b"x" * 1_000_000)
     bench.build_trail(source, tmp_path / "t", 3)

@@ -17,7 +17,7 @@ from backlog_alerts.errors import BacklogAlertsError
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.versioned import replace_file
 from backlog_alerts.trail.audit import Said, load_run
-from backlog_alerts.trail.executed import read_notebook
+from backlog_alerts.trail.executed import NotANotebook, read_notebook
 from backlog_alerts.trail.record import RECORD, ended
 from backlog_alerts.trail.run_folder import UNREADABLE, unreadable_reason
 from backlog_alerts.trail.run_page import outside_section, run_page
@@ -164,7 +164,7 @@ def _rows(
     while True:
         by_month = months(shown)
         stale = _stale(destination, before, by_month, rendered)
-        wanted = [r for month in stale for r in by_month[month]] + next(iter(by_month.values()), [])
+        wanted = dict.fromkeys([r for m in stale for r in by_month[m]] + next(iter(by_month.values()), []))
         lost = False
         for run_id in wanted:
             if run_id not in rows:
@@ -229,7 +229,12 @@ def _render_run(
         name = entry["notebook"].removesuffix(".ipynb") + ".html"
         try:
             notebook = read_notebook(locations.join(location, run_id, entry["notebook"]))
-        except UNREADABLE as err:  # changed since its record was made, or removed while we read
+        except NotANotebook:  # a record naming this file's tag over a file that is none (planted)
+            line = not_read(f"{run_id}/{entry['notebook']}", "not a notebook (not JSON, or not nbformat)")
+            said.not_read.append(line)
+            lines.append(line)
+            continue
+        except UNREADABLE as err:  # removed since the trail was listed
             line = not_read(f"{run_id}/{entry['notebook']}", f"cannot be read ({unreadable_reason(err)})")
             said.not_read.append(line)
             lines.append(line)

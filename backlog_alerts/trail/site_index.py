@@ -14,6 +14,7 @@ from typing import Any
 
 from backlog_alerts.trail.audit import summary
 from backlog_alerts.trail.audit_data import run_status
+from backlog_alerts.trail.rendering import breakable
 from backlog_alerts.trail.run_page import is_backtest, sent_lines
 from backlog_alerts.trail.runs import NOT_READ
 from backlog_alerts.trail.site_page import month_of, month_page, page
@@ -29,7 +30,7 @@ BACKTESTS_HEAD = "<tr><th>run</th><th>status</th><th>params</th><th>ended</th></
 def _status_cell(run: dict[str, Any]) -> str:
     row = summary(run)
     kind = run_status(run)[0]
-    detail = f"<br><small>{html.escape(str(row['error']))}</small>" if row["error"] else ""
+    detail = f"<br><small>{breakable(str(row['error']))}</small>" if row["error"] else ""  # URIs break
     return (
         f'<td><span class="status {html.escape(kind)}">{html.escape(str(row["status"]))}</span>{detail}</td>'
     )

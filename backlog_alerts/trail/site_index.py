@@ -1,5 +1,6 @@
-"""The site's index and month pages: each run's row is made once, when its page is, and kept
-(`site_cache`); a month's page lists that month's runs and backtests, the index lists the months.
+"""The site's index and month pages: a month's page lists that month's runs and backtests, each a row
+built from the trail when the page is written (`html`); the index lists the months, counted from what
+the site remembers of each run (`site_cache`), and shows the newest month's rows.
 
 So no page grows without bound as the trail does: a month holds a month of runs, and the index a line
 per month with the newest month's runs beside it.
@@ -13,6 +14,7 @@ from typing import Any
 
 from backlog_alerts.trail.audit import summary
 from backlog_alerts.trail.audit_data import run_status
+from backlog_alerts.trail.rendering import breakable
 from backlog_alerts.trail.run_page import is_backtest, sent_lines
 from backlog_alerts.trail.runs import NOT_READ
 from backlog_alerts.trail.site_page import month_of, month_page, page
@@ -28,7 +30,7 @@ BACKTESTS_HEAD = "<tr><th>run</th><th>status</th><th>params</th><th>ended</th></
 def _status_cell(run: dict[str, Any]) -> str:
     row = summary(run)
     kind = run_status(run)[0]
-    detail = f"<br><small>{html.escape(str(row['error']))}</small>" if row["error"] else ""
+    detail = f"<br><small>{breakable(str(row['error']))}</small>" if row["error"] else ""  # URIs break
     return (
         f'<td><span class="status {html.escape(kind)}">{html.escape(str(row["status"]))}</span>{detail}</td>'
     )
@@ -55,23 +57,25 @@ def run_row(run: dict[str, Any]) -> str:
 
 
 def entry_of(run: dict[str, Any]) -> dict[str, Any]:
-    """What the site keeps of a run besides its fingerprint: month, kind, status and row."""
+    """What the site keeps of a run besides its fingerprint: month, kind, status and alerts sent."""
     run_id = run["manifest"]["run_id"]
     return {
         "month": month_of(run_id),
-        "kind": "backtest" if is_backtest(run["manifest"]) else "run",
+        "kind": kind_of(run),
         "status": run_status(run)[0],
         "sent": summary(run)["sent"],
-        "row": run_row(run),
     }
 
 
-def _tables(entries: list[dict[str, Any]]) -> str:
-    """A month's runs, then its backtests, newest first."""
-    runs = (
-        "\n".join(e["row"] for e in entries if e["kind"] == "run") or '<tr><td colspan="5">no runs</td></tr>'
-    )
-    tests = "\n".join(e["row"] for e in entries if e["kind"] == "backtest")
+def kind_of(run: dict[str, Any]) -> str:
+    """Which table of its month a run is listed in."""
+    return "backtest" if is_backtest(run["manifest"]) else "run"
+
+
+def _tables(rows: list[tuple[str, str]]) -> str:
+    """A month's runs, then its backtests, newest first; `rows`: (kind, row) of each."""
+    runs = "\n".join(row for kind, row in rows if kind == "run") or '<tr><td colspan="5">no runs</td></tr>'
+    tests = "\n".join(row for kind, row in rows if kind == "backtest")
     said = f'<table class="runs"><thead>{RUNS_HEAD}</thead><tbody>\n{runs}\n</tbody></table>'
     if tests:
         said += "<h3>Backtests</h3><p>Replays of past reports (notebook 04): nothing was published.</p>"
@@ -79,21 +83,27 @@ def _tables(entries: list[dict[str, Any]]) -> str:
     return said
 
 
-def month_html(month: str, entries: list[dict[str, Any]], newer: str, older: str) -> str:
+def month_html(month: str, rows: list[tuple[str, str]], newer: str, older: str) -> str:
     """One month's page: its runs and backtests, newest first, with links to the months around it."""
     links = ['<a href="index.html">all months</a>']
     links += [f'<a href="{month_page(newer)}">← {newer}</a>'] if newer else []
     links += [f'<a href="{month_page(older)}">{older} →</a>'] if older else []
     content = f"<p>{' · '.join(links)}</p><h1>Runs of {html.escape(month)}</h1><p>Newest first.</p>"
-    return page(f"backlog-alerts runs of {month}", content + _tables(entries))
+    return page(f"backlog-alerts runs of {month}", content + _tables(rows))
 
 
-def months(entries: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """Entries by month, months and runs newest first."""
-    by_month: dict[str, list[dict[str, Any]]] = {}
-    for _, entry in sorted(entries, key=lambda item: item[0], reverse=True):
-        by_month.setdefault(entry["month"], []).append(entry)
+def months(run_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Run ids by month, months and runs newest first."""
+    by_month: dict[str, list[str]] = {}
+    for run_id in sorted(run_ids, reverse=True):
+        by_month.setdefault(month_of(run_id), []).append(run_id)
     return by_month
+
+
+def neighbours(order: list[str], month: str) -> tuple[str, str]:
+    """The months just newer and just older than `month` in `order` (newest first); "" for none."""
+    at = order.index(month)
+    return (order[at - 1] if at else ""), (order[at + 1] if at + 1 < len(order) else "")
 
 
 def _month_line(month: str, entries: list[dict[str, Any]]) -> str:
@@ -104,7 +114,7 @@ def _month_line(month: str, entries: list[dict[str, Any]]) -> str:
     return (
         f'<tr class="{"failed" if stopped else ""}"><td class="nowrap"><a href="{month_page(month)}">'
         f"{html.escape(month)}</a></td><td>{len(runs)}</td><td>{flag}</td>"
-        f"<td>{sum(int(e.get('sent', 0)) for e in runs)}</td><td>{tests or ''}</td></tr>"
+        f"<td>{sum(e['sent'] for e in runs)}</td><td>{tests or ''}</td></tr>"
     )
 
 
@@ -117,14 +127,19 @@ def not_read_section(lines: list[str]) -> str:
 
 
 def index_html(
-    by_month: dict[str, list[dict[str, Any]]], location: str, not_read: list[str], outside: str
+    by_month: dict[str, list[dict[str, Any]]],
+    newest_rows: list[tuple[str, str]],
+    location: str,
+    not_read: list[str],
+    outside: str,
 ) -> str:
-    """The index: the newest month's runs, a line per month (runs, those to look at, alerts sent,
-    backtests), the sends outside recorded runs, and what was not read."""
+    """The index: the newest month's runs (`newest_rows`), a line per month (runs, those to look at,
+    alerts sent, backtests) from the site's entries, the sends outside recorded runs, and what was not
+    read."""
     newest = next(iter(by_month), "")
     latest = (
         f'<h2>Latest: {html.escape(newest)}</h2><p><a href="{month_page(newest)}">the month\'s page</a></p>'
-        + _tables(by_month[newest])
+        + _tables(newest_rows)
         if newest
         else "<h2>Runs</h2><p><em>no runs</em></p>"
     )

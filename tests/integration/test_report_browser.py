@@ -10,6 +10,7 @@ not run.
 Set BACKLOG_ALERTS_SCREENSHOTS to a folder to keep a screenshot of each page there.
 """
 
+import copy
 import html
 import json
 import os
@@ -24,6 +25,8 @@ from helpers import clean_env, reset_emulator, run_cli
 from backlog_alerts.io import emulator
 from backlog_alerts.trail.audit import load_runs
 from backlog_alerts.trail.audit_data import run_record
+from backlog_alerts.trail.site_index import month_html, run_row
+from backlog_alerts.trail.site_page import month_of, month_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -31,7 +34,23 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)"),
 ]
 WIDTH = 1280
-KINDS = ["index", "run page", "backtest run page", "notebook 01", "notebook 02", "notebook 03", "notebook 04"]
+KINDS = [
+    "index",
+    "month page",
+    "crowded month page",
+    "run page",
+    "backtest run page",
+    "notebook 01",
+    "notebook 02",
+    "notebook 03",
+    "notebook 04",
+]
+# A failed run's error as the month's page shows it: words, then a key with no space in it to break at.
+LONG_ERROR = (
+    "PapermillExecutionError: the report s3://backlog-alerts-demo-reports/2019/feb/"
+    "final_report_of_the_department_of_public_works_streets_and_sanitation_backlog_by_request_type.csv "
+    "has no column 'Backlog Count'; " * 3
+)
 # A page that frames every page of the site, each in a 1,280 px frame, as written (its own CSP, which
 # forbids every script in it), and measures them from outside once all have loaded: one launch of
 # Chromium for the whole site. `--allow-file-access-from-files` lets it read the framed documents.
@@ -122,11 +141,15 @@ def site(moto_endpoint, tmp_path_factory):
     run, backtest = sorted(load_runs(str(out)), key=lambda r: r["manifest"]["run_id"])
     record, backtest_id = run_record(run), backtest["manifest"]["run_id"]
     run_id = record["run_id"]
+    crowded = site / month_page("2099-01")  # a month of 60 runs, a third failed with long errors
+    crowded.write_text(month_html("2099-01", crowded_rows(run), "", month_of(run_id)))
     pages = dict(
         zip(
             KINDS,
             [
                 site / "index.html",
+                site / month_page(month_of(run_id)),
+                crowded,
                 site / run_id / "index.html",
                 site / backtest_id / "index.html",
                 site / run_id / "01_topic_setup.html",
@@ -141,6 +164,22 @@ def site(moto_endpoint, tmp_path_factory):
         for kind, page in pages.items():
             chromium(f"--screenshot={Path(folder) / (kind.replace(' ', '-') + '.png')}", page.as_uri())
     return pages, measure(site, pages), record
+
+
+def crowded_rows(run: dict) -> list[tuple[str, str]]:
+    """Sixty copies of the run's row in one month, newest first; each third failed with a long error."""
+    rows = []
+    for n in range(60, 0, -1):
+        copied = copy.deepcopy(run)
+        copied["manifest"]["run_id"] = f"209901{(n + 1) // 2:02d}T{(1 - n % 2) * 12:02d}0000.000000Z"
+        if n % 3 == 0:
+            copied["manifest"] |= {
+                "status": "failed",
+                "failed_notebook": "03_alert_check.ipynb",
+                "error": LONG_ERROR,
+            }
+        rows.append(("run", run_row(copied)))
+    return rows
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -159,9 +198,11 @@ def test_every_kind_of_page_fits_1280px_in_chromium(site, kind):
     )
 
     shown = visible_text(page.read_text())
-    if kind in ("index", "run page", "notebook 03"):
+    if kind == "crowded month page":
+        assert shown.count("Backlog Count") == 20 * 3 and shown.count("209901") == 60
+    if kind in ("index", "month page", "run page", "notebook 03"):
         assert record["alerts"][0]["message_id"] in shown  # whole, once its breaks are read past
-    if kind in ("index", "run page"):
+    if kind in ("index", "month page", "run page"):
         assert "succeeded" in shown
     if kind == "run page":
         assert record["params_sha256"] in shown and record["alerts"][0]["topic_arn"] in shown

@@ -52,14 +52,13 @@ def short_status(row: dict[str, Any]) -> str:
 
 def details(row: dict[str, Any]) -> str:
     """The status in full when the column shortens it, each rule's count and what became of it, then what
-    else there is to know, then the error."""
+    else there is to know (ops notices and the error follow on lines of their own)."""
     status = str(row["status"]).removesuffix(" (dry run)")
     parts = [status] if status != short_status(row).removesuffix(DRY_MARK) else []
     if not isinstance(row["subs_added"], int) or not isinstance(row["subs_removed"], int):
         parts.append(f"subscriptions: added {row['subs_added']}, removed {row['subs_removed']}")
     parts += [row["outcomes"]] if row["outcomes"] else []
     parts += [f"{row[key]} {label}" for key, label in _TALLIES if row[key] not in (0, "")]
-    parts += [f"ops: {row['ops_notices']}"] if row["ops_notices"] else []
     return "; ".join(str(part) for part in parts)
 
 
@@ -103,7 +102,10 @@ def row_lines(row: dict[str, Any]) -> list[str]:
     wrapped = wrap(details(row), DETAILS) or [""]
     indent = " " * (WIDTH - DETAILS)
     lines = [(fixed + GAP + wrapped[0]).rstrip(), *(indent + line for line in wrapped[1:])]
-    if row["error"]:  # paths and URIs in it need the whole width
+    # Ops notices (MessageIds) and the error (paths, URIs) need the whole width: lines of their own.
+    if row["ops_notices"]:
+        lines += wrap(f"ops notices: {row['ops_notices']}", WIDTH, "  ", "    ")
+    if row["error"]:
         lines += wrap(f"error: {row['error']}", WIDTH, "  ", "    ")
     return lines
 

@@ -35,7 +35,7 @@ def test_the_backtest_command_keeps_its_notebook_on_the_trail_and_sends_nothing(
     assert result.returncode == 0, result.stderr
     assert "backtest over 5 report(s): 2019-01, 2019-02, 2019-03, 2019-04, 2019-05" in result.stdout
     folder = only_run_folder(tmp_path / "out")
-    assert sorted(p.name for p in folder.iterdir()) == ["04_backtest.ipynb", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["04_backtest.ipynb", "manifest.json", "record.json"]
     facts = read_facts(folder / "04_backtest.ipynb")
     assert {(r["period"], r["rule"]) for r in facts["proposed_backtest"]} == {
         (f"2019-0{i}", "potholes_150") for i in range(1, 6)

@@ -51,10 +51,6 @@ def csv_lines(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterato
         out.truncate()
 
 
-def write_csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
-    return "".join(csv_lines(columns, rows))
-
-
 def render(
     runs: Iterable[dict[str, Any]],
     fmt: str,

@@ -8,7 +8,7 @@ import functools
 import importlib
 import os
 import sys
-import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,7 +161,10 @@ def _emulator(args: argparse.Namespace) -> int:
             print(f"  export {name}={env[name]}")
         print("Ctrl-C stops it.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            # Not one endless wait: the kernel may hand Ctrl-C to the server's thread, and a main thread
+            # blocked without a timeout would never run the handler (the command then never stopped).
+            while True:
+                time.sleep(0.5)
     return EXIT_OK
 
 

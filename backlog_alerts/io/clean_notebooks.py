@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import nbformat
-
 # The kernel every notebook runs on (papermill and the runner read `kernelspec.name`). JupyterLab
 # rewrites both from the kernel it started (display name, version, mimetype, ...) on every save.
 METADATA = {
@@ -35,6 +33,8 @@ def strip_outputs(notebook: dict[str, Any]) -> dict[str, Any]:
 
 def canonicalize(notebook: dict[str, Any]) -> dict[str, Any]:
     """The notebook (changed in place) in canonical form: no outputs, fixed metadata, only cell tags."""
+    import nbformat  # here: the kernels import this module, and nbformat costs them jsonschema (run/__init__)
+
     strip_outputs(notebook)
     notebook["metadata"] = nbformat.from_dict(copy.deepcopy(METADATA))
     for cell in notebook.get("cells", []):
@@ -49,6 +49,8 @@ def canonicalize(notebook: dict[str, Any]) -> dict[str, Any]:
 
 def canonical_text(notebook: dict[str, Any]) -> str:
     """The notebook's canonical file: nbformat's JSON, as Jupyter's server writes it (a final newline)."""
+    import nbformat
+
     node = canonicalize(nbformat.from_dict(copy.deepcopy(notebook)))
     return nbformat.writes(node, version=nbformat.NO_CONVERT) + "\n"
 

@@ -9,7 +9,8 @@ import sys
 def _import_jsonschema_without_iri_checker() -> None:
     """papermill validates notebooks with jsonschema, whose `iri` format checker (rfc3987_syntax) builds
     about 35 parsers at import: a second per process for a format no notebook schema uses
-    (python-jsonschema/jsonschema#1428). Kernels never import jsonschema, so only the runner's side needs it.
+    (python-jsonschema/jsonschema#1428). Kernels never import jsonschema (tests/unit/test_kernels.py), so
+    only the runner's side needs it.
     """
     if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
         return

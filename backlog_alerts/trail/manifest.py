@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from backlog_alerts import __version__
 from backlog_alerts.io import locations, storage
 from backlog_alerts.io.clean_notebooks import canonical_text
@@ -44,6 +42,8 @@ def _same_canonical_notebook(root: Path, path: str) -> bool:
     """
     if not path.endswith(".ipynb"):
         return False
+    import nbformat  # here: the kernels import this module, and nbformat costs them jsonschema (run/__init__)
+
     try:
         committed = nbformat.reads(_git(root, "show", f"HEAD:{path}"), as_version=4)
         current = nbformat.reads((root / path).read_text(encoding="utf-8"), as_version=4)

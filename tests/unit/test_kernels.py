@@ -2,7 +2,9 @@
 
 import os
 import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -16,6 +18,7 @@ from backlog_alerts.run.kernels import (
     imports_of,
     listen_on,
     remove_stale_runtimes,
+    warm_up_of,
 )
 
 
@@ -35,6 +38,18 @@ def test_the_warm_up_is_the_notebooks_top_level_imports_only():
         "import pandas as pd",
         "from backlog_alerts.io import aws, storage",
     ]
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb")), ids=lambda path: path.stem
+)
+def test_no_kernel_warm_up_loads_jsonschema(notebook):
+    # jsonschema (through nbformat) costs a process a second of CPU at import (run/__init__.py): the
+    # runner pays it once, without its iri checker; a kernel would pay it in full for nothing.
+    code = warm_up_of(nbformat.read(notebook, as_version=4))
+    code += "\nimport sys\nprint(sorted({m.split('.')[0] for m in sys.modules} & {'jsonschema', 'nbformat'}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 @pytest.mark.skipif(os.name == "nt", reason="zmq has no IPC sockets on Windows")

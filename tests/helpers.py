@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter
@@ -79,6 +80,25 @@ def run_cli(args, env, cwd=ROOT):
     )
     CLI_CALLS.append(result)
     return result
+
+
+def papermill_by_hand(notebook: str, output: str, **kwargs):
+    """papermill.execute_notebook as a user calls it, its kernel on IPC sockets: on TCP, jupyter_client
+    picks free ports that another test's kernel can take before this one binds them ("Address already in
+    use", then "Kernel didn't respond in 60 seconds")."""
+    import papermill
+    from jupyter_client.manager import KernelManager
+
+    from backlog_alerts.run.kernels import listen_on
+
+    with tempfile.TemporaryDirectory(prefix="k-") as runtime:
+
+        class OnIpc(KernelManager):
+            def __init__(self, **traits):
+                super().__init__(**traits)
+                self.transport, self.ip = listen_on(runtime)
+
+        return papermill.execute_notebook(notebook, output, kernel_manager_class=OnIpc, **kwargs)
 
 
 def run_until_notebook_2(output_dir: Path, env: dict[str, str], timeout: float = 120):

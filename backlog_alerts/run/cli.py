@@ -153,14 +153,18 @@ def _seeded_endpoint(endpoint: str) -> dict[str, str]:
     return env
 
 
+EXPORTS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+
+
 def _emulator(args: argparse.Namespace) -> int:
+    """Ctrl-C is how it stops: exit 0 once the server is up and seeded, whenever it comes."""
     with emulator.moto_server(args.port) as endpoint:
         env = _seeded_endpoint(endpoint)
-        print(f"moto server on {endpoint}, seeded with the demo data. In another shell:")
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            print(f"  export {name}={env[name]}")
-        print("Ctrl-C stops it.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
+            print(f"moto server on {endpoint}, seeded with the demo data. In another shell:")
+            for name in EXPORTS:
+                print(f"  export {name}={env[name]}")
+            print("Ctrl-C stops it.", flush=True)
             # Not one endless wait: the kernel may hand Ctrl-C to the server's thread, and a main thread
             # blocked without a timeout would never run the handler (the command then never stopped).
             while True:

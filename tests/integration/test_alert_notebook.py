@@ -6,7 +6,7 @@ import re
 import nbformat
 import papermill
 import pytest
-from helpers import ROOT, clean_env, drain, run_cli, subscribe_queue
+from helpers import ROOT, clean_env, drain, papermill_by_hand, run_cli, subscribe_queue
 
 from backlog_alerts.sync.topics import ensure_topics
 from backlog_alerts.trail.executed import read_facts
@@ -34,7 +34,7 @@ def check(tmp_path):
             uri.parent.mkdir(parents=True, exist_ok=True)
             uri.write_text("service_name,count\n" + "".join(f"{s},{c}\n" for s, c in counts.items()))
         output = tmp_path / f"check-{next(runs)}.ipynb"
-        papermill.execute_notebook(
+        papermill_by_hand(
             str(ROOT / "notebooks" / "03_alert_check.ipynb"),
             str(output),
             parameters={

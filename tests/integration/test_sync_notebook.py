@@ -6,7 +6,7 @@ import json
 
 import papermill
 import pytest
-from helpers import ROOT, subscribe_queue
+from helpers import ROOT, papermill_by_hand, subscribe_queue
 
 from backlog_alerts.io.demo import demo_bytes
 from backlog_alerts.sync.topics import ensure_topics
@@ -32,7 +32,7 @@ def run_sync(tmp_path, rows, **params):
     output = tmp_path / "sync.ipynb"
     error = None
     try:
-        papermill.execute_notebook(
+        papermill_by_hand(
             str(ROOT / "notebooks" / "02_subscription_sync.ipynb"),
             str(output),
             parameters={"contacts_uri": str(contacts), "state_uri": str(tmp_path / "state.json"), **params},

@@ -12,9 +12,8 @@ import io
 import json
 import re
 
-import papermill
 import pytest
-from helpers import ROOT, audit_rows, clean_env, drain, run_cli, subscribe_queue
+from helpers import ROOT, audit_rows, clean_env, drain, papermill_by_hand, run_cli, subscribe_queue
 from helpers import counts_report as report
 from helpers import params_file as write_params
 
@@ -57,7 +56,7 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
     arns = {t["TopicArn"].rsplit(":", 1)[1]: t["TopicArn"] for t in sns.list_topics()["Topics"]}
     inbox = subscribe_queue(sqs, sns, arns["streets_notifications"], "streets-inbox")
     by_hand = tmp_path / "by-hand.ipynb"
-    papermill.execute_notebook(
+    papermill_by_hand(
         str(ROOT / "notebooks" / "03_alert_check.ipynb"),
         str(by_hand),
         parameters={"report_uri": report(tmp_path, "2019-04", pothole=190), "params_file": str(params)},
@@ -67,7 +66,7 @@ def test_a_dry_run_claims_nothing_and_a_notebook_run_by_hand_is_listed_outside_a
     (heard,) = drain(sqs, inbox)
     # Run by hand again, on a report that is not there: only ops are told, and only the state logs it.
     ops_inbox = subscribe_queue(sqs, sns, arns["backlog_alerts_ops"], "ops-inbox")
-    papermill.execute_notebook(
+    papermill_by_hand(
         str(ROOT / "notebooks" / "03_alert_check.ipynb"),
         str(tmp_path / "missing-by-hand.ipynb"),
         parameters={"report_uri": str(tmp_path / "nowhere" / "final_report.csv"), "params_file": str(params)},

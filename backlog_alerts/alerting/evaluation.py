@@ -112,7 +112,7 @@ def evaluate(
             r.department,
             r.severity,
             r.comparison,
-            r.threshold,
+            r.threshold or 0,  # a rule without a threshold: no line, ranked as 0
             count,
             count is not None and r.fires(count),
             period=period or f"{UNDATED}{count}",

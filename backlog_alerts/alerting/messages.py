@@ -219,10 +219,8 @@ def check_messages(
 
 def _example(rule: Rule, count: int | None, kind: str) -> Decision:
     """A decision like the alert check makes, for a count that fires the rule (or, resolved, does not)."""
-    if kind == "resolved":
-        count = min(rule.threshold if count is None else count, rule.threshold)
-    else:
-        count = max(count or 0, rule.threshold + 1)
+    line = rule.threshold or 0  # a rule without a threshold (a rise alone): as if its line were 0
+    count = min(line if count is None else count, line) if kind == "resolved" else max(count or 0, line + 1)
     fired = kind != "resolved"
     return Decision(
         rule.name,
@@ -230,7 +228,7 @@ def _example(rule: Rule, count: int | None, kind: str) -> Decision:
         rule.department,
         rule.severity,
         rule.comparison,
-        rule.threshold,
+        line,
         count,
         fired,
     )

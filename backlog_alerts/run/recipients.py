@@ -75,7 +75,7 @@ def severity_reach(
 def _alone(topic: Reach, severity: str, rules: list[Rule]) -> Reach:
     """Whom a message of this severity about these rules' services reaches (its body unknown)."""
     decisions = tuple(
-        Decision(r.name, r.service_name, r.department, r.severity, ">", r.threshold, None, True)
+        Decision(r.name, r.service_name, r.department, r.severity, ">", r.threshold or 0, None, True)
         for r in rules
     )
     return topic.through(message_attributes(Message(topic.department, severity, "", "", "", decisions)), None)

@@ -69,10 +69,10 @@ def _line(rule: Rule) -> str:
     return f"{'at least' if rule.at_least else 'over'} {rule.threshold}"
 
 
-def _percent(value: float, limit: float) -> str:
+def _percent(value: float, limit: float, over: bool) -> str:
     """A percent rounded for people, with the decimals it takes not to look on the wrong side of the limit."""
     decimals = 0
-    while decimals < 3 and (round(value, decimals) > limit) != (value > limit):
+    while decimals < 3 and (round(value, decimals) > limit) != over:
         decimals += 1
     return f"{value:.{decimals}f}"
 
@@ -82,15 +82,16 @@ def _rise(rule: Rule, count: int, previous: int, before: str) -> Condition:
     assert rule.rise_over is not None
     change = count - previous
     percent = change / previous * 100 if previous else (math.inf if change > 0 else 0.0)
+    over = change * 100 > rule.rise_over * previous if previous else change > 0  # exact for whole counts
     counts = f"({previous} -> {count})"
     if change > 0 and previous == 0:
         words = f"up from 0 in {month_name(before)} {counts}"
     elif change > 0:
-        words = f"up {_percent(percent, rule.rise_over)} % from {month_name(before)} {counts}"
+        words = f"up {_percent(percent, rule.rise_over, over)} % from {month_name(before)} {counts}"
     else:
         words = f"{'down' if change else 'unchanged'} from {month_name(before)} {counts}"
-    holds = percent > rule.rise_over and change >= rule.min_rise
-    if change > 0 and percent <= rule.rise_over:
+    holds = over and change >= rule.min_rise
+    if change > 0 and not over:
         words += f", not more than {rule.rise_over:g} %"
     elif change > 0 and change < rule.min_rise:
         words += f", by less than {rule.min_rise}"

@@ -80,7 +80,7 @@ def _whole(value: Any, least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
-def _check(rule: Rule, label: str, known: set[str]) -> None:
+def _check(rule: Rule, label: str, known: set[str], keys: set[str]) -> None:
     """Every field's type and range, and the keys that only make sense together."""
     if rule.threshold is not None and not _whole(rule.threshold, 0):
         raise RuleError(f"{label}, threshold: {rule.threshold!r} is not a whole number >= 0")
@@ -99,7 +99,7 @@ def _check(rule: Rule, label: str, known: set[str]) -> None:
         raise RuleError(f"{label}, rise_over: {rise!r} is not a percent > 0")
     if not _whole(rule.min_rise, 0):
         raise RuleError(f"{label}, min_rise: {rule.min_rise!r} is not a whole number >= 0")
-    if rule.min_rise and rise is None:
+    if "min_rise" in keys and rise is None:
         raise RuleError(f"{label}, min_rise: only used with rise_over (give rise_over too, or drop it)")
     for given, other in (("escalate_after", "escalate_to"), ("escalate_to", "escalate_after")):
         if getattr(rule, given) is not None and getattr(rule, other) is None:
@@ -160,7 +160,7 @@ def parse_rules(raw_rules: Iterable[Mapping[str, Any]], departments: Iterable[st
                     f"{label}, {name}: {raw[name]!r} is not text (quote it in the params file: '{raw[name]}')"
                 )
         rule = Rule(**{**OPTIONAL, **raw})
-        _check(rule, label, known)
+        _check(rule, label, known, set(raw))
         if any(r.name == rule.name for r in rules):
             raise RuleError(f"{label}, name: used by another rule")
         if rule.escalate_to is not None:

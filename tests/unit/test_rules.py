@@ -82,6 +82,7 @@ def test_a_rule_without_threshold_ranks_as_0_and_its_threshold_part_always_holds
         ({"rise_over": float("inf")}, r"rule p, rise_over: inf is not a percent > 0$"),
         ({"min_rise": -1}, r"rule p, min_rise: -1 is not a whole number >= 0$"),
         ({"rise_over": None, "threshold": 5, "min_rise": 20}, r"rule p, min_rise: only used with rise_over"),
+        ({"rise_over": None, "threshold": 5, "min_rise": 0}, r"rule p, min_rise: only used with rise_over"),
         ({"rise_over": None}, r"rule p: missing field\(s\) threshold \(or rise_over\)$"),
         ({"escalate_after": 3}, r"rule p, escalate_after: comes with escalate_to \(give both, or neither\)$"),
         (

@@ -80,6 +80,8 @@ def check_templates(templates: Mapping[str, str]) -> dict[str, str]:
 
 
 def _line(d: Decision, kind: str) -> str:
+    if d.explanation:  # a rule over months, on a rise, or escalating: its decision in words
+        return f"- {d.service_name}: {d.count} open requests, {_explained(d, kind)} ({d.severity})"
     if kind == "resolved":
         return f"- {d.service_name}: {d.count} open requests, no longer {d.comparison} {d.threshold}"
     return (
@@ -88,12 +90,22 @@ def _line(d: Decision, kind: str) -> str:
     )
 
 
+def _explained(d: Decision, kind: str) -> str:
+    """The decision's words; a resolved notice says the rule no longer alerts, and why."""
+    return f"no longer alerting: {d.explanation}" if kind == "resolved" else d.explanation
+
+
 def _summaries(decisions: list[Decision], department: str, kind: str) -> list[str]:
     """From most to least detailed; the first that fits the channel is used. A resolved notice says
     the count is no longer over the threshold, never that it is."""
     relation = "no longer " if kind == "resolved" else ""
     if len(decisions) == 1:
         d = decisions[0]
+        if d.explanation:
+            return [
+                f"{d.service_name} backlog {d.count}, {_explained(d, kind)}",
+                f"{d.service_name} backlog {d.count}",
+            ]
         return [
             f"{d.service_name} backlog {d.count}, {relation}{d.comparison} {d.threshold}"
             if relation
@@ -101,7 +113,9 @@ def _summaries(decisions: list[Decision], department: str, kind: str) -> list[st
             f"{d.service_name} backlog {d.count}",
         ]
     detailed = "; ".join(
-        f"{d.service_name} {d.count}, {relation}{d.comparison} {d.threshold}"
+        f"{d.service_name} {d.count}, {_explained(d, kind)}"
+        if d.explanation
+        else f"{d.service_name} {d.count}, {relation}{d.comparison} {d.threshold}"
         if relation
         else f"{d.service_name} {d.count} {d.comparison} {d.threshold}"
         for d in decisions

@@ -11,6 +11,7 @@ from backlog_alerts.alerting.ops import publish_ops_notice, sent_now
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.state.document import AlertState, is_dated
 from backlog_alerts.state.ledger import note_checked as checked
+from backlog_alerts.state.ledger import record_counts
 from backlog_alerts.state.store import StateStore
 from backlog_alerts.sync.topics import Topic
 
@@ -39,16 +40,19 @@ def _changes(state: AlertState, report: Report) -> bool:
     new_period = is_dated(report.period) and (
         report.period not in state.checked or report.period in state.unchecked
     )
-    return new_period or report.uri in state.notices.get("report_missing", {})
+    new_counts = is_dated(report.period) and state.counts.get(report.period) != report.counts
+    return new_period or new_counts or report.uri in state.notices.get("report_missing", {})
 
 
 def _note_checked(state: AlertState, report: Report) -> None:
     checked(state, report.period)
+    record_counts(state, report.period, report.counts)  # the history rules over months decide on
     state.notices.get("report_missing", {}).pop(report.uri, None)
 
 
 def remember_checked(store: StateStore, report: Report) -> None:
-    """After a report was checked: its period is remembered (periods only move forward), and an outage
+    """After a report was checked: its period and counts are remembered (periods only move forward; a
+    corrected report of the same period replaces its counts), and an outage
     of this file ends, so that the next time it goes missing ops hear of it again. A daily re-run of a
     month's report writes nothing."""
     if report.status == "ok" and _changes(store.state, report):

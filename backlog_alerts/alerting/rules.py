@@ -61,6 +61,12 @@ class Rule:
         return self.for_periods == 1 and self.rise_over is None and self.escalate_after is None
 
     @property
+    def escalation(self) -> str:
+        """The name its escalation decides under: a rule of its own to the `escalate_to` topic, so that
+        the ledger hears it there once per period, beside the rule's own alert."""
+        return f"{self.name} -> {self.escalate_to}"
+
+    @property
     def periods_needed(self) -> int:
         """Periods of counts a decision can look back on, this one included: `for_periods` for the
         first firing, one more per further period of firing before escalating, one before for a rise."""
@@ -173,4 +179,9 @@ def parse_rules(raw_rules: Iterable[Mapping[str, Any]], departments: Iterable[st
         rules.append(rule)
     if not rules:
         raise RuleError("no rules: give at least one")
+    taken = {r.escalation: r.name for r in rules if r.escalate_to}.keys() & {r.name for r in rules}
+    if taken:
+        raise RuleError(
+            f"rule {min(taken)}, name: the name of another rule's escalation (NAME -> DEPARTMENT)"
+        )
     return rules

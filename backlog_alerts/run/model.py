@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from backlog_alerts.alerting.evaluation import MuteError, parse_mutes
 from backlog_alerts.alerting.messages import MessageError, check_messages, check_templates
+from backlog_alerts.alerting.mutes import MuteError, parse_mutes
 from backlog_alerts.alerting.report import MissingService, ReportKind
 from backlog_alerts.alerting.rules import RuleError, parse_rules
 from backlog_alerts.io.aws import RetryMode, Target

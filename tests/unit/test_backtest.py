@@ -93,7 +93,7 @@ def test_side_by_side_shows_what_a_higher_threshold_would_have_spared(history):
 
 
 def test_mutes_are_judged_on_the_replayed_period(history):
-    from backlog_alerts.alerting.evaluation import parse_mutes
+    from backlog_alerts.alerting.mutes import parse_mutes
 
     current = rules(WARN)
     mutes = parse_mutes(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backlog_alerts.alerting.evaluation import Decision
 from backlog_alerts.alerting.rules import SEVERITIES, Rule
@@ -101,9 +101,14 @@ def _summaries(decisions: list[Decision], department: str, kind: str) -> list[st
     relation = "no longer " if kind == "resolved" else ""
     if len(decisions) == 1:
         d = decisions[0]
-        if d.explanation:
+        if d.explanation:  # then each part alone, the last (an escalation) first, shorter without its (...)
+            parts = [p for part in reversed(d.explanation.split("; ")) for p in (part, part.split(" (")[0])]
             return [
                 f"{d.service_name} backlog {d.count}, {_explained(d, kind)}",
+                *(
+                    f"{d.service_name} backlog {d.count}, {_explained(replace(d, explanation=p), kind)}"
+                    for p in parts
+                ),
                 f"{d.service_name} backlog {d.count}",
             ]
         return [

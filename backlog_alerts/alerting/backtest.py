@@ -210,6 +210,11 @@ def backtest_lines(facts: Mapping[str, Any]) -> list[str]:
             sent = Counter(r["period"] for r in rows if r["action"] in SENT)
             label = "current rules" if name == "backtest" else "proposed rules"
             lines.append(f"{label}: rules sent in {len(sent)} period(s), {sum(sent.values())} rule alert(s)")
+    if against := facts.get("against_plain_thresholds"):
+        differ = [row for row in against if row["plain thresholds"] != row["rules"]]
+        lines.append(
+            f"against plain thresholds: {len(differ)} of {len(against)} cells (period, service, topic) differ"
+        )
     lines += [
         f"  {d['name']} ({d['department']}): {d['messages']} message(s)"
         for d in facts.get("messages_per_director", [])

@@ -181,3 +181,16 @@ def test_merged_counts_take_ours_per_period_and_not_theirs_of_a_period_we_unchec
     for period in months(KEPT_PERIODS, 2020):
         record_counts(theirs, period, {"Pothole": 6})
     assert len(merged(ours, theirs, "s.json").counts) == KEPT_PERIODS
+
+
+def test_a_checked_report_leaves_the_counts_of_the_watched_services_and_a_correction_replaces_them(tmp_path):
+    from backlog_alerts.alerting.report import Report
+    from backlog_alerts.alerting.report_checks import remember_checked
+
+    uri = str(tmp_path / "alert_state.json")
+    report = Report("r.csv", "ok", "2019-03", counts={"Pothole": 171, "Graffiti Removal": 95, "Noise": 3})
+    remember_checked(open_state(uri), report, {"Pothole", "Graffiti Removal"})
+    assert open_state(uri).state.counts == {"2019-03": {"Pothole": 171, "Graffiti Removal": 95}}
+    corrected = Report("r.csv", "ok", "2019-03", counts={"Pothole": 175, "Graffiti Removal": 95})
+    remember_checked(open_state(uri), corrected, {"Pothole", "Graffiti Removal"})
+    assert open_state(uri).state.counts == {"2019-03": {"Pothole": 175, "Graffiti Removal": 95}}

@@ -10,13 +10,14 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from backlog_alerts.alerting.backlog import RequestSettings
-from backlog_alerts.alerting.evaluation import Decision, Mute, evaluate, plan_actions
+from backlog_alerts.alerting.evaluation import Decision, evaluate, plan_actions
 from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
+from backlog_alerts.alerting.mutes import Mute
 from backlog_alerts.alerting.period import decide_period
 from backlog_alerts.alerting.publish import build_messages, mark_sent
 from backlog_alerts.alerting.report import load_report
@@ -24,7 +25,7 @@ from backlog_alerts.alerting.rules import Rule
 from backlog_alerts.io import storage
 from backlog_alerts.io.sources import SourceError
 from backlog_alerts.state.document import AlertState
-from backlog_alerts.state.ledger import note_checked
+from backlog_alerts.state.ledger import note_checked, record_counts
 from backlog_alerts.sync.contacts import Contact
 from backlog_alerts.sync.topics import topic_name
 
@@ -83,6 +84,7 @@ def replay(
     """Run the alert check over each report in order, on a fresh state that only this replay sees."""
     state, result = AlertState(), Replay()
     topics = {d: topic_name(d) for d in departments}  # each department's topic, by name: never published to
+    watched = {r.service_name for r in rules}  # the counts the alert state keeps, as the alert check does
     for past in reports:
         report = load_report(
             past.uri,
@@ -92,7 +94,9 @@ def replay(
             count_column=count_column,
             requests=requests,
         )
-        evaluated = evaluate(rules, report.counts, report.uri, missing_service, past.period)
+        evaluated = evaluate(
+            rules, report.counts, report.uri, missing_service, past.period, state.counts, departments
+        )
         planned = plan_actions(
             evaluated,
             state,
@@ -115,6 +119,7 @@ def replay(
                 {"period": past.period, "department": message.department, "severity": message.severity}
             )
         note_checked(state, past.period)
+        record_counts(state, past.period, {s: c for s, c in report.counts.items() if s in watched})
         result.decisions += [_row(past.period, d) for d in planned]
         result.counts[past.period] = {d.service_name: d.count for d in evaluated}
     return result
@@ -128,8 +133,9 @@ def _row(period: str, d: Decision) -> dict[str, Any]:
         "department": d.department,
         "severity": d.severity,
         "count": d.count,
-        "threshold": f"{d.comparison} {d.threshold}",
+        "threshold": f"{d.comparison} {d.threshold}" if d.comparison else "",
         "action": d.action,
+        "why": d.explanation,
     }
 
 
@@ -156,7 +162,19 @@ def messages_per_director(result: Replay, contacts: list[Contact]) -> list[dict[
     ]
 
 
-def side_by_side(current: Replay, proposed: Replay) -> list[dict[str, Any]]:
+def plain_thresholds(rules: list[Rule]) -> list[Rule]:
+    """The rules as plain thresholds (no months, rises or escalation): what they are weighed against.
+    A rule on a rise alone has no plain form."""
+    return [
+        replace(r, for_periods=1, rise_over=None, min_rise=0, escalate_after=None, escalate_to=None)
+        for r in rules
+        if r.threshold is not None
+    ]
+
+
+def side_by_side(
+    current: Replay, proposed: Replay, labels: tuple[str, str] = ("current", "proposed")
+) -> list[dict[str, Any]]:
     """Per period, service and department: what the current and the proposed rules would have done."""
 
     def sent(result: Replay) -> dict[tuple[str, str, str], str]:
@@ -176,8 +194,8 @@ def side_by_side(current: Replay, proposed: Replay) -> list[dict[str, Any]]:
             "period": period,
             "service_name": service,
             "department": department,
-            "current": now.get((period, service, department), "-"),
-            "proposed": then.get((period, service, department), "-"),
+            labels[0]: now.get((period, service, department), "-"),
+            labels[1]: then.get((period, service, department), "-"),
         }
         for period, service, department in sorted(set(now) | set(then))
     ]
@@ -193,6 +211,11 @@ def backtest_lines(facts: Mapping[str, Any]) -> list[str]:
             sent = Counter(r["period"] for r in rows if r["action"] in SENT)
             label = "current rules" if name == "backtest" else "proposed rules"
             lines.append(f"{label}: rules sent in {len(sent)} period(s), {sum(sent.values())} rule alert(s)")
+    if against := facts.get("against_plain_thresholds"):
+        differ = [row for row in against if row["plain thresholds"] != row["rules"]]
+        lines.append(
+            f"against plain thresholds: {len(differ)} of {len(against)} cells (period, service, topic) differ"
+        )
     lines += [
         f"  {d['name']} ({d['department']}): {d['messages']} message(s)"
         for d in facts.get("messages_per_director", [])

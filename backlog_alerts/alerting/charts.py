@@ -51,7 +51,7 @@ def counts_over_time(counts: dict[str, dict[str, int | None]], rules: Sequence[R
     figure, panels = plt.subplots(len(services), 1, figsize=(8, 2.4 * len(services)), squeeze=False)
     for axes, service in zip(panels[:, 0], services, strict=True):
         axes.plot(periods, [counts[p].get(service) for p in periods], marker="o", color="#2c3e50")
-        for rule in (r for r in rules if r.service_name == service):
+        for rule in (r for r in rules if r.service_name == service and r.threshold is not None):
             axes.axhline(rule.threshold, color=TIER_COLOURS[rule.severity], linestyle="--", linewidth=1)
             axes.annotate(
                 f"{rule.name}: {rule.severity} {rule.comparison} {rule.threshold}",

@@ -96,11 +96,12 @@ def unheard(
             if a.action == PUBLISH
             else f"sent {a.previous_sent_at}, MessageId {a.previous_message_id}"
         )
+        why = a.explanation or f"{a.comparison} {a.threshold}"
         found.append(
             Condition(
                 UNHEARD,
                 f"{a.department}:{a.service_name}@{a.period}",
-                f"{a.department}: {a.service_name} {a.count} {a.comparison} {a.threshold} (rule {a.rule}, "
+                f"{a.department}: {a.service_name} {a.count} {why} (rule {a.rule}, "
                 f"period {a.period}), {when}; {len(missed.pending)} pending, {len(missed.opted_out)} "
                 f"opted out, {len(missed.unverified)} not verified, {len(missed.held_back)} held back by "
                 f"their filter policy, {len(missed.cannot_tell)} whose filter policy cannot be read. To "

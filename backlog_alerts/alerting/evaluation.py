@@ -17,11 +17,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from backlog_alerts.alerting.mutes import Mute
 from backlog_alerts.alerting.report import count_for
 from backlog_alerts.alerting.rules import SEVERITIES, Rule
-from backlog_alerts.errors import BacklogAlertsError
+from backlog_alerts.alerting.streaks import History, verdict
 from backlog_alerts.state.document import RESOLVED as RESOLVED_TIER
-from backlog_alerts.state.document import UNDATED, AlertState
+from backlog_alerts.state.document import UNDATED, AlertState, is_dated
 from backlog_alerts.state.ledger import covering, highest_alert, previous_period
 
 # What a decision leads to. Only PUBLISH and RESOLVED send anything.
@@ -35,30 +36,6 @@ PUBLISH, SUPPRESSED, RESOLVED, CLEARED, MUTED, SUPERSEDED, QUIET, SKIPPED = (
     "quiet",
     "skipped",
 )
-
-
-class MuteError(BacklogAlertsError, ValueError):
-    """A mute window in the params that cannot be used; names the mute and field."""
-
-
-@dataclass(frozen=True)
-class Mute:
-    """Hold back, until `until` (inclusive), one rule's alerts, or a department's (of one severity, if
-    given), for a stated reason. It silences only what it names."""
-
-    until: date
-    reason: str
-    department: str = ""
-    rule: str = ""
-    severity: str = ""
-
-    def names(self, decision: Decision) -> bool:
-        if self.rule:
-            return decision.rule == self.rule
-        return decision.department == self.department and self.severity in ("", decision.severity)
-
-    def covers(self, decision: Decision, today: date) -> bool:
-        return today <= self.until and self.names(decision)
 
 
 @dataclass(frozen=True)
@@ -82,6 +59,8 @@ class Decision:
     heard_before: str = ""  # the highest tier the topic had heard of this service this period
     previous_message_id: str = ""  # suppressed: the alert already heard
     previous_sent_at: str = ""
+    explanation: str = ""  # a rule over months or on a rise: the decision in words a director reads
+    escalation_of: str = ""  # the rule this is the escalation of, to its `escalate_to` department
 
     @property
     def over_by(self) -> int:
@@ -94,15 +73,27 @@ class Decision:
 
 
 def evaluate(
-    rules: list[Rule], counts: dict[str, int], report_uri: str, missing_service: str, period: str = ""
+    rules: list[Rule],
+    counts: dict[str, int],
+    report_uri: str,
+    missing_service: str,
+    period: str = "",
+    history: History | None = None,
+    department_names: Mapping[str, str] | None = None,
 ) -> list[Decision]:
-    """Compare every rule with its count.
+    """Compare every rule with its count, and a rule over months or on a rise with the counts `history`
+    of earlier periods (the alert state's); a rule that escalates also decides for its `escalate_to`
+    department (fired when it has fired in each of its last `escalate_after` periods).
 
     Every rule's service is looked up before any verdict, so a missing one stops the whole check.
     A verdict is about its report's period; without one, about the count itself, so that the same
     numbers exported again (or another service's count changing) never repeat an alert.
     """
     looked_up = {r.name: count_for(counts, r.service_name, report_uri, missing_service) for r in rules}
+    months = {
+        **(history or {}),
+        period: {**counts, **{r.service_name: c for r in rules if (c := looked_up[r.name]) is not None}},
+    }
     decisions = []
     for r in rules:
         count = looked_up[r.name]
@@ -111,8 +102,8 @@ def evaluate(
             r.service_name,
             r.department,
             r.severity,
-            r.comparison,
-            r.threshold,
+            r.comparison if r.threshold is not None else "",  # a rise alone has no line to cross
+            r.threshold or 0,
             count,
             count is not None and r.fires(count),
             period=period or f"{UNDATED}{count}",
@@ -125,8 +116,33 @@ def evaluate(
             decision = replace(
                 decision, note="service not in the report, counted as 0 (missing_service: zero)"
             )
-        decisions.append(decision)
+        escalation = None
+        if count is not None and not r.plain:
+            decision, escalation = _over_periods(r, decision, months, department_names or {})
+        decisions += [decision] + ([escalation] if escalation else [])
     return decisions
+
+
+def _over_periods(
+    rule: Rule, decision: Decision, months: History, names: Mapping[str, str]
+) -> tuple[Decision, Decision | None]:
+    """A rule over months, on a rise or escalating: its verdict over the history, and its decision for
+    the `escalate_to` department (None for a rule that does not escalate)."""
+    if not is_dated(decision.period):
+        why = "the report has no period: a rule over months, on a rise or escalating needs monthly reports"
+        return replace(decision, fired=False, explanation=why), None
+    seen = verdict(rule, decision.period, months, names)
+    decision = replace(decision, fired=seen.fired, explanation=seen.explanation)
+    if rule.escalate_to is None:
+        return decision, None
+    escalation = replace(
+        decision,
+        rule=rule.escalation,
+        department=rule.escalate_to,
+        fired=seen.escalate,
+        escalation_of=rule.name,
+    )
+    return decision, escalation
 
 
 def _outranks(d: Decision) -> tuple[int, int]:
@@ -246,50 +262,3 @@ def plan_actions(
         for d in _plan_group(group, state, notify_resolved=notify_resolved, mutes=mutes, today=today)
     }
     return [planned[d.rule] for d in decisions]
-
-
-def parse_mutes(
-    raw_mutes: Iterable[Mapping[str, Any]], departments: Iterable[str], rules: list[Rule]
-) -> list[Mute]:
-    """Mute windows from params: each names a rule, or a department (and optionally a severity), an
-    end date and a reason."""
-    known_departments, known_rules = set(departments), {r.name for r in rules}
-    mutes = []
-    for position, raw in enumerate(raw_mutes or [], start=1):
-        label = f"mute {position}"
-        if not isinstance(raw, Mapping):
-            raise MuteError(f"{label}: must be a mapping of fields, not {raw!r}")
-        unknown = sorted(set(raw) - {"department", "rule", "severity", "until", "reason"})
-        if unknown:
-            raise MuteError(f"{label}: unknown field(s) {', '.join(unknown)}")
-        if bool(raw.get("department")) == bool(raw.get("rule")):
-            raise MuteError(f"{label}: give exactly one of department or rule")
-        if raw.get("department") and raw["department"] not in known_departments:
-            raise MuteError(f"{label}, department: {raw['department']!r} is not a configured department")
-        if raw.get("rule") and raw["rule"] not in known_rules:
-            raise MuteError(f"{label}, rule: {raw['rule']!r} is not a rule name")
-        if raw.get("severity") and (raw.get("rule") or raw["severity"] not in SEVERITIES):
-            raise MuteError(
-                f"{label}, severity: give it with a department, as one of {', '.join(SEVERITIES)} "
-                "(a rule has one severity already)"
-            )
-        if not raw.get("reason"):
-            raise MuteError(f"{label}, reason: say why (it is shown and recorded)")
-        try:
-            until = (
-                raw["until"]
-                if isinstance(raw.get("until"), date)
-                else date.fromisoformat(str(raw.get("until")))
-            )
-        except ValueError as err:
-            raise MuteError(f"{label}, until: {raw.get('until')!r} is not a date (YYYY-MM-DD)") from err
-        mutes.append(
-            Mute(
-                until,
-                str(raw["reason"]),
-                raw.get("department", ""),
-                raw.get("rule", ""),
-                raw.get("severity", ""),
-            )
-        )
-    return mutes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backlog_alerts.alerting.evaluation import Decision
 from backlog_alerts.alerting.rules import SEVERITIES, Rule
@@ -80,6 +80,8 @@ def check_templates(templates: Mapping[str, str]) -> dict[str, str]:
 
 
 def _line(d: Decision, kind: str) -> str:
+    if d.explanation:  # a rule over months, on a rise, or escalating: its decision in words
+        return f"- {d.service_name}: {d.count} open requests, {_explained(d, kind)} ({d.severity})"
     if kind == "resolved":
         return f"- {d.service_name}: {d.count} open requests, no longer {d.comparison} {d.threshold}"
     return (
@@ -88,12 +90,27 @@ def _line(d: Decision, kind: str) -> str:
     )
 
 
+def _explained(d: Decision, kind: str) -> str:
+    """The decision's words; a resolved notice says the rule no longer alerts, and why."""
+    return f"no longer alerting: {d.explanation}" if kind == "resolved" else d.explanation
+
+
 def _summaries(decisions: list[Decision], department: str, kind: str) -> list[str]:
     """From most to least detailed; the first that fits the channel is used. A resolved notice says
     the count is no longer over the threshold, never that it is."""
     relation = "no longer " if kind == "resolved" else ""
     if len(decisions) == 1:
         d = decisions[0]
+        if d.explanation:  # then each part alone, the last (an escalation) first, shorter without its (...)
+            parts = [p for part in reversed(d.explanation.split("; ")) for p in (part, part.split(" (")[0])]
+            return [
+                f"{d.service_name} backlog {d.count}, {_explained(d, kind)}",
+                *(
+                    f"{d.service_name} backlog {d.count}, {_explained(replace(d, explanation=p), kind)}"
+                    for p in parts
+                ),
+                f"{d.service_name} backlog {d.count}",
+            ]
         return [
             f"{d.service_name} backlog {d.count}, {relation}{d.comparison} {d.threshold}"
             if relation
@@ -101,7 +118,9 @@ def _summaries(decisions: list[Decision], department: str, kind: str) -> list[st
             f"{d.service_name} backlog {d.count}",
         ]
     detailed = "; ".join(
-        f"{d.service_name} {d.count}, {relation}{d.comparison} {d.threshold}"
+        f"{d.service_name} {d.count}, {_explained(d, kind)}"
+        if d.explanation
+        else f"{d.service_name} {d.count}, {relation}{d.comparison} {d.threshold}"
         if relation
         else f"{d.service_name} {d.count} {d.comparison} {d.threshold}"
         for d in decisions
@@ -219,10 +238,8 @@ def check_messages(
 
 def _example(rule: Rule, count: int | None, kind: str) -> Decision:
     """A decision like the alert check makes, for a count that fires the rule (or, resolved, does not)."""
-    if kind == "resolved":
-        count = min(rule.threshold if count is None else count, rule.threshold)
-    else:
-        count = max(count or 0, rule.threshold + 1)
+    line = rule.threshold or 0  # a rule without a threshold (a rise alone): as if its line were 0
+    count = min(line if count is None else count, line) if kind == "resolved" else max(count or 0, line + 1)
     fired = kind != "resolved"
     return Decision(
         rule.name,
@@ -230,7 +247,7 @@ def _example(rule: Rule, count: int | None, kind: str) -> Decision:
         rule.department,
         rule.severity,
         rule.comparison,
-        rule.threshold,
+        line,
         count,
         fired,
     )

@@ -147,7 +147,7 @@ def publish_and_record(
         with suppress(*aws.CALL_ERRORS):  # a mark not made weakens only the check for a lost state
             tag_send(sns, topic, mark)
     if report.status == "ok":
-        remember_checked(store, report)
+        remember_checked(store, report, {d.service_name for d in decisions})
         for arn, topic_mark in (marks or {}).items():  # each topic records the newest period checked
             if is_dated(report.period) and topic_mark.checked < report.period:
                 with suppress(*aws.CALL_ERRORS):

@@ -11,6 +11,7 @@ from backlog_alerts.alerting.ops import publish_ops_notice, sent_now
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.state.document import AlertState, is_dated
 from backlog_alerts.state.ledger import note_checked as checked
+from backlog_alerts.state.ledger import record_counts
 from backlog_alerts.state.store import StateStore
 from backlog_alerts.sync.topics import Topic
 
@@ -34,25 +35,33 @@ def against_state(report: Report, state: AlertState, params_hint: str = "--param
     return replace(report, status="stale", note=note, notice_key=report.period)
 
 
-def _changes(state: AlertState, report: Report) -> bool:
+def _changes(state: AlertState, report: Report, watched: set[str]) -> bool:
     """Whether `_note_checked` would change anything: a period new to the state, or an outage to end."""
     new_period = is_dated(report.period) and (
         report.period not in state.checked or report.period in state.unchecked
     )
-    return new_period or report.uri in state.notices.get("report_missing", {})
+    new_counts = is_dated(report.period) and state.counts.get(report.period) != _of(report, watched)
+    return new_period or new_counts or report.uri in state.notices.get("report_missing", {})
 
 
-def _note_checked(state: AlertState, report: Report) -> None:
+def _of(report: Report, watched: set[str]) -> dict[str, int]:
+    """The counts of the watched services: a report may list a million (see `watched_counts`)."""
+    return {s: c for s, c in report.counts.items() if s in watched}
+
+
+def _note_checked(state: AlertState, report: Report, watched: set[str]) -> None:
     checked(state, report.period)
+    record_counts(state, report.period, _of(report, watched))  # the history rules over months decide on
     state.notices.get("report_missing", {}).pop(report.uri, None)
 
 
-def remember_checked(store: StateStore, report: Report) -> None:
-    """After a report was checked: its period is remembered (periods only move forward), and an outage
+def remember_checked(store: StateStore, report: Report, watched: set[str]) -> None:
+    """After a report was checked: its period and the counts of the `watched` services are remembered
+    (periods only move forward; a corrected report of the same period replaces its counts), and an outage
     of this file ends, so that the next time it goes missing ops hear of it again. A daily re-run of a
     month's report writes nothing."""
-    if report.status == "ok" and _changes(store.state, report):
-        store.update(lambda state: _note_checked(state, report))
+    if report.status == "ok" and _changes(store.state, report, watched):
+        store.update(lambda state: _note_checked(state, report, watched))
 
 
 def report_problem_notice(

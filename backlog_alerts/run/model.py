@@ -15,14 +15,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     model_validator,
 )
 
-from backlog_alerts.alerting.evaluation import MuteError, parse_mutes
 from backlog_alerts.alerting.messages import MessageError, check_messages, check_templates
+from backlog_alerts.alerting.mutes import MuteError, parse_mutes
 from backlog_alerts.alerting.report import MissingService, ReportKind
-from backlog_alerts.alerting.rules import RuleError, parse_rules
+from backlog_alerts.alerting.rules import Rule, RuleError, parse_rules
 from backlog_alerts.io.aws import RetryMode, Target
 from backlog_alerts.sync.contacts import OnInvalidRow
 from backlog_alerts.sync.topics import (
@@ -168,6 +169,14 @@ class Params(BaseModel):
     keep_runs: Annotated[int, Field(gt=0)] | None = None  # retention: keep the newest N run folders
     keep_days: Annotated[int, Field(gt=0)] | None = None  # retention: remove run folders older than this
 
+    _alert_rules: list[Rule] = PrivateAttr(default_factory=list)
+
+    @property
+    def alert_rules(self) -> list[Rule]:
+        """The rules, parsed and checked once here (the runner's checks and commands use these; each
+        notebook, runnable alone, parses its own parameters)."""
+        return self._alert_rules
+
     @property
     def ops_topic_name(self) -> str:
         """The ops topic's name in this deployment's namespace ("" for none)."""
@@ -184,7 +193,7 @@ class Params(BaseModel):
             key = "ops_topic"
             ops_topic_name(self.ops_topic, self.namespace)
             key = "rules"
-            rules = parse_rules(self.rules, self.departments)
+            rules = self._alert_rules = parse_rules(self.rules, self.departments)
             key = "proposed_rules"
             if self.proposed_rules:
                 parse_rules(self.proposed_rules, self.departments)

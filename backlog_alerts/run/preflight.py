@@ -22,7 +22,6 @@ from typing import Any
 from backlog_alerts.alerting.evaluation import evaluate
 from backlog_alerts.alerting.messages import check_messages, check_templates
 from backlog_alerts.alerting.report import load_report, request_settings
-from backlog_alerts.alerting.rules import parse_rules
 from backlog_alerts.errors import SourceError, SourceMissing
 from backlog_alerts.io import aws
 from backlog_alerts.io.sources import pin_input, read_source
@@ -106,7 +105,7 @@ def check_inputs(
         pins=pins,
     )
     progress.checking = "rules and messages"
-    rules = parse_rules(params.rules, params.departments)
+    rules = params.alert_rules
     if report.status == "ok":
         evaluate(rules, report.counts, report.uri, params.missing_service)
     check_messages(rules, params.departments, check_templates(params.message_templates), report.counts)
@@ -164,10 +163,7 @@ def convert_version_1(store: StateStore, plan: RunPlan, arns: Mapping[str, str])
         for h in old_runs.heard
         if h.message_id and h.rule
     }
-    rules = {
-        r.name: LegacyRule(r.service_name, r.department, r.severity)
-        for r in parse_rules(plan.params.rules, plan.params.departments)
-    }
+    rules = {r.name: LegacyRule(r.service_name, r.department, r.severity) for r in plan.params.alert_rules}
     lost = store.update(lambda state: convert_legacy(state, rules, arns, recorded))
     return [
         f"alert state: converted from its version-1 form by what {old_runs.runs} run(s) of the trail "

@@ -11,7 +11,7 @@ from pathlib import Path
 from backlog_alerts.alerting.evaluation import Decision
 from backlog_alerts.alerting.messages import Message
 from backlog_alerts.alerting.publish import message_attributes
-from backlog_alerts.alerting.rules import SEVERITIES, Rule, parse_rules
+from backlog_alerts.alerting.rules import SEVERITIES, Rule
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD, BacklogAlertsError
 from backlog_alerts.io import aws
 from backlog_alerts.masking import mask_email
@@ -47,7 +47,7 @@ def department_reach(params_path: str | Path) -> tuple[list[Reach], list[Rule], 
         ledger = {}
     topics = find_topics(sns, list(params.departments), namespace=params.namespace)
     reach = topic_reach(sns, topics, params.departments, account, ledger)
-    rules = parse_rules(params.rules, params.departments)
+    rules = params.alert_rules
     return [reach[dept] for dept in params.departments], rules, account, params.notify_resolved
 
 
@@ -75,7 +75,7 @@ def severity_reach(
 def _alone(topic: Reach, severity: str, rules: list[Rule]) -> Reach:
     """Whom a message of this severity about these rules' services reaches (its body unknown)."""
     decisions = tuple(
-        Decision(r.name, r.service_name, r.department, r.severity, ">", r.threshold, None, True)
+        Decision(r.name, r.service_name, r.department, r.severity, ">", r.threshold or 0, None, True)
         for r in rules
     )
     return topic.through(message_attributes(Message(topic.department, severity, "", "", "", decisions)), None)

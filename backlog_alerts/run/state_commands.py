@@ -55,6 +55,8 @@ def show(params_path: str | Path, say: Say) -> int:
         say(f"alert state {store.uri}: {'found' if store.found else 'none yet'}")
         say(f"deployment: {state.deployment or '(none yet)'}; written {state.generation} time(s)")
         say(f"periods checked: {', '.join(state.checked[-6:]) or 'none'}")
+        months = sorted(state.counts)  # what rules over months and rises decide on
+        say(f"counts kept: {f'{len(months)} month(s), {months[0]} to {months[-1]}' if months else 'none'}")
         for entry in sorted(state.heard, key=lambda h: (h.period, h.topic, h.service))[-20:]:
             name = entry.topic.rsplit(":", 1)[-1]
             sent = entry.message_id or "-"
@@ -129,6 +131,7 @@ def forget(
             if not department and not service:
                 state.checked = [p for p in state.checked if p != period]
                 state.unchecked = sorted({*state.unchecked, period})
+                state.counts.pop(period, None)  # a month checked by mistake: its counts were a mistake too
             return len(gone)
 
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])|count:\d+", period):

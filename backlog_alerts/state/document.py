@@ -9,6 +9,7 @@ converted by the alert check, which knows each rule's service, department and ti
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -18,7 +19,7 @@ from backlog_alerts.errors import BacklogAlertsError
 VERSION = 2
 KEPT_SENDS = 1000  # the send log keeps the newest ones: enough to audit months of runs, bounded
 KEPT_OPS_SENDS = 200  # the ops notice log keeps the newest ones (at most a few a day are sent)
-KEPT_PERIODS = 36  # checked periods remembered (and heard entries of periods this old kept)
+KEPT_PERIODS = 36  # checked periods remembered (and heard entries and counts of periods this old kept)
 KEPT_UNDATED = 500  # heard entries of reports without a period (one per count), newest kept
 TIERS = ("warning", "critical")  # alert tiers in rising order: a higher one covers a lower one
 RESOLVED = "resolved"  # the tier of a back-under-threshold notice
@@ -68,7 +69,8 @@ class AlertState:
     run folder; notices in their own log, so the ledger's readers of `sends` see alerts only), when the sync
     subscribed each email still pending (`sync.pending`), and the alerts and periods forgotten on
     purpose (known, so that a topic's mark of one does not make the state look lost, and left out of
-    a rebuild from the trail)."""
+    a rebuild from the trail), and each dated period's counts, the history that rules over several
+    periods decide on (so a run needs no other report)."""
 
     deployment: str = ""
     generation: int = 0
@@ -81,6 +83,7 @@ class AlertState:
     legacy_rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # version 1, not yet converted
     forgotten: list[str] = field(default_factory=list)  # MessageIds forgotten on purpose (`state forget`)
     unchecked: list[str] = field(default_factory=list)  # periods checked by mistake, forgotten on purpose
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # YYYY-MM -> service -> count
 
     @property
     def latest_period(self) -> str:
@@ -129,12 +132,27 @@ class AlertState:
                 legacy_rules=dict(data.get("legacy_rules", {})),
                 forgotten=list(data.get("forgotten", [])),
                 unchecked=list(data.get("unchecked", [])),
+                counts=_counts(data.get("counts", {})),  # none in a state written before the history
             )
         except (ValueError, TypeError, AttributeError) as err:
             raise StateError(f"{where}: not an alert state document ({err})") from err
 
 
 REQUIRED = ("topic", "service", "tier", "period")
+
+
+def _counts(value: Any) -> dict[str, dict[str, int]]:
+    """The counts history as read: a mapping of YYYY-MM periods to whole counts by service, or refused."""
+    if not isinstance(value, dict):
+        raise TypeError(f"counts: {value!r} is not a mapping of periods")
+    for period, counts in value.items():
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+            raise ValueError(f"counts: {period!r} is not a YYYY-MM period")
+        if not isinstance(counts, dict) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in counts.values()
+        ):
+            raise TypeError(f"counts, {period}: {counts!r} is not a mapping of services to whole counts")
+    return {period: dict(counts) for period, counts in sorted(value.items())}
 
 
 def _compact(heard: Heard) -> dict[str, Any]:

@@ -84,6 +84,14 @@ def note_checked(state: AlertState, period: str) -> None:
     state.unchecked = [p for p in state.unchecked if p != period]
 
 
+def record_counts(state: AlertState, period: str, counts: Mapping[str, int]) -> None:
+    """A dated period's counts, replacing any recorded before for it; the newest periods are kept.
+    Undated reports have no place in a history of periods and are not recorded."""
+    if is_dated(period):
+        history = {**state.counts, period: dict(counts)}
+        state.counts = {p: history[p] for p in sorted(history)[-KEPT_PERIODS:]}
+
+
 def prune(state: AlertState) -> None:
     """Keep the ledger bounded: dated entries of the remembered periods (and newer), and the newest
     undated ones."""
@@ -166,7 +174,8 @@ def convert_legacy(
 
 def merged(ours: AlertState, theirs: AlertState, where: str) -> AlertState:
     """Two states of one deployment as one: every heard entry, period, notice, send (alerts and ops
-    notices alike) and pending date."""
+    notices alike) and pending date, and the counts of every period (a period's counts whole, ours
+    where both have it; theirs not for a period we unchecked on purpose)."""
     if ours.deployment and theirs.deployment and ours.deployment != theirs.deployment:
         raise StateError(
             f"{where}: cannot merge the alert states of two deployments "
@@ -191,6 +200,9 @@ def merged(ours: AlertState, theirs: AlertState, where: str) -> AlertState:
         result.log_send(send)
     for notice in _both(theirs.ops_sends, ours.ops_sends):
         result.log_ops_send(notice)
+    for period, counts in {**theirs.counts, **ours.counts}.items():
+        if period in ours.counts or period not in ours.unchecked:
+            record_counts(result, period, counts)
     return result
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from backlog_alerts.io import locations, storage
-from backlog_alerts.state.document import ANY_SERVICE, RESOLVED, AlertState, Heard, is_dated
+from backlog_alerts.state.document import ANY_SERVICE, KEPT_PERIODS, RESOLVED, AlertState, Heard, is_dated
 from backlog_alerts.state.ledger import known_message_ids, merged
 from backlog_alerts.sync.marks import Mark
 from backlog_alerts.trail.executed import read_facts
@@ -31,6 +32,7 @@ class TrailRecord:
     location: str
     heard: list[Heard] = field(default_factory=list)
     checked: set[str] = field(default_factory=set)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # period -> watched service -> count
     deployments: set[str] = field(default_factory=set)
     runs: int = 0
 
@@ -60,6 +62,17 @@ def _heard_of_old_run(facts: Mapping[str, Mapping], run_id: str, arns: Mapping[s
             )
         )
     return found
+
+
+def _counts_of(check: Mapping[str, Any]) -> dict[str, int]:
+    """The watched counts a run recorded (`counts`), as the history of counts keeps them; anything else
+    in a tampered or older record is left out."""
+    recorded = check.get("counts")
+    return {
+        c["service_name"]: c["count"]
+        for c in (recorded if isinstance(recorded, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("service_name"), str) and type(c.get("count")) is int
+    }
 
 
 def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> TrailRecord:
@@ -99,6 +112,7 @@ def read_trail(location: str, arns: Mapping[str, str], deployment: str = "") -> 
         report = check.get("report", {})
         if report.get("status") == "ok" and is_dated(report.get("period", "")):
             record.checked.add(report["period"])
+            record.counts[report["period"]] = _counts_of(check)  # the newest run of a period: the last word
         if "heard" in check:
             record.heard += [
                 Heard(
@@ -146,6 +160,7 @@ def rebuilt(
             | {m.last_send.period for m in marks if m.last_send and is_dated(m.last_send.period)}
             | {m.checked for m in marks if is_dated(m.checked)}
         ),
+        counts=dict(sorted(trail.counts.items())[-KEPT_PERIODS:]) if trail else {},
     )
     result = merged(state, found, "the rebuilt alert state")
     extra = assumed_from_marks(marks, known_message_ids(result))

@@ -187,3 +187,40 @@ def test_a_send_from_a_bare_papermill_call_is_listed_by_audit_as_outside_a_recor
         ["audit", "--output-dir", str(trail), "--state", str(tmp_path / "nope.json")], clean_env()
     )
     assert missing.returncode == 2 and "no alert state at" in missing.stderr
+
+
+def test_rules_over_months_rises_and_escalation_reach_each_inbox_as_the_months_go(sns, sqs, tmp_path, check):
+    departments = {**DEPARTMENTS, "city_manager": "City Manager"}
+    topics = {t.department: t.arn for t in ensure_topics(sns, departments, ops_topic="ops_alerts")}
+    inbox = {d: subscribe_queue(sqs, sns, arn, f"months-{d}") for d, arn in topics.items()}
+    rules = [
+        {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100,
+         "for_periods": 2, "escalate_after": 3, "escalate_to": "city_manager"},
+        {"name": "potholes_rising", "service_name": "Pothole", "department": "streets",
+         "rise_over": 30, "min_rise": 20},
+    ]  # fmt: skip
+    said, rising = {}, {}
+    for month, pothole in [("jan", 150), ("feb", 218), ("mar", 230), ("apr", 240), ("may", 90)]:
+        facts = check(month, {"Pothole": pothole}, rules=rules, departments=departments)
+        said[month] = {d: subjects(sqs, inbox[d]) for d in ("streets", "city_manager")}
+        rising[month] = next(d for d in facts["decisions"] if d["rule"] == "potholes_rising")
+    assert said["jan"] == {"streets": [], "city_manager": []}  # one month over, no month before: nothing
+    assert rising["jan"]["explanation"] == "no count for 2018-12 to compare with"
+    # one alert per service and topic in a period: the rise is outranked by the months over, and says why
+    assert said["feb"]["streets"] == ["[WARNING] Pothole backlog 218, over 100 for 2 months"]
+    assert (rising["feb"]["action"], rising["feb"]["explanation"]) == (
+        "superseded",
+        "up 45 % from January (150 -> 218)",
+    )
+    assert said["mar"] == {
+        "streets": ["[WARNING] Pothole backlog 230, over 100 for 3 months"],
+        "city_manager": [],
+    }
+    (escalated,) = said["apr"]["city_manager"]
+    assert escalated == "[WARNING] Pothole backlog 240, third month of alerts: escalated to the City Manager"
+    assert said["may"] == {"streets": [], "city_manager": []}
+    check("apr", {"Pothole": 240}, rules=rules, departments=departments)  # April again, after May: stale
+    assert {d: subjects(sqs, inbox[d]) for d in ("streets", "city_manager")} == {
+        "streets": [],
+        "city_manager": [],
+    }

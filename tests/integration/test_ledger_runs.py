@@ -229,6 +229,8 @@ def test_every_recovery_step_a_notice_names_works_when_followed(aws_endpoint, sn
     forget = re.search(r"backlog-alerts state forget (--params \S+ --period 2019-03)", stale["Message"])
     followed = run_cli(["state", "forget", *forget.group(1).split()], env)
     assert followed.returncode == 0 and "2019-03 is no longer a checked period" in followed.stdout
+    kept = run_cli(["state", "show", *forget.group(1).split()[:2]], env).stdout
+    assert "counts kept: none" in kept  # March's counts went with March: they were a mistake too
     assert run(env, feb).returncode == 0
     assert subjects(sqs, inboxes, "streets") == ["[WARNING] Pothole backlog 170 > 100"]
     assert subjects(sqs, inboxes, "trash") == ["[WARNING] Illegal Dumping backlog 48 > 30"]

@@ -9,6 +9,7 @@ from backlog_alerts.alerting.backtest import (
     action_table,
     list_reports,
     messages_per_director,
+    plain_thresholds,
     replay,
     side_by_side,
 )
@@ -92,8 +93,40 @@ def test_side_by_side_shows_what_a_higher_threshold_would_have_spared(history):
     assert cells["2019-01"] == ("quiet", "quiet")
 
 
+def test_rules_over_months_rises_and_escalation_are_shown_beside_their_plain_thresholds(history):
+    departments = {**DEPARTMENTS, "city_manager": "City Manager"}
+    damped = {**WARN, "for_periods": 2, "escalate_after": 2, "escalate_to": "city_manager"}
+    rising = {"name": "rising", "service_name": "Illegal Dumping", "department": "trash", "rise_over": 50}
+    current = parse_rules([damped, rising], departments)
+    assert [r.name for r in plain_thresholds(current)] == ["potholes"]  # a rise alone has no plain form
+    reports = list_reports(str(history))
+    plain = replay(reports, plain_thresholds(current), departments)
+    months = replay(reports, current, departments)
+    cells = {
+        (row["period"], row["department"]): (row["plain thresholds"], row["rules"])
+        for row in side_by_side(plain, months, labels=("plain thresholds", "rules"))
+    }
+    # Pothole 88, 163, 171, 214, 96: over from February; the damped rule hears March first
+    assert cells["2019-02", "streets"] == ("warning (potholes)", "quiet")
+    assert cells["2019-03", "streets"] == ("warning (potholes)", "warning (potholes)")
+    assert cells["2019-04", "city_manager"] == (
+        "-",
+        "warning (potholes -> city_manager)",
+    )  # 2nd month of alerts
+    assert cells.get(("2019-03", "city_manager"), ("-", "quiet")) == ("-", "quiet")  # 1st month of alerts
+    # Illegal Dumping 25, 47, 29, 52, 41: up 88 % in February and 79 % in April
+    sent = {
+        row["period"] for row in months.decisions if row["rule"] == "rising" and row["action"] == "publish"
+    }
+    assert sent == {"2019-02", "2019-04"}
+    (why,) = [
+        row["why"] for row in months.decisions if row["rule"] == "rising" and row["period"] == "2019-02"
+    ]
+    assert why == "up 88 % from January (25 -> 47)"
+
+
 def test_mutes_are_judged_on_the_replayed_period(history):
-    from backlog_alerts.alerting.evaluation import parse_mutes
+    from backlog_alerts.alerting.mutes import parse_mutes
 
     current = rules(WARN)
     mutes = parse_mutes(

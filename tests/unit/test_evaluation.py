@@ -17,11 +17,10 @@ from backlog_alerts.alerting.evaluation import (
     SKIPPED,
     SUPERSEDED,
     SUPPRESSED,
-    MuteError,
     evaluate,
-    parse_mutes,
     plan_actions,
 )
+from backlog_alerts.alerting.mutes import MuteError, parse_mutes
 from backlog_alerts.alerting.rules import parse_rules
 from backlog_alerts.io.sources import SourceError
 from backlog_alerts.state.document import ANY_SERVICE, AlertState, Heard

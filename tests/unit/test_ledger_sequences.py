@@ -33,8 +33,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from backlog_alerts.alerting.evaluation import evaluate, parse_mutes, plan_actions
+from backlog_alerts.alerting.evaluation import evaluate, plan_actions
 from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
+from backlog_alerts.alerting.mutes import parse_mutes
 from backlog_alerts.alerting.publish import build_messages, publish_and_record
 from backlog_alerts.alerting.report import load_report
 from backlog_alerts.alerting.report_checks import against_state

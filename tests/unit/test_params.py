@@ -4,7 +4,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from backlog_alerts.run.model import Params
+from backlog_alerts.run.model import Params, validation_errors
 from backlog_alerts.run.params import (
     RUNNER_SET,
     ParamsError,
@@ -114,3 +114,23 @@ def test_yaml_1_1_spellings_are_text_and_refused_by_the_schema(tmp_path, line, e
     with pytest.raises(ParamsError) as caught:
         check_params(read_mapping(path), "p.yaml")
     assert str(caught.value) == f"p.yaml: {error}"
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"for_periods": 0}, "rules: rule potholes, for_periods: 0 is not a whole number >= 1"),
+        ({"rise_over": -5}, "rules: rule potholes, rise_over: -5 is not a percent > 0"),
+        ({"escalate_after": 3, "escalate_to": "mayor"}, "rules: rule potholes, escalate_to: 'mayor' is not"),
+    ],
+)
+def test_the_new_rule_keys_are_checked_by_the_params_model(change, error):
+    params = yaml.safe_load((ROOT / "params" / "local.yaml").read_text())
+    params["rules"] = [{**params["rules"][0], **change}, *params["rules"][1:]]
+    assert any(line.startswith(error) for line in validation_errors(params)), validation_errors(params)
+
+
+def test_the_rules_are_parsed_once_by_the_params_model():
+    params = Params.model_validate(yaml.safe_load((ROOT / "params" / "local.yaml").read_text()))
+    assert [r.name for r in params.alert_rules] == [r["name"] for r in params.rules]
+    assert params.alert_rules[0].threshold == params.rules[0]["threshold"]

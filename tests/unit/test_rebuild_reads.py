@@ -2,7 +2,10 @@
 
 import json
 
-from backlog_alerts.trail.rebuild import read_trail
+from helpers import write_run
+
+from backlog_alerts.state.document import AlertState
+from backlog_alerts.trail.rebuild import read_trail, rebuilt
 
 RUN_ID = "20261205T120000.000000Z"
 
@@ -25,3 +28,19 @@ def test_a_manifest_that_is_not_an_object_is_left_out(tmp_path):
     planted.mkdir()
     (planted / "manifest.json").write_text("[1, 2]")
     assert read_trail(str(tmp_path), {}).deployments == {"ours"}
+
+
+def test_a_rebuild_brings_back_the_history_of_counts_the_newest_run_of_a_month_last(tmp_path):
+    def run(run_id, period, counts):
+        check = {"report": {"status": "ok", "period": period}, "counts": counts}
+        write_run(
+            tmp_path, {"manifest": {"run_id": run_id}, "notebooks": {"03_alert_check": {"facts": check}}}
+        )
+
+    run("20190201T000000.000000Z", "2019-01", [{"service_name": "Pothole", "count": 150}])
+    run("20190301T000000.000000Z", "2019-02", [{"service_name": "Pothole", "count": 200}])
+    run("20190302T000000.000000Z", "2019-02", [{"service_name": "Pothole", "count": 218}])  # corrected
+    run("20190401T000000.000000Z", "2019-03", [{"service_name": "Pothole", "count": "lots"}, "junk"])
+    trail = read_trail(str(tmp_path), {})
+    assert trail.counts == {"2019-01": {"Pothole": 150}, "2019-02": {"Pothole": 218}, "2019-03": {}}
+    assert rebuilt(AlertState(), trail, [], "d").counts == trail.counts

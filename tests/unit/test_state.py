@@ -5,8 +5,8 @@ import json
 import pytest
 
 from backlog_alerts.io import versioned
-from backlog_alerts.state.document import AlertState, Heard, StateError
-from backlog_alerts.state.ledger import LegacyRule, convert_legacy, record
+from backlog_alerts.state.document import KEPT_PERIODS, AlertState, Heard, StateError
+from backlog_alerts.state.ledger import LegacyRule, convert_legacy, merged, record, record_counts
 from backlog_alerts.state.store import open_state
 
 ENTRY = Heard("arn:streets", "Pothole", "warning", "2019-03", message_id="m-1", rule="potholes")
@@ -125,3 +125,72 @@ def test_an_empty_state_uri_is_found_from_the_params_never_from_a_runs_output_fo
     assert state_uri_for("", anchor, "", shared) == "s3://trail/backlog-alerts/alert_state.json"
     assert state_uri_for("", anchor, "nyc", shared) == "s3://trail/backlog-alerts/alert_state.nyc.json"
     assert state_uri_for(f"file://{tmp_path}/s.json", anchor, "", shared) == str(tmp_path / "s.json")
+
+
+def months(n, first_year=2019):
+    return [f"{first_year + i // 12}-{i % 12 + 1:02d}" for i in range(n)]
+
+
+def test_counts_are_recorded_per_dated_period_replaced_whole_and_the_newest_kept():
+    state = AlertState()
+    record_counts(state, "2019-02", {"Pothole": 218, "Graffiti": 4})
+    record_counts(state, "2019-01", {"Pothole": 150})
+    record_counts(state, "2019-02", {"Pothole": 219})  # the same period read again: its counts replaced
+    record_counts(state, "count:17", {"Pothole": 17})  # a report without a period has no place in a history
+    assert state.counts == {"2019-01": {"Pothole": 150}, "2019-02": {"Pothole": 219}}
+    for period in months(KEPT_PERIODS + 5):
+        record_counts(state, period, {"Pothole": 1})
+    assert list(state.counts) == months(KEPT_PERIODS + 5)[-KEPT_PERIODS:]
+
+
+def test_counts_survive_a_save_and_a_state_without_them_loads_with_none():
+    state = AlertState(deployment="d-1")
+    record_counts(state, "2019-03", {"Pothole": 163})
+    assert AlertState.from_json(state.to_json(), "s.json").counts == {"2019-03": {"Pothole": 163}}
+    before = json.loads(state.to_json())
+    del before["counts"]
+    assert AlertState.from_json(json.dumps(before), "s.json").counts == {}
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([1], r"counts: \[1\] is not a mapping of periods"),
+        ({"March": {}}, r"counts: 'March' is not a YYYY-MM period"),
+        (
+            {"2019-03": {"Pothole": "163"}},
+            r"counts, 2019-03: \{'Pothole': '163'\} is not a mapping of services",
+        ),
+        ({"2019-03": {"Pothole": True}}, r"counts, 2019-03: .* is not a mapping of services to whole counts"),
+        ({"2019-03": [163]}, r"counts, 2019-03: \[163\] is not a mapping of services"),
+    ],
+)
+def test_a_junk_counts_history_is_refused_naming_the_field(counts, expected):
+    text = json.dumps({"version": 2, "counts": counts})
+    with pytest.raises(StateError, match=rf"^s.json: not an alert state document \({expected}"):
+        AlertState.from_json(text, "s.json")
+
+
+def test_merged_counts_take_ours_per_period_and_not_theirs_of_a_period_we_unchecked():
+    ours, theirs = AlertState(unchecked=["2019-04"]), AlertState()
+    record_counts(ours, "2019-02", {"Pothole": 1})
+    record_counts(theirs, "2019-02", {"Pothole": 2, "Graffiti": 3})
+    record_counts(theirs, "2019-03", {"Pothole": 4})
+    record_counts(theirs, "2019-04", {"Pothole": 5})
+    assert merged(ours, theirs, "s.json").counts == {"2019-02": {"Pothole": 1}, "2019-03": {"Pothole": 4}}
+    for period in months(KEPT_PERIODS, 2020):
+        record_counts(theirs, period, {"Pothole": 6})
+    assert len(merged(ours, theirs, "s.json").counts) == KEPT_PERIODS
+
+
+def test_a_checked_report_leaves_the_counts_of_the_watched_services_and_a_correction_replaces_them(tmp_path):
+    from backlog_alerts.alerting.report import Report
+    from backlog_alerts.alerting.report_checks import remember_checked
+
+    uri = str(tmp_path / "alert_state.json")
+    report = Report("r.csv", "ok", "2019-03", counts={"Pothole": 171, "Graffiti Removal": 95, "Noise": 3})
+    remember_checked(open_state(uri), report, {"Pothole", "Graffiti Removal"})
+    assert open_state(uri).state.counts == {"2019-03": {"Pothole": 171, "Graffiti Removal": 95}}
+    corrected = Report("r.csv", "ok", "2019-03", counts={"Pothole": 175, "Graffiti Removal": 95})
+    remember_checked(open_state(uri), corrected, {"Pothole", "Graffiti Removal"})
+    assert open_state(uri).state.counts == {"2019-03": {"Pothole": 175, "Graffiti Removal": 95}}

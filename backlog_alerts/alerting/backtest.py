@@ -184,8 +184,8 @@ def side_by_side(
             if row["action"] in SENT:
                 kind = row["severity"] if row["action"] == "publish" else "resolved"
                 cells[key] = f"{kind} ({row['rule']})"
-            else:
-                cells.setdefault(key, row["action"])
+            elif cells.get(key, "quiet") == "quiet":  # a rule's cleared or muted says more than quiet
+                cells[key] = row["action"]
         return cells
 
     now, then = sent(current), sent(proposed)
@@ -201,6 +201,12 @@ def side_by_side(
     ]
 
 
+def sends(cell: str) -> str:
+    """What a side-by-side cell sends ("warning", "critical", "resolved"), "" for nothing: a cell that
+    sends is `kind (rule)`, one that does not is an action (quiet, cleared, ...) or "-"."""
+    return cell.split(" (")[0] if " (" in cell else ""
+
+
 def backtest_lines(facts: Mapping[str, Any]) -> list[str]:
     """A few lines for the terminal, from what the executed backtest notebook recorded."""
     reports = facts.get("reports", [])
@@ -212,9 +218,10 @@ def backtest_lines(facts: Mapping[str, Any]) -> list[str]:
             label = "current rules" if name == "backtest" else "proposed rules"
             lines.append(f"{label}: rules sent in {len(sent)} period(s), {sum(sent.values())} rule alert(s)")
     if against := facts.get("against_plain_thresholds"):
-        differ = [row for row in against if row["plain thresholds"] != row["rules"]]
+        differ = [row for row in against if sends(row["plain thresholds"]) != sends(row["rules"])]
         lines.append(
-            f"against plain thresholds: {len(differ)} of {len(against)} cells (period, service, topic) differ"
+            f"against plain thresholds: {len(differ)} of {len(against)} cells (period, service, topic) "
+            "would have sent something else"
         )
     lines += [
         f"  {d['name']} ({d['department']}): {d['messages']} message(s)"

@@ -134,3 +134,36 @@ def test_mutes_are_judged_on_the_replayed_period(history):
     )
     grid = action_table(replay(list_reports(str(history)), current, DEPARTMENTS, mutes=mutes))
     assert (grid["2019-02"]["potholes"], grid["2019-03"]["potholes"]) == ("muted", "publish")
+
+
+def test_cells_differ_only_where_something_else_would_have_been_sent():
+    """A department no plain rule writes to ("-") against a quiet escalation, or quiet against cleared,
+    sends nothing either way: not a difference a director would notice."""
+    from backlog_alerts.alerting.backtest import Replay, backtest_lines
+
+    def rows(*actions):
+        return [
+            {"period": "2019-05", "service_name": "Pothole", "department": d, "rule": r, "action": a}
+            | {"severity": "warning"}
+            for d, r, a in actions
+        ]
+
+    plain = Replay(decisions=rows(("streets", "potholes", "cleared")))
+    months = Replay(
+        decisions=rows(
+            ("streets", "potholes", "quiet"),
+            ("streets", "rising", "cleared"),
+            ("city_manager", "potholes -> city_manager", "quiet"),
+        )
+    )
+    against = side_by_side(plain, months, labels=("plain thresholds", "rules"))
+    assert [(r["department"], r["plain thresholds"], r["rules"]) for r in against] == [
+        ("city_manager", "-", "quiet"),
+        ("streets", "cleared", "cleared"),
+    ]
+    sent = Replay(decisions=rows(("city_manager", "potholes -> city_manager", "publish")))
+    against += side_by_side(Replay(), sent, labels=("plain thresholds", "rules"))
+    assert (
+        "against plain thresholds: 1 of 3 cells (period, service, topic) would have sent something else"
+        in (backtest_lines({"against_plain_thresholds": against}))
+    )

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from backlog_alerts.alerting.backlog import RequestSettings
-from backlog_alerts.alerting.evaluation import Decision, evaluate, plan_actions
+from backlog_alerts.alerting.evaluation import Decision, decided_counts, evaluate, plan_actions
 from backlog_alerts.alerting.messages import DEFAULT_TEMPLATES
 from backlog_alerts.alerting.mutes import Mute
 from backlog_alerts.alerting.period import decide_period
@@ -84,7 +84,6 @@ def replay(
     """Run the alert check over each report in order, on a fresh state that only this replay sees."""
     state, result = AlertState(), Replay()
     topics = {d: topic_name(d) for d in departments}  # each department's topic, by name: never published to
-    watched = {r.service_name for r in rules}  # the counts the alert state keeps, as the alert check does
     for past in reports:
         report = load_report(
             past.uri,
@@ -119,7 +118,7 @@ def replay(
                 {"period": past.period, "department": message.department, "severity": message.severity}
             )
         note_checked(state, past.period)
-        record_counts(state, past.period, {s: c for s, c in report.counts.items() if s in watched})
+        record_counts(state, past.period, decided_counts(evaluated))
         result.decisions += [_row(past.period, d) for d in planned]
         result.counts[past.period] = {d.service_name: d.count for d in evaluated}
     return result

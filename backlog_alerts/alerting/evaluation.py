@@ -123,6 +123,12 @@ def evaluate(
     return decisions
 
 
+def decided_counts(decisions: Iterable[Decision]) -> dict[str, int]:
+    """The count of each service the rules decided on (a missing one as 0 with `missing_service: zero`,
+    none when skipped): what the history of counts keeps of a period."""
+    return {d.service_name: d.count for d in decisions if d.count is not None}
+
+
 def _over_periods(
     rule: Rule, decision: Decision, months: History, names: Mapping[str, str]
 ) -> tuple[Decision, Decision | None]:

@@ -167,3 +167,21 @@ def test_cells_differ_only_where_something_else_would_have_been_sent():
         "against plain thresholds: 1 of 3 cells (period, service, topic) would have sent something else"
         in (backtest_lines({"against_plain_thresholds": against}))
     )
+
+
+def test_a_service_counted_as_0_is_0_in_the_history_a_rise_compares_with(tmp_path):
+    """`missing_service: zero`: the month the rules saw 0 is a month of 0, not a month with no count,
+    for the next month's rise ("up from 0"), in the replay as in the alert state and its trail."""
+    from backlog_alerts.alerting.report import watched_counts
+
+    for month, rows in (("jan", "Graffiti,3\n"), ("feb", "Pothole,50\n")):
+        (tmp_path / "2019" / month).mkdir(parents=True)
+        (tmp_path / "2019" / month / "report.csv").write_text(f"service_name,count\n{rows}")
+    rising = rules({"name": "rising", "service_name": "Pothole", "department": "streets", "rise_over": 30})
+    result = replay(list_reports(str(tmp_path)), rising, DEPARTMENTS, missing_service="zero")
+    assert [(r["period"], r["action"], r["why"]) for r in result.decisions] == [
+        ("2019-01", "quiet", "no count for 2018-12 to compare with"),
+        ("2019-02", "publish", "up from 0 in January (0 -> 50)"),
+    ]
+    assert watched_counts({"Graffiti": 3}, rising, "zero") == [{"service_name": "Pothole", "count": 0}]
+    assert watched_counts({"Graffiti": 3}, rising, "skip") == []

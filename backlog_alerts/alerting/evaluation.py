@@ -123,6 +123,12 @@ def evaluate(
     return decisions
 
 
+def decided_counts(decisions: Iterable[Decision]) -> dict[str, int]:
+    """The count of each service the rules decided on (a missing one as 0 with `missing_service: zero`,
+    none when skipped): what the history of counts keeps of a period."""
+    return {d.service_name: d.count for d in decisions if d.count is not None}
+
+
 def _over_periods(
     rule: Rule, decision: Decision, months: History, names: Mapping[str, str]
 ) -> tuple[Decision, Decision | None]:
@@ -218,7 +224,8 @@ def _resolution(
 ) -> Decision | None:
     """A service under every threshold whose topic heard an alert of it in the period checked before
     this one: back under threshold, once per period, told by the rule of the lowest threshold (the
-    count is under all of them). Inside a period nothing resolves: a dip after the
+    count is under all of them); a rule on a rise alone has no line to be under, and tells it only when
+    no rule has one. Inside a period nothing resolves: a dip after the
     period's alert changes nothing (the alert of that period stands)."""
     first = group[0]
     topic, service, period = first.topic, first.service_name, first.period
@@ -229,7 +236,8 @@ def _resolution(
     candidates = [d for d in group if d.action != SKIPPED]
     if not candidates:
         return None
-    rule = min(candidates, key=lambda d: d.threshold)  # under every threshold: the lowest says it all
+    # under every threshold: the lowest says it all (a rise alone has none: its 0 is no line)
+    rule = min(candidates, key=lambda d: (not d.comparison, d.threshold))
     told = covering(state, topic, service, RESOLVED_TIER, period)
     if told is not None:
         return _already(rule, told, "resolved notice already sent")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from backlog_alerts.alerting.evaluation import Decision
-from backlog_alerts.alerting.rules import SEVERITIES, Rule
+from backlog_alerts.alerting.rules import SEVERITIES, Rule, as_heard
 from backlog_alerts.ascii_text import plain_ascii, topic_display_name
 from backlog_alerts.errors import BacklogAlertsError
 
@@ -207,13 +207,15 @@ def check_messages(
 ) -> None:
     """Render every message these rules can send, with the real display names, before anything starts.
 
-    Each department's tiers alone and as a digest, and its resolved notice, with this report's counts
+    Each department's tiers alone and as a digest (the escalations it hears among them), and its
+    resolved notice, with this report's counts
     (or counts just over each threshold): a DisplayName or template that cannot fit SNS's limits stops
     the run before the first change to AWS, instead of failing the alert check after the sync.
     """
     counts = counts or {}
+    heard = as_heard(rules)
     for department, name in display_names.items():
-        mine = [r for r in rules if r.department == department]
+        mine = [r for r in heard if r.department == department]
         tiers = [[r for r in mine if r.severity == severity] for severity in SEVERITIES]
         groups = [g for g in tiers if g] + [[r] for r in mine]
         cases = [(g, g[0].severity) for g in groups] + [(g, "resolved") for g in [*groups, mine] if g]

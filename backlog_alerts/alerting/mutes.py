@@ -41,9 +41,10 @@ class Mute:
 def parse_mutes(
     raw_mutes: Iterable[Mapping[str, Any]], departments: Iterable[str], rules: list[Rule]
 ) -> list[Mute]:
-    """Mute windows from params: each names a rule, or a department (and optionally a severity), an
-    end date and a reason."""
-    known_departments, known_rules = set(departments), {r.name for r in rules}
+    """Mute windows from params: each names a rule (or a rule's escalation, `NAME -> DEPARTMENT`, alone),
+    or a department (and optionally a severity), an end date and a reason."""
+    known_departments = set(departments)
+    known_rules = {r.name for r in rules} | {r.escalation for r in rules if r.escalate_to is not None}
     mutes = []
     for position, raw in enumerate(raw_mutes or [], start=1):
         label = f"mute {position}"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from backlog_alerts.alerting.evaluation import PUBLISH, RESOLVED, SUPPRESSED, Decision
+from backlog_alerts.alerting.evaluation import PUBLISH, RESOLVED, SUPPRESSED, Decision, decided_counts
 from backlog_alerts.alerting.messages import Message, render
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.report_checks import remember_checked
@@ -147,7 +147,7 @@ def publish_and_record(
         with suppress(*aws.CALL_ERRORS):  # a mark not made weakens only the check for a lost state
             tag_send(sns, topic, mark)
     if report.status == "ok":
-        remember_checked(store, report, {d.service_name for d in decisions})
+        remember_checked(store, report, decided_counts(decisions))
         for arn, topic_mark in (marks or {}).items():  # each topic records the newest period checked
             if is_dated(report.period) and topic_mark.checked < report.period:
                 with suppress(*aws.CALL_ERRORS):

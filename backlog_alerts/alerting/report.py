@@ -73,11 +73,16 @@ def parse_counts(
     return dict(zip(services.tolist(), numbers.tolist(), strict=True))
 
 
-def watched_counts(counts: dict[str, int], rules: Iterable[Rule]) -> list[dict[str, Any]]:
-    """The counts the rules look at, for the record. A report may list a million services (the file is
-    identified by its SHA-256); recording them all made an executed notebook too big to save in time."""
+def watched_counts(
+    counts: dict[str, int], rules: Iterable[Rule], missing_service: str = "error"
+) -> list[dict[str, Any]]:
+    """The counts the rules look at, for the record (a lost state's history of counts is rebuilt from
+    it), one missing under `missing_service: zero` as the 0 they see (a report not read has none). A
+    report may list a million services (the file is identified by its SHA-256); recording them all made
+    an executed notebook too big to save in time."""
     watched = {r.service_name for r in rules}
-    return [{"service_name": s, "count": c} for s, c in counts.items() if s in watched]
+    zero = {s: 0 for s in sorted(watched - set(counts))} if missing_service == "zero" and counts else {}
+    return [{"service_name": s, "count": c} for s, c in {**counts, **zero}.items() if s in watched]
 
 
 def check_missing_service(mode: str) -> str:

@@ -4,6 +4,7 @@ is remembered, and a missing, late or stale report is told to the ops topic once
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -35,33 +36,30 @@ def against_state(report: Report, state: AlertState, params_hint: str = "--param
     return replace(report, status="stale", note=note, notice_key=report.period)
 
 
-def _changes(state: AlertState, report: Report, watched: set[str]) -> bool:
+def _changes(state: AlertState, report: Report, counts: Mapping[str, int]) -> bool:
     """Whether `_note_checked` would change anything: a period new to the state, or an outage to end."""
     new_period = is_dated(report.period) and (
         report.period not in state.checked or report.period in state.unchecked
     )
-    new_counts = is_dated(report.period) and state.counts.get(report.period) != _of(report, watched)
+    new_counts = is_dated(report.period) and state.counts.get(report.period) != dict(counts)
     return new_period or new_counts or report.uri in state.notices.get("report_missing", {})
 
 
-def _of(report: Report, watched: set[str]) -> dict[str, int]:
-    """The counts of the watched services: a report may list a million (see `watched_counts`)."""
-    return {s: c for s, c in report.counts.items() if s in watched}
-
-
-def _note_checked(state: AlertState, report: Report, watched: set[str]) -> None:
+def _note_checked(state: AlertState, report: Report, counts: Mapping[str, int]) -> None:
     checked(state, report.period)
-    record_counts(state, report.period, _of(report, watched))  # the history rules over months decide on
+    record_counts(state, report.period, counts)  # the history rules over months decide on
     state.notices.get("report_missing", {}).pop(report.uri, None)
 
 
-def remember_checked(store: StateStore, report: Report, watched: set[str]) -> None:
-    """After a report was checked: its period and the counts of the `watched` services are remembered
-    (periods only move forward; a corrected report of the same period replaces its counts), and an outage
+def remember_checked(store: StateStore, report: Report, counts: Mapping[str, int]) -> None:
+    """After a report was checked: its period and the `counts` the rules decided on are remembered (the
+    watched services' only: a report may list a million; one missing under `missing_service: zero` as
+    the 0 the rules saw; see `decided_counts`), periods only moving forward and a corrected report of
+    the same period replacing its counts, and an outage
     of this file ends, so that the next time it goes missing ops hear of it again. A daily re-run of a
     month's report writes nothing."""
-    if report.status == "ok" and _changes(store.state, report, watched):
-        store.update(lambda state: _note_checked(state, report, watched))
+    if report.status == "ok" and _changes(store.state, report, counts):
+        store.update(lambda state: _note_checked(state, report, counts))
 
 
 def report_problem_notice(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backlog_alerts.errors import BacklogAlertsError
@@ -80,6 +80,18 @@ class Rule:
     @property
     def comparison(self) -> str:
         return ">=" if self.at_least else ">"
+
+
+def as_heard(rules: Iterable[Rule]) -> list[Rule]:
+    """Every rule as the topics hear it: each one on its department's topic, and each escalation as a
+    rule of its own on the `escalate_to` department's (`NAME -> DEPARTMENT`), so that what checks a
+    department's messages or reach before a run checks the escalations it will be sent too."""
+    rules = list(rules)
+    return rules + [
+        replace(r, name=r.escalation, department=r.escalate_to, escalate_after=None, escalate_to=None)
+        for r in rules
+        if r.escalate_to is not None
+    ]
 
 
 def _whole(value: Any, least: int) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from backlog_alerts.alerting.evaluation import Decision
 from backlog_alerts.alerting.messages import Message
 from backlog_alerts.alerting.publish import message_attributes
-from backlog_alerts.alerting.rules import SEVERITIES, Rule
+from backlog_alerts.alerting.rules import SEVERITIES, Rule, as_heard
 from backlog_alerts.errors import EXIT_OK, EXIT_UNHEARD, BacklogAlertsError
 from backlog_alerts.io import aws
 from backlog_alerts.masking import mask_email
@@ -56,8 +56,9 @@ def severity_reach(
 ) -> list[tuple[str, tuple[str, ...], Reach]]:
     """(severity, rules, whom it reaches) for warning, critical and every severity the department's
     rules use: one row per severity, or per rule where its rules reach different endpoints (a filter
-    policy may name services). A severity no rule sends has no rules, judged on its attributes alone."""
-    mine = [r for r in rules if r.department == topic.department]
+    policy may name services; an escalation to the department is one of its rules). A severity no rule
+    sends has no rules, judged on its attributes alone."""
+    mine = [r for r in as_heard(rules) if r.department == topic.department]
     severities = [*SEVERITIES, *sorted({r.severity for r in mine} - set(SEVERITIES))]
     rows = []
     for severity in [*severities, *([RESOLVED] if notify_resolved and mine else [])]:
@@ -125,7 +126,7 @@ def show_recipients(params_path: str | Path, say: Callable[[str], None]) -> int:
     unheard = []
     for reach in reaches:
         shown = reach.masked() | {"pending": _pending(reach, now)}
-        has_rules = any(r.department == reach.department for r in rules)
+        has_rules = any(r.department == reach.department for r in as_heard(rules))
         say(
             f"{reach.department}{'' if has_rules else ' (no rules)'}: {reach.people} reachable endpoints "
             "(before filter policies)"

@@ -134,3 +134,54 @@ def test_mutes_are_judged_on_the_replayed_period(history):
     )
     grid = action_table(replay(list_reports(str(history)), current, DEPARTMENTS, mutes=mutes))
     assert (grid["2019-02"]["potholes"], grid["2019-03"]["potholes"]) == ("muted", "publish")
+
+
+def test_cells_differ_only_where_something_else_would_have_been_sent():
+    """A department no plain rule writes to ("-") against a quiet escalation, or quiet against cleared,
+    sends nothing either way: not a difference a director would notice."""
+    from backlog_alerts.alerting.backtest import Replay, backtest_lines
+
+    def rows(*actions):
+        return [
+            {"period": "2019-05", "service_name": "Pothole", "department": d, "rule": r, "action": a}
+            | {"severity": "warning"}
+            for d, r, a in actions
+        ]
+
+    plain = Replay(decisions=rows(("streets", "potholes", "cleared")))
+    months = Replay(
+        decisions=rows(
+            ("streets", "potholes", "quiet"),
+            ("streets", "rising", "cleared"),
+            ("city_manager", "potholes -> city_manager", "quiet"),
+        )
+    )
+    against = side_by_side(plain, months, labels=("plain thresholds", "rules"))
+    assert [(r["department"], r["plain thresholds"], r["rules"]) for r in against] == [
+        ("city_manager", "-", "quiet"),
+        ("streets", "cleared", "cleared"),
+    ]
+    sent = Replay(decisions=rows(("city_manager", "potholes -> city_manager", "publish")))
+    against += side_by_side(Replay(), sent, labels=("plain thresholds", "rules"))
+    assert (
+        "against plain thresholds: 1 of 3 cells (period, service, topic) would have sent something else"
+        in (backtest_lines({"against_plain_thresholds": against}))
+    )
+
+
+def test_a_service_counted_as_0_is_0_in_the_history_a_rise_compares_with(tmp_path):
+    """`missing_service: zero`: the month the rules saw 0 is a month of 0, not a month with no count,
+    for the next month's rise ("up from 0"), in the replay as in the alert state and its trail."""
+    from backlog_alerts.alerting.report import watched_counts
+
+    for month, rows in (("jan", "Graffiti,3\n"), ("feb", "Pothole,50\n")):
+        (tmp_path / "2019" / month).mkdir(parents=True)
+        (tmp_path / "2019" / month / "report.csv").write_text(f"service_name,count\n{rows}")
+    rising = rules({"name": "rising", "service_name": "Pothole", "department": "streets", "rise_over": 30})
+    result = replay(list_reports(str(tmp_path)), rising, DEPARTMENTS, missing_service="zero")
+    assert [(r["period"], r["action"], r["why"]) for r in result.decisions] == [
+        ("2019-01", "quiet", "no count for 2018-12 to compare with"),
+        ("2019-02", "publish", "up from 0 in January (0 -> 50)"),
+    ]
+    assert watched_counts({"Graffiti": 3}, rising, "zero") == [{"service_name": "Pothole", "count": 0}]
+    assert watched_counts({"Graffiti": 3}, rising, "skip") == []

@@ -323,3 +323,46 @@ def test_an_alert_a_mute_named_until_a_date_now_past_says_the_mute_has_ended():
     assert planned["dumping"].action == PUBLISH
     assert planned["dumping"].note == "the mute until 2019-03-01 (new contractor) has ended"
     assert planned["pothole_warn"].note == ""
+
+
+def test_a_resolved_notice_is_told_by_a_rule_with_a_line_not_by_a_rise_alone():
+    """A rise rule has no threshold (0 in its decision): it must not pass for the lowest line, or the
+    director of a backlog back under 100 reads "no longer alerting: down from April (240 -> 90)"."""
+    rules = parse_rules(
+        [
+            {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100},
+            {"name": "rising", "service_name": "Pothole", "department": "streets", "rise_over": 30},
+        ],
+        DEPARTMENTS,
+    )
+    state = state_of(heard("warning", "2019-04"), checked=["2019-04"])
+    state.counts = {"2019-04": {"Pothole": 240}}
+    evaluated = evaluate(rules, {"Pothole": 90}, "r.csv", "error", "2019-05", state.counts)
+    planned = by_rule(plan_actions(evaluated, state, TOPICS, notify_resolved=True, today=TODAY))
+    assert (planned["potholes"].action, planned["rising"].action) == (RESOLVED, QUIET)
+    alone = parse_rules([rules[1].__dict__ | {"name": "alone"}], DEPARTMENTS)
+    evaluated = evaluate(alone, {"Pothole": 90}, "r.csv", "error", "2019-05", state.counts)
+    assert plan_actions(evaluated, state, TOPICS, notify_resolved=True, today=TODAY)[0].action == RESOLVED
+
+
+def test_a_mute_may_name_an_escalation_alone_and_holds_nothing_else():
+    """Escalations show as rules (`potholes -> city_manager`) in every decision, so a mute may name one."""
+    departments = ["streets", "city_manager"]
+    rules = parse_rules(
+        [
+            {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100}
+            | {"escalate_after": 1, "escalate_to": "city_manager"}
+        ],
+        departments,
+    )
+    mutes = parse_mutes(
+        [{"rule": "potholes -> city_manager", "until": "2019-03-31", "reason": "away"}], departments, rules
+    )
+    topics = {"streets": "arn:streets", "city_manager": "arn:cm"}
+    evaluated = evaluate(rules, {"Pothole": 150}, "r.csv", "error", "2019-03", {}, {})
+    planned = by_rule(
+        plan_actions(evaluated, AlertState(), topics, notify_resolved=False, mutes=mutes, today=TODAY)
+    )
+    assert (planned["potholes"].action, planned["potholes -> city_manager"].action) == (PUBLISH, MUTED)
+    with pytest.raises(MuteError, match="'potholes -> trash' is not a rule name"):
+        parse_mutes([{"rule": "potholes -> trash", "until": "2019-03-31", "reason": "x"}], departments, rules)

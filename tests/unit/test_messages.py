@@ -143,3 +143,25 @@ def test_a_resolved_notice_never_says_the_count_is_over_its_threshold():
         both.subject
         == "[RESOLVED] 2 streets backlogs: Pothole 80, no longer > 100; Graffiti 3, no longer > 10"
     )
+
+
+def test_the_check_before_a_run_renders_the_escalations_a_department_hears():
+    """The City Manager has no rule of its own, yet hears the escalation: its DisplayName must leave room
+    for that SMS before the run starts, not fail the alert check after the sync."""
+    from backlog_alerts.alerting.messages import check_messages
+    from backlog_alerts.alerting.rules import parse_rules
+
+    service = "Street Light Out of Service Including Poles and Fixtures Downtown"
+    names = {
+        "streets": "Streets",
+        "city_manager": "Office of the City Manager of San Diego County California",
+    }
+    escalating = {"name": "lights", "service_name": service, "department": "streets", "threshold": 100}
+    escalating |= {"escalate_after": 3, "escalate_to": "city_manager"}
+    check_messages(
+        parse_rules([{**escalating, "escalate_after": None, "escalate_to": None}], names),
+        names,
+        check_templates({}),
+    )
+    with pytest.raises(MessageError, match="departments.city_manager: the DisplayName"):
+        check_messages(parse_rules([escalating], names), names, check_templates({}))

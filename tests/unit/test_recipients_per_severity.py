@@ -38,3 +38,12 @@ def test_each_severity_and_each_rule_where_they_differ_with_resolved_when_sent()
         "warning",
         "critical",
     ]
+
+
+def test_an_escalation_is_one_of_the_rules_of_the_department_it_goes_to():
+    """`recipients` exits 4 when a severity some rule sends reaches nobody: an escalation to a department
+    without rules of its own sends it warnings too."""
+    escalating = [Rule("potholes", "Pothole", "streets", 100, escalate_after=3, escalate_to="city_manager")]
+    nobody = Reach("city_manager", (), ())
+    rows = severity_reach(nobody, escalating, notify_resolved=False)
+    assert ("warning", ("potholes -> city_manager",)) in [(s, names) for s, names, _ in rows]

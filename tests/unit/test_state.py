@@ -189,8 +189,8 @@ def test_a_checked_report_leaves_the_counts_of_the_watched_services_and_a_correc
 
     uri = str(tmp_path / "alert_state.json")
     report = Report("r.csv", "ok", "2019-03", counts={"Pothole": 171, "Graffiti Removal": 95, "Noise": 3})
-    remember_checked(open_state(uri), report, {"Pothole", "Graffiti Removal"})
+    remember_checked(open_state(uri), report, {"Pothole": 171, "Graffiti Removal": 95})
     assert open_state(uri).state.counts == {"2019-03": {"Pothole": 171, "Graffiti Removal": 95}}
     corrected = Report("r.csv", "ok", "2019-03", counts={"Pothole": 175, "Graffiti Removal": 95})
-    remember_checked(open_state(uri), corrected, {"Pothole", "Graffiti Removal"})
+    remember_checked(open_state(uri), corrected, {"Pothole": 175, "Graffiti Removal": 95})
     assert open_state(uri).state.counts == {"2019-03": {"Pothole": 175, "Graffiti Removal": 95}}

@@ -94,7 +94,13 @@ def publications(
 
 
 def _rule_outcome(a: Decision, dry_run: bool) -> tuple[str, str]:
-    """(what happened to this rule, why), in an auditor's words."""
+    """(what happened to this rule, why), in an auditor's words; a rule over months, on a rise or
+    escalating says its decision in words first ("over 100 for 1 month of the 2 needed")."""
+    outcome, why = _outcome(a, dry_run)
+    return outcome, "; ".join(filter(None, [a.explanation, why]))
+
+
+def _outcome(a: Decision, dry_run: bool) -> tuple[str, str]:
     if a.action in (PUBLISH, RESOLVED):
         kind = "alert" if a.action == PUBLISH else "resolved notice"
         if dry_run:
@@ -107,7 +113,7 @@ def _rule_outcome(a: Decision, dry_run: bool) -> tuple[str, str]:
         MUTED: "held back: muted",
         SUPERSEDED: "fired, outranked",
         CLEARED: "back under threshold",
-        QUIET: "under threshold",
+        QUIET: "not firing" if a.explanation else "under threshold",
         SKIPPED: "skipped",
     }
     why = a.note or ("notify_resolved is off: no notice" if a.action == CLEARED else "")
@@ -127,7 +133,9 @@ def rule_rows(
                 "rule": a.rule,
                 "service": a.service_name,
                 "count": "" if a.count is None else a.count,
-                "threshold": f"{a.comparison} {a.threshold} ({a.severity})",
+                "threshold": f"{a.comparison} {a.threshold} ({a.severity})"
+                if a.comparison
+                else f"({a.severity})",
                 "outcome": outcome,
                 "topic": _topic_name(topics, a.department) if sends else "",
                 "message_id": a.message_id,

@@ -100,3 +100,23 @@ def test_a_missing_report_alerts_nobody_and_names_the_ops_notice():
         "department was alerted."
     )
     assert summary["ops_notice"] == "published ops-1 no such object" and summary["rules"] == []
+
+
+def test_a_rule_over_months_or_on_a_rise_says_why_it_did_not_fire_and_has_no_line_of_its_own():
+    damped = decision("potholes", "streets", 163, QUIET, explanation="over 100 for 1 month of the 2 needed")
+    damped = replace(damped, fired=False)
+    rising = replace(
+        decision("rising", "streets", 163, QUIET, explanation="up 5 % from January (155 -> 163)"),
+        comparison="",
+        threshold=0,
+        fired=False,
+    )
+    rows = {r["rule"]: r for r in run_summary(REPORT, [damped, rising], [], TOPICS)["rules"]}
+    assert (rows["potholes"]["outcome"], rows["potholes"]["why"]) == (
+        "not firing",
+        "over 100 for 1 month of the 2 needed",
+    )
+    assert rows["potholes"]["threshold"] == "> 100 (warning)"
+    assert rows["rising"]["threshold"] == "(warning)"  # a rise alone: no line to show
+    plain = run_summary(REPORT, [decision("p", "streets", 90, QUIET)], [], TOPICS)["rules"][0]
+    assert plain["outcome"] == "under threshold"

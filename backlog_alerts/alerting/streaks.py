@@ -177,8 +177,9 @@ def verdict(rule: Rule, period: str, history: History, department_names: Mapping
     if escalate:
         word = "of alerts" if rule.for_periods > 1 else _STATE[rule.threshold is None, rule.rise_over is None]
         name = department_names.get(rule.escalate_to or "", rule.escalate_to)
+        source = department_names.get(rule.department, rule.department)  # the one who hears it, asks "whose?"
         words.append(
-            f"{ordinal(streak)} month {word}: escalated to the {name} "
+            f"{ordinal(streak)} month {word}: escalated from {source} to the {name} "
             f"(alerting since {month_name(since)} {since[:4]})"
         )
     if held_for and not streak and broken_at:

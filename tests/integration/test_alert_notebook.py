@@ -217,7 +217,10 @@ def test_rules_over_months_rises_and_escalation_reach_each_inbox_as_the_months_g
         "city_manager": [],
     }
     (escalated,) = said["apr"]["city_manager"]
-    assert escalated == "[WARNING] Pothole backlog 240, third month of alerts: escalated to the City Manager"
+    assert (
+        escalated
+        == "[WARNING] Pothole backlog 240, third month of alerts: escalated from Streets to the City Manager"
+    )
     assert said["may"] == {"streets": [], "city_manager": []}
     check("apr", {"Pothole": 240}, rules=rules, departments=departments)  # April again, after May: stale
     assert {d: subjects(sqs, inbox[d]) for d in ("streets", "city_manager")} == {

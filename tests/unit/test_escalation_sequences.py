@@ -67,7 +67,7 @@ def test_the_issues_rules_over_five_months():
     assert "up 45 % from January (150 -> 218)" in heard[1]["trash"][0]
     assert "city_manager" not in heard[2]
     assert (
-        "third month of alerts: escalated to the City Manager (alerting since February 2019)"
+        "third month of alerts: escalated from Streets to the City Manager (alerting since February 2019)"
         in (heard[3]["city_manager"][0])
     )
     assert heard[4] == {}  # cleared: nobody hears, the escalation stops with the rule

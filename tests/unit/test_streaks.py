@@ -128,16 +128,16 @@ def test_escalation_after_n_firing_months_names_the_department_and_since_when():
     verdicts = [decide(escalating, p, past) for p in past]
     assert [v.escalate for v in verdicts] == [False, False, True, True, False, False]
     assert verdicts[2].explanation == (
-        "over 100; third month over: escalated to the City Manager (alerting since January 2019)"
+        "over 100; third month over: escalated from Streets to the City Manager (alerting since January 2019)"
     )
     assert verdicts[3].explanation.endswith(
-        "fourth month over: escalated to the City Manager (alerting since January 2019)"
+        "fourth month over: escalated from Streets to the City Manager (alerting since January 2019)"
     )
     damped = rule(**POTHOLES, for_periods=2, escalate_after=3, escalate_to="city_manager")
     fourth = decide(damped, "2019-04", past)
     assert (fourth.streak, fourth.since, fourth.escalate) == (3, "2019-02", True)
     assert fourth.explanation == (
-        "over 100 for 4 months; third month of alerts: escalated to the City Manager (alerting since February 2019)"
+        "over 100 for 4 months; third month of alerts: escalated from Streets to the City Manager (alerting since February 2019)"
     )
 
 
@@ -223,7 +223,7 @@ def test_escalation_exactly_after_n_months_fired_in_a_row_and_never_on_a_month_n
         streak = next(i for i in range(len(months) + 1) if not fired.get(month_before(month, i), False))
         assert decided.streak == streak
         assert decided.since == (month_before(month, streak - 1) if streak else "")
-        assert ("escalated to the City Manager" in decided.explanation) == decided.escalate
+        assert ("escalated from Streets to the City Manager" in decided.explanation) == decided.escalate
 
 
 @given(st.integers(0, 20), st.booleans(), MONTHS)

@@ -150,8 +150,10 @@ def render(
     report_uri: str,
     period: str,
     run_id: str,
+    also: Mapping[tuple[str, str], list[str]] | None = None,
 ) -> Message:
-    """One message for some decisions of one department: `kind` is a severity or `resolved`."""
+    """One message for some decisions of one department: `kind` is a severity or `resolved`; `also`:
+    by (topic, service), what outranked rules said, as lines of the email under their alert."""
     department = decisions[0].department
     display_name = topic_display_name(display_name)  # as SNS puts it in front of the SMS
     prefix = "resolved_" if kind == "resolved" else ""
@@ -159,7 +161,14 @@ def render(
         "severity": kind,
         "SEVERITY": kind.upper(),
         "department": department,
-        "items": "\n".join(_line(d, kind) for d in decisions),
+        "items": "\n".join(
+            line
+            for d in decisions
+            for line in [
+                _line(d, kind),
+                *(f"  also: {x}" for x in (also or {}).get((d.topic, d.service_name), [])),
+            ]
+        ),
         "report_uri": report_uri,
         "period": period or "unknown",
         "run_id": run_id,

@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from backlog_alerts.alerting.evaluation import PUBLISH, RESOLVED, SUPPRESSED, Decision, decided_counts
+from backlog_alerts.alerting.evaluation import (
+    PUBLISH,
+    RESOLVED,
+    SUPERSEDED,
+    SUPPRESSED,
+    Decision,
+    decided_counts,
+)
 from backlog_alerts.alerting.messages import Message, render
 from backlog_alerts.alerting.report import Report
 from backlog_alerts.alerting.report_checks import remember_checked
@@ -37,7 +44,13 @@ def build_messages(
     period: str,
     run_id: str,
 ) -> list[Message]:
-    """Group what is to be sent: fired rules by (department, severity), resolved ones by department."""
+    """Group what is to be sent: fired rules by (department, severity), resolved ones by department.
+    What an outranked rule of the same service and topic said (a rise under months over) is in the email
+    too: the director hears one alert, with every reason for it."""
+    also: dict[tuple[str, str], list[str]] = {}
+    for d in decisions:
+        if d.action == SUPERSEDED and d.explanation:
+            also.setdefault((d.topic, d.service_name), []).append(f"{d.explanation} (rule {d.rule})")
     groups: dict[tuple[str, str], list[Decision]] = {}
     for d in decisions:
         if d.action == PUBLISH:
@@ -54,6 +67,7 @@ def build_messages(
             report_uri=report_uri,
             period=period,
             run_id=run_id,
+            also=also,
         )
         for (dept, kind), group in sorted(groups.items(), key=lambda item: (item[0][0], order[item[0][1]]))
     ]

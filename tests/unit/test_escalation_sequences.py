@@ -94,3 +94,24 @@ def test_escalation_reaches_the_city_manager_once_per_period_after_three_months_
         assert check(state, month(n), count) == {}  # re-run: nothing twice
         rose = n >= 1 and count - counts[n - 1] >= 20 and (count - counts[n - 1]) * 100 > 30 * counts[n - 1]
         assert ("trash" in heard) == rose, (n, counts)
+
+
+def test_an_outranked_rule_of_the_same_service_and_topic_gives_its_reason_in_the_email():
+    rules = parse_rules(
+        [
+            {"name": "potholes", "service_name": "Pothole", "department": "streets", "threshold": 100},
+            {"name": "rising", "service_name": "Pothole", "department": "streets", "rise_over": 30},
+        ],
+        DEPARTMENTS,
+    )
+    state = AlertState()
+    record_counts(state, "2019-01", {"Pothole": 150})
+    decided = evaluate(rules, {"Pothole": 218}, "r.csv", "error", "2019-02", state.counts, DEPARTMENTS)
+    planned = plan_actions(decided, state, TOPICS, notify_resolved=False, today=date(2030, 1, 1))
+    assert [d.action for d in planned] == ["publish", "superseded"]
+    (message,) = build_messages(
+        planned, DEFAULT_TEMPLATES, DEPARTMENTS, report_uri="r", period="2019-02", run_id="t"
+    )
+    assert "- Pothole: 218 open requests, threshold > 100 (over by 118, warning)\n" in message.email
+    assert "  also: up 45 % from January (150 -> 218) (rule rising)\n" in message.email
+    assert message.subject == "[WARNING] Pothole backlog 218 > 100"  # one alert: the Subject is the winner's

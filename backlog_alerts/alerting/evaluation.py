@@ -63,6 +63,14 @@ class Decision:
     escalation_of: str = ""  # the rule this is the escalation of, to its `escalate_to` department
 
     @property
+    def over_line(self) -> bool:
+        """The count is over the rule's threshold, whether or not the rule fired (a chain of months
+        broken by a missing report): such a backlog is not back under threshold."""
+        if not self.comparison or self.count is None:
+            return False
+        return self.count >= self.threshold if self.comparison == ">=" else self.count > self.threshold
+
+    @property
     def over_by(self) -> int:
         return (self.count or 0) - self.threshold
 
@@ -225,7 +233,8 @@ def _resolution(
     """A service under every threshold whose topic heard an alert of it in the period checked before
     this one: back under threshold, once per period, told by the rule of the lowest threshold (the
     count is under all of them); a rule on a rise alone has no line to be under, and tells it only when
-    no rule has one. Inside a period nothing resolves: a dip after the
+    no rule has one. A count still over a line resolves nothing, though its rule did not fire (a chain of
+    months broken by a missing report). Inside a period nothing resolves: a dip after the
     period's alert changes nothing (the alert of that period stands)."""
     first = group[0]
     topic, service, period = first.topic, first.service_name, first.period
@@ -234,7 +243,7 @@ def _resolution(
     if was is None or highest_alert(state, topic, service, period) is not None:
         return None
     candidates = [d for d in group if d.action != SKIPPED]
-    if not candidates:
+    if not candidates or any(d.over_line for d in candidates):
         return None
     # under every threshold: the lowest says it all (a rise alone has none: its 0 is no line)
     rule = min(candidates, key=lambda d: (not d.comparison, d.threshold))

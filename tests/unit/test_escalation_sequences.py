@@ -115,3 +115,42 @@ def test_an_outranked_rule_of_the_same_service_and_topic_gives_its_reason_in_the
     assert "- Pothole: 218 open requests, threshold > 100 (over by 118, warning)\n" in message.email
     assert "  also: up 45 % from January (150 -> 218) (rule rising)\n" in message.email
     assert message.subject == "[WARNING] Pothole backlog 218 > 100"  # one alert: the Subject is the winner's
+
+
+def test_a_chain_broken_by_a_missing_month_while_still_over_the_line_resolves_nothing():
+    rules = parse_rules(
+        [
+            {
+                "name": "potholes",
+                "service_name": "Pothole",
+                "department": "streets",
+                "threshold": 100,
+                "for_periods": 2,
+            }
+        ],
+        DEPARTMENTS,
+    )
+
+    def check_month(state, period, pothole):
+        decided = evaluate(rules, {"Pothole": pothole}, "r.csv", "error", period, state.counts, DEPARTMENTS)
+        planned = plan_actions(decided, state, TOPICS, notify_resolved=True, today=date(2030, 1, 1))
+        messages = build_messages(
+            planned, DEFAULT_TEMPLATES, DEPARTMENTS, report_uri="r", period=period, run_id="t"
+        )
+        for number, message in enumerate(messages):
+            mark_sent(state, message, f"{period}-{number}", run_id="t")
+        note_checked(state, period)
+        record_counts(state, period, {"Pothole": pothole})
+        return planned[0], [m.severity for m in messages]
+
+    state = AlertState()
+    check_month(state, "2019-01", 150)
+    assert check_month(state, "2019-02", 160)[1] == ["warning"]
+    # no report for March: April is over the line, but its chain starts again; nothing is back under it
+    april, sent = check_month(state, "2019-04", 170)
+    assert (april.action, sent) == ("quiet", [])
+    assert "no report for 2019-03" in april.explanation
+    # May is under the line, but resolved is judged against the month checked just before (April heard
+    # nothing): no notice then either, rather than a "back under threshold" while the count was 170
+    may, sent = check_month(state, "2019-05", 90)
+    assert sent == [] and may.action == "quiet"

@@ -37,7 +37,8 @@ def against_state(report: Report, state: AlertState, params_hint: str = "--param
 
 
 def _changes(state: AlertState, report: Report, counts: Mapping[str, int]) -> bool:
-    """Whether `_note_checked` would change anything: a period new to the state, or an outage to end."""
+    """Whether `_note_checked` would change anything: a period new to the state, counts new to it, or
+    an outage to end."""
     new_period = is_dated(report.period) and (
         report.period not in state.checked or report.period in state.unchecked
     )
@@ -52,12 +53,10 @@ def _note_checked(state: AlertState, report: Report, counts: Mapping[str, int]) 
 
 
 def remember_checked(store: StateStore, report: Report, counts: Mapping[str, int]) -> None:
-    """After a report was checked: its period and the `counts` the rules decided on are remembered (the
-    watched services' only: a report may list a million; one missing under `missing_service: zero` as
-    the 0 the rules saw; see `decided_counts`), periods only moving forward and a corrected report of
-    the same period replacing its counts, and an outage
-    of this file ends, so that the next time it goes missing ops hear of it again. A daily re-run of a
-    month's report writes nothing."""
+    """After a report was checked: its period and the `counts` the rules decided on are remembered
+    (see `decided_counts`: the watched services only), periods only moving forward and a corrected
+    report of the same period replacing its counts; an outage of this file ends, so that the next time
+    it goes missing ops hear of it again. A daily re-run of a month's report writes nothing."""
     if report.status == "ok" and _changes(store.state, report, counts):
         store.update(lambda state: _note_checked(state, report, counts))
 

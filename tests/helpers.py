@@ -71,15 +71,61 @@ def drain(sqs, url):
 
 # Every run_cli call of the current test, for the canary check (tests/integration/conftest.py).
 CLI_CALLS: list[subprocess.CompletedProcess] = []
+READS_THE_TRAIL = ("audit", "report")  # never start an emulator
 
 
 def run_cli(args, env, cwd=ROOT):
-    """`backlog-alerts ARGS` as a user runs it, output captured (and kept for the canary check)."""
-    result = subprocess.run(
-        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
-    )
+    """`backlog-alerts ARGS` with `env` in `cwd`, output captured (and kept for the canary check).
+
+    In this process, through the command's `main(argv)`: a process per call cost the suite a second of
+    CPU in imports each time. A command that would bring its own emulator (env names none) gets a
+    process of its own, as moto's accounts are per process and the tests' emulator is in this one.
+    Stops, exit codes of a killed runner and the console script itself are tested with real processes
+    (test_run_cli.py, test_kernel_lifecycle.py, test_audit_trail.py).
+    """
+    if "AWS_ENDPOINT_URL" not in env and args[0] not in READS_THE_TRAIL:
+        result = subprocess.run(
+            [*CLI, *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
+    else:
+        result = _in_process([str(arg) for arg in args], env, cwd)
     CLI_CALLS.append(result)
     return result
+
+
+def _in_process(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    """`main(args)` as the console script runs it: the environment and working folder its own for the
+    call, an uncaught exception a traceback and exit code 1."""
+    import traceback
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from backlog_alerts.run.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as stop:  # argparse: --help, --version, a bad option
+                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            except Exception:  # noqa: BLE001 - as Python ends a process on an uncaught exception
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess([*CLI, *args], code, out.getvalue(), err.getvalue())
 
 
 def papermill_by_hand(notebook: str, output: str, **kwargs):

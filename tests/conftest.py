@@ -12,7 +12,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from helpers import HISTORY_MONTHS, REAL_DATA, reset_emulator
+from forked_kernels import Parent
+from helpers import HISTORY_MONTHS, REAL_DATA, ROOT, reset_emulator
 
 from backlog_alerts.io import emulator
 
@@ -35,6 +36,35 @@ def _temporary_files_in_memory() -> None:
 
 
 _temporary_files_in_memory()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forked_kernels() -> Iterator[None]:
+    """Every python3 kernel this process starts is forked from a parent that has made the imports of
+    every notebook (tests/forked_kernels.py): about a second of CPU less per kernel."""
+    import nbformat
+    from jupyter_client.provisioning import local_provisioner
+
+    from backlog_alerts.run.kernels import warm_up_of
+
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    warm_up = [warm_up_of(nbformat.read(n, as_version=4)) for n in notebooks]
+    # botocore's models of the services the notebooks call, parsed once (io/aws.py shares its loader)
+    warm_up.append(
+        "from backlog_alerts.io import aws\nfor service in ('s3', 'sns', 'sts'):\n    aws.client(service, 'us-east-1')"
+    )
+    parent = Parent("\n".join(warm_up), os.environ)
+    launch = local_provisioner.launch_kernel
+
+    def forked(cmd: list[str], **kwargs):
+        return parent.launch(cmd, **kwargs) if parent.forks(cmd, kwargs.get("env")) else launch(cmd, **kwargs)
+
+    local_provisioner.launch_kernel = forked
+    try:
+        yield
+    finally:
+        local_provisioner.launch_kernel = launch
+        parent.stop()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from forked_kernels import python_settings
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from backlog_alerts.io.demo import demo_bytes
@@ -79,11 +80,13 @@ def run_cli(args, env, cwd=ROOT):
 
     In this process, through the command's `main(argv)`: a process per call cost the suite a second of
     CPU in imports each time. A command that would bring its own emulator (env names none) gets a
-    process of its own, as moto's accounts are per process and the tests' emulator is in this one.
+    process of its own, as moto's accounts are per process and the tests' emulator is in this one; so
+    does one whose Python starts another way (PYTHONPATH naming the fault injector's sitecustomize).
     Stops, exit codes of a killed runner and the console script itself are tested with real processes
     (test_run_cli.py, test_kernel_lifecycle.py, test_audit_trail.py).
     """
-    if "AWS_ENDPOINT_URL" not in env and args[0] not in READS_THE_TRAIL:
+    own_emulator = "AWS_ENDPOINT_URL" not in env and args[0] not in READS_THE_TRAIL
+    if own_emulator or python_settings(env) != python_settings(os.environ):  # the fault injector, say
         result = subprocess.run(
             [*CLI, *args],
             env=env,

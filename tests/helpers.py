@@ -112,10 +112,10 @@ def _in_process(args: list[str], env: dict[str, str], cwd) -> subprocess.Complet
 
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    os.environ.clear()
-    os.environ.update(env)
-    os.chdir(cwd)
-    try:
+    try:  # a bad `env` or `cwd` fails the call, as subprocess.run would, and leaves this process as it was
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 code = main(args)

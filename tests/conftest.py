@@ -36,6 +36,9 @@ def _temporary_files_in_memory() -> None:
 
 
 _temporary_files_in_memory()
+# As `backlog-alerts` sets it for its kernels: the kernels this process starts, and the parent they are
+# forked from (tests/forked_kernels.py), then start alike.
+os.environ["PYTHONUNBUFFERED"] = "1"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -81,7 +82,7 @@ class Parent:
     def _started(self) -> None:
         if self._process is None:
             self._process = subprocess.Popen(
-                [sys.executable, __file__, self._socket],
+                [sys.executable, __file__, self._socket, str(os.getpid())],
                 env=self._env,
                 stdin=subprocess.PIPE,
                 start_new_session=True,  # no signal to a kernel's group can reach it
@@ -89,6 +90,8 @@ class Parent:
             assert self._process.stdin is not None
             self._process.stdin.write(self._warm_up.encode())
             self._process.stdin.close()
+        if self._process.poll() is not None and os.path.exists(self._socket):
+            raise RuntimeError(f"the forking parent of the tests' kernels ended ({self._process.returncode})")
         deadline = time.monotonic() + 60
         while not os.path.exists(self._socket):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -97,7 +100,7 @@ class Parent:
 
     def forks(self, cmd: list[str], env: Mapping[str, str] | None) -> bool:
         """A kernel this parent can make: the python3 kernel of this Python, started as it was."""
-        alike = python_settings(os.environ if env is None else env) == python_settings(self._env)
+        alike = start_settings(os.environ if env is None else env) == start_settings(self._env)
         return cmd[:1] == [sys.executable] and cmd[1:3] == LAUNCHER and alike
 
     def launch(self, cmd: list[str], stdout: Any = None, stderr: Any = None, **kwargs: Any) -> ForkedKernel:
@@ -143,16 +146,17 @@ def _fileno(stream: Any) -> int:
     return stream if isinstance(stream, int) else stream.fileno()
 
 
-def python_settings(env: Mapping[str, str]) -> dict[str, str]:
-    """What decides how a Python process starts and imports (PYTHONPATH: the fault injector's
-    sitecustomize, say), but PYTHONUNBUFFERED, which the command sets for its kernels."""
-    return {k: v for k, v in env.items() if k.startswith("PYTHON") and k != "PYTHONUNBUFFERED"}
+def start_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """What a Python process reads as it starts or imports, which a fork cannot give it afresh:
+    PYTHON* (PYTHONPATH naming the fault injector's sitecustomize, say), matplotlib's backend and
+    botocore's model path."""
+    return {k: v for k, v in env.items() if k.startswith("PYTHON") or k in ("MPLBACKEND", "AWS_DATA_PATH")}
 
 
 # --- in the parent ---------------------------------------------------------------------------------
 
 
-def _serve(path: str) -> None:
+def _serve(path: str, test_process: int) -> None:
     del sys.path[0]  # this file's folder; a kernel's path is its own (ipykernel_launcher does the same)
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel does
     import ipykernel.kernelapp  # noqa: F401 - made once, for every kernel
@@ -163,7 +167,16 @@ def _serve(path: str) -> None:
     server.bind(path + ".new")
     server.listen(16)
     os.rename(path + ".new", path)  # the test process waits for the path: the socket listens by then
+    kernels: set[int] = set()
     while True:
+        if not select.select([server], [], [], 1)[0]:
+            if os.getppid() != test_process:  # killed (a CI timeout, say): so are its kernels
+                for pid in kernels:
+                    with suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
+                return
+            kernels = {pid for pid in kernels if _alive(pid)}
+            continue
         conn, _ = server.accept()
         with conn:
             message, fds, _, _ = socket.recv_fds(conn, 1 << 20, STREAMS)
@@ -182,7 +195,16 @@ def _serve(path: str) -> None:
             os.close(ready_read)
             for fd in fds:
                 os.close(fd)
+            kernels.add(pid)
             conn.sendall(f"{pid}\n".encode())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _become_kernel(request: dict[str, Any], fds: list[int], ready: int) -> None:
@@ -201,6 +223,11 @@ def _become_kernel(request: dict[str, Any], fds: list[int], ready: int) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        time.tzset()  # TZ: read as the process starts
+        if "numpy" in sys.modules:  # seeded from the OS in a new process; the same in every fork
+            sys.modules["numpy"].random.seed()
+        for name in [m for m in sys.modules if m.split(".")[0] == "backlog_alerts"]:
+            del sys.modules[name]  # the package's modules: each notebook imports its own, as in a new kernel
         # ipykernel reads JPY_PARENT_PID as it is imported, here in the parent: given again
         parent = [f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}"]
         sys.argv = [sys.argv[0], *parent, *request["argv"]]
@@ -220,4 +247,4 @@ def _become_kernel(request: dict[str, Any], fds: list[int], ready: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(sys.argv[1], int(sys.argv[2]))

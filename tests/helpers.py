@@ -10,19 +10,23 @@ import configparser
 import csv
 import io
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+import warnings
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import yaml
-from forked_kernels import python_settings
+from forked_kernels import start_settings
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from backlog_alerts.io.demo import demo_bytes
@@ -75,18 +79,19 @@ CLI_CALLS: list[subprocess.CompletedProcess] = []
 READS_THE_TRAIL = ("audit", "report")  # never start an emulator
 
 
-def run_cli(args, env, cwd=ROOT):
+def run_cli(args, env, cwd=ROOT, process=False):
     """`backlog-alerts ARGS` with `env` in `cwd`, output captured (and kept for the canary check).
 
     In this process, through the command's `main(argv)`: a process per call cost the suite a second of
     CPU in imports each time. A command that would bring its own emulator (env names none) gets a
     process of its own, as moto's accounts are per process and the tests' emulator is in this one; so
-    does one whose Python starts another way (PYTHONPATH naming the fault injector's sitecustomize).
+    does one whose Python starts another way (PYTHONPATH naming the fault injector's sitecustomize),
+    and one asked for with `process` (a run that leaves a thread behind when it stops, say).
     Stops, exit codes of a killed runner and the console script itself are tested with real processes
     (test_run_cli.py, test_kernel_lifecycle.py, test_audit_trail.py).
     """
     own_emulator = "AWS_ENDPOINT_URL" not in env and args[0] not in READS_THE_TRAIL
-    if own_emulator or python_settings(env) != python_settings(os.environ):  # the fault injector, say
+    if process or own_emulator or start_settings(env) != start_settings(os.environ):
         result = subprocess.run(
             [*CLI, *args],
             env=env,
@@ -103,32 +108,71 @@ def run_cli(args, env, cwd=ROOT):
 
 
 def _in_process(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess:
-    """`main(args)` as the console script runs it: the environment and working folder its own for the
-    call, an uncaught exception a traceback and exit code 1."""
+    """`main(args)` as the console script runs it: the environment, working folder, temporary folder,
+    log and warnings output its own for the call; an uncaught exception a traceback and exit code 1.
+    A thread the command leaves running would go on in this process with the next test's environment
+    (a process's end stops it): that fails the call, which must then run with `process=True`."""
     import traceback
     from contextlib import redirect_stderr, redirect_stdout
 
     from backlog_alerts.run.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    try:  # a bad `env` or `cwd` fails the call, as subprocess.run would, and leaves this process as it was
+    before = set(threading.enumerate())
+    with _as_a_process(env, cwd, err), redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(args)
+        except SystemExit as stop:  # argparse: --help, --version, a bad option
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        except Exception:  # noqa: BLE001 - as Python ends a process on an uncaught exception
+            traceback.print_exc()
+            code = 1
+        left = [t for t in set(threading.enumerate()) - before if not _serves_a_request(t)]
+        for thread in left:  # a kernel's stderr, read to its end
+            thread.join(2)
+    if running := [t.name for t in left if t.is_alive()]:
+        raise AssertionError(
+            f"`{' '.join(args)}` left threads running {running}: call run_cli with process=True"
+        )
+    return subprocess.CompletedProcess([*CLI, *args], code, out.getvalue(), err.getvalue())
+
+
+@contextmanager
+def _as_a_process(env: dict[str, str], cwd, err: io.StringIO):
+    """What a new process would have: `env` (and the temporary folder it names), `cwd`, Python's
+    default warning filters and its last-resort log handler, both writing to `err`. A bad `env` or
+    `cwd` fails the call, as subprocess.run would, and leaves this process as it was."""
+    saved_env, saved_cwd, saved_tmp = dict(os.environ), os.getcwd(), tempfile.tempdir
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    last_resort = logging.StreamHandler(err)  # as logging.lastResort: WARNING and up, the message alone
+    last_resort.setLevel(logging.WARNING)
+    try:
         os.environ.clear()
         os.environ.update(env)
         os.chdir(cwd)
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                code = main(args)
-            except SystemExit as stop:  # argparse: --help, --version, a bad option
-                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
-            except Exception:  # noqa: BLE001 - as Python ends a process on an uncaught exception
-                traceback.print_exc()
-                code = 1
+        tempfile.tempdir = None  # found again from TMPDIR
+        root.handlers[:] = [last_resort]
+        root.setLevel(logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", category, append=True)  # Python's defaults
+            warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: (
+                err.write(warnings.formatwarning(message, category, filename, lineno, line))
+            )
+            yield
     finally:
+        root.handlers[:], root.level = saved_handlers, saved_level
+        tempfile.tempdir = saved_tmp
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-    return subprocess.CompletedProcess([*CLI, *args], code, out.getvalue(), err.getvalue())
+
+
+def _serves_a_request(thread: threading.Thread) -> bool:
+    """A thread of the tests' emulator answering one connection, which the command's clients may keep."""
+    return "process_request_thread" in thread.name
 
 
 def papermill_by_hand(notebook: str, output: str, **kwargs):

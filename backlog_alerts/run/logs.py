@@ -6,7 +6,10 @@ Every line's text and fields pass the masker as they are written, whoever made t
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -43,3 +46,27 @@ class RunLog:
     def passed_on(self, line: str) -> None:
         """A line the kernels or papermill wrote to stderr, passed on as it was, masked."""
         print(mask_text(line), file=self.err, flush=True)
+
+
+class _ToRunLog(logging.Handler):
+    def __init__(self, log: RunLog):
+        super().__init__(logging.WARNING)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.log.warning(record.getMessage())
+
+
+@contextmanager
+def package_warnings(log: RunLog) -> Iterator[None]:
+    """The warnings the package logs while it runs (a run's record not saved, say) written as the run's
+    own lines: masked, and JSON objects in the JSON format, not bare lines from Python's logging."""
+    logger = logging.getLogger("backlog_alerts")
+    handler = _ToRunLog(log)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

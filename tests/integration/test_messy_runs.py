@@ -285,11 +285,12 @@ def test_each_missing_report_reaches_ops(months):
 # --- refused before the first change ------------------------------------------------------------------
 
 
-def refused(aws_endpoint, tmp_path, rules_yaml="", **changes):
+def refused(aws_endpoint, tmp_path, rules_yaml="", process=False, **changes):
     """A run given these params: its exit code and last line, and whether AWS was touched at all."""
     city_env = emulator.emulator_environ(aws_endpoint, clean_env())
     path = write_params(tmp_path / "params.yaml", rules_yaml, **changes)
-    result = run_cli(["run", "--params", str(path), "--output-dir", str(tmp_path / "out")], city_env)
+    args = ["run", "--params", str(path), "--output-dir", str(tmp_path / "out")]
+    result = run_cli(args, city_env, process=process)
     with emulator.patched_environ(city_env):
         sns = boto3.client("sns")
         touched = sns.list_topics()["Topics"] or emulator.published_messages(aws_endpoint)
@@ -356,7 +357,10 @@ def test_a_huge_report_is_parsed_in_seconds_and_bounded_by_the_cell_timeout(aws_
     with huge.open("w") as out:  # 3,000,000 rows: longer to read than the 1 s allowed here
         out.write("service_name,count\nPothole,163\nIllegal Dumping,47\n")
         out.writelines(f"Service {i},{i % 90}\n" for i in range(3_000_000))
-    code, line, touched = refused(aws_endpoint, tmp_path, report_uri=str(huge), execution_timeout=1)
+    # A process: the check it stops goes on reading in its thread until the process ends.
+    code, line, touched = refused(
+        aws_endpoint, tmp_path, process=True, report_uri=str(huge), execution_timeout=1
+    )
     assert (code, touched) == (2, False)
     assert line == (
         "error: the inputs could not be read and checked within 1 s (execution_timeout); nothing was changed. "

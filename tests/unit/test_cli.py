@@ -1,9 +1,14 @@
-"""The command line's own behaviour: what it says before any run starts."""
+"""The command line's own behaviour: what it says before any run starts, and how its lines are written."""
+
+import io
+import json
+import logging
 
 import pytest
 
 from backlog_alerts.run.arguments import parser
 from backlog_alerts.run.cli import main
+from backlog_alerts.run.logs import RunLog, package_warnings
 
 
 @pytest.mark.parametrize("command", ["audit", "report"])
@@ -24,3 +29,14 @@ def test_backtest_help_promises_no_lock_and_no_ops_notice():
     epilog = commands.choices["backtest"].epilog
     assert "lock" not in epilog and "ops topic" not in epilog
     assert "lock" in commands.choices["run"].epilog
+
+
+def test_a_warning_the_package_logs_during_a_run_is_a_masked_line_of_the_runs_log():
+    out, err = io.StringIO(), io.StringIO()
+    log = RunLog("json", out, err)
+    with package_warnings(log):
+        logging.getLogger("backlog_alerts.trail.record").warning("not saved for dana.whitfield@example.gov")
+    (line,) = err.getvalue().splitlines()
+    said = json.loads(line)
+    assert (said["level"], said["message"]) == ("warning", "not saved for d*****@example.gov")
+    assert logging.getLogger("backlog_alerts").propagate and not logging.getLogger("backlog_alerts").handlers

@@ -127,9 +127,9 @@ def _in_process(args: list[str], env: dict[str, str], cwd) -> subprocess.Complet
         except Exception:  # noqa: BLE001 - as Python ends a process on an uncaught exception
             traceback.print_exc()
             code = 1
-        left = [t for t in set(threading.enumerate()) - before if not _serves_a_request(t)]
-        for thread in left:  # a kernel's stderr, read to its end
-            thread.join(2)
+        left = [t for t in set(threading.enumerate()) - before if not _lives_with_the_process(t)]
+        for thread in left:  # a kernel's stderr read to its end, a notebook's last save
+            thread.join(10)
     if running := [t.name for t in left if t.is_alive()]:
         raise AssertionError(
             f"`{' '.join(args)}` left threads running {running}: call run_cli with process=True"
@@ -170,9 +170,10 @@ def _as_a_process(env: dict[str, str], cwd, err: io.StringIO):
         os.environ.update(saved_env)
 
 
-def _serves_a_request(thread: threading.Thread) -> bool:
-    """A thread of the tests' emulator answering one connection, which the command's clients may keep."""
-    return "process_request_thread" in thread.name
+def _lives_with_the_process(thread: threading.Thread) -> bool:
+    """A thread of the tests' emulator answering a connection the command's clients may keep, or the
+    idle event loop jupyter_core keeps for each thread name that ran a coroutine (papermill's)."""
+    return "process_request_thread" in thread.name or thread.name.endswith(" - runner")
 
 
 def papermill_by_hand(notebook: str, output: str, **kwargs):

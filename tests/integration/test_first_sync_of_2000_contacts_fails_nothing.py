@@ -18,7 +18,8 @@ from backlog_alerts.sync.plan import Change, plan_sync
 from backlog_alerts.sync.subscriptions import list_subscriptions, wanted_subscriptions
 from backlog_alerts.sync.topics import ensure_topics
 
-pytestmark = pytest.mark.integration
+# One worker runs both: each keeps a core busy with its threads, and run at once they took twice as long.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("2000-contacts")]
 CONTACTS = 2000
 
 

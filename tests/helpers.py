@@ -77,6 +77,7 @@ def drain(sqs, url):
 # Every run_cli call of the current test, for the canary check (tests/integration/conftest.py).
 CLI_CALLS: list[subprocess.CompletedProcess] = []
 READS_THE_TRAIL = ("audit", "report")  # never start an emulator
+THREAD_GRACE = 10  # seconds an in-process command's threads get to end after it returns
 
 
 def run_cli(args, env, cwd=ROOT, process=False):
@@ -129,7 +130,7 @@ def _in_process(args: list[str], env: dict[str, str], cwd) -> subprocess.Complet
             code = 1
         left = [t for t in set(threading.enumerate()) - before if not _lives_with_the_process(t)]
         for thread in left:  # a kernel's stderr read to its end, a notebook's last save
-            thread.join(10)
+            thread.join(THREAD_GRACE)
     if running := [t.name for t in left if t.is_alive()]:
         raise AssertionError(
             f"`{' '.join(args)}` left threads running {running}: call run_cli with process=True"

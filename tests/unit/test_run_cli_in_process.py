@@ -8,6 +8,7 @@ import tempfile
 import threading
 import warnings
 
+import helpers
 import pytest
 from helpers import clean_env, run_cli
 
@@ -49,6 +50,7 @@ def test_logs_and_warnings_go_to_the_commands_stderr_as_in_a_new_process(tmp_pat
 
 
 def test_a_thread_left_running_fails_the_call(monkeypatch):
+    monkeypatch.setattr(helpers, "THREAD_GRACE", 0.1)
     stop = threading.Event()
     _command(monkeypatch, lambda: threading.Thread(target=stop.wait, name="left behind", daemon=True).start())
     try:

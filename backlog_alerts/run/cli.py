@@ -25,7 +25,7 @@ from backlog_alerts.io.demo import seed_demo
 from backlog_alerts.io.paths import resolve_local
 from backlog_alerts.masking import mask_text
 from backlog_alerts.run.arguments import parser
-from backlog_alerts.run.logs import RunLog, package_warnings
+from backlog_alerts.run.logs import RunLog, logged_warnings
 from backlog_alerts.run.params import ParamsError, parse_yaml
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _execute(log: RunLog, start: Callable[..., RunResult], *args: Any, **kwargs:
     """Run or backtest with its output in `log`; an exit code instead of a result when it could not run."""
     stderr_line = log.warning if log.json else log.passed_on
     try:
-        with package_warnings(log):
+        with logged_warnings("backlog_alerts", log.warning):
             return start(*args, say=log.info, stderr_line=stderr_line, **kwargs)
     except BacklogAlertsError as err:
         log.error(str(err), exit_code=err.exit_code)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -48,21 +48,22 @@ class RunLog:
         print(mask_text(line), file=self.err, flush=True)
 
 
-class _ToRunLog(logging.Handler):
-    def __init__(self, log: RunLog):
+class _Lines(logging.Handler):
+    def __init__(self, line_to: Callable[[str], None], prefix: str):
         super().__init__(logging.WARNING)
-        self.log = log
+        self.line_to, self.prefix = line_to, prefix
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.log.warning(record.getMessage())
+        self.line_to(f"{self.prefix}{record.getMessage()}")
 
 
 @contextmanager
-def package_warnings(log: RunLog) -> Iterator[None]:
-    """The warnings the package logs while it runs (a run's record not saved, say) written as the run's
-    own lines: masked, and JSON objects in the JSON format, not bare lines from Python's logging."""
-    logger = logging.getLogger("backlog_alerts")
-    handler = _ToRunLog(log)
+def logged_warnings(logger_name: str, line_to: Callable[[str], None], prefix: str = "") -> Iterator[None]:
+    """The warnings a logger of this process logs (papermill's; the package's, a run's record not saved,
+    say) written by `line_to` as the run's own lines, not as bare lines from Python's last-resort
+    handler: masked, and JSON objects in the JSON format."""
+    logger = logging.getLogger(logger_name)
+    handler = _Lines(line_to, prefix)
     logger.addHandler(handler)
     propagate, logger.propagate = logger.propagate, False
     try:

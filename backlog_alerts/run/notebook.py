@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from papermill.iorw import load_notebook_node, write_ipynb
 
 from backlog_alerts.io import locations, storage
 from backlog_alerts.run.kernels import Kernel, Kernels, close_this_threads_loop
+from backlog_alerts.run.logs import logged_warnings
 from backlog_alerts.trail.executed import first_error, masking_engine
 
 KILL_GRACE = 15  # s for papermill to save the executed copy once the kernel is gone
@@ -32,29 +32,6 @@ class NotebookResult:
     status: str  # succeeded | failed | timed out
     seconds: float
     error: str = ""
-
-
-class _Lines(logging.Handler):
-    def __init__(self, line_to: Callable[[str], None]):
-        super().__init__(logging.WARNING)
-        self.line_to = line_to
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.line_to(f"papermill: {record.getMessage()}")
-
-
-@contextmanager
-def _papermill_warnings(line_to: Callable[[str], None] | None) -> Iterator[None]:
-    """papermill's warnings (through `logging`, in this process) go where the kernels' stderr goes."""
-    logger = logging.getLogger("papermill")
-    handler = _Lines(line_to or (lambda line: print(line, file=sys.stderr, flush=True)))
-    logger.addHandler(handler)
-    propagate, logger.propagate = logger.propagate, False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
 
 
 def _papermill(
@@ -122,7 +99,9 @@ def execute_notebook(
         name=f"papermill {notebook.name}",
         daemon=True,
     )
-    with _papermill_warnings(kernels.stderr_line):
+    # papermill's warnings (through `logging`, in this process) go where the kernels' stderr goes
+    line_to = kernels.stderr_line or (lambda line: print(line, file=sys.stderr, flush=True))
+    with logged_warnings("papermill", line_to, "papermill: "):
         try:
             worker.start()
             worker.join(notebook_timeout)

@@ -8,7 +8,7 @@ import pytest
 
 from backlog_alerts.run.arguments import parser
 from backlog_alerts.run.cli import main
-from backlog_alerts.run.logs import RunLog, package_warnings
+from backlog_alerts.run.logs import RunLog, logged_warnings
 
 
 @pytest.mark.parametrize("command", ["audit", "report"])
@@ -34,7 +34,7 @@ def test_backtest_help_promises_no_lock_and_no_ops_notice():
 def test_a_warning_the_package_logs_during_a_run_is_a_masked_line_of_the_runs_log():
     out, err = io.StringIO(), io.StringIO()
     log = RunLog("json", out, err)
-    with package_warnings(log):
+    with logged_warnings("backlog_alerts", log.warning):
         logging.getLogger("backlog_alerts.trail.record").warning("not saved for dana.whitfield@example.gov")
     (line,) = err.getvalue().splitlines()
     said = json.loads(line)

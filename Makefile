@@ -30,7 +30,11 @@ run: $(VENV)/.installed
 	$(BIN)/backlog-alerts run --params $(PARAMS)
 
 ## test: lint, unit and integration tests (the 25 slowest listed), then every notebook executed by nbval
+# The package compiled first: with PYTHONDONTWRITEBYTECODE set (CI images often set it) each of the
+# suite's kernels and commands would compile it again from source (pip compiles what it installs, not an
+# editable install's own sources).
 test: $(VENV)/.installed-test lint
+	$(BIN)/python -m compileall -q backlog_alerts
 	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=25 tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
 

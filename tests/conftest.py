@@ -14,6 +14,7 @@ import boto3
 import pytest
 from forked_kernels import Parent
 from helpers import HISTORY_MONTHS, REAL_DATA, ROOT, reset_emulator
+from worker_groups import pytest_collection_modifyitems  # noqa: F401 (a hook: pytest finds it here)
 
 from backlog_alerts.io import emulator
 

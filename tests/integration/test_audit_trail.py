@@ -64,7 +64,6 @@ def trail_runs(moto_endpoint, tmp_path_factory):
     return out, sorted(p.name for p in out.iterdir() if p.is_dir())
 
 
-@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     out, run_ids = trail_runs
     counts = {r["service_name"]: int(r["count"]) for r in demo_rows("final_report.csv")}
@@ -137,7 +136,6 @@ def test_audit_table_csv_and_json_match_what_happened(trail_runs):
     assert max(len(line) for line in said.splitlines()) <= 120  # the table fits 120 columns
 
 
-@pytest.mark.xdist_group("audit-trail")
 def test_the_failed_runs_notice_to_ops_is_on_the_trail_with_its_message_id(trail_runs, tmp_path):
     out, run_ids = trail_runs
     manifest = json.loads((out / run_ids[2] / "manifest.json").read_text())
@@ -153,7 +151,6 @@ def test_the_failed_runs_notice_to_ops_is_on_the_trail_with_its_message_id(trail
     assert f"failure notice → ops, <code>{told['message_id']}</code>" in index
 
 
-@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_one_run_in_full_and_since_filter(trail_runs):
     out, run_ids = trail_runs
     full = json.loads(
@@ -199,7 +196,6 @@ class Links(HTMLParser):
         return parser
 
 
-@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_static_html_report_lists_runs_newest_first_with_working_links(trail_runs, tmp_path):
     out, run_ids = trail_runs
     result = run_cli(["report", "--output-dir", str(out), "--to", str(tmp_path / "html")], clean_env())
@@ -261,7 +257,6 @@ def assert_offline(site: Path):
         assert not found, (path, found and found.group(0))
 
 
-@pytest.mark.xdist_group("audit-trail")  # shares a module fixture: one worker computes it once
 def test_nothing_in_the_trail_holds_personal_data_or_keys(trail_runs, tmp_path):
     out, _ = trail_runs
     run_cli(["report", "--output-dir", str(out), "--to", str(out / "html")], clean_env())

@@ -49,7 +49,6 @@ def clean(moto_endpoint, tmp_path_factory):
     return outcome
 
 
-@pytest.mark.xdist_group("faults-clean")  # shares a module fixture: one worker computes it once
 def test_a_fifth_of_calls_failing_converges_to_the_fault_free_run(clean, aws_endpoint, tmp_path):
     """Seed 71's faults hit all five operations with all four kinds; `make soak` runs twenty seeds."""
     faults = []
@@ -75,7 +74,6 @@ def test_a_fifth_of_calls_failing_converges_to_the_fault_free_run(clean, aws_end
     }
 
 
-@pytest.mark.xdist_group("faults-clean")  # shares a module fixture: one worker computes it once
 def test_a_permanent_publish_failure_is_recorded_and_the_next_run_sends_only_what_was_missing(
     clean, aws_endpoint, tmp_path
 ):
@@ -104,7 +102,6 @@ def test_a_permanent_publish_failure_is_recorded_and_the_next_run_sends_only_wha
     assert observe(aws_endpoint).for_directors() == clean  # streets sent now, trash not sent again
 
 
-@pytest.mark.xdist_group("faults-clean")  # shares a module fixture: one worker computes it once
 def test_a_run_killed_whole_at_the_publish_and_the_state_save_is_finished_by_the_next_run(
     clean, aws_endpoint, tmp_path
 ):

@@ -165,7 +165,6 @@ def directors(moto_endpoint, tmp_path_factory):
     return runs, display_name
 
 
-@pytest.mark.xdist_group("messy-directors")  # shares the module fixture
 def test_a_threshold_written_030_is_thirty_and_a_non_ascii_display_name_is_folded(directors):
     runs, display_name = directors
     first = runs["first"]
@@ -176,7 +175,6 @@ def test_a_threshold_written_030_is_thirty_and_a_non_ascii_display_name_is_folde
     assert len(first.people) == 10
 
 
-@pytest.mark.xdist_group("messy-directors")  # shares the module fixture
 def test_a_contacts_file_saved_by_excel_keeps_every_subscription_as_it_was(directors):
     runs, _ = directors
     excel = runs["excel"]
@@ -190,7 +188,6 @@ def test_a_contacts_file_saved_by_excel_keeps_every_subscription_as_it_was(direc
     assert "1 rows rejected, 6 invalid emails or phones dropped" in excel.stdout  # the run's own summary
 
 
-@pytest.mark.xdist_group("messy-directors")  # shares the module fixture
 def test_a_report_without_a_period_re_exported_does_not_page_again(directors):
     runs, _ = directors
     excel = runs["excel"]
@@ -198,7 +195,6 @@ def test_a_report_without_a_period_re_exported_does_not_page_again(directors):
     assert excel.inbox == {"streets": [], "trash": [], "ops": []}
 
 
-@pytest.mark.xdist_group("messy-directors")  # shares the module fixture
 def test_a_row_rejected_for_an_unknown_department_is_counted(directors):
     runs, _ = directors
     excel = runs["excel"]
@@ -207,7 +203,6 @@ def test_a_row_rejected_for_an_unknown_department_is_counted(directors):
     assert subscriptions["rejected_rows"] == 1 and subscriptions["held"] == 6
 
 
-@pytest.mark.xdist_group("messy-directors")  # shares the module fixture
 def test_the_removal_guard_protects_subscriptions_but_does_not_silence_alerts(directors):
     runs, _ = directors
     truncated = runs["truncated"]
@@ -257,7 +252,6 @@ def months(moto_endpoint, tmp_path_factory):
     return runs
 
 
-@pytest.mark.xdist_group("messy-months")  # shares the module fixture
 def test_february_re_run_after_march_is_stale_and_does_not_reset_march(months):
     march, february, again = months["march"], months["february"], months["march again"]
     assert subjects(march, "streets") == ["[WARNING] Pothole backlog 150 > 100"]
@@ -271,7 +265,6 @@ def test_february_re_run_after_march_is_stale_and_does_not_reset_march(months):
     assert again.inbox == {"streets": [], "trash": [], "ops": []}, "March is not sent twice"
 
 
-@pytest.mark.xdist_group("messy-months")  # shares the module fixture
 def test_each_missing_report_reaches_ops(months):
     a, b = months["missing gone-a.csv"], months["missing gone-b.csv"]
     for run, name in ((a, "gone-a.csv"), (b, "gone-b.csv")):

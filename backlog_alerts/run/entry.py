@@ -10,18 +10,6 @@ import sys
 from backlog_alerts.errors import EXIT_INTERRUPTED, raise_interrupted
 
 STOPS = (signal.SIGINT, signal.SIGTERM)
-# Imported by a library for a feature we never use, at a cost to every command: jsonschema (nbformat's,
-# so papermill's) imports rfc3987_syntax to check the `iri` format, which compiles a grammar as it
-# loads, ~0.9 s of CPU (python-jsonschema/jsonschema#1428). No schema validated here uses that format;
-# without the module, jsonschema simply has no `iri` checker.
-UNUSED_IMPORTS = ("rfc3987_syntax",)
-
-
-def skip_unused_imports() -> None:
-    """Make UNUSED_IMPORTS fail as not installed (a None entry in sys.modules), unless already loaded."""
-    for name in UNUSED_IMPORTS:
-        if name not in sys.modules:
-            sys.modules[name] = None  # type: ignore[assignment]  # Python's own "not importable" mark
 
 
 def main() -> int:
@@ -35,7 +23,6 @@ def main() -> int:
     stops: list[int] = []
     previous = {sig: signal.signal(sig, lambda signum, _frame: stops.append(signum)) for sig in STOPS}
     gc.disable()
-    skip_unused_imports()
     try:
         from backlog_alerts.run.cli import import_command
         from backlog_alerts.run.cli import main as cli_main

@@ -3,8 +3,6 @@
 import builtins
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
@@ -41,25 +39,3 @@ def test_a_stop_during_a_librarys_native_code_waits_for_the_imports_then_ends_th
     monkeypatch.setattr(builtins, "__import__", importing)
     assert entry.main() == EXIT_INTERRUPTED
     assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # from here a stop raises Interrupted
-
-
-def test_the_command_runs_without_the_grammar_jsonschema_would_compile_and_nbformat_validates_alike():
-    """In a new process, as the command starts: rfc3987_syntax is never loaded, jsonschema has no `iri`
-    checker, and nbformat still validates (and refuses) notebooks."""
-    script = """
-import sys
-from backlog_alerts.run import entry
-entry.skip_unused_imports()
-import jsonschema, nbformat, papermill
-from nbformat.v4 import new_code_cell, new_notebook
-nbformat.validate(new_notebook(cells=[new_code_cell("x = 1")]))
-try:
-    cell = new_code_cell("x = 1", execution_count="one")  # a count must be a number
-    nbformat.validate(new_notebook(cells=[cell]))
-except nbformat.ValidationError:
-    refused = True
-print(sys.modules.get("rfc3987_syntax", "absent"), "iri" in jsonschema.FormatChecker.checkers, refused)
-"""
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["None", "False", "True"]

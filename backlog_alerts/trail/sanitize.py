@@ -68,7 +68,8 @@ _STYLES = _Styles(allowed_css_properties=STYLES)
 
 
 class _Sanitizer(SanitizeHTML):
-    """nbconvert's sanitizer, its CSS checked by `_STYLES` (nbconvert makes a new CSS sanitizer per call)."""
+    """nbconvert's sanitizer, its CSS checked by `_STYLES` (nbconvert makes a new CSS sanitizer per call):
+    the CSS allow-list is STYLES, whatever `styles` says."""
 
     def sanitize_html_tags(self, html_str: str) -> str:
         return str(
@@ -85,7 +86,7 @@ class _Sanitizer(SanitizeHTML):
 
 def sanitizer() -> SanitizeHTML:
     """nbconvert's sanitizer with our allow-list; what it does not allow is shown escaped, as text."""
-    return _Sanitizer(tags=TAGS, attributes=_allowed, styles=STYLES, strip=False, strip_comments=True)
+    return _Sanitizer(tags=TAGS, attributes=_allowed, strip=False, strip_comments=True)
 
 
 _TEXT_DATA = ("text/plain", "text/html")

@@ -6,12 +6,13 @@ import ast
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import textwrap
 import threading
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,7 @@ AHEAD = 2  # kernels booting ahead of their notebook
 INPUTS_PREFIX = "backlog-alerts-inputs-"  # a run's private copies of its inputs, removed at its end
 RUNTIME_PREFIX = "backlog-alerts-kernel-"  # then the runner's pid: a folder whose runner is gone is stale
 MAX_SOCKET_PATH = 90  # a Unix socket's path has room for about 100 bytes; zmq adds "-<port>"
+STOPS = (signal.SIGINT, signal.SIGTERM)
 WARM_UP = "BACKLOG_ALERTS_WARM_UP"  # the imports a kernel makes before its notebook starts
 # Run by IPython as the kernel starts, before it answers nbclient: imports into a namespace of their own,
 # so the notebook's names are only what its cells define.
@@ -109,22 +111,25 @@ class Kernel:
 
     def __init__(self, notebook: Path, env: dict[str, str], stderr_line: Callable[[str], None] | None = None):
         document = nbformat.read(str(notebook), as_version=4)
-        self._runtime = tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-")
-        try:  # from here an interruption (SIGTERM while the run starts) removes the folder too
-            self.manager = QuietKernelManager(
-                kernel_name=document.metadata.get("kernelspec", {}).get("name", "python3"),
-                connection_file=os.path.join(self._runtime, "kernel.json"),
-            )
-            self.manager.transport, self.manager.ip = listen_on(self._runtime)
-            self.manager.start_kernel(
-                env={**env, "JUPYTER_RUNTIME_DIR": self._runtime, WARM_UP: warm_up_of(document)},
-                cwd=str(notebook.parent),  # as in Jupyter and nbval: relative paths from the notebooks folder
-                extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP_LINE}"],
-                stdin=subprocess.DEVNULL,
-                stderr=subprocess.PIPE if stderr_line else None,
-            )
+        self._runtime = ""
+        try:  # an interruption (SIGTERM while the run starts) stops the kernel and removes its folder
+            with _stops_held():  # not between the folder's making or the kernel's fork and their record
+                self._runtime = tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-")
+                self.manager = QuietKernelManager(
+                    kernel_name=document.metadata.get("kernelspec", {}).get("name", "python3"),
+                    connection_file=os.path.join(self._runtime, "kernel.json"),
+                )
+                self.manager.transport, self.manager.ip = listen_on(self._runtime)
+                self.manager.start_kernel(
+                    env={**env, "JUPYTER_RUNTIME_DIR": self._runtime, WARM_UP: warm_up_of(document)},
+                    cwd=str(notebook.parent),  # as in Jupyter and nbval: relative paths from the notebooks
+                    extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP_LINE}"],
+                    stdin=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE if stderr_line else None,
+                )
         except BaseException:
-            self.stop(interrupted=True)
+            with suppress(Exception):  # a cleanup that fails must not stand in for the interruption
+                self.stop(interrupted=True)
             raise
         process = getattr(self.manager.provisioner, "process", None)  # the local provisioner's Popen
         if stderr_line and process is not None and process.stderr is not None:
@@ -137,14 +142,37 @@ class Kernel:
         A start interrupted midway (SIGTERM) may leave a half-made socket in the manager's zmq context,
         on which terminating the context waits forever: that context is left to the exiting process."""
         manager = getattr(self, "manager", None)  # none when interrupted before it was made
-        if manager is not None:
-            if interrupted:
-                manager._created_context = False
-            with suppress(RuntimeError):  # already gone
-                if manager.has_kernel:
-                    manager.shutdown_kernel(now=True)
-            manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
-        shutil.rmtree(self._runtime, ignore_errors=True)
+        try:
+            if manager is not None:
+                if interrupted:
+                    manager._created_context = False
+                with suppress(RuntimeError):  # already gone
+                    if manager.has_kernel:
+                        manager.shutdown_kernel(now=True)
+                manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
+        finally:
+            if self._runtime:
+                shutil.rmtree(self._runtime, ignore_errors=True)
+
+
+@contextmanager
+def _stops_held() -> Iterator[None]:
+    """SIGINT and SIGTERM noted inside the block and delivered as it ends. Raised midway, the
+    interruption fell between a kernel's fork and Popen's record of it (an orphan kernel writing its
+    connection file into a removed folder) or between jupyter_client's steps (a cleanup error then
+    stood in for it, and the run went on as if never stopped). Only the main thread receives them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: held.append(signum)) for sig in STOPS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for held_signal in dict.fromkeys(held):
+            signal.raise_signal(held_signal)  # to the handler the process had: Interrupted, KeyboardInterrupt
 
 
 def close_this_threads_loop() -> None:
@@ -204,7 +232,11 @@ class Kernels:
         """`notebook`'s kernel (started now if it was not yet); those of the next notebooks get started."""
         self.start(notebook)
         kernel = self._started.pop(notebook)
-        self.start_ahead(self._order.index(notebook) + 1)
+        try:
+            self.start_ahead(self._order.index(notebook) + 1)
+        except BaseException:  # interrupted: no caller will have it to stop
+            kernel.stop(interrupted=True)
+            raise
         return kernel
 
     def start_ahead(self, position: int = 0) -> None:

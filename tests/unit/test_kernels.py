@@ -1,6 +1,7 @@
 """What a kernel loads before its notebook's turn, and how it listens."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -10,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from backlog_alerts.errors import Interrupted
+from backlog_alerts.errors import Interrupted, raise_interrupted
 from backlog_alerts.run import kernels
 from backlog_alerts.run.kernels import (
     MAX_SOCKET_PATH,
@@ -85,4 +86,48 @@ def test_a_kernel_interrupted_while_it_starts_leaves_no_folder(when, tmp_path, m
     monkeypatch.setattr(kernels.QuietKernelManager, target, interrupted)
     with pytest.raises(Interrupted):
         kernels.Kernel(notebook, {})
+    assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]
+
+
+@pytest.fixture
+def sigterm_interrupts():
+    """SIGTERM raising Interrupted, as the command sets it up; the test process's handler put back after."""
+    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_stop_during_a_held_step_comes_once_the_step_is_whole(sigterm_interrupts):
+    done = []
+    with pytest.raises(Interrupted), kernels._stops_held():
+        signal.raise_signal(signal.SIGTERM)
+        done.append("after the signal")  # the step goes on to its end
+    assert done == ["after the signal"]
+    with pytest.raises(KeyboardInterrupt), kernels._stops_held():  # Ctrl-C: Python's own handler
+        signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGTERM) is raise_interrupted
+
+
+def test_a_kernel_stopped_while_jupyter_client_starts_it_is_killed_and_leaves_no_folder(
+    sigterm_interrupts, tmp_path, monkeypatch
+):
+    """A SIGTERM mid-start (between the fork and Popen's record of the kernel, say) no longer orphans a
+    kernel that then writes its connection file into the removed folder, nor is it lost to a cleanup
+    error: the start completes, the kernel is killed, the folder removed, the interruption raised."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(notebook))
+    start = kernels.QuietKernelManager.start_kernel
+    launched = []
+
+    def stopped_midway(self, **kwargs):
+        signal.raise_signal(signal.SIGTERM)
+        start(self, **kwargs)
+        launched.append(self.provisioner.process)
+
+    monkeypatch.setattr(kernels.QuietKernelManager, "start_kernel", stopped_midway)
+    with pytest.raises(Interrupted):
+        kernels.Kernel(notebook, dict(os.environ))
+    (process,) = launched
+    assert process.wait(timeout=10) is not None, "the kernel was killed"
     assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]

@@ -142,6 +142,10 @@ class Kernel:
         A start interrupted midway (SIGTERM) may leave a half-made socket in the manager's zmq context,
         on which terminating the context waits forever: that context is left to the exiting process."""
         manager = getattr(self, "manager", None)  # none when interrupted before it was made
+        with _stops_held():  # a second stop mid-way removed the folder of a kernel not yet killed
+            self._stop(manager, interrupted)
+
+    def _stop(self, manager: QuietKernelManager | None, interrupted: bool) -> None:
         try:
             if manager is not None:
                 if interrupted:
@@ -260,10 +264,11 @@ class Kernels:
 
     def close(self) -> None:
         """Stop the kernels of notebooks that did not run (a refusal, a failure, an interruption), and
-        wait for the released ones to be stopped."""
-        for kernel in self._started.values():
-            kernel.stop()
-        self._started.clear()
+        wait for the released ones to be stopped. A second stop meanwhile comes once all are stopped."""
+        with _stops_held():
+            for kernel in self._started.values():
+                kernel.stop()
+            self._started.clear()
         for stopping in self._stopping:
             stopping.join()
         self._stopping.clear()

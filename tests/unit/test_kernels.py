@@ -131,3 +131,27 @@ def test_a_kernel_stopped_while_jupyter_client_starts_it_is_killed_and_leaves_no
     (process,) = launched
     assert process.wait(timeout=10) is not None, "the kernel was killed"
     assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]
+
+
+def test_a_second_stop_while_a_kernel_is_stopped_waits_until_it_is_killed_and_its_folder_gone(
+    sigterm_interrupts, tmp_path, monkeypatch
+):
+    """SIGTERM twice, 50 ms apart: the second came while the first's cleanup stopped a booting kernel,
+    and cut it short after the folder was removed but before the kernel was killed; the kernel then
+    wrote a connection file of its own ("transport": "tcp") into a folder it made again, left behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(notebook))
+    kernel = kernels.Kernel(notebook, dict(os.environ))
+    process = kernel.manager.provisioner.process
+    shutdown = kernel.manager.shutdown_kernel
+
+    def stopped_again(**kwargs):
+        signal.raise_signal(signal.SIGTERM)
+        shutdown(**kwargs)
+
+    monkeypatch.setattr(kernel.manager, "shutdown_kernel", stopped_again)
+    with pytest.raises(Interrupted):
+        kernel.stop()
+    assert process.wait(timeout=10) is not None, "the kernel was killed"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]

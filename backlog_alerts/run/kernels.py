@@ -127,13 +127,13 @@ class Kernel:
                     stdin=subprocess.DEVNULL,
                     stderr=subprocess.PIPE if stderr_line else None,
                 )
+                process = getattr(self.manager.provisioner, "process", None)  # the local provisioner's Popen
+                if stderr_line and process is not None and process.stderr is not None:
+                    threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
         except BaseException:
             with suppress(Exception):  # a cleanup that fails must not stand in for the interruption
                 self.stop(interrupted=True)
             raise
-        process = getattr(self.manager.provisioner, "process", None)  # the local provisioner's Popen
-        if stderr_line and process is not None and process.stderr is not None:
-            threading.Thread(target=_forward, args=(process.stderr, stderr_line), daemon=True).start()
 
     def stop(self, interrupted: bool = False) -> None:
         """Killed, not asked to shut down (which takes a kernel 0.3 s): its notebook is over, or must be
@@ -142,6 +142,10 @@ class Kernel:
         A start interrupted midway (SIGTERM) may leave a half-made socket in the manager's zmq context,
         on which terminating the context waits forever: that context is left to the exiting process."""
         manager = getattr(self, "manager", None)  # none when interrupted before it was made
+        with _stops_held():  # a second stop mid-way removed the folder of a kernel not yet killed
+            self._stop(manager, interrupted)
+
+    def _stop(self, manager: QuietKernelManager | None, interrupted: bool) -> None:
         try:
             if manager is not None:
                 if interrupted:
@@ -226,18 +230,14 @@ class Kernels:
 
     def start(self, notebook: Path) -> None:
         if notebook not in self._started:
-            self._started[notebook] = Kernel(notebook, self._env, self.stderr_line)
+            with _stops_held():  # recorded before a stop comes, so that `close` stops it
+                self._started[notebook] = Kernel(notebook, self._env, self.stderr_line)
 
     def take(self, notebook: Path) -> Kernel:
         """`notebook`'s kernel (started now if it was not yet); those of the next notebooks get started."""
         self.start(notebook)
-        kernel = self._started.pop(notebook)
-        try:
-            self.start_ahead(self._order.index(notebook) + 1)
-        except BaseException:  # interrupted: no caller will have it to stop
-            kernel.stop(interrupted=True)
-            raise
-        return kernel
+        self.start_ahead(self._order.index(notebook) + 1)  # interrupted: `close` stops it with the rest
+        return self._started.pop(notebook)
 
     def start_ahead(self, position: int = 0) -> None:
         """Start the kernels of the next AHEAD notebooks from `position` that have none yet."""
@@ -260,10 +260,11 @@ class Kernels:
 
     def close(self) -> None:
         """Stop the kernels of notebooks that did not run (a refusal, a failure, an interruption), and
-        wait for the released ones to be stopped."""
-        for kernel in self._started.values():
-            kernel.stop()
-        self._started.clear()
+        wait for the released ones to be stopped. A second stop meanwhile comes once all are stopped."""
+        with _stops_held():
+            for kernel in self._started.values():
+                kernel.stop()
+            self._started.clear()
         for stopping in self._stopping:
             stopping.join()
         self._stopping.clear()

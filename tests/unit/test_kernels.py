@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import nbformat
@@ -130,4 +131,62 @@ def test_a_kernel_stopped_while_jupyter_client_starts_it_is_killed_and_leaves_no
         kernels.Kernel(notebook, dict(os.environ))
     (process,) = launched
     assert process.wait(timeout=10) is not None, "the kernel was killed"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]
+
+
+def test_a_second_stop_while_a_kernel_is_stopped_waits_until_it_is_killed_and_its_folder_gone(
+    sigterm_interrupts, tmp_path, monkeypatch
+):
+    """SIGTERM twice, 50 ms apart: the second came while the first's cleanup stopped a booting kernel,
+    and cut it short after the folder was removed but before the kernel was killed; the kernel then
+    wrote a connection file of its own ("transport": "tcp") into a folder it made again, left behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(notebook))
+    kernel = kernels.Kernel(notebook, dict(os.environ))
+    process = kernel.manager.provisioner.process
+    shutdown = kernel.manager.shutdown_kernel
+
+    def stopped_again(**kwargs):
+        signal.raise_signal(signal.SIGTERM)
+        shutdown(**kwargs)
+
+    monkeypatch.setattr(kernel.manager, "shutdown_kernel", stopped_again)
+    with pytest.raises(Interrupted):
+        kernel.stop()
+    assert process.wait(timeout=10) is not None, "the kernel was killed"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]
+
+
+def test_a_stop_as_a_kernel_is_made_or_recorded_leaves_it_to_be_stopped(
+    sigterm_interrupts, tmp_path, monkeypatch
+):
+    """Between the held start and the kernel's record in `Kernels` (the stderr forwarder's start, the
+    constructor's return) a SIGTERM lost the kernel: running, unrecorded, its folder left behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(notebook))
+    made = []
+
+    class Forwarder(threading.Thread):
+        def start(self):
+            signal.raise_signal(signal.SIGTERM)
+            super().start()
+
+    def stopped_as_made(*args, **kwargs):
+        kernel = kernel_class(*args, **kwargs)
+        made.append(kernel.manager.provisioner.process)
+        signal.raise_signal(signal.SIGTERM)
+        return kernel
+
+    kernel_class = kernels.Kernel
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels.threading, "Thread", Forwarder)
+        with pytest.raises(Interrupted):
+            kernels.Kernel(notebook, dict(os.environ), stderr_line=lambda line: None)
+    assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"], "stopped as its stderr forwarder started"
+    monkeypatch.setattr(kernels, "Kernel", stopped_as_made)
+    with pytest.raises(Interrupted), kernels.Kernels([notebook], dict(os.environ), None) as started:
+        started.take(notebook)
+    assert made[0].wait(timeout=10) is not None, "the kernel was killed"
     assert [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]

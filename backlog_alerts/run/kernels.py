@@ -143,20 +143,17 @@ class Kernel:
         on which terminating the context waits forever: that context is left to the exiting process."""
         manager = getattr(self, "manager", None)  # none when interrupted before it was made
         with _stops_held():  # a second stop mid-way removed the folder of a kernel not yet killed
-            self._stop(manager, interrupted)
-
-    def _stop(self, manager: QuietKernelManager | None, interrupted: bool) -> None:
-        try:
-            if manager is not None:
-                if interrupted:
-                    manager._created_context = False
-                with suppress(RuntimeError):  # already gone
-                    if manager.has_kernel:
-                        manager.shutdown_kernel(now=True)
-                manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
-        finally:
-            if self._runtime:
-                shutil.rmtree(self._runtime, ignore_errors=True)
+            try:
+                if manager is not None:
+                    if interrupted:
+                        manager._created_context = False
+                    with suppress(RuntimeError):  # already gone
+                        if manager.has_kernel:
+                            manager.shutdown_kernel(now=True)
+                    manager.cleanup_resources()  # its own socket and zmq context, even after a failed start
+            finally:
+                if self._runtime:
+                    shutil.rmtree(self._runtime, ignore_errors=True)
 
 
 @contextmanager

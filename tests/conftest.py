@@ -64,7 +64,8 @@ def forked_kernels() -> Iterator[None]:
 
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     warm_up = [warm_up_of(nbformat.read(n, as_version=4)) for n in notebooks]
-    # botocore's models of the services the notebooks call, parsed once (io/aws.py shares its loader)
+    # boto3's and botocore's client machinery, made once; each kernel still parses the service models
+    # itself (io/aws.py's shared loader goes with the package's modules, which a kernel imports afresh)
     warm_up.append(
         "from backlog_alerts.io import aws\nfor service in ('s3', 'sns', 'sts'):\n    aws.client(service, 'us-east-1')"
     )
